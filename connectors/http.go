@@ -1,0 +1,270 @@
+package connectors
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/sethvargo/go-retry"
+)
+
+// Limits of the shared HTTP layer.
+const (
+	// DefaultTimeout bounds one request (connect, send, answer, body) when
+	// ClientOptions.Timeout is zero.
+	DefaultTimeout = 30 * time.Second
+	// MaxShortWait is the longest rate-limit wait the Client sits out inside
+	// one attempt; anything longer goes back to the job queue.
+	MaxShortWait = 2 * time.Second
+	// maxShortRetries is how many times one call is retried after a short wait.
+	maxShortRetries = 2
+	// minAttemptBudget is what must be left of the caller's deadline after a
+	// short wait for the retry to be worth sending.
+	minAttemptBudget = time.Second
+	// maxBody caps a success body that is decoded; maxErrorBody caps an
+	// error body read for the vendor's summary.
+	maxBody      = 4 << 20
+	maxErrorBody = 64 << 10
+	userAgent    = "offboarder"
+)
+
+// ClientOptions are what a connector tells its Client.
+type ClientOptions struct {
+	// Timeout bounds each request; zero means DefaultTimeout.
+	Timeout time.Duration
+	// Auth sets the credentials on every request's headers.
+	Auth func(h http.Header)
+	// VendorError returns the short summary in a vendor's error body (e.g.
+	// Okta's errorCode and errorSummary), or "" if there is none. Its answer
+	// is sanitized and cut short before it reaches an error.
+	VendorError func(body []byte) string
+	// Secrets are values that must never appear in error text; they are
+	// redacted from vendor summaries.
+	Secrets []string
+	// Logger is used when the request context carries no zerolog logger.
+	Logger zerolog.Logger
+}
+
+// Client is the one HTTP client every connector uses. It only ever talks to
+// its configured base URL (it refuses redirects), bounds each request, sends
+// User-Agent "offboarder", decodes JSON answers, classifies every failure
+// into an *Error and sits out short rate limits inside one attempt. It is
+// safe for concurrent use.
+type Client struct {
+	name string
+	base *url.URL
+	hc   *http.Client
+	o    ClientOptions
+}
+
+// Request is one call: a method, an escaped path below the base URL (e.g.
+// "/api/v1/users/" + url.PathEscape(id)), a query and an optional body that
+// is sent as JSON.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Body   any
+}
+
+// NewHTTPClient returns the default *http.Client for connectors: bounded
+// dial, TLS handshake and header waits, and an outer timeout as a last guard.
+func NewHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = DefaultTimeout
+	t.MaxIdleConnsPerHost = 8
+	return &http.Client{Transport: t, Timeout: 2 * time.Minute}
+}
+
+// NewClient returns a Client for the connector name that talks only to
+// baseURL, an absolute http or https URL without credentials, query or
+// fragment. A nil hc means NewHTTPClient(). hc is copied, never changed.
+func NewClient(name, baseURL string, hc *http.Client, o ClientOptions) (*Client, error) {
+	if err := checkBaseURL(baseURL); err != nil {
+		return nil, fmt.Errorf("%s: base_url: %w", name, err)
+	}
+	base, _ := url.Parse(baseURL) // checked above
+	if hc == nil {
+		hc = NewHTTPClient()
+	}
+	own := *hc
+	// A redirect would take the credentials elsewhere: answer it as it is.
+	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	return &Client{name: name, base: base, hc: &own, o: o}, nil
+}
+
+// Do sends r and, on a 2xx answer, decodes its JSON body into out (unless
+// out is nil or the answer is 204). It returns the HTTP status and, for
+// anything else, an *Error classified once, here. A 429 whose wait is at
+// most MaxShortWait and fits the context deadline is waited out and retried
+// at most twice; every other failure goes back to the caller at once. When
+// ctx ends, Do returns promptly with an *Error wrapping ctx.Err().
+func (c *Client) Do(ctx context.Context, r Request, out any) (int, error) {
+	what := r.Method + " " + r.Path
+	u, err := c.url(r.Path, r.Query)
+	if err != nil {
+		return 0, &Error{Connector: c.name, Kind: Invalid, Msg: what + ": " + err.Error()}
+	}
+	var body []byte
+	if r.Body != nil {
+		if body, err = json.Marshal(r.Body); err != nil {
+			return 0, &Error{Connector: c.name, Kind: Invalid, Msg: what + ": cannot encode the request body", Err: err}
+		}
+	}
+	var status int
+	var last *Error
+	// A fresh backoff per call: go-retry backoffs are stateful.
+	waits := retry.WithMaxRetries(maxShortRetries, retry.BackoffFunc(func() (time.Duration, bool) {
+		return last.RetryAfter, false
+	}))
+	err = retry.Do(ctx, waits, func(ctx context.Context) error {
+		var e *Error
+		status, e = c.once(ctx, what, r.Method, u, body, out)
+		switch {
+		case e == nil:
+			return nil
+		case fitsShortWait(ctx, e):
+			last = e
+			c.logger(ctx).Info().Str("connector", c.name).Dur("retry_after", e.RetryAfter).
+				Msg("rate limited; waiting it out inside this attempt")
+			return retry.RetryableError(e)
+		}
+		return e
+	})
+	var e *Error
+	if err != nil && !errors.As(err, &e) {
+		// ctx ended before a request or during a short wait.
+		return status, &Error{Connector: c.name, Kind: Transient, Msg: what + ": stopped", Err: ctx.Err()}
+	}
+	return status, err
+}
+
+// once sends one request and classifies its result.
+func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body []byte, out any) (int, *Error) {
+	rctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(rctx, method, u.String(), rd)
+	if err != nil {
+		// The error text would hold the URL; say only what failed.
+		return 0, &Error{Connector: c.name, Kind: Invalid, Msg: what + ": cannot build the request"}
+	}
+	req.Header.Set("User-Agent", userAgent)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.o.Auth != nil {
+		c.o.Auth(req.Header)
+	}
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, c.netErr(ctx, rctx, what, err)
+	}
+	defer resp.Body.Close()
+	c.logger(ctx).Debug().Str("connector", c.name).Str("method", method).Str("path", u.EscapedPath()).
+		Int("status_code", resp.StatusCode).Dur("duration", time.Since(start)).Msg("connector request")
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		vendor := ""
+		if c.o.VendorError != nil && len(raw) > 0 {
+			vendor = sanitize(c.o.VendorError(raw), c.o.Secrets)
+		}
+		return resp.StatusCode, classify(c.name, what, resp.StatusCode, resp.Header, vendor, time.Now())
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // keep the connection reusable
+		return resp.StatusCode, nil
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return resp.StatusCode, c.netErr(ctx, rctx, what, err)
+	}
+	if len(raw) > maxBody {
+		return resp.StatusCode, &Error{Connector: c.name, Kind: Invalid, Status: resp.StatusCode,
+			Msg: what + ": answer larger than 4 MiB"}
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return resp.StatusCode, &Error{Connector: c.name, Kind: Invalid, Status: resp.StatusCode,
+			Msg: what + ": answer is not the expected json; check base_url", Err: err}
+	}
+	return resp.StatusCode, nil
+}
+
+// netErr classifies a failure without an HTTP answer. *url.Error is
+// unwrapped because its text holds the full URL, query and all.
+func (c *Client) netErr(ctx, rctx context.Context, what string, err error) *Error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		err = ue.Err
+	}
+	e := &Error{Connector: c.name, Kind: Transient, Err: err}
+	switch {
+	case ctx.Err() != nil:
+		e.Msg, e.Err = what+": stopped", ctx.Err()
+	case rctx.Err() != nil:
+		e.Msg, e.Err = fmt.Sprintf("%s: no answer within %s", what, c.o.Timeout), rctx.Err()
+	default:
+		e.Msg = what + ": request failed"
+	}
+	return e
+}
+
+// url joins an escaped path to the base URL. The path must be only a path:
+// no scheme, host, query, fragment, "." or ".." segment can take a request
+// away from the base URL.
+func (c *Client) url(p string, q url.Values) (*url.URL, error) {
+	ref, err := url.Parse(p)
+	if err != nil || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") ||
+		ref.Scheme != "" || ref.Host != "" || ref.User != nil || ref.RawQuery != "" || ref.Fragment != "" {
+		return nil, errors.New("not a path below base_url")
+	}
+	for seg := range strings.SplitSeq(ref.Path, "/") {
+		if seg == "." || seg == ".." {
+			return nil, errors.New("not a path below base_url")
+		}
+	}
+	u := *c.base
+	u.Path = strings.TrimSuffix(c.base.Path, "/") + ref.Path
+	u.RawPath = strings.TrimSuffix(c.base.EscapedPath(), "/") + ref.EscapedPath()
+	u.RawQuery = q.Encode()
+	return &u, nil
+}
+
+// logger is the request context's logger, or the Client's own.
+func (c *Client) logger(ctx context.Context) *zerolog.Logger {
+	if l := zerolog.Ctx(ctx); l.GetLevel() != zerolog.Disabled {
+		return l
+	}
+	return &c.o.Logger
+}
+
+// fitsShortWait reports whether e is a rate limit short enough to sit out
+// inside this attempt, with time left for the retry.
+func fitsShortWait(ctx context.Context, e *Error) bool {
+	if e.Kind != RateLimited || e.RetryAfter <= 0 || e.RetryAfter > MaxShortWait {
+		return false
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < e.RetryAfter+minAttemptBudget {
+		return false
+	}
+	return true
+}

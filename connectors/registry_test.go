@@ -1,0 +1,81 @@
+package connectors_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/offboarder/offboarder/connectors"
+)
+
+func TestTypes(t *testing.T) {
+	if got := connectors.Types(); !slices.Equal(got, []string{"okta"}) || !slices.IsSorted(got) {
+		t.Errorf("Types() = %v", got)
+	}
+}
+
+func TestBuildOpensEveryValidSpec(t *testing.T) {
+	cs, err := connectors.Build([]connectors.Spec{
+		{Name: "okta-prod", Type: "okta", Settings: map[string]any{"base_url": "https://example.okta.com", "token": "t1"}},
+		{Name: "okta-dev", Type: "okta", Settings: map[string]any{"base_url": "https://dev.okta.com/", "token": "t2"}},
+	}, connectors.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || cs[0].Name() != "okta-prod" || cs[1].Name() != "okta-dev" {
+		t.Fatalf("Build = %v", cs)
+	}
+}
+
+func TestBuildReportsEveryProblemTogether(t *testing.T) {
+	const secret = "super-secret-token-value"
+	specs := []connectors.Spec{
+		{Name: "okta", Type: "okta", Settings: map[string]any{"base_url": "https://example.okta.com", "tokn": secret}},
+		{Name: "x", Type: "nope"},
+		{Name: "okta", Type: "okta", Settings: map[string]any{"base_url": "https://example.okta.com", "token": "t"}},
+		{Type: "okta", Settings: map[string]any{"base_url": "https://example.okta.com", "token": "t"}},
+		{Name: "o4", Type: "okta", Settings: map[string]any{"base_url": "https://example.okta.com/api/v1", "token": 42}},
+		{Name: "o5", Type: "okta", Settings: map[string]any{"base_url": "https://" + secret + "@example.okta.com", "token": "SSWS " + secret}},
+		{Name: "o6", Type: "okta", Settings: map[string]any{"base_url": []any{"a"}, "token": true, "extra": 1}},
+		{Name: "bad name!", Type: ""},
+	}
+	cs, err := connectors.Build(specs, connectors.Deps{})
+	if err == nil || cs != nil {
+		t.Fatalf("Build = %v, %v; want no connectors and an error", cs, err)
+	}
+	want := []string{
+		`connectors[0] (okta).tokn: unknown key (known: base_url, token)`,
+		`connectors[0] (okta).token: required`,
+		`connectors[1] (x).type: unknown type "nope" (known: [okta])`,
+		`connectors[2] (okta).name: duplicate of connectors[0]`,
+		`connectors[3].name: required`,
+		`connectors[4] (o4).token: must be a string, not a number`,
+		`connectors[4] (o4).base_url: give the org url without /api/v1, e.g. https://example.okta.com`,
+		`connectors[5] (o5).base_url: must not hold credentials; put them in their own keys`,
+		`connectors[5] (o5).token: give the token without the "SSWS " prefix`,
+		`connectors[6] (o6).base_url: must be a string, not a list`,
+		`connectors[6] (o6).extra: unknown key (known: base_url, token)`,
+		`connectors[6] (o6).token: must be a string, not true or false`,
+		`connectors[7] (bad name!).name: must be 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit`,
+		`connectors[7] (bad name!).type: required (known: [okta])`,
+	}
+	got := strings.Split(err.Error(), "\n")
+	if !slices.Equal(got, want) {
+		t.Errorf("Build error:\n%s\nwant:\n%s", err, strings.Join(want, "\n"))
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("Build error holds a secret value: %v", err)
+	}
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	c := connectors.OktaConfig{BaseURL: "https://example.okta.com", Token: "tok-value"}
+	b, _ := json.Marshal(c)
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), string(b)} {
+		if strings.Contains(s, "tok-value") {
+			t.Errorf("config prints its token: %s", s)
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package connectors
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// Secret is a credential from a connector's settings. It prints, formats
+// and marshals as "<secret>", so a config struct logged or wrapped by
+// mistake does not leak it; string(s) is the value.
+type Secret string
+
+// String returns "<secret>", or "" when the secret is unset.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "<secret>"
+}
+
+// GoString returns what String returns, for %#v.
+func (s Secret) GoString() string { return s.String() }
+
+// MarshalJSON marshals what String returns.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// fieldError is one problem with one settings key; Build prefixes its key
+// with the connector's place in the config.
+type fieldError struct {
+	key, msg string
+	err      error // the cause, if any
+}
+
+func (e *fieldError) Error() string { return e.key + ": " + e.msg }
+
+func (e *fieldError) Unwrap() error { return e.err }
+
+func fieldErr(key, format string, args ...any) error {
+	return &fieldError{key: key, msg: fmt.Sprintf(format, args...)}
+}
+
+// keyErr names the key err is about.
+func keyErr(key string, err error) error {
+	return &fieldError{key: key, msg: err.Error(), err: err}
+}
+
+// decodeSettings fills cfg (a pointer to a type's config struct) from
+// settings through a JSON round trip, one key at a time so that every
+// problem is found: each unknown key (sorted) and each value of the wrong
+// type is a *fieldError. Values are never echoed, as they may be secrets.
+func decodeSettings(settings map[string]any, cfg any) error {
+	known := jsonKeys(cfg)
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
+		if !known[k] {
+			errs = append(errs, fieldErr(k, "unknown key (known: %s)", strings.Join(slices.Sorted(maps.Keys(known)), ", ")))
+			continue
+		}
+		raw, err := json.Marshal(map[string]any{k: settings[k]})
+		if err != nil {
+			errs = append(errs, fieldErr(k, "cannot be read"))
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(cfg); err != nil {
+			if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+				errs = append(errs, fieldErr(k, "must be %s, not %s", kindWord(te.Type), valueWord(te.Value)))
+			} else {
+				errs = append(errs, fieldErr(k, "cannot be read"))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// jsonKeys returns the JSON names of the fields of the struct cfg points to.
+func jsonKeys(cfg any) map[string]bool {
+	t := reflect.TypeOf(cfg).Elem()
+	keys := make(map[string]bool, t.NumField())
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		keys[name] = true
+	}
+	return keys
+}
+
+// valueWord names a JSON value kind as encoding/json reports it.
+func valueWord(v string) string {
+	switch {
+	case v == "array":
+		return "a list"
+	case v == "object":
+		return "a mapping"
+	case v == "bool":
+		return "true or false"
+	case strings.HasPrefix(v, "number"):
+		return "a number"
+	}
+	return "a " + v
+}
+
+// kindWord names what a Go type takes, in a config's words.
+func kindWord(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "of another type"
+}
+
+// checkBaseURL checks a base_url: an absolute http or https URL with a host
+// and no credentials, query or fragment. Its errors never echo the value.
+func checkBaseURL(s string) error {
+	if s == "" {
+		return errors.New("required")
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return errors.New("not a valid url")
+	case u.Scheme != "https" && u.Scheme != "http":
+		return errors.New("must be an http or https url")
+	case u.Host == "" || u.Opaque != "":
+		return errors.New("must be an absolute url with a host")
+	case u.User != nil:
+		return errors.New("must not hold credentials; put them in their own keys")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return errors.New("must not have a query or fragment")
+	}
+	return nil
+}
