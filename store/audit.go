@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Audit actions.
+const (
+	actionCaseOpened    = "case.opened"
+	actionEventAttached = "event.attached"
+	actionFannedOut     = "case.fanned_out"
+	actionEntryRetry    = "entry.retry"
+	actionEntryOutcome  = "entry.outcome"
+	actionCaseClosed    = "case.closed"
+)
+
+// genesisHash is the prev_hash of audit row 1.
+var genesisHash = strings.Repeat("0", 64)
+
+// AuditError is what VerifyAudit returns for the first link of the chain that
+// does not verify.
+type AuditError struct {
+	Seq    int64  // the first bad (or missing) seq
+	Reason string // what is wrong with it
+}
+
+func (e *AuditError) Error() string {
+	return fmt.Sprintf("store: audit chain broken at seq %d: %s", e.Seq, e.Reason)
+}
+
+// auditRecord is an audit row waiting for its seq and hash.
+type auditRecord struct {
+	caseID, connector, action, actor, detail string
+}
+
+// audit queues an audit row; it is appended when the transaction function
+// returns, after every other write of the transaction.
+func (t *tx) audit(caseID, connector, action, actor, detail string) {
+	t.audits = append(t.audits, auditRecord{
+		caseID:    caseID,
+		connector: clean(connector),
+		action:    action,
+		actor:     clean(actor),
+		detail:    clean(detail),
+	})
+}
+
+// flushAudit appends the queued audit rows. Bumping audit_head's seq locks its
+// row on PostgreSQL until commit, so appends are serialised and seq has no
+// gaps (a rolled-back transaction rolls its bump back too). Taking that lock
+// last keeps the time it is held short and the lock order fixed.
+func (t *tx) flushAudit(ctx context.Context) error {
+	for _, r := range t.audits {
+		var seq int64
+		var prev string
+		err := t.queryRow(ctx, "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").Scan(&seq, &prev)
+		if err != nil {
+			return fmt.Errorf("audit head: %w", err)
+		}
+		at := micros(t.s.clock()) // taken under the lock: at follows seq
+		hash := chainHash(prev, seq, at, r.caseID, r.connector, r.action, r.actor, r.detail)
+		if _, err := t.exec(ctx, `INSERT INTO audit
+			(seq, at, case_id, connector, action, actor, detail, prev_hash, hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			seq, at, r.caseID, r.connector, r.action, r.actor, r.detail, prev, hash); err != nil {
+			return fmt.Errorf("audit append: %w", err)
+		}
+		if _, err := t.exec(ctx, "UPDATE audit_head SET hash = ? WHERE id = 1", hash); err != nil {
+			return fmt.Errorf("audit head: %w", err)
+		}
+	}
+	t.audits = nil
+	return nil
+}
+
+// chainHash is hex(sha256) over prev_hash and the row's fields: each string
+// as an 8-byte big-endian length and its bytes, each number as 8 big-endian
+// bytes, so that no two different rows encode alike.
+func chainHash(prev string, seq, at int64, caseID, connector, action, actor, detail string) string {
+	h := sha256.New()
+	var n [8]byte
+	putString := func(s string) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	putInt := func(v int64) {
+		binary.BigEndian.PutUint64(n[:], uint64(v))
+		h.Write(n[:])
+	}
+	putString(prev)
+	putInt(seq)
+	putInt(at)
+	putString(caseID)
+	putString(connector)
+	putString(action)
+	putString(actor)
+	putString(detail)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+const auditCols = "seq, at, case_id, connector, action, actor, detail, prev_hash, hash"
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanAudit(r scanner) (AuditEntry, error) {
+	var a AuditEntry
+	var at int64
+	err := r.Scan(&a.Seq, &at, &a.CaseID, &a.Connector, &a.Action, &a.Actor, &a.Detail, &a.PrevHash, &a.Hash)
+	a.At = fromMicros(at)
+	return a, err
+}
+
+// VerifyAudit recomputes the whole hash chain and returns an error naming the first bad seq.
+//
+// It reads one snapshot. A changed field, a changed hash, a deleted or
+// inserted row and a cut-off tail (the rows no longer reach audit_head) are
+// all reported as an *AuditError with the first seq that does not verify;
+// a database failure is returned as itself. An empty log verifies.
+func (s *Store) VerifyAudit(ctx context.Context) error {
+	err := s.inTx(ctx, true, func(t *tx) error {
+		var headSeq int64
+		var headHash string
+		if err := t.queryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&headSeq, &headHash); err != nil {
+			return fmt.Errorf("audit head: %w", err)
+		}
+		rows, err := t.query(ctx, "SELECT "+auditCols+" FROM audit ORDER BY seq")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		want, prev := int64(1), genesisHash
+		for rows.Next() {
+			a, err := scanAudit(rows)
+			if err != nil {
+				return err
+			}
+			switch {
+			case a.Seq != want:
+				return &AuditError{Seq: want, Reason: fmt.Sprintf("missing (next row has seq %d)", a.Seq)}
+			case a.PrevHash != prev:
+				return &AuditError{Seq: a.Seq, Reason: "prev_hash does not match the hash of the row before"}
+			case chainHash(a.PrevHash, a.Seq, micros(a.At), a.CaseID, a.Connector, a.Action, a.Actor, a.Detail) != a.Hash:
+				return &AuditError{Seq: a.Seq, Reason: "hash does not match the row"}
+			}
+			prev = a.Hash
+			want++
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		switch {
+		case want-1 < headSeq:
+			return &AuditError{Seq: want, Reason: fmt.Sprintf("missing (the head is at seq %d)", headSeq)}
+		case want-1 > headSeq:
+			return &AuditError{Seq: headSeq + 1, Reason: fmt.Sprintf("beyond the head (seq %d)", headSeq)}
+		case prev != headHash:
+			return &AuditError{Seq: headSeq, Reason: "hash does not match the head"}
+		}
+		return nil
+	})
+	if err == nil {
+		return nil
+	}
+	var broken *AuditError
+	if errors.As(err, &broken) {
+		return err
+	}
+	return fmt.Errorf("store: verify audit: %w", err)
+}

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"errors"
+	"testing"
+)
+
+// someHistory writes a case through its whole life: 7 audit rows.
+func someHistory(t *testing.T, s *Store) {
+	t.Helper()
+	id := openCase(t, s, "ann@example.com")                                       // 1 case.opened
+	ingest(t, s, event("e2", "ann@example.com"))                                  // 2 event.attached
+	fanOut(t, s, id, map[string]string{"a": OutcomePending, "b": OutcomePending}) // 3 case.fanned_out
+	if err := s.RecordRetry(t.Context(), id, "a", "503"); err != nil {            // 4 entry.retry
+		t.Fatal(err)
+	}
+	outcome(t, s, id, "a", "verified", "")  // 5 entry.outcome
+	outcome(t, s, id, "b", "not_found", "") // 6 entry.outcome, 7 case.closed
+}
+
+func TestVerifyAudit(t *testing.T) {
+	// tampered writes someHistory, runs the raw tamper and wants VerifyAudit
+	// to name seq.
+	tampered := func(seq int64, tamper func(t *testing.T, s *Store)) func(t *testing.T, s *Store) {
+		return func(t *testing.T, s *Store) {
+			someHistory(t, s)
+			verify(t, s)
+			tamper(t, s)
+			err := s.VerifyAudit(t.Context())
+			var broken *AuditError
+			if !errors.As(err, &broken) {
+				t.Fatalf("VerifyAudit = %v, want an *AuditError", err)
+			}
+			if broken.Seq != seq {
+				t.Errorf("VerifyAudit names seq %d (%v), want %d", broken.Seq, err, seq)
+			}
+		}
+	}
+	runStoreTests(t, []storeTest{
+		{"an empty log verifies", func(t *testing.T, s *Store) {
+			verify(t, s)
+		}},
+		{"a case's whole life leaves a chain without gaps that verifies", func(t *testing.T, s *Store) {
+			someHistory(t, s)
+			verify(t, s)
+			if n := count(t, s, "SELECT COUNT(*) FROM audit"); n != 7 {
+				t.Errorf("%d audit rows, want 7", n)
+			}
+			if n := count(t, s, "SELECT MAX(seq) FROM audit"); n != 7 {
+				t.Errorf("max seq %d, want 7", n)
+			}
+			if n := count(t, s, "SELECT seq FROM audit_head"); n != 7 {
+				t.Errorf("head seq %d, want 7", n)
+			}
+		}},
+		{"an edited detail breaks its own seq", tampered(3, func(t *testing.T, s *Store) {
+			exec(t, s, `UPDATE audit SET detail = '{"connectors":["a"]}' WHERE seq = 3`)
+		})},
+		{"an edited actor breaks its own seq", tampered(2, func(t *testing.T, s *Store) {
+			exec(t, s, "UPDATE audit SET actor = 'admin' WHERE seq = 2")
+		})},
+		{"an edited time breaks its own seq", tampered(1, func(t *testing.T, s *Store) {
+			exec(t, s, "UPDATE audit SET at = at - 1000000 WHERE seq = 1")
+		})},
+		{"an edited row with a recomputed hash breaks the next seq", tampered(5, func(t *testing.T, s *Store) {
+			a, err := scanAudit(s.db.QueryRowContext(t.Context(), s.rebind("SELECT "+auditCols+" FROM audit WHERE seq = ?"), 4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			hash := chainHash(a.PrevHash, a.Seq, micros(a.At), a.CaseID, a.Connector, a.Action, a.Actor, "fine")
+			exec(t, s, "UPDATE audit SET detail = 'fine', hash = ? WHERE seq = 4", hash)
+		})},
+		{"a deleted row is reported missing", tampered(3, func(t *testing.T, s *Store) {
+			exec(t, s, "DELETE FROM audit WHERE seq = 3")
+		})},
+		{"a cut-off tail is reported against the head", tampered(6, func(t *testing.T, s *Store) {
+			exec(t, s, "DELETE FROM audit WHERE seq >= 6")
+		})},
+		{"a row beyond the head is reported", tampered(8, func(t *testing.T, s *Store) {
+			exec(t, s, `INSERT INTO audit (seq, at, case_id, connector, action, actor, detail, prev_hash, hash)
+				SELECT 8, at, case_id, connector, action, actor, detail, hash, hash FROM audit WHERE seq = 7`)
+		})},
+	})
+}
+
+func TestChainHashIsUnambiguous(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b [5]string
+	}{
+		{"moving a character between case and connector changes the hash", [5]string{"ab", "c", "x", "y", "z"}, [5]string{"a", "bc", "x", "y", "z"}},
+		{"moving a character between actor and detail changes the hash", [5]string{"c", "k", "x", "y|", "z"}, [5]string{"c", "k", "x", "y", "|z"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ha := chainHash(genesisHash, 1, 2, tc.a[0], tc.a[1], tc.a[2], tc.a[3], tc.a[4])
+			hb := chainHash(genesisHash, 1, 2, tc.b[0], tc.b[1], tc.b[2], tc.b[3], tc.b[4])
+			if ha == hb {
+				t.Error("two different rows hash alike")
+			}
+		})
+	}
+}

@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+const caseCols = "id, email, subject_ids, reason, state, dry_run, systems, effective_at, created_at, updated_at, closed_at"
+
+func scanCase(r scanner) (Case, error) {
+	var c Case
+	var subjectIDs string
+	var systems sql.NullString
+	var dryRun int
+	var eff, created, updated int64
+	var closed sql.NullInt64
+	if err := r.Scan(&c.ID, &c.Email, &subjectIDs, &c.Reason, &c.State, &dryRun, &systems,
+		&eff, &created, &updated, &closed); err != nil {
+		return Case{}, err
+	}
+	if err := json.Unmarshal([]byte(subjectIDs), &c.SubjectIDs); err != nil {
+		return Case{}, fmt.Errorf("case %s subject_ids: %w", c.ID, err)
+	}
+	if len(c.SubjectIDs) == 0 {
+		c.SubjectIDs = nil
+	}
+	if systems.Valid {
+		c.Systems = []string{}
+		if err := json.Unmarshal([]byte(systems.String), &c.Systems); err != nil {
+			return Case{}, fmt.Errorf("case %s systems: %w", c.ID, err)
+		}
+	}
+	c.DryRun = dryRun != 0
+	c.EffectiveAt = fromMicros(eff)
+	c.CreatedAt = fromMicros(created)
+	c.UpdatedAt = fromMicros(updated)
+	c.ClosedAt = fromNullMicros(closed)
+	c.Entries = []Entry{}
+	return c, nil
+}
+
+// isOpen reports whether state accepts new events and work.
+func isOpen(state string) bool {
+	return state == StateScheduled || state == StatePending || state == StateInProgress
+}
+
+// getCase reads a case row (without events, entries or audit); lock takes its
+// row lock on PostgreSQL. A missing case is ErrNotFound.
+func (t *tx) getCase(ctx context.Context, id string, lock bool) (Case, error) {
+	q := "SELECT " + caseCols + " FROM cases WHERE id = ?"
+	if lock {
+		q += t.forUpdate()
+	}
+	c, err := scanCase(t.queryRow(ctx, q, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Case{}, ErrNotFound
+	}
+	return c, err
+}
+
+// entries reads the entries of a case, ordered by connector.
+func (t *tx) entries(ctx context.Context, caseID string) ([]Entry, error) {
+	rows, err := t.query(ctx, "SELECT "+entryCols+" FROM entries WHERE case_id = ? ORDER BY connector", caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// GetCase returns a case with its Events (in the order received), Entries
+// (ordered by connector) and Audit rows (by seq), read from one snapshot.
+// A case that does not exist is ErrNotFound.
+func (s *Store) GetCase(ctx context.Context, id string) (*Case, error) {
+	var c Case
+	err := s.inTx(ctx, true, func(t *tx) error {
+		var err error
+		if c, err = t.getCase(ctx, id, false); err != nil {
+			return err
+		}
+		if c.Entries, err = t.entries(ctx, id); err != nil {
+			return err
+		}
+		if c.Events, err = t.events(ctx, id); err != nil {
+			return err
+		}
+		c.Audit, err = t.caseAudit(ctx, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: get case %s: %w", id, err)
+	}
+	return &c, nil
+}
+
+func (t *tx) events(ctx context.Context, caseID string) ([]EventRecord, error) {
+	rows, err := t.query(ctx, `SELECT source, event_id, type, reason, received_at, request_id
+		FROM events WHERE case_id = ? ORDER BY received_at, source, event_id`, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []EventRecord
+	for rows.Next() {
+		var e EventRecord
+		var received int64
+		if err := rows.Scan(&e.Source, &e.EventID, &e.Type, &e.Reason, &received, &e.RequestID); err != nil {
+			return nil, err
+		}
+		e.ReceivedAt = fromMicros(received)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) caseAudit(ctx context.Context, caseID string) ([]AuditEntry, error) {
+	rows, err := t.query(ctx, "SELECT "+auditCols+" FROM audit WHERE case_id = ? ORDER BY seq", caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		a, err := scanAudit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// ListCases returns the cases that match f, newest first, each with its
+// Entries (ordered by connector) but without Events or Audit. The email
+// filter is compared after the same normalisation Ingest applies (trimmed,
+// lower case). A Limit of 0 or less means 100; more than 1000 means 1000.
+func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]Case, error) {
+	limit := f.Limit
+	switch {
+	case limit <= 0:
+		limit = 100
+	case limit > 1000:
+		limit = 1000
+	}
+	q := "SELECT " + caseCols + " FROM cases WHERE 1 = 1"
+	var args []any
+	if f.Email != "" {
+		q += " AND email = ?"
+		args = append(args, normalEmail(f.Email))
+	}
+	if f.State != "" {
+		q += " AND state = ?"
+		args = append(args, f.State)
+	}
+	q += " ORDER BY created_at DESC, id DESC LIMIT ?"
+	args = append(args, limit)
+
+	out := []Case{}
+	err := s.inTx(ctx, true, func(t *tx) error {
+		rows, err := t.query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			c, err := scanCase(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		return t.attachEntries(ctx, out)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list cases: %w", err)
+	}
+	return out, nil
+}
+
+// attachEntries fills the Entries of cases with one query.
+func (t *tx) attachEntries(ctx context.Context, cases []Case) error {
+	if len(cases) == 0 {
+		return nil
+	}
+	index := make(map[string]int, len(cases))
+	ids := make([]any, len(cases))
+	for i, c := range cases {
+		index[c.ID] = i
+		ids[i] = c.ID
+	}
+	rows, err := t.query(ctx, "SELECT "+entryCols+" FROM entries WHERE case_id IN ("+
+		placeholders(len(ids))+") ORDER BY case_id, connector", ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return err
+		}
+		c := &cases[index[e.CaseID]]
+		c.Entries = append(c.Entries, e)
+	}
+	return rows.Err()
+}
+
+// normalEmail is the form emails are stored and compared in.
+func normalEmail(s string) string {
+	return strings.ToLower(strings.TrimSpace(clean(s)))
+}

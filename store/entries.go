@@ -1,0 +1,318 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// workerActor is the audit actor of what the worker records on entries.
+const workerActor = "worker"
+
+// Bounds on error text kept on an entry (last_error) and in audit details, in characters.
+const (
+	maxLastError   = 2000
+	maxAuditDetail = 500
+)
+
+const entryCols = "case_id, connector, outcome, attempts, last_error, created_at, updated_at, started_at, finished_at"
+
+func scanEntry(r scanner) (Entry, error) {
+	var e Entry
+	var created, updated int64
+	var started, finished sql.NullInt64
+	err := r.Scan(&e.CaseID, &e.Connector, &e.Outcome, &e.Attempts, &e.LastError,
+		&created, &updated, &started, &finished)
+	e.CreatedAt = fromMicros(created)
+	e.UpdatedAt = fromMicros(updated)
+	e.StartedAt = fromNullMicros(started)
+	e.FinishedAt = fromNullMicros(finished)
+	return e, err
+}
+
+// getEntry reads one entry; a missing one is ErrNotFound.
+func (t *tx) getEntry(ctx context.Context, caseID, connector string, lock bool) (Entry, error) {
+	q := "SELECT " + entryCols + " FROM entries WHERE case_id = ? AND connector = ?"
+	if lock {
+		q += t.forUpdate()
+	}
+	e, err := scanEntry(t.queryRow(ctx, q, caseID, connector))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Entry{}, ErrNotFound
+	}
+	return e, err
+}
+
+// FanOut creates one entry per connector with the given initial outcome ("pending", or
+// "skipped" for dry runs / policy), idempotently (existing entries are left as they are),
+// moves the case to in_progress, or straight to completed/needs_attention if every entry is
+// already final (also when entries is empty); audit "case.fanned_out" (detail: JSON with the
+// connectors whose entries it created), written only when it created an entry or moved the
+// case. Only for a case in scheduled|pending|in_progress: on a closed case it changes
+// nothing and returns the case as it is, so a re-run offboard task is harmless. Returns the
+// case with its entries. ErrNotFound if no case; an empty connector name or outcome is an error.
+func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]string, actor string) (*Case, error) {
+	names := make([]string, 0, len(entries))
+	for name, outcome := range entries {
+		if name == "" || outcome == "" {
+			return nil, fmt.Errorf("store: fan out %s: empty connector name or outcome", caseID)
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+
+	var c Case
+	err := s.inTx(ctx, false, func(t *tx) error {
+		var err error
+		if c, err = t.getCase(ctx, caseID, true); err != nil {
+			return err
+		}
+		if isOpen(c.State) {
+			created := []string{}
+			for _, name := range names {
+				outcome := clean(entries[name])
+				var finished any
+				if outcome != OutcomePending {
+					finished = micros(t.now)
+				}
+				res, err := t.exec(ctx, `INSERT INTO entries
+					(case_id, connector, outcome, attempts, last_error, created_at, updated_at, finished_at)
+					VALUES (?, ?, ?, 0, '', ?, ?, ?)
+					ON CONFLICT (case_id, connector) DO NOTHING`,
+					caseID, clean(name), outcome, micros(t.now), micros(t.now), finished)
+				if err != nil {
+					return err
+				}
+				if n, err := res.RowsAffected(); err != nil {
+					return err
+				} else if n > 0 {
+					created = append(created, clean(name))
+				}
+			}
+			if len(created) > 0 || c.State != StateInProgress {
+				b, _ := json.Marshal(map[string][]string{"connectors": created})
+				t.audit(caseID, "", actionFannedOut, actor, string(b))
+			}
+			if err := t.settle(ctx, &c, actor); err != nil {
+				return err
+			}
+		}
+		c.Entries, err = t.entries(ctx, caseID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: fan out %s: %w", caseID, err)
+	}
+	return &c, nil
+}
+
+// settle sets the state of the open case c from its entries: in_progress
+// while any is pending; otherwise closed — needs_attention if any is failed
+// or manual_required, else completed — with closed_at and a "case.closed"
+// audit row. c is updated in place.
+func (t *tx) settle(ctx context.Context, c *Case, actor string) error {
+	var pending, attention int
+	err := t.queryRow(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN outcome = ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN outcome IN (?, ?) THEN 1 ELSE 0 END), 0)
+		FROM entries WHERE case_id = ?`,
+		OutcomePending, OutcomeFailed, OutcomeManualRequired, c.ID).Scan(&pending, &attention)
+	if err != nil {
+		return err
+	}
+	if pending > 0 {
+		if c.State == StateInProgress {
+			return nil
+		}
+		c.State, c.UpdatedAt = StateInProgress, t.now
+		_, err := t.exec(ctx, "UPDATE cases SET state = ?, updated_at = ? WHERE id = ?",
+			c.State, micros(t.now), c.ID)
+		return err
+	}
+	c.State = StateCompleted
+	if attention > 0 {
+		c.State = StateNeedsAttention
+	}
+	closed := t.now
+	c.UpdatedAt, c.ClosedAt = t.now, &closed
+	if _, err := t.exec(ctx, "UPDATE cases SET state = ?, updated_at = ?, closed_at = ? WHERE id = ?",
+		c.State, micros(t.now), micros(t.now), c.ID); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(map[string]string{"state": c.State})
+	t.audit(c.ID, "", actionCaseClosed, actor, string(b))
+	return nil
+}
+
+// BeginAttempt increments attempts and sets started_at (first time) and updated_at on a
+// pending entry and returns it; on a final entry it changes nothing and returns it as is.
+// ErrNotFound if the entry does not exist. It writes no audit row.
+func (s *Store) BeginAttempt(ctx context.Context, caseID, connector string) (Entry, error) {
+	var e Entry
+	err := s.inTx(ctx, false, func(t *tx) error {
+		var err error
+		e, err = scanEntry(t.queryRow(ctx, `UPDATE entries
+			SET attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ?
+			WHERE case_id = ? AND connector = ? AND outcome = ?
+			RETURNING `+entryCols,
+			micros(t.now), micros(t.now), caseID, connector, OutcomePending))
+		if errors.Is(err, sql.ErrNoRows) {
+			e, err = t.getEntry(ctx, caseID, connector, false)
+		}
+		return err
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("store: begin attempt %s/%s: %w", caseID, connector, err)
+	}
+	return e, nil
+}
+
+// RecordRetry notes a retryable failure: last_error, updated_at; audit "entry.retry" (detail: the error text, truncated to 500 chars).
+// last_error keeps at most 2000 characters. On a final entry it changes
+// nothing and returns nil; ErrNotFound if the entry does not exist.
+func (s *Store) RecordRetry(ctx context.Context, caseID, connector, errText string) error {
+	errText = clean(errText)
+	err := s.inTx(ctx, false, func(t *tx) error {
+		res, err := t.exec(ctx, `UPDATE entries SET last_error = ?, updated_at = ?
+			WHERE case_id = ? AND connector = ? AND outcome = ?`,
+			truncate(errText, maxLastError), micros(t.now), caseID, connector, OutcomePending)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			_, err := t.getEntry(ctx, caseID, connector, false)
+			return err // nil for a final entry: nothing to note
+		}
+		t.audit(caseID, connector, actionEntryRetry, workerActor, truncate(errText, maxAuditDetail))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: record retry %s/%s: %w", caseID, connector, err)
+	}
+	return nil
+}
+
+// RecordOutcome sets a final outcome on a pending entry (finished_at, and last_error=detail
+// when outcome is failed); audit "entry.outcome" (detail JSON: outcome, attempts, error —
+// or, for other outcomes, a non-empty detail — truncated to 500 chars).
+// Idempotent: on an entry already final it changes nothing and returns the existing entry.
+// When every entry of the case is final, closes the case in the same transaction:
+// state needs_attention if any entry is failed or manual_required, else completed; closed_at;
+// audit "case.closed". outcome must be final (not "" or "pending"); ErrNotFound if the
+// entry does not exist.
+func (s *Store) RecordOutcome(ctx context.Context, caseID, connector, outcome, detail string) (Entry, error) {
+	if outcome == "" || outcome == OutcomePending {
+		return Entry{}, fmt.Errorf("store: record outcome %s/%s: %q is not a final outcome", caseID, connector, outcome)
+	}
+	outcome, detail = clean(outcome), clean(detail)
+	var e Entry
+	err := s.inTx(ctx, false, func(t *tx) error {
+		// The case row lock serialises outcomes of one case, so that the
+		// last of two concurrent outcomes sees the other and closes the case.
+		c, err := t.getCase(ctx, caseID, true)
+		if err != nil {
+			return err
+		}
+		if e, err = t.getEntry(ctx, caseID, connector, true); err != nil {
+			return err
+		}
+		if e.Outcome != OutcomePending {
+			return nil
+		}
+		e.Outcome, e.UpdatedAt = outcome, t.now
+		finished := t.now
+		e.FinishedAt = &finished
+		if outcome == OutcomeFailed {
+			e.LastError = truncate(detail, maxLastError)
+		}
+		if _, err := t.exec(ctx, `UPDATE entries SET outcome = ?, last_error = ?, updated_at = ?, finished_at = ?
+			WHERE case_id = ? AND connector = ?`,
+			e.Outcome, e.LastError, micros(t.now), micros(t.now), caseID, connector); err != nil {
+			return err
+		}
+		d := struct {
+			Outcome  string `json:"outcome"`
+			Attempts int    `json:"attempts"`
+			Error    string `json:"error,omitempty"`
+			Detail   string `json:"detail,omitempty"`
+		}{Outcome: outcome, Attempts: e.Attempts}
+		if outcome == OutcomeFailed {
+			d.Error = truncate(detail, maxAuditDetail)
+		} else {
+			d.Detail = truncate(detail, maxAuditDetail)
+		}
+		b, _ := json.Marshal(d)
+		t.audit(caseID, connector, actionEntryOutcome, workerActor, string(b))
+		if !isOpen(c.State) {
+			return nil
+		}
+		return t.settle(ctx, &c, workerActor)
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("store: record outcome %s/%s: %w", caseID, connector, err)
+	}
+	return e, nil
+}
+
+// Due lists work the relay must make sure is queued: cases in scheduled|pending (their
+// effective_at; scheduled ones too, for a task that waits until then) and pending entries of
+// in_progress cases; at most limit of each (0 or less means 100), oldest first (cases by
+// effective_at, entries by creation).
+func (s *Store) Due(ctx context.Context, limit int) ([]DueCase, []EntryRef, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	var cases []DueCase
+	var refs []EntryRef
+	err := s.inTx(ctx, true, func(t *tx) error {
+		rows, err := t.query(ctx, `SELECT id, effective_at FROM cases
+			WHERE state IN (?, ?) ORDER BY effective_at, id LIMIT ?`,
+			StateScheduled, StatePending, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d DueCase
+			var eff int64
+			if err := rows.Scan(&d.CaseID, &eff); err != nil {
+				return err
+			}
+			d.EffectiveAt = fromMicros(eff)
+			cases = append(cases, d)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+
+		rows, err = t.query(ctx, `SELECT e.case_id, e.connector FROM entries e
+			JOIN cases c ON c.id = e.case_id
+			WHERE e.outcome = ? AND c.state = ?
+			ORDER BY e.created_at, e.case_id, e.connector LIMIT ?`,
+			OutcomePending, StateInProgress, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r EntryRef
+			if err := rows.Scan(&r.CaseID, &r.Connector); err != nil {
+				return err
+			}
+			refs = append(refs, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: due: %w", err)
+	}
+	return cases, refs, nil
+}

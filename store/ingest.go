@@ -1,0 +1,280 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ingestAttempts bounds Ingest's retries after losing a race to a concurrent
+// writer (a unique violation, or an event or case inserted meanwhile).
+const ingestAttempts = 3
+
+// errRace marks a transaction that lost a race on a unique key; it is rolled
+// back and tried again.
+var errRace = errors.New("lost a race on a unique key")
+
+// Ingest records ev and opens or attaches its case, in ONE transaction.
+//   - event unique on (source, event_id): a second insert of the same pair returns the
+//     existing event's case with Duplicate=true and changes nothing.
+//   - at most one OPEN case (scheduled|pending|in_progress) per email: an event for a subject
+//     with an open case attaches to it (NewCase=false). A partial unique index on cases(email)
+//     enforces it; a transaction that loses the race is retried (up to three attempts in all),
+//     so two concurrent events for one subject still give one case, on both dialects.
+//   - new case: id = uuid v7; state scheduled if EffectiveAt > now else pending;
+//     EffectiveAt zero → ReceivedAt (or now); reason/systems/dry_run/subject ids from the event.
+//   - attaching: if the case is still scheduled/pending and the event's effective time is
+//     earlier, the case's effective_at moves forward (and scheduled→pending once due); subject
+//     ids are merged (an id already on the case is kept); a case with a systems list becomes
+//     nil (= all) if the event has nil systems, else takes the union; a dry-run case that is
+//     not yet fanned out becomes a real one when a real event attaches.
+//   - audit: "case.opened" or "event.attached" (actor ev.Actor, detail JSON with source,
+//     event_id, type, reason, request_id; never bodies or secrets). Duplicates are not audited.
+//
+// Source, EventID and Email are required. Email is trimmed and lower-cased; text is made
+// valid UTF-8 without NUL bytes. Concurrent identical deliveries give one event, one case
+// and exactly one result with Duplicate=false.
+func (s *Store) Ingest(ctx context.Context, ev Event) (IngestResult, error) {
+	ev = normalEvent(ev)
+	if ev.Source == "" || ev.EventID == "" || ev.Email == "" {
+		return IngestResult{}, errors.New("store: ingest: event needs a source, an event id and an email")
+	}
+	for attempt := 1; ; attempt++ {
+		res, err := s.ingestOnce(ctx, ev)
+		if err == nil {
+			return res, nil
+		}
+		retry := errors.Is(err, errRace) || isUniqueViolation(err)
+		if !retry || attempt == ingestAttempts || ctx.Err() != nil {
+			return IngestResult{}, fmt.Errorf("store: ingest %s/%s: %w", ev.Source, ev.EventID, err)
+		}
+	}
+}
+
+func (s *Store) ingestOnce(ctx context.Context, ev Event) (IngestResult, error) {
+	var res IngestResult
+	err := s.inTx(ctx, false, func(t *tx) error {
+		var caseID string
+		err := t.queryRow(ctx, "SELECT case_id FROM events WHERE source = ? AND event_id = ?",
+			ev.Source, ev.EventID).Scan(&caseID)
+		if err == nil {
+			c, err := t.getCase(ctx, caseID, false)
+			if err != nil {
+				return err
+			}
+			res = IngestResult{CaseID: c.ID, Duplicate: true, State: c.State, EffectiveAt: c.EffectiveAt}
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+
+		received := ev.ReceivedAt
+		if received.IsZero() {
+			received = t.now
+		}
+		received = received.UTC().Truncate(time.Microsecond)
+		eff := ev.EffectiveAt
+		if eff.IsZero() {
+			eff = received
+		}
+		eff = eff.UTC().Truncate(time.Microsecond)
+
+		c, err := t.openCaseFor(ctx, ev.Email)
+		action := actionEventAttached
+		switch {
+		case errors.Is(err, ErrNotFound):
+			c, err = t.insertCase(ctx, ev, eff)
+			action = actionCaseOpened
+			res.NewCase = true
+		case err == nil:
+			err = t.attach(ctx, &c, ev, eff)
+		}
+		if err != nil {
+			return err
+		}
+		if err := t.insertEvent(ctx, c.ID, ev, eff, received); err != nil {
+			return err
+		}
+		t.audit(c.ID, "", action, ev.Actor, eventDetail(ev))
+		res.CaseID, res.State, res.EffectiveAt = c.ID, c.State, c.EffectiveAt
+		return nil
+	})
+	return res, err
+}
+
+// openCaseFor returns, locked, the open case of email, or ErrNotFound.
+func (t *tx) openCaseFor(ctx context.Context, email string) (Case, error) {
+	c, err := scanCase(t.queryRow(ctx, "SELECT "+caseCols+` FROM cases
+		WHERE email = ? AND state IN ('scheduled', 'pending', 'in_progress')`+t.forUpdate(), email))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Case{}, ErrNotFound
+	}
+	return c, err
+}
+
+// insertCase opens a case for ev. If another transaction opened one for the
+// same email meanwhile, it returns errRace (on PostgreSQL after that
+// transaction committed).
+func (t *tx) insertCase(ctx context.Context, ev Event, eff time.Time) (Case, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Case{}, fmt.Errorf("case id: %w", err)
+	}
+	c := Case{
+		ID:          id.String(),
+		Email:       ev.Email,
+		SubjectIDs:  ev.SubjectIDs,
+		Reason:      ev.Reason,
+		State:       StatePending,
+		DryRun:      ev.DryRun,
+		Systems:     ev.Systems,
+		EffectiveAt: eff,
+		CreatedAt:   t.now,
+		UpdatedAt:   t.now,
+		Entries:     []Entry{},
+	}
+	if eff.After(t.now) {
+		c.State = StateScheduled
+	}
+	var got string
+	err = t.queryRow(ctx, `INSERT INTO cases
+		(id, email, subject_ids, reason, state, dry_run, systems, effective_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING RETURNING id`,
+		c.ID, c.Email, jsonMap(c.SubjectIDs), c.Reason, c.State, boolInt(c.DryRun), jsonList(c.Systems),
+		micros(eff), micros(t.now), micros(t.now)).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Case{}, errRace
+	}
+	return c, err
+}
+
+// attach merges ev into the open case c and writes c back.
+func (t *tx) attach(ctx context.Context, c *Case, ev Event, eff time.Time) error {
+	notFannedOut := c.State == StateScheduled || c.State == StatePending
+	if notFannedOut && eff.Before(c.EffectiveAt) {
+		c.EffectiveAt = eff
+	}
+	if c.State == StateScheduled && !c.EffectiveAt.After(t.now) {
+		c.State = StatePending
+	}
+	for k, v := range ev.SubjectIDs {
+		if _, ok := c.SubjectIDs[k]; !ok {
+			if c.SubjectIDs == nil {
+				c.SubjectIDs = map[string]string{}
+			}
+			c.SubjectIDs[k] = v
+		}
+	}
+	switch {
+	case c.Systems == nil:
+	case ev.Systems == nil:
+		c.Systems = nil
+	default:
+		c.Systems = union(c.Systems, ev.Systems)
+	}
+	if notFannedOut && c.DryRun && !ev.DryRun {
+		c.DryRun = false
+	}
+	c.UpdatedAt = t.now
+	_, err := t.exec(ctx, `UPDATE cases SET state = ?, effective_at = ?, subject_ids = ?, systems = ?,
+		dry_run = ?, updated_at = ? WHERE id = ?`,
+		c.State, micros(c.EffectiveAt), jsonMap(c.SubjectIDs), jsonList(c.Systems), boolInt(c.DryRun),
+		micros(t.now), c.ID)
+	return err
+}
+
+// insertEvent records ev on caseID. If the same (source, event id) was
+// recorded meanwhile, it returns errRace: the retry then finds the duplicate.
+func (t *tx) insertEvent(ctx context.Context, caseID string, ev Event, eff, received time.Time) error {
+	var got string
+	err := t.queryRow(ctx, `INSERT INTO events
+		(source, event_id, case_id, type, email, subject_ids, reason, systems, dry_run,
+		 effective_at, received_at, request_id, actor)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING RETURNING case_id`,
+		ev.Source, ev.EventID, caseID, ev.Type, ev.Email, jsonMap(ev.SubjectIDs), ev.Reason,
+		jsonList(ev.Systems), boolInt(ev.DryRun), micros(eff), micros(received), ev.RequestID, ev.Actor,
+	).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errRace
+	}
+	return err
+}
+
+// eventDetail is the audit detail of an event: identifiers only.
+func eventDetail(ev Event) string {
+	b, _ := json.Marshal(struct {
+		Source    string `json:"source"`
+		EventID   string `json:"event_id"`
+		Type      string `json:"type"`
+		Reason    string `json:"reason"`
+		RequestID string `json:"request_id,omitempty"`
+	}{ev.Source, ev.EventID, ev.Type, ev.Reason, ev.RequestID})
+	return string(b)
+}
+
+// normalEvent returns ev with storable text, a normalised email and a sorted,
+// de-duplicated systems list (nil stays nil: all connectors).
+func normalEvent(ev Event) Event {
+	ev.Source = clean(ev.Source)
+	ev.EventID = clean(ev.EventID)
+	ev.Type = clean(ev.Type)
+	ev.Email = normalEmail(ev.Email)
+	ev.Reason = clean(ev.Reason)
+	ev.RequestID = clean(ev.RequestID)
+	ev.Actor = clean(ev.Actor)
+	if ev.SubjectIDs != nil {
+		ids := make(map[string]string, len(ev.SubjectIDs))
+		for k, v := range ev.SubjectIDs {
+			ids[clean(k)] = clean(v)
+		}
+		ev.SubjectIDs = ids
+	}
+	if ev.Systems != nil {
+		ev.Systems = union(nil, ev.Systems)
+	}
+	return ev
+}
+
+// union returns the sorted, de-duplicated union of a and b (never nil).
+func union(a, b []string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, list := range [][]string{a, b} {
+		for _, s := range list {
+			s = clean(s)
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// jsonMap stores a map as a JSON object ("{}" for none).
+func jsonMap(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m) // a map of strings cannot fail
+	return string(b)
+}
+
+// jsonList stores a list as a JSON array; nil is NULL (all connectors).
+func jsonList(l []string) any {
+	if l == nil {
+		return nil
+	}
+	b, _ := json.Marshal(l) // a list of strings cannot fail
+	return string(b)
+}
