@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/offboarder/offboarder/simulator"
+	"github.com/offboarder/offboarder/store"
+)
+
+// cmdCheck validates the config (and builds every source and connector) and
+// prints it with every secret masked. Any problem exits non-zero.
+func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", env("OFFBOARDER_CONFIG", "config.yaml"), "config file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, _, _, err := load(*configPath, zerolog.Nop())
+	if err != nil {
+		return err
+	}
+	stdout.Write(cfg.Redacted())
+	fmt.Fprintf(stdout, "# %s: OK (%d sources, %d connectors)\n", *configPath, len(cfg.Sources), len(cfg.Connectors))
+	return nil
+}
+
+// apiClient talks to a running offboarder's admin API.
+type apiClient struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+func newAPIClient(fs *flag.FlagSet) func() (*apiClient, error) {
+	base := fs.String("url", env("OFFBOARDER_URL", "http://127.0.0.1:8080"), "offboarder server")
+	return func() (*apiClient, error) {
+		token := os.Getenv("OFFBOARDER_ADMIN_TOKEN")
+		if token == "" {
+			return nil, fmt.Errorf("%w: OFFBOARDER_ADMIN_TOKEN is not set", errUsage)
+		}
+		u, err := url.Parse(*base)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("%w: --url: want http(s)://host[:port]", errUsage)
+		}
+		return &apiClient{base: strings.TrimSuffix(*base, "/"), token: token, http: &http.Client{Timeout: 30 * time.Second}}, nil
+	}
+}
+
+func (c *apiClient) do(ctx context.Context, method, path string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var e struct{ Error string }
+		_ = json.Unmarshal(b, &e)
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, e.Error)
+	}
+	return json.Unmarshal(b, out)
+}
+
+// cmdOffboard posts a manual trigger to /v1/offboard.
+func cmdOffboard(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("offboard", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	client := newAPIClient(fs)
+	email := fs.String("email", "", "whom to offboard (required)")
+	reason := fs.String("reason", "manual", "terminated, suspended, deactivated, security or manual")
+	systems := fs.String("systems", "", "comma-separated connector names (default: all)")
+	effective := fs.String("effective-at", "", "RFC 3339 time (default: now)")
+	dryRun := fs.Bool("dry-run", false, "record the case; revoke nothing")
+	id := fs.String("id", "", "event id (default: generated; a repeat is deduplicated)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return fmt.Errorf("%w: --email is required", errUsage)
+	}
+	c, err := client()
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"email": *email, "reason": *reason}
+	if *id != "" {
+		body["id"] = *id
+	}
+	if *systems != "" {
+		body["systems"] = strings.Split(*systems, ",")
+	}
+	if *effective != "" {
+		body["effective_at"] = *effective
+	}
+	if *dryRun {
+		body["dry_run"] = true
+	}
+	b, _ := json.Marshal(body)
+	var out map[string]any
+	if err := c.do(ctx, http.MethodPost, "/v1/offboard", b, &out); err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// cmdCases lists cases ("cases [--email E] [--state S]") or shows one
+// ("cases show ID", or "cases ID").
+func cmdCases(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("cases", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	client := newAPIClient(fs)
+	email := fs.String("email", "", "only this subject")
+	state := fs.String("state", "", "only this state")
+	limit := fs.Int("limit", 50, "at most this many")
+	asJSON := fs.Bool("json", false, "print JSON")
+	var rest []string
+	if len(args) > 0 && (args[0] == "list" || args[0] == "show") {
+		rest, args = args[:1], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rest = append(rest, fs.Args()...)
+	if len(rest) > 0 && rest[0] == "list" {
+		rest = rest[1:]
+	}
+	c, err := client()
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		if rest[0] == "show" {
+			rest = rest[1:]
+		}
+		if len(rest) != 1 {
+			return fmt.Errorf("%w: cases show ID", errUsage)
+		}
+		var cs store.Case
+		if err := c.do(ctx, http.MethodGet, "/v1/cases/"+url.PathEscape(rest[0]), nil, &cs); err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(stdout, cs)
+		}
+		printCase(stdout, &cs)
+		return nil
+	}
+	q := url.Values{}
+	if *email != "" {
+		q.Set("email", *email)
+	}
+	if *state != "" {
+		q.Set("state", *state)
+	}
+	q.Set("limit", fmt.Sprint(*limit))
+	var out struct {
+		Cases []store.Case `json:"cases"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/v1/cases?"+q.Encode(), nil, &out); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, out)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CASE\tEMAIL\tREASON\tSTATE\tENTRIES\tCREATED")
+	for _, cs := range out.Cases {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cs.ID, cs.Email, cs.Reason, cs.State, summarize(cs.Entries), cs.CreatedAt.Local().Format(time.DateTime))
+	}
+	return tw.Flush()
+}
+
+func summarize(entries []store.Entry) string {
+	counts := map[string]int{}
+	var order []string
+	for _, e := range entries {
+		if counts[e.Outcome] == 0 {
+			order = append(order, e.Outcome)
+		}
+		counts[e.Outcome]++
+	}
+	parts := make([]string, len(order))
+	for i, o := range order {
+		parts[i] = fmt.Sprintf("%d %s", counts[o], o)
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func printCase(w io.Writer, cs *store.Case) {
+	fmt.Fprintf(w, "case       %s\nemail      %s\nreason     %s\nstate      %s\ndry run    %v\neffective  %s\ncreated    %s\n",
+		cs.ID, cs.Email, cs.Reason, cs.State, cs.DryRun, cs.EffectiveAt.Format(time.RFC3339), cs.CreatedAt.Format(time.RFC3339Nano))
+	if cs.ClosedAt != nil {
+		fmt.Fprintf(w, "closed     %s (%s after creation)\n", cs.ClosedAt.Format(time.RFC3339Nano), cs.ClosedAt.Sub(cs.CreatedAt).Round(time.Millisecond))
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nCONNECTOR\tOUTCOME\tATTEMPTS\tFINISHED\tLAST ERROR")
+	for _, e := range cs.Entries {
+		fin := "-"
+		if e.FinishedAt != nil {
+			fin = e.FinishedAt.Format(time.RFC3339Nano)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", e.Connector, e.Outcome, e.Attempts, fin, e.LastError)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\naudit:")
+	for _, a := range cs.Audit {
+		fmt.Fprintf(w, "  #%d %s %s %s %s %s\n", a.Seq, a.At.Format(time.RFC3339Nano), a.Actor, a.Action, a.Connector, a.Detail)
+	}
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// cmdSimulate serves the built-in SaaS simulator until interrupted.
+func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8089", "listen address")
+	users := fs.Int("users", 20, "seed this many users (user0001@example.com…) besides alice, bob and carol")
+	latency := fs.Duration("latency", 0, "added to every vendor call")
+	errorRate := fs.Float64("error-rate", 0, "share of vendor calls answered with a 5xx (0..1)")
+	rateLimit := fs.Int("rate-limit", 0, "vendor calls per second per vendor before 429s (0: none)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *errorRate < 0 || *errorRate > 1 || *rateLimit < 0 || *latency < 0 || *users < 0 {
+		return fmt.Errorf("%w: --error-rate is 0..1; --latency, --rate-limit and --users are not negative", errUsage)
+	}
+	sim := simulator.New(simulator.Options{Latency: *latency, ErrorRate: *errorRate, RateLimit: *rateLimit})
+	sim.Seed(*users)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "simulator listening on http://%s (okta: http://%s/okta; control: /_sim/)\n", ln.Addr(), ln.Addr())
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if err := srv.Serve(ln); err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}
+
+// cmdHealth exits 0 if the URL answers 200 within 5s: a container
+// healthcheck for images without curl.
+func cmdHealth(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("health", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	u := fs.String("url", "http://127.0.0.1:8080/readyz", "URL to check")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *u, nil)
+	if err != nil {
+		return fmt.Errorf("%w: --url: %w", errUsage, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", *u, resp.Status)
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
+}

@@ -1,0 +1,238 @@
+// Package e2e runs offboarder end to end in one test process: real HTTP over
+// loopback, a private redis-server, SQLite and PostgreSQL, the okta connector
+// against the built-in simulator.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/rs/zerolog"
+
+	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/internal/testenv"
+	"github.com/offboarder/offboarder/simulator"
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/store"
+	"github.com/offboarder/offboarder/webhook"
+	"github.com/offboarder/offboarder/worker"
+)
+
+const (
+	hrSecret   = "e2e-hr-secret-0123456789abcdef"
+	oktaToken  = "e2e-okta-token-SECRETVALUE"
+	adminToken = "e2e-admin-token-0123456789"
+)
+
+// env is one running offboarder: server, worker, store, Redis and simulator.
+type env struct {
+	t      *testing.T
+	URL    string
+	Store  *store.Store
+	Redis  *testenv.Redis
+	Sim    *simulator.Simulator
+	Worker *worker.Worker
+	Insp   *asynq.Inspector
+	Log    *logBuffer
+}
+
+type envOptions struct {
+	noWorker   bool
+	adminToken *string
+	relay      time.Duration
+}
+
+// dialects runs fn once on SQLite and once on PostgreSQL (skipped, with a
+// message, where no PostgreSQL answers).
+func dialects(t *testing.T, fn func(t *testing.T, dbURL func(t *testing.T) string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		fn(t, func(t *testing.T) string { return "sqlite:" + t.TempDir() + "/offboarder.db" })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		fn(t, func(t *testing.T) string { return testenv.Postgres(t) })
+	})
+}
+
+func start(t *testing.T, dbURL string, o envOptions) *env {
+	t.Helper()
+	ctx := t.Context()
+	e := &env{t: t, Log: &logBuffer{}}
+	log := zerolog.New(e.Log).Level(zerolog.DebugLevel)
+
+	e.Redis = testenv.StartRedis(t)
+	redisOpt := asynq.RedisClientOpt{Addr: e.Redis.Addr, DialTimeout: 500 * time.Millisecond}
+
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e.Store = st
+
+	e.Sim = simulator.New(simulator.Options{OktaToken: oktaToken})
+	e.Sim.AddUser("alice@example.com", 2)
+	e.Sim.AddUser("bob@example.com", 1)
+	simSrv := httptest.NewServer(e.Sim.Handler())
+	t.Cleanup(simSrv.Close)
+
+	conns, err := connectors.Build([]connectors.Spec{{
+		Name: "okta", Type: "okta",
+		Settings: map[string]any{"base_url": simSrv.URL + "/okta", "token": oktaToken},
+	}}, connectors.Deps{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcs, err := sources.Build([]sources.Spec{{Name: "hr", Type: "generic", Settings: map[string]any{"secret": hrSecret}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if !o.noWorker {
+		relay := o.relay
+		if relay == 0 {
+			relay = time.Hour
+		}
+		e.Worker = worker.New(worker.Options{
+			Redis: redisOpt, Store: st, Connectors: conns, Logger: log,
+			Concurrency: 4, TaskCheckInterval: 10 * time.Millisecond, RelayInterval: relay,
+			ShutdownTimeout: 2 * time.Second,
+		})
+		if err := e.Worker.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(e.Worker.Shutdown)
+	}
+
+	client := asynq.NewClient(redisOpt)
+	t.Cleanup(func() { client.Close() })
+	e.Insp = asynq.NewInspector(redisOpt)
+	t.Cleanup(func() { e.Insp.Close() })
+	token := adminToken
+	if o.adminToken != nil {
+		token = *o.adminToken
+	}
+	h := webhook.New(webhook.Options{
+		Store: st, Queue: client, Redis: redisOpt, Sources: srcs, Connectors: []string{"okta"},
+		AdminToken: token, Logger: log, Dashboard: true, EnqueueTimeout: 500 * time.Millisecond,
+	})
+	t.Cleanup(func() { h.Close() })
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	e.URL = srv.URL
+	t.Cleanup(func() {
+		if t.Failed() || testing.Verbose() {
+			t.Logf("offboarder log:\n%s", e.Log.String())
+		}
+	})
+	return e
+}
+
+// body returns a generic webhook body.
+func body(id, email string, extra ...string) []byte {
+	s := fmt.Sprintf(`{"id":%q,"email":%q,"reason":"terminated"`, id, email)
+	for _, x := range extra {
+		s += "," + x
+	}
+	return []byte(s + "}")
+}
+
+// post sends a webhook signed with the hr secret (sig "" signs it now).
+func (e *env) post(source string, b []byte, sig string) (int, map[string]any) {
+	e.t.Helper()
+	if sig == "" {
+		sig = sources.SignatureValue(time.Now(), b, []byte(hrSecret))
+	}
+	req, _ := http.NewRequestWithContext(e.t.Context(), http.MethodPost, e.URL+"/webhooks/"+source, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if sig != "-" {
+		req.Header.Set(sources.SignatureHeader, sig)
+	}
+	return e.do(req)
+}
+
+func (e *env) admin(method, path, token string, b []byte) (int, map[string]any) {
+	e.t.Helper()
+	req, _ := http.NewRequestWithContext(e.t.Context(), method, e.URL+path, bytes.NewReader(b))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.do(req)
+}
+
+func (e *env) do(req *http.Request) (int, map[string]any) {
+	e.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	if out == nil {
+		out = map[string]any{"_raw": string(raw)}
+	}
+	return resp.StatusCode, out
+}
+
+// waitCase polls the store until the case is closed, or fails after 20s.
+func (e *env) waitCase(id string) *store.Case {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := e.Store.GetCase(context.Background(), id)
+		if err == nil && (c.State == store.StateCompleted || c.State == store.StateNeedsAttention) {
+			return c
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("case %s not closed in time: %+v, %v", id, c, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// queued counts tasks of a queue in every state but completed.
+func (e *env) queued(queue string) int {
+	e.t.Helper()
+	info, err := e.Insp.GetQueueInfo(queue)
+	if err != nil {
+		return 0 // the queue does not exist yet: nothing was ever enqueued
+	}
+	return info.Pending + info.Active + info.Scheduled + info.Retry + info.Archived + info.Completed
+}
+
+func (e *env) cases() []store.Case {
+	e.t.Helper()
+	cs, err := e.Store.ListCases(context.Background(), store.CaseFilter{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cs
+}
+
+// logBuffer collects the log of one env; safe for concurrent use.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

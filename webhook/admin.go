@@ -1,0 +1,143 @@
+package webhook
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/rs/zerolog"
+
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/store"
+)
+
+// adminSource is the source name events of POST /v1/offboard are recorded under.
+const adminSource = sources.ReservedName
+
+// requireAdmin checks "Authorization: Bearer <OFFBOARDER_ADMIN_TOKEN>" in
+// constant time; with basic true (the dashboard, for browsers) it also takes
+// HTTP Basic with the token as the password. With no token configured every
+// request is refused: the admin surface is never open by default.
+func (s *Server) requireAdmin(basic bool) gin.HandlerFunc {
+	want := []byte(s.opts.AdminToken)
+	return func(c *gin.Context) {
+		if len(want) == 0 {
+			abort(c, http.StatusForbidden, "admin API disabled: OFFBOARDER_ADMIN_TOKEN is not set")
+			return
+		}
+		got, ok := presentedToken(c.Request, basic)
+		if !ok || len(got) == 0 || subtle.ConstantTimeCompare(got, want) != 1 {
+			if basic {
+				c.Header("WWW-Authenticate", `Basic realm="offboarder", charset="UTF-8"`)
+			} else {
+				c.Header("WWW-Authenticate", `Bearer realm="offboarder"`)
+			}
+			zerolog.Ctx(c.Request.Context()).Warn().Str("path", c.Request.URL.Path).Msg("admin request refused")
+			abort(c, http.StatusUnauthorized, "missing or invalid admin token")
+			return
+		}
+		c.Next()
+	}
+}
+
+func presentedToken(r *http.Request, basic bool) ([]byte, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, value, ok := strings.Cut(h, " ")
+	if !ok {
+		return nil, false
+	}
+	switch {
+	case strings.EqualFold(scheme, "Bearer"):
+		return []byte(strings.TrimSpace(value)), true
+	case basic && strings.EqualFold(scheme, "Basic"):
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
+		if err != nil {
+			return nil, false
+		}
+		_, pass, ok := strings.Cut(string(raw), ":")
+		return []byte(pass), ok
+	}
+	return nil, false
+}
+
+func (s *Server) handleListCases(c *gin.Context) {
+	f := store.CaseFilter{State: c.Query("state")}
+	if e := c.Query("email"); e != "" {
+		email, err := sources.NormalizeEmail(e)
+		if err != nil {
+			abort(c, http.StatusBadRequest, "email: "+err.Error())
+			return
+		}
+		f.Email = email
+	}
+	switch f.State {
+	case "", store.StateScheduled, store.StatePending, store.StateInProgress, store.StateCompleted, store.StateNeedsAttention:
+	default:
+		abort(c, http.StatusBadRequest, "state: want one of scheduled, pending, in_progress, completed, needs_attention")
+		return
+	}
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			abort(c, http.StatusBadRequest, "limit: want 1 to 1000")
+			return
+		}
+		f.Limit = n
+	}
+	cases, err := s.opts.Store.ListCases(c.Request.Context(), f)
+	if err != nil {
+		zerolog.Ctx(c.Request.Context()).Error().Err(err).Msg("list cases")
+		abort(c, http.StatusServiceUnavailable, "store unavailable")
+		return
+	}
+	if cases == nil {
+		cases = []store.Case{}
+	}
+	c.JSON(http.StatusOK, gin.H{"cases": cases})
+}
+
+func (s *Server) handleGetCase(c *gin.Context) {
+	cs, err := s.opts.Store.GetCase(c.Request.Context(), c.Param("id"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		abort(c, http.StatusNotFound, "no such case")
+		return
+	case err != nil:
+		zerolog.Ctx(c.Request.Context()).Error().Err(err).Msg("get case")
+		abort(c, http.StatusServiceUnavailable, "store unavailable")
+		return
+	}
+	c.JSON(http.StatusOK, cs)
+}
+
+// handleOffboard is the manual trigger: the generic body, id optional.
+func (s *Server) handleOffboard(c *gin.Context) {
+	body, status := readBody(c)
+	if status != 0 {
+		abort(c, status, http.StatusText(status))
+		return
+	}
+	ev, err := sources.ParseGeneric(body, false)
+	if err != nil {
+		abort(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	if ev.ID == "" {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		ev.ID = "manual-" + hex.EncodeToString(b[:])
+	}
+	log := zerolog.Ctx(c.Request.Context()).With().Str("source", adminSource).Logger()
+	results, status, msg := s.ingest(c.Request.Context(), log, adminSource, []sources.Event{ev}, requestIDOf(c))
+	if status != 0 {
+		abort(c, status, msg)
+		return
+	}
+	c.JSON(http.StatusAccepted, results[0])
+}

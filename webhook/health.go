@@ -1,0 +1,41 @@
+package webhook
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+)
+
+// redisPinger returns a check of the Redis that asynq uses.
+func (s *Server) redisPinger() func(ctx context.Context) error {
+	if s.opts.Redis == nil {
+		return func(context.Context) error { return nil }
+	}
+	rc, ok := s.opts.Redis.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return func(context.Context) error { return nil }
+	}
+	s.closers = append(s.closers, rc.Close)
+	return func(ctx context.Context) error { return rc.Ping(ctx).Err() }
+}
+
+// handleReady answers 200 when the store and Redis both answer within 2s,
+// else 503 naming which one did not.
+func (s *Server) handleReady(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	status, code := gin.H{"store": "ok", "redis": "ok"}, http.StatusOK
+	if err := s.opts.Store.Ping(ctx); err != nil {
+		status["store"], code = "unavailable", http.StatusServiceUnavailable
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("readyz: store")
+	}
+	if err := s.ping(ctx); err != nil {
+		status["redis"], code = "unavailable", http.StatusServiceUnavailable
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("readyz: redis")
+	}
+	c.JSON(code, status)
+}

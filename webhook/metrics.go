@@ -1,0 +1,35 @@
+package webhook
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	requests   *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	deliveries *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "offboarder_http_requests_total",
+			Help: "HTTP requests by route, method and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "offboarder_http_request_seconds",
+			Help:    "Time to answer an HTTP request, by route.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}, []string{"route"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "offboarder_webhook_deliveries_total",
+			Help: "Webhook deliveries by source and result (accepted, duplicate, ignored, unauthorized, malformed, store_error, enqueue_error).",
+		}, []string{"source", "result"}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.deliveries)
+	return m
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

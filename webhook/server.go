@@ -1,0 +1,178 @@
+// Package webhook is offboarder's HTTP face: the Gin engine that routes each
+// source's deliveries, the admin API, health, metrics and the asynq dashboard.
+//
+// A delivery is handled in one fixed order: cap the body, read it once,
+// answer a handshake, verify (401), parse (400, or 200 when the event is not
+// an offboarding), commit to the store (503 if it cannot), enqueue (a Redis
+// failure is logged; the relay re-creates the work), 202. No vendor API is
+// called from a handler.
+package webhook
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/store"
+)
+
+// MaxBody is the largest webhook or admin request body accepted (1 MiB).
+const MaxBody = 1 << 20
+
+// Enqueuer is what the server needs of an asynq client.
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// Options configure the server.
+type Options struct {
+	Store      *store.Store
+	Queue      Enqueuer
+	Redis      asynq.RedisConnOpt // for readiness and the dashboard
+	Sources    []sources.Source
+	Connectors []string // configured connector names, to check an event's systems
+	AdminToken string   // "" refuses every admin and dashboard request
+	Logger     zerolog.Logger
+	Registry   *prometheus.Registry // nil: a new one
+	// EnqueueTimeout bounds the Redis enqueue after a commit, so a Redis
+	// outage never holds a sender past its own timeout. Default 1s.
+	EnqueueTimeout time.Duration
+	// Dashboard serves /monitoring/ when true.
+	Dashboard bool
+}
+
+// Server is the HTTP handler of offboarder.
+type Server struct {
+	opts    Options
+	engine  *gin.Engine
+	sources map[string]sources.Source
+	conns   map[string]bool
+	log     zerolog.Logger
+	metrics *metrics
+	ping    func(ctx context.Context) error
+	closers []func() error
+}
+
+// New builds the server and its routes.
+func New(o Options) *Server {
+	if o.EnqueueTimeout <= 0 {
+		o.EnqueueTimeout = time.Second
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{
+		opts:    o,
+		engine:  gin.New(),
+		sources: make(map[string]sources.Source, len(o.Sources)),
+		conns:   make(map[string]bool, len(o.Connectors)),
+		log:     o.Logger.With().Str("component", "http").Logger(),
+		metrics: newMetrics(o.Registry),
+	}
+	for _, src := range o.Sources {
+		s.sources[src.Name()] = src
+	}
+	for _, c := range o.Connectors {
+		s.conns[c] = true
+	}
+	s.ping = s.redisPinger()
+
+	e := s.engine
+	e.ContextWithFallback = true
+	e.HandleMethodNotAllowed = true
+	e.Use(s.recoverer, s.requestID, s.accessLog)
+	e.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not found") })
+	e.NoMethod(func(c *gin.Context) { abort(c, http.StatusMethodNotAllowed, "method not allowed") })
+
+	e.POST("/webhooks/:source", s.handleWebhook)
+	e.GET("/webhooks/:source", s.handleWebhook) // handshakes some senders make with GET
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", s.handleReady)
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{})))
+
+	v1 := e.Group("/v1", s.requireAdmin(false))
+	v1.GET("/cases", s.handleListCases)
+	v1.GET("/cases/:id", s.handleGetCase)
+	v1.POST("/offboard", s.handleOffboard)
+
+	if o.Dashboard {
+		s.mountDashboard()
+	}
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// Close releases the dashboard's and the readiness check's Redis connections.
+func (s *Server) Close() error {
+	for _, c := range s.closers {
+		_ = c()
+	}
+	return nil
+}
+
+// abort answers a short JSON error; details belong in the log.
+func abort(c *gin.Context, status int, msg string) {
+	c.AbortWithStatusJSON(status, gin.H{"error": msg})
+}
+
+var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestID takes a sane X-Request-Id from the caller or makes one, and
+// puts it on the response and the request's logger.
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-Id")
+	if !requestIDRE.MatchString(id) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Set("request_id", id)
+	c.Header("X-Request-Id", id)
+	l := s.log.With().Str("request_id", id).Logger()
+	c.Request = c.Request.WithContext(l.WithContext(c.Request.Context()))
+	c.Next()
+}
+
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	d := time.Since(start)
+	s.metrics.requests.WithLabelValues(route, c.Request.Method, itoa(c.Writer.Status())).Inc()
+	s.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
+	// The path, never the query (it may carry a sender's token).
+	zerolog.Ctx(c.Request.Context()).Debug().Str("method", c.Request.Method).Str("path", c.Request.URL.Path).
+		Int("status_code", c.Writer.Status()).Dur("duration", d).Msg("request")
+}
+
+// recoverer turns a panic into a 500 and a log line; a panic is a bug.
+func (s *Server) recoverer(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			zerolog.Ctx(c.Request.Context()).Error().Interface("panic", v).Str("path", c.Request.URL.Path).Msg("handler panicked")
+			abort(c, http.StatusInternalServerError, "internal error")
+		}
+	}()
+	c.Next()
+}
+
+func requestIDOf(c *gin.Context) string { return c.GetString("request_id") }

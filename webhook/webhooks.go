@@ -1,0 +1,166 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
+	"github.com/rs/zerolog"
+
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/store"
+	"github.com/offboarder/offboarder/tasks"
+)
+
+// accepted is the 202 body: the case the event went to and whether it was a
+// repeat of an event already recorded.
+type accepted struct {
+	CaseID    string `json:"case_id"`
+	Duplicate bool   `json:"duplicate"`
+	State     string `json:"state"`
+}
+
+func (s *Server) handleWebhook(c *gin.Context) {
+	src, ok := s.sources[c.Param("source")]
+	if !ok {
+		abort(c, http.StatusNotFound, "unknown source")
+		return
+	}
+	log := zerolog.Ctx(c.Request.Context()).With().Str("source", src.Name()).Logger()
+	count := func(result string) { s.metrics.deliveries.WithLabelValues(src.Name(), result).Inc() }
+
+	body, status := readBody(c)
+	if status != 0 {
+		count("malformed")
+		abort(c, status, http.StatusText(status))
+		return
+	}
+	req := &sources.Request{Method: c.Request.Method, Header: c.Request.Header, Query: c.Request.URL.Query(), Body: body}
+	if resp, ok := src.Handshake(req); ok {
+		c.Data(resp.Status, resp.ContentType, resp.Body)
+		return
+	}
+	if c.Request.Method != http.MethodPost {
+		abort(c, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	if err := src.Verify(req); err != nil {
+		count("unauthorized")
+		log.Warn().Err(err).Msg("webhook refused")
+		abort(c, http.StatusUnauthorized, "invalid or missing signature")
+		return
+	}
+	d, err := src.Parse(req)
+	if err != nil {
+		count("malformed")
+		log.Info().Err(err).Msg("webhook malformed")
+		abort(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	if len(d.Events) == 0 {
+		count("ignored")
+		c.JSON(http.StatusOK, gin.H{"status": "ignored", "reason": d.Ignored})
+		return
+	}
+	results, status, msg := s.ingest(c.Request.Context(), log, src.Name(), d.Events, requestIDOf(c))
+	if status != 0 {
+		count(map[int]string{http.StatusBadRequest: "malformed", http.StatusServiceUnavailable: "store_error"}[status])
+		abort(c, status, msg)
+		return
+	}
+	for _, r := range results {
+		count(map[bool]string{true: "duplicate", false: "accepted"}[r.Duplicate])
+	}
+	if len(results) == 1 {
+		c.JSON(http.StatusAccepted, results[0])
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"cases": results})
+}
+
+// readBody reads the whole body under the cap, once. It answers a status
+// (413, 400) instead of a body when it cannot.
+func readBody(c *gin.Context) ([]byte, int) {
+	if c.Request.ContentLength > MaxBody {
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, http.StatusRequestEntityTooLarge
+	case err != nil:
+		return nil, http.StatusBadRequest
+	}
+	return b, 0
+}
+
+// ingest checks the events' systems, commits each event, and enqueues the
+// offboard task of each new or brought-forward case. A commit failure is a
+// 503 (the sender retries; events already committed are deduplicated then).
+// An enqueue failure is not: the event is committed and the relay creates
+// the task once Redis is back.
+func (s *Server) ingest(ctx context.Context, log zerolog.Logger, source string, events []sources.Event, requestID string) ([]accepted, int, string) {
+	for _, ev := range events {
+		if unknown := s.unknownSystems(ev.Systems); len(unknown) > 0 {
+			return nil, http.StatusBadRequest, "systems: not configured: " + strings.Join(unknown, ", ")
+		}
+	}
+	out := make([]accepted, 0, len(events))
+	now := time.Now().UTC()
+	for _, ev := range events {
+		actor := "source:" + source
+		if source == adminSource {
+			actor = "admin"
+		}
+		res, err := s.opts.Store.Ingest(ctx, store.Event{
+			Source: source, EventID: ev.ID, Type: ev.Type, Email: ev.Email, SubjectIDs: ev.IDs,
+			Reason: ev.Reason, EffectiveAt: ev.EffectiveAt, Systems: ev.Systems, DryRun: ev.DryRun,
+			ReceivedAt: now, RequestID: requestID, Actor: actor,
+		})
+		if err != nil {
+			log.Error().Err(err).Msg("store: could not record the event")
+			return nil, http.StatusServiceUnavailable, "store unavailable; retry later"
+		}
+		l := log.With().Str("case_id", res.CaseID).Str("event_id", ev.ID).Logger()
+		if res.Duplicate {
+			l.Info().Msg("duplicate delivery")
+		} else {
+			s.enqueueOffboard(ctx, l, res)
+			l.Info().Bool("new_case", res.NewCase).Str("reason", ev.Reason).Str("state", res.State).Msg("event accepted")
+		}
+		out = append(out, accepted{CaseID: res.CaseID, Duplicate: res.Duplicate, State: res.State})
+	}
+	return out, 0, ""
+}
+
+func (s *Server) enqueueOffboard(ctx context.Context, log zerolog.Logger, res store.IngestResult) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.EnqueueTimeout)
+	defer cancel()
+	_, err := s.opts.Queue.EnqueueContext(ctx, tasks.NewOffboard(tasks.Offboard{CaseID: res.CaseID, EffectiveAt: res.EffectiveAt}))
+	if err != nil && !isConflict(err) {
+		s.metrics.deliveries.WithLabelValues("-", "enqueue_error").Inc()
+		log.Warn().Err(err).Msg("enqueue failed; the event is committed and the relay will queue it")
+	}
+}
+
+func (s *Server) unknownSystems(systems []string) []string {
+	var out []string
+	for _, name := range systems {
+		if !s.conns[name] {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isConflict(err error) bool {
+	return err != nil && (errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask))
+}

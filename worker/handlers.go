@@ -1,0 +1,154 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/rs/zerolog"
+
+	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/store"
+	"github.com/offboarder/offboarder/tasks"
+)
+
+const actor = "worker"
+
+// handleOffboard fans a due case out: one entry per connector (skipped on a
+// dry run), then one revoke task per pending entry. Every step is idempotent,
+// so a re-run after a lost lease or a relay re-enqueue does no harm.
+func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
+	var p tasks.Offboard
+	if err := tasks.Decode(t, &p); err != nil {
+		return permanent(err)
+	}
+	log := zerolog.Ctx(ctx).With().Str("case_id", p.CaseID).Logger()
+	c, err := w.opts.Store.GetCase(ctx, p.CaseID)
+	if errors.Is(err, store.ErrNotFound) {
+		return permanent(fmt.Errorf("offboard: case %s not found", p.CaseID))
+	}
+	if err != nil {
+		return err
+	}
+	switch c.State {
+	case store.StateCompleted, store.StateNeedsAttention:
+		return nil
+	}
+	if wait := time.Until(c.EffectiveAt); wait > time.Second {
+		// Not due: make sure the task for its effective time exists, and stop.
+		_, err := enqueue(ctx, w.client, tasks.NewOffboard(tasks.Offboard{CaseID: c.ID, EffectiveAt: c.EffectiveAt}))
+		return err
+	}
+
+	initial := store.OutcomePending
+	if c.DryRun || w.opts.DryRun {
+		initial = store.OutcomeSkipped
+	}
+	entries := make(map[string]string)
+	if c.Systems == nil {
+		for _, name := range w.names {
+			entries[name] = initial
+		}
+	} else {
+		for _, name := range c.Systems {
+			entries[name] = initial
+		}
+	}
+	c, err = w.opts.Store.FanOut(ctx, c.ID, entries, actor)
+	if err != nil {
+		return err
+	}
+	var queued int
+	for _, e := range c.Entries {
+		if e.Outcome != store.OutcomePending {
+			continue
+		}
+		ok, err := enqueue(ctx, w.client, tasks.NewRevoke(tasks.Revoke{CaseID: c.ID, Connector: e.Connector}), asynq.MaxRetry(w.opts.MaxRetry))
+		if err != nil {
+			return fmt.Errorf("offboard: enqueue revoke %s: %w", e.Connector, err)
+		}
+		if ok {
+			queued++
+		}
+	}
+	log.Info().Int("entries", len(c.Entries)).Int("queued", queued).Str("state", c.State).Msg("case fanned out")
+	return nil
+}
+
+// handleRevoke runs one connector for one case and records what happened:
+// an outcome, a retry (returning the error so asynq retries, honouring the
+// vendor's Retry-After), or a permanent failure (archived, never retried).
+func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
+	var p tasks.Revoke
+	if err := tasks.Decode(t, &p); err != nil {
+		return permanent(err)
+	}
+	log := zerolog.Ctx(ctx).With().Str("case_id", p.CaseID).Str("connector", p.Connector).Logger()
+	c, err := w.opts.Store.GetCase(ctx, p.CaseID)
+	if errors.Is(err, store.ErrNotFound) {
+		return permanent(fmt.Errorf("revoke: case %s not found", p.CaseID))
+	}
+	if err != nil {
+		return err
+	}
+	entry, err := w.opts.Store.BeginAttempt(ctx, p.CaseID, p.Connector)
+	if errors.Is(err, store.ErrNotFound) {
+		return permanent(fmt.Errorf("revoke: case %s has no entry for %s", p.CaseID, p.Connector))
+	}
+	if err != nil {
+		return err
+	}
+	if entry.Outcome != store.OutcomePending {
+		return nil // done before: a re-run after a lost lease, or a relay duplicate
+	}
+	conn, ok := w.conns[p.Connector]
+	if !ok {
+		return w.finish(ctx, log, c, p.Connector, string(connectors.Failed), "connector is not configured in this worker", true)
+	}
+
+	start := time.Now()
+	outcome, rerr := conn.Revoke(ctx, connectors.Subject{Email: c.Email, IDs: c.SubjectIDs})
+	w.opts.Metrics.observeCall(p.Connector, time.Since(start), rerr)
+	if rerr == nil {
+		if !outcome.Final() {
+			rerr = fmt.Errorf("%s: connector answered no outcome", p.Connector)
+		} else {
+			return w.finish(ctx, log, c, p.Connector, string(outcome), "", false)
+		}
+	}
+	if ctx.Err() != nil {
+		// Shutdown or task timeout: asynq puts the task back; nothing is final.
+		return rerr
+	}
+	retry, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	if connectors.Retryable(rerr) && (retry < maxRetry || !IsFailure(rerr)) {
+		if err := w.opts.Store.RecordRetry(ctx, p.CaseID, p.Connector, rerr.Error()); err != nil {
+			log.Error().Err(err).Msg("record retry")
+		}
+		log.Warn().Err(rerr).Dur("retry_after", connectors.RetryAfter(rerr)).Msg("revoke failed; will retry")
+		return rerr
+	}
+	return w.finish(ctx, log, c, p.Connector, string(connectors.Failed), rerr.Error(), true)
+}
+
+// finish records a final outcome. A failure is returned wrapped in SkipRetry
+// so that asynq archives the task with the reason; if the store cannot record
+// the outcome, the error is returned plainly so that the task is retried.
+func (w *Worker) finish(ctx context.Context, log zerolog.Logger, c *store.Case, connector, outcome, detail string, failed bool) error {
+	if _, err := w.opts.Store.RecordOutcome(ctx, c.ID, connector, outcome, detail); err != nil {
+		return fmt.Errorf("revoke: record outcome: %w", err)
+	}
+	w.opts.Metrics.observeOutcome(connector, outcome, c.CreatedAt)
+	ev := log.Info()
+	if failed {
+		ev = log.Error().Str("error", detail)
+	}
+	ev.Str("outcome", outcome).Msg("revoke finished")
+	if failed {
+		return permanent(errors.New(detail))
+	}
+	return nil
+}

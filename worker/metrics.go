@@ -1,0 +1,80 @@
+package worker
+
+import (
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/offboarder/offboarder/connectors"
+)
+
+// Metrics are the worker's Prometheus series. A nil *Metrics records nothing.
+type Metrics struct {
+	calls    *prometheus.CounterVec
+	callTime *prometheus.HistogramVec
+	outcomes *prometheus.CounterVec
+	toRevoke *prometheus.HistogramVec
+	relay    prometheus.Counter
+}
+
+// NewMetrics registers the worker's series with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "offboarder_connector_calls_total",
+			Help: "Revoke calls by connector and result (ok, or the error kind).",
+		}, []string{"connector", "result"}),
+		callTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "offboarder_connector_call_seconds",
+			Help:    "Duration of one connector's Revoke call.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+		}, []string{"connector"}),
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "offboarder_entry_outcomes_total",
+			Help: "Final outcomes of case entries by connector and outcome.",
+		}, []string{"connector", "outcome"}),
+		toRevoke: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "offboarder_time_to_outcome_seconds",
+			Help:    "From the case's first event to each entry's final outcome.",
+			Buckets: prometheus.ExponentialBuckets(0.025, 2, 14),
+		}, []string{"connector"}),
+		relay: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "offboarder_relay_tasks_total",
+			Help: "Tasks the relay had to re-create because Redis did not hold them.",
+		}),
+	}
+	reg.MustRegister(m.calls, m.callTime, m.outcomes, m.toRevoke, m.relay)
+	return m
+}
+
+func (m *Metrics) observeCall(connector string, d time.Duration, err error) {
+	if m == nil {
+		return
+	}
+	result := "ok"
+	var e *connectors.Error
+	switch {
+	case errors.As(err, &e):
+		result = e.Kind.String()
+	case err != nil:
+		result = "error"
+	}
+	m.calls.WithLabelValues(connector, result).Inc()
+	m.callTime.WithLabelValues(connector).Observe(d.Seconds())
+}
+
+func (m *Metrics) observeOutcome(connector, outcome string, since time.Time) {
+	if m == nil {
+		return
+	}
+	m.outcomes.WithLabelValues(connector, outcome).Inc()
+	m.toRevoke.WithLabelValues(connector).Observe(time.Since(since).Seconds())
+}
+
+func (m *Metrics) relayed(n int) {
+	if m == nil {
+		return
+	}
+	m.relay.Add(float64(n))
+}

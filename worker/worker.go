@@ -1,0 +1,185 @@
+// Package worker runs the asynq server: the offboard handler (fan a case out
+// into one revoke task per connector), the revoke handler (run one connector
+// and record its outcome), the retry policy, and the relay that re-enqueues
+// work the database holds but Redis lost.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/rs/zerolog"
+
+	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/store"
+	"github.com/offboarder/offboarder/tasks"
+)
+
+// Options configure a Worker. Zero values take the defaults in brackets.
+type Options struct {
+	Redis      asynq.RedisConnOpt
+	Store      *store.Store
+	Connectors []connectors.Connector
+	Logger     zerolog.Logger
+	Metrics    *Metrics // nil: none
+
+	Concurrency       int           // [20]
+	TaskCheckInterval time.Duration // [25ms] how often an idle worker looks for new tasks
+	RelayInterval     time.Duration // [10s]
+	ShutdownTimeout   time.Duration // [25s] after it, active tasks are cancelled and re-queued
+	MaxRetry          int           // [tasks.RevokeMaxRetry] attempts after the first for one revoke
+	DryRun            bool          // every entry is recorded as skipped
+}
+
+// Worker is one asynq server with offboarder's handlers and the relay.
+type Worker struct {
+	opts   Options
+	srv    *asynq.Server
+	client *asynq.Client
+	insp   *asynq.Inspector
+	conns  map[string]connectors.Connector
+	names  []string
+	log    zerolog.Logger
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+// New builds a Worker; Start runs it.
+func New(o Options) *Worker {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 20
+	}
+	if o.TaskCheckInterval <= 0 {
+		o.TaskCheckInterval = 25 * time.Millisecond
+	}
+	if o.RelayInterval <= 0 {
+		o.RelayInterval = 10 * time.Second
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 25 * time.Second
+	}
+	if o.MaxRetry <= 0 {
+		o.MaxRetry = tasks.RevokeMaxRetry
+	}
+	w := &Worker{
+		opts:   o,
+		client: asynq.NewClient(o.Redis),
+		insp:   asynq.NewInspector(o.Redis),
+		conns:  make(map[string]connectors.Connector, len(o.Connectors)),
+		log:    o.Logger.With().Str("component", "worker").Logger(),
+	}
+	for _, c := range o.Connectors {
+		w.conns[c.Name()] = c
+		w.names = append(w.names, c.Name())
+	}
+	w.srv = asynq.NewServer(o.Redis, asynq.Config{
+		Concurrency: o.Concurrency,
+		// Revocations first; the fan-out is cheap and never starves.
+		Queues:                   map[string]int{tasks.QueueRevoke: 6, tasks.QueueOffboard: 3},
+		TaskCheckInterval:        o.TaskCheckInterval,
+		DelayedTaskCheckInterval: time.Second,
+		RetryDelayFunc:           RetryDelay,
+		IsFailure:                IsFailure,
+		ShutdownTimeout:          o.ShutdownTimeout,
+		Logger:                   asynqLogger{w.log},
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			w.log.Warn().Str("task_type", t.Type()).Err(err).Msg("task failed")
+		}),
+	})
+	return w
+}
+
+// Mux returns the handlers keyed by task type, wrapped in the logging
+// middleware.
+func (w *Worker) Mux() *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.Use(w.logMiddleware)
+	mux.HandleFunc(tasks.TypeOffboard, w.handleOffboard)
+	mux.HandleFunc(tasks.TypeRevoke, w.handleRevoke)
+	return mux
+}
+
+// Start runs the asynq server and the relay in the background.
+func (w *Worker) Start() error {
+	if err := w.srv.Start(w.Mux()); err != nil {
+		return fmt.Errorf("worker: start: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.stop = cancel
+	w.done = make(chan struct{})
+	go w.relayLoop(ctx)
+	return nil
+}
+
+// Shutdown stops the relay, stops taking tasks, and waits up to the shutdown
+// timeout for active ones; those still running are cancelled and go back to
+// the queue (every revoke is idempotent).
+func (w *Worker) Shutdown() {
+	if w.stop != nil {
+		w.stop()
+		<-w.done
+	}
+	w.srv.Shutdown()
+	_ = w.client.Close()
+	_ = w.insp.Close()
+}
+
+func (w *Worker) logMiddleware(h asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		id, _ := asynq.GetTaskID(ctx)
+		retry, _ := asynq.GetRetryCount(ctx)
+		l := w.log.With().Str("task_id", id).Str("task_type", t.Type()).Int("retry", retry).Logger()
+		return h.ProcessTask(l.WithContext(ctx), t)
+	})
+}
+
+// RetryDelay is the asynq RetryDelayFunc: the vendor's Retry-After (or reset
+// header) when it sent one, plus a little jitter; otherwise exponential
+// backoff from 1s with jitter, capped at 5 minutes.
+func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if ra := connectors.RetryAfter(err); ra > 0 {
+		return min(ra, 15*time.Minute) + time.Duration(rand.Int64N(int64(250*time.Millisecond)))
+	}
+	d := time.Second << min(n, 9) // 1s, 2s, 4s … 512s
+	d = min(d, 5*time.Minute)
+	// Equal jitter: half fixed, half random, so retries of many cases spread out.
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// IsFailure tells asynq which errors consume a retry: a vendor's rate limit
+// does not (the work is fine, the vendor asked us to wait).
+func IsFailure(err error) bool {
+	var e *connectors.Error
+	if errors.As(err, &e) && e.Kind == connectors.RateLimited {
+		return false
+	}
+	return true
+}
+
+// permanent marks err so that asynq archives the task without retrying.
+func permanent(err error) error { return errors.Join(err, asynq.SkipRetry) }
+
+// enqueue adds t unless a task with its id already exists (queued, running,
+// retrying, archived or recently completed); that case is not an error.
+func enqueue(ctx context.Context, c *asynq.Client, t *asynq.Task, opts ...asynq.Option) (bool, error) {
+	_, err := c.EnqueueContext(ctx, t, opts...)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, asynq.ErrTaskIDConflict), errors.Is(err, asynq.ErrDuplicateTask):
+		return false, nil
+	}
+	return false, err
+}
+
+type asynqLogger struct{ l zerolog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug().Msg(fmt.Sprint(args...)) }
+func (a asynqLogger) Info(args ...any)  { a.l.Info().Msg(fmt.Sprint(args...)) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn().Msg(fmt.Sprint(args...)) }
+func (a asynqLogger) Error(args ...any) { a.l.Error().Msg(fmt.Sprint(args...)) }
+func (a asynqLogger) Fatal(args ...any) { a.l.Fatal().Msg(fmt.Sprint(args...)) }
