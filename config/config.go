@@ -75,7 +75,13 @@ func defaultWorker() Worker {
 // process environment for ${VAR} and `x_file` paths taken relative to the
 // directory of the config file when they are not absolute. A missing file is
 // an error saying so.
-func Load(path string) (*Config, error) {
+func Load(path string) (*Config, error) { return LoadChecked(path, nil) }
+
+// LoadChecked is Load with one more check: check sees the config as far as it
+// could be read (even when it has structural problems) and its error — the
+// type-specific problems of sources and connectors — is joined with the
+// others, so that every problem of a file is reported in one go.
+func LoadChecked(path string, check func(*Config) error) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("config file %s does not exist", path)
@@ -84,12 +90,12 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("config file %s: cannot read: %w", path, pathless(err))
 	}
 	dir := filepath.Dir(path)
-	return Parse(data, nil, func(name string) ([]byte, error) {
+	return parse(data, nil, func(name string) ([]byte, error) {
 		if !filepath.IsAbs(name) {
 			name = filepath.Join(dir, name)
 		}
 		return os.ReadFile(name)
-	})
+	}, check)
 }
 
 // Parse parses data as a config file: it expands ${VAR} through env (nil:
@@ -100,6 +106,10 @@ func Load(path string) (*Config, error) {
 // by its line. Empty data is a config with no sources and no connectors, so it
 // fails validation. No error text ever holds a secret's value.
 func Parse(data []byte, env func(string) (string, bool), readFile func(string) ([]byte, error)) (*Config, error) {
+	return parse(data, env, readFile, nil)
+}
+
+func parse(data []byte, env func(string) (string, bool), readFile func(string) ([]byte, error), check func(*Config) error) (*Config, error) {
 	if env == nil {
 		env = os.LookupEnv
 	}
@@ -111,7 +121,11 @@ func Parse(data []byte, env func(string) (string, bool), readFile func(string) (
 	if cfg == nil {
 		return nil, errors.Join(p.errs...)
 	}
-	if err := errors.Join(append(p.errs, cfg.problems()...)...); err != nil {
+	errs := append(p.errs, cfg.problems()...)
+	if check != nil {
+		errs = append(errs, check(cfg))
+	}
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return cfg, nil

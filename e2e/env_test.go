@@ -49,6 +49,7 @@ type envOptions struct {
 	noWorker   bool
 	adminToken *string
 	relay      time.Duration
+	oktaToken  string // the token the connector sends; "" means the one the simulator accepts
 }
 
 // dialects runs fn once on SQLite and once on PostgreSQL (skipped, with a
@@ -84,9 +85,13 @@ func start(t *testing.T, dbURL string, o envOptions) *env {
 	simSrv := httptest.NewServer(e.Sim.Handler())
 	t.Cleanup(simSrv.Close)
 
+	token := oktaToken
+	if o.oktaToken != "" {
+		token = o.oktaToken
+	}
 	conns, err := connectors.Build([]connectors.Spec{{
 		Name: "okta", Type: "okta",
-		Settings: map[string]any{"base_url": simSrv.URL + "/okta", "token": oktaToken},
+		Settings: map[string]any{"base_url": simSrv.URL + "/okta", "token": token},
 	}}, connectors.Deps{Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -116,13 +121,13 @@ func start(t *testing.T, dbURL string, o envOptions) *env {
 	t.Cleanup(func() { client.Close() })
 	e.Insp = asynq.NewInspector(redisOpt)
 	t.Cleanup(func() { e.Insp.Close() })
-	token := adminToken
+	admin := adminToken
 	if o.adminToken != nil {
-		token = *o.adminToken
+		admin = *o.adminToken
 	}
 	h := webhook.New(webhook.Options{
 		Store: st, Queue: client, Redis: redisOpt, Sources: srcs, Connectors: []string{"okta"},
-		AdminToken: token, Logger: log, Dashboard: true, EnqueueTimeout: 500 * time.Millisecond,
+		AdminToken: admin, Logger: log, Dashboard: true, EnqueueTimeout: 500 * time.Millisecond,
 	})
 	t.Cleanup(func() { h.Close() })
 	srv := httptest.NewServer(h)

@@ -140,8 +140,8 @@ func Build(specs []Spec) ([]Source, error) {
 	)
 	for i, s := range specs {
 		path := fmt.Sprintf("sources[%d] (%s)", i, s.Name)
-		if !nameRE.MatchString(s.Name) {
-			errs = append(errs, fmt.Errorf("%s.name: must match %s", path, nameRE))
+		if s.Name == "" { // the name's form is the config package's to check
+			errs = append(errs, fmt.Errorf("%s.name: required", path))
 			continue
 		}
 		if s.Name == ReservedName {

@@ -161,21 +161,25 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, serveHTTP, w
 // load reads the config and builds every source and connector, reporting all
 // problems at once.
 func load(path string, log zerolog.Logger) (*config.Config, []sources.Source, []connectors.Connector, error) {
-	cfg, err := config.Load(path)
+	var (
+		srcs  []sources.Source
+		conns []connectors.Connector
+	)
+	cfg, err := config.LoadChecked(path, func(cfg *config.Config) error {
+		srcSpecs := make([]sources.Spec, len(cfg.Sources))
+		for i, e := range cfg.Sources {
+			srcSpecs[i] = sources.Spec{Name: e.Name, Type: e.Type, Settings: e.Settings()}
+		}
+		connSpecs := make([]connectors.Spec, len(cfg.Connectors))
+		for i, e := range cfg.Connectors {
+			connSpecs[i] = connectors.Spec{Name: e.Name, Type: e.Type, Settings: e.Settings()}
+		}
+		var err1, err2 error
+		srcs, err1 = sources.Build(srcSpecs)
+		conns, err2 = connectors.Build(connSpecs, connectors.Deps{Logger: log})
+		return errors.Join(err1, err2)
+	})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("config %s:\n%w", path, err)
-	}
-	srcSpecs := make([]sources.Spec, len(cfg.Sources))
-	for i, e := range cfg.Sources {
-		srcSpecs[i] = sources.Spec{Name: e.Name, Type: e.Type, Settings: e.Settings()}
-	}
-	connSpecs := make([]connectors.Spec, len(cfg.Connectors))
-	for i, e := range cfg.Connectors {
-		connSpecs[i] = connectors.Spec{Name: e.Name, Type: e.Type, Settings: e.Settings()}
-	}
-	srcs, err1 := sources.Build(srcSpecs)
-	conns, err2 := connectors.Build(connSpecs, connectors.Deps{Logger: log})
-	if err := errors.Join(err1, err2); err != nil {
 		return nil, nil, nil, fmt.Errorf("config %s:\n%w", path, err)
 	}
 	return cfg, srcs, conns, nil

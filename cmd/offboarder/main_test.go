@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCheck(t *testing.T) {
+	t.Setenv("HR_WEBHOOK_SECRET", "hr-SECRET-VALUE-0123456789")
+	t.Setenv("OKTA_API_TOKEN", "okta-SECRET-VALUE-0123456789")
+	t.Setenv("OKTA_BASE_URL", "")
+
+	t.Run("the example config checks out and prints no secret", func(t *testing.T) {
+		var out, errb bytes.Buffer
+		code := runMain(t.Context(), []string{"check", "--config", "../../config.example.yaml"}, &out, &errb)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		if strings.Contains(out.String(), "SECRET-VALUE") {
+			t.Fatalf("check printed a secret:\n%s", out.String())
+		}
+		for _, want := range []string{"<secret>", "https://example.okta.com", "OK (1 sources, 1 connectors)"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("output lacks %q:\n%s", want, out.String())
+			}
+		}
+	})
+
+	t.Run("every problem is reported with its key and a non-zero exit", func(t *testing.T) {
+		p := writeConfig(t, `
+sources:
+  - name: hr
+    type: generic
+    secret: short
+  - name: Bad Name
+    type: generic
+connectors:
+  - name: okta
+    type: okta
+    base_url: https://example.okta.com
+  - name: x
+    type: nosuchvendor
+`)
+		var out, errb bytes.Buffer
+		code := runMain(t.Context(), []string{"check", "--config", p}, &out, &errb)
+		if code != 1 {
+			t.Fatalf("exit %d, want 1", code)
+		}
+		for _, want := range []string{"sources[1]", "token", "nosuchvendor"} {
+			if !strings.Contains(errb.String(), want) {
+				t.Errorf("errors lack %q:\n%s", want, errb.String())
+			}
+		}
+	})
+
+	t.Run("an unset variable is named", func(t *testing.T) {
+		p := writeConfig(t, `
+sources:
+  - name: hr
+    type: generic
+    secret: ${OFFBOARDER_TEST_UNSET_VAR}
+connectors:
+  - name: okta
+    type: okta
+    base_url: https://example.okta.com
+    token: x
+`)
+		var out, errb bytes.Buffer
+		if code := runMain(t.Context(), []string{"check", "--config", p}, &out, &errb); code != 1 {
+			t.Fatalf("exit %d, want 1", code)
+		}
+		if !strings.Contains(errb.String(), "OFFBOARDER_TEST_UNSET_VAR") {
+			t.Fatalf("the variable is not named:\n%s", errb.String())
+		}
+	})
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := runMain(t.Context(), []string{"frobnicate"}, &out, &errb); code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+}
+
+func TestServeNeedsRedisURL(t *testing.T) {
+	t.Setenv("REDIS_URL", "")
+	t.Setenv("HR_WEBHOOK_SECRET", "hr-SECRET-VALUE-0123456789")
+	t.Setenv("OKTA_API_TOKEN", "okta-SECRET-VALUE-0123456789")
+	var out, errb bytes.Buffer
+	code := runMain(t.Context(), []string{"work", "--config", "../../config.example.yaml", "--addr", "127.0.0.1:0"}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "REDIS_URL is required") {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+}

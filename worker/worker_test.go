@@ -1,0 +1,50 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/offboarder/offboarder/connectors"
+)
+
+func TestRetryDelay(t *testing.T) {
+	rateLimited := &connectors.Error{Connector: "okta", Kind: connectors.RateLimited, Status: 429, RetryAfter: 42 * time.Second}
+	tests := []struct {
+		name     string
+		n        int
+		err      error
+		min, max time.Duration
+	}{
+		{"a vendor's Retry-After is honoured", 0, rateLimited, 42 * time.Second, 42*time.Second + 250*time.Millisecond},
+		{"a wrapped Retry-After is honoured too", 3, fmt.Errorf("revoke: %w", rateLimited), 42 * time.Second, 42*time.Second + 250*time.Millisecond},
+		{"a huge Retry-After is capped at 15 minutes", 0, &connectors.Error{Kind: connectors.RateLimited, RetryAfter: 5 * time.Hour}, 15 * time.Minute, 15*time.Minute + 250*time.Millisecond},
+		{"the first retry waits about a second", 0, errors.New("boom"), 500 * time.Millisecond, time.Second},
+		{"later retries back off exponentially", 4, errors.New("boom"), 8 * time.Second, 16 * time.Second},
+		{"backoff is capped at 5 minutes", 30, errors.New("boom"), 150 * time.Second, 5 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for range 50 {
+				d := RetryDelay(tt.n, tt.err, asynq.NewTask("revoke", nil))
+				if d < tt.min || d > tt.max {
+					t.Fatalf("RetryDelay = %v, want within [%v, %v]", d, tt.min, tt.max)
+				}
+			}
+		})
+	}
+}
+
+func TestIsFailure(t *testing.T) {
+	if IsFailure(&connectors.Error{Kind: connectors.RateLimited}) {
+		t.Error("a rate limit must not use up a retry")
+	}
+	for _, err := range []error{&connectors.Error{Kind: connectors.Transient}, &connectors.Error{Kind: connectors.Auth}, errors.New("x")} {
+		if !IsFailure(err) {
+			t.Errorf("%v must count as a failure", err)
+		}
+	}
+}
