@@ -10,11 +10,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/sethvargo/go-retry"
+	"golang.org/x/oauth2"
 )
 
 // Limits of the shared HTTP layer.
@@ -43,6 +46,15 @@ type ClientOptions struct {
 	Timeout time.Duration
 	// Auth sets the credentials on every request's headers.
 	Auth func(h http.Header)
+	// Token fetches an OAuth access token (e.g. clientcredentials.Config.Token,
+	// or a jwt.Config's TokenSource(ctx).Token). When set, the Client caches
+	// the token until a minute before it expires, sends it as
+	// "Authorization: Bearer …", drops it on a 401, and classifies a failure
+	// of the token endpoint like any answer (an *oauth2.RetrieveError's
+	// status: 400/401 invalid_client → Auth, 5xx → Transient). ctx carries the
+	// Client's *http.Client under oauth2.HTTPClient, so the token request
+	// obeys the same timeouts and redirect rule.
+	Token func(ctx context.Context) (*oauth2.Token, error)
 	// VendorError returns the short summary in a vendor's error body (e.g.
 	// Okta's errorCode and errorSummary), or "" if there is none. Its answer
 	// is sanitized and cut short before it reaches an error.
@@ -64,6 +76,9 @@ type Client struct {
 	base *url.URL
 	hc   *http.Client
 	o    ClientOptions
+
+	mu  sync.Mutex // guards tok; held while fetching, so one fetch at a time
+	tok *oauth2.Token
 }
 
 // Request is one call: a method, an escaped path below the base URL (e.g.
@@ -174,6 +189,13 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 	if c.o.Auth != nil {
 		c.o.Auth(req.Header)
 	}
+	if c.o.Token != nil {
+		tok, e := c.token(ctx, rctx, what)
+		if e != nil {
+			return 0, e
+		}
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	}
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -188,6 +210,9 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 		vendor := ""
 		if c.o.VendorError != nil && len(raw) > 0 {
 			vendor = sanitize(c.o.VendorError(raw), c.o.Secrets)
+		}
+		if resp.StatusCode == http.StatusUnauthorized {
+			c.dropToken()
 		}
 		return resp.StatusCode, classify(c.name, what, resp.StatusCode, resp.Header, vendor, time.Now())
 	}
@@ -208,6 +233,47 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 			Msg: what + ": answer is not the expected json; check base_url", Err: err}
 	}
 	return resp.StatusCode, nil
+}
+
+// token returns the cached access token or fetches a new one.
+func (c *Client) token(ctx, rctx context.Context, what string) (*oauth2.Token, *Error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tok != nil && c.tok.AccessToken != "" && (c.tok.Expiry.IsZero() || time.Until(c.tok.Expiry) > time.Minute) {
+		return c.tok, nil
+	}
+	tok, err := c.o.Token(context.WithValue(rctx, oauth2.HTTPClient, c.hc))
+	if err != nil {
+		what += ": fetching an access token"
+		if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && re.Response != nil {
+			vendor := re.ErrorCode
+			if re.ErrorDescription != "" {
+				vendor += ": " + re.ErrorDescription
+			}
+			e := classify(c.name, what, re.Response.StatusCode, re.Response.Header, sanitize(vendor, c.o.Secrets), time.Now())
+			if re.Response.StatusCode == http.StatusBadRequest && (re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client" || re.ErrorCode == "invalid_grant") {
+				// RFC 6749 §5.2: a rejected client is answered 400 or 401.
+				e.Kind, e.Msg = Auth, what+": credentials rejected: check the client id and secret or key"
+				if vendor != "" {
+					e.Msg += "; vendor said " + strconv.Quote(sanitize(vendor, c.o.Secrets))
+				}
+			}
+			return nil, e
+		}
+		return nil, c.netErr(ctx, rctx, what, err)
+	}
+	if tok == nil || tok.AccessToken == "" {
+		return nil, &Error{Connector: c.name, Kind: Invalid, Msg: what + ": the token endpoint answered no access token"}
+	}
+	c.tok = tok
+	return tok, nil
+}
+
+// dropToken forgets the cached token, so that the next call fetches a new one.
+func (c *Client) dropToken() {
+	c.mu.Lock()
+	c.tok = nil
+	c.mu.Unlock()
 }
 
 // netErr classifies a failure without an HTTP answer. *url.Error is
