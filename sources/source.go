@@ -7,6 +7,7 @@
 package sources
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,10 +38,13 @@ func ValidReason(r string) bool { return reasons[r] }
 
 // Request is what a source sees of one HTTP delivery.
 type Request struct {
-	Method string
-	Header http.Header
-	Query  url.Values
-	Body   []byte // at most the webhook's body cap
+	// Context is the request's context: it ends when the sender goes away or
+	// the server shuts down. Sources that fetch verification keys use it.
+	Context context.Context
+	Method  string
+	Header  http.Header
+	Query   url.Values
+	Body    []byte // at most the webhook's body cap
 }
 
 // Response is an answer a source writes itself (a handshake).
@@ -84,6 +88,23 @@ type Source interface {
 	// and names the problem.
 	Parse(r *Request) (Delivery, error)
 }
+
+// AcceptStatuser is implemented by a source whose sender wants a particular
+// 2xx status for an accepted delivery (the default is 202 Accepted).
+type AcceptStatuser interface {
+	AcceptStatus() int
+}
+
+// ResponseError is an error that carries the answer the sender's protocol
+// prescribes for it (e.g. RFC 8935's {"err": …, "description": …}). It still
+// wraps ErrUnauthorized or ErrMalformed, which decide what is recorded.
+type ResponseError struct {
+	Err      error
+	Response Response
+}
+
+func (e *ResponseError) Error() string { return e.Err.Error() }
+func (e *ResponseError) Unwrap() error { return e.Err }
 
 // Classified errors of sources.
 var (

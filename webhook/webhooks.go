@@ -41,7 +41,7 @@ func (s *Server) handleWebhook(c *gin.Context) {
 		abort(c, status, http.StatusText(status))
 		return
 	}
-	req := &sources.Request{Method: c.Request.Method, Header: c.Request.Header, Query: c.Request.URL.Query(), Body: body}
+	req := &sources.Request{Context: c.Request.Context(), Method: c.Request.Method, Header: c.Request.Header, Query: c.Request.URL.Query(), Body: body}
 	if resp, ok := src.Handshake(req); ok {
 		c.Data(resp.Status, resp.ContentType, resp.Body)
 		return
@@ -53,14 +53,18 @@ func (s *Server) handleWebhook(c *gin.Context) {
 	if err := src.Verify(req); err != nil {
 		count("unauthorized")
 		log.Warn().Err(err).Msg("webhook refused")
-		abort(c, http.StatusUnauthorized, "invalid or missing signature")
+		if !answerError(c, err) {
+			abort(c, http.StatusUnauthorized, "invalid or missing signature")
+		}
 		return
 	}
 	d, err := src.Parse(req)
 	if err != nil {
 		count("malformed")
 		log.Info().Err(err).Msg("webhook malformed")
-		abort(c, http.StatusBadRequest, err.Error())
+		if !answerError(c, err) {
+			abort(c, http.StatusBadRequest, err.Error())
+		}
 		return
 	}
 	if len(d.Events) == 0 {
@@ -77,11 +81,31 @@ func (s *Server) handleWebhook(c *gin.Context) {
 	for _, r := range results {
 		count(map[bool]string{true: "duplicate", false: "accepted"}[r.Duplicate])
 	}
-	if len(results) == 1 {
-		c.JSON(http.StatusAccepted, results[0])
+	status = http.StatusAccepted
+	if a, ok := src.(sources.AcceptStatuser); ok {
+		status = a.AcceptStatus()
+	}
+	if status == http.StatusNoContent {
+		c.Status(status)
 		return
 	}
-	c.JSON(http.StatusAccepted, gin.H{"cases": results})
+	if len(results) == 1 {
+		c.JSON(status, results[0])
+		return
+	}
+	c.JSON(status, gin.H{"cases": results})
+}
+
+// answerError writes the answer a source's protocol prescribes for err, if
+// it carries one.
+func answerError(c *gin.Context, err error) bool {
+	var re *sources.ResponseError
+	if !errors.As(err, &re) {
+		return false
+	}
+	c.Data(re.Response.Status, re.Response.ContentType, re.Response.Body)
+	c.Abort()
+	return true
 }
 
 // readBody reads the whole body under the cap, once. It answers a status
