@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/offboarder/offboarder/simulator"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -102,5 +106,41 @@ func TestServeNeedsRedisURL(t *testing.T) {
 	code := runMain(t.Context(), []string{"work", "--config", "../../config.example.yaml", "--addr", "127.0.0.1:0"}, &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "REDIS_URL is required") {
 		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+}
+
+func TestCheckProbe(t *testing.T) {
+	sim := simulator.New(simulator.Options{})
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	p := writeConfig(t, `
+sources:
+  - name: hr
+    type: generic
+    secret: hr-SECRET-VALUE-0123456789
+connectors:
+  - name: okta-good
+    type: okta
+    base_url: `+srv.URL+`/okta
+    token: sim-okta-token
+  - name: okta-bad
+    type: okta
+    base_url: `+srv.URL+`/okta
+    token: a-revoked-PROBE-token
+`)
+	var out, errb bytes.Buffer
+	code := runMain(t.Context(), []string{"check", "--probe", "--config", p}, &out, &errb)
+	if code != 1 {
+		t.Fatalf("one connector fails its probe: want exit 1, got %d\n%s%s", code, out.String(), errb.String())
+	}
+	lines := out.String()
+	if !regexp.MustCompile(`okta-good\s+ok`).MatchString(lines) {
+		t.Errorf("the good connector is not reported ok:\n%s", lines)
+	}
+	if !regexp.MustCompile(`okta-bad\s+FAILED\s+.*credentials rejected`).MatchString(lines) {
+		t.Errorf("the bad connector is not reported with an actionable reason:\n%s", lines)
+	}
+	if strings.Contains(lines+errb.String(), "a-revoked-PROBE-token") {
+		t.Error("the probe printed a token")
 	}
 }
