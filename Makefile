@@ -7,7 +7,7 @@ ADDR  ?= 127.0.0.1:8080
 SIM   ?= 127.0.0.1:8089
 EMAIL ?= alice@example.com
 
-.PHONY: run build test test-unit lint fuzz webhook cases clean deps-test
+.PHONY: run build test test-unit lint fuzz bench webhook cases clean deps-test
 
 build:
 	$(GO) build -o $(BIN) ./cmd/offboarder
@@ -51,6 +51,13 @@ lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# Go benchmarks of the hot paths (signature check, parse, commit, enqueue) and
+# of webhook ingest over loopback HTTP next to its floor, on SQLite and
+# PostgreSQL. Timings live here, never in the test suite.
+BENCHTIME ?= 3s
+bench: deps-test
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./sources/ ./store/ ./e2e/
 
 # Each fuzz target for FUZZTIME (default 10s), from the seed corpus in testdata/fuzz.
 FUZZTIME ?= 10s

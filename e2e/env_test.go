@@ -35,7 +35,7 @@ const (
 
 // env is one running offboarder: server, worker, store, Redis and simulator.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	URL    string
 	Store  *store.Store
 	Redis  *testenv.Redis
@@ -63,7 +63,7 @@ func dialects(t *testing.T, fn func(t *testing.T, dbURL func(t *testing.T) strin
 	})
 }
 
-func start(t *testing.T, dbURL string, o envOptions) *env {
+func start(t testing.TB, dbURL string, o envOptions) *env {
 	t.Helper()
 	ctx := t.Context()
 	e := &env{t: t, Log: &logBuffer{}}

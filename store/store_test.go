@@ -2,17 +2,12 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	"github.com/offboarder/offboarder/internal/testenv"
+)
 
 // dialects lists what runStoreTests runs the suite on.
 var dialects = []string{dialectSQLite, dialectPostgres}
@@ -39,15 +34,15 @@ func runStoreTests(t *testing.T, tests []storeTest) {
 }
 
 // newStore opens a store on a fresh database of dialect, closed in Cleanup.
-func newStore(t *testing.T, dialect string) *Store {
+func newStore(t testing.TB, dialect string) *Store {
 	t.Helper()
 	return openStore(t, newDatabase(t, dialect))
 }
 
 // openStore opens u and closes the store in Cleanup.
-func openStore(t *testing.T, u string) *Store {
+func openStore(t testing.TB, u string) *Store {
 	t.Helper()
-	s, err := Open(t.Context(), u)
+	s, err := Open(context.Background(), u)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -59,48 +54,12 @@ func openStore(t *testing.T, u string) *Store {
 // t.TempDir() for SQLite; for PostgreSQL a database created for this test on
 // the server of OFFBOARDER_TEST_POSTGRES and dropped in Cleanup. It skips the
 // test, saying so, if PostgreSQL is not reachable.
-func newDatabase(t *testing.T, dialect string) string {
+func newDatabase(t testing.TB, dialect string) string {
 	t.Helper()
 	if dialect == dialectSQLite {
 		return "sqlite:" + filepath.Join(t.TempDir(), "offboarder.db")
 	}
-	base := os.Getenv("OFFBOARDER_TEST_POSTGRES")
-	if base == "" {
-		base = defaultTestPostgres
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("OFFBOARDER_TEST_POSTGRES is not a url: %v", err)
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open postgres admin connection: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	if err := admin.PingContext(ctx); err != nil {
-		_ = admin.Close()
-		t.Skipf("PostgreSQL was not reachable at %s (set OFFBOARDER_TEST_POSTGRES to a server this test may create databases on): %v",
-			u.Redacted(), err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "offboarder_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		_ = admin.Close()
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		// t.Context() is already done here.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-		_ = admin.Close()
-	})
-	u.Path = "/" + name
-	return u.String()
+	return testenv.Postgres(t)
 }
 
 // exec runs raw SQL with ? placeholders on s, as a test's back door.
