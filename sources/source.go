@@ -133,6 +133,7 @@ type Spec struct {
 // types maps each source type to its constructor. One explicit map; no init().
 var types = map[string]func(s Spec, path string) (Source, error){
 	"generic": newGeneric,
+	"okta":    newOkta,
 }
 
 // Types returns the known source type names, sorted.
