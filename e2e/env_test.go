@@ -50,6 +50,10 @@ type envOptions struct {
 	adminToken *string
 	relay      time.Duration
 	oktaToken  string // the token the connector sends; "" means the one the simulator accepts
+	// extraSpecs are sources built beside the generic "hr" source.
+	extraSpecs []sources.Spec
+	// extra are ready-made sources served beside them.
+	extra []sources.Source
 }
 
 // dialects runs fn once on SQLite and once on PostgreSQL (skipped, with a
@@ -96,10 +100,11 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srcs, err := sources.Build([]sources.Spec{{Name: "hr", Type: "generic", Settings: map[string]any{"secret": hrSecret}}})
+	srcs, err := sources.Build(append([]sources.Spec{{Name: "hr", Type: "generic", Settings: map[string]any{"secret": hrSecret}}}, o.extraSpecs...))
 	if err != nil {
 		t.Fatal(err)
 	}
+	srcs = append(srcs, o.extra...)
 
 	if !o.noWorker {
 		relay := o.relay
@@ -107,7 +112,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 			relay = time.Hour
 		}
 		e.Worker = worker.New(worker.Options{
-			Redis: redisOpt, Store: st, Connectors: conns, Logger: log,
+			Redis: redisOpt, Store: st, Connectors: conns, Sources: srcs, Logger: log,
 			Concurrency: 4, TaskCheckInterval: 10 * time.Millisecond, RelayInterval: relay,
 			ShutdownTimeout: 2 * time.Second,
 		})
@@ -192,17 +197,7 @@ func (e *env) do(req *http.Request) (int, map[string]any) {
 // waitCase polls the store until the case is closed, or fails after 20s.
 func (e *env) waitCase(id string) *store.Case {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := e.Store.GetCase(context.Background(), id)
-		if err == nil && (c.State == store.StateCompleted || c.State == store.StateNeedsAttention) {
-			return c
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("case %s not closed in time: %+v, %v", id, c, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return e.waitClosed(id)
 }
 
 // queued counts tasks of a queue in every state but completed.

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -42,8 +44,8 @@ var errRace = errors.New("lost a race on a unique key")
 // and exactly one result with Duplicate=false.
 func (s *Store) Ingest(ctx context.Context, ev Event) (IngestResult, error) {
 	ev = normalEvent(ev)
-	if ev.Source == "" || ev.EventID == "" || ev.Email == "" {
-		return IngestResult{}, errors.New("store: ingest: event needs a source, an event id and an email")
+	if ev.Source == "" || ev.EventID == "" || subjectKey(ev) == "" {
+		return IngestResult{}, errors.New("store: ingest: event needs a source, an event id and an email or a subject id")
 	}
 	for attempt := 1; ; attempt++ {
 		res, err := s.ingestOnce(ctx, ev)
@@ -86,7 +88,7 @@ func (s *Store) ingestOnce(ctx context.Context, ev Event) (IngestResult, error) 
 		}
 		eff = eff.UTC().Truncate(time.Microsecond)
 
-		c, err := t.openCaseFor(ctx, ev.Email)
+		c, err := t.openCaseFor(ctx, subjectKey(ev))
 		action := actionEventAttached
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -109,10 +111,26 @@ func (s *Store) ingestOnce(ctx context.Context, ev Event) (IngestResult, error) 
 	return res, err
 }
 
-// openCaseFor returns, locked, the open case of email, or ErrNotFound.
-func (t *tx) openCaseFor(ctx context.Context, email string) (Case, error) {
+// subjectKey is what one open case per subject is keyed by: the email, or,
+// for an event that carries only ids, "<type>:<id>" of its first id in
+// sorted order (until the worker resolves the email).
+func subjectKey(ev Event) string {
+	if ev.Email != "" {
+		return ev.Email
+	}
+	keys := slices.Sorted(maps.Keys(ev.SubjectIDs))
+	for _, k := range keys {
+		if ev.SubjectIDs[k] != "" {
+			return k + ":" + ev.SubjectIDs[k]
+		}
+	}
+	return ""
+}
+
+// openCaseFor returns, locked, the open case of a subject key, or ErrNotFound.
+func (t *tx) openCaseFor(ctx context.Context, key string) (Case, error) {
 	c, err := scanCase(t.queryRow(ctx, "SELECT "+caseCols+` FROM cases
-		WHERE email = ? AND state IN ('scheduled', 'pending', 'in_progress')`+t.forUpdate(), email))
+		WHERE subject_key = ? AND state IN ('scheduled', 'pending', 'in_progress')`+t.forUpdate(), key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Case{}, ErrNotFound
 	}
@@ -120,7 +138,7 @@ func (t *tx) openCaseFor(ctx context.Context, email string) (Case, error) {
 }
 
 // insertCase opens a case for ev. If another transaction opened one for the
-// same email meanwhile, it returns errRace (on PostgreSQL after that
+// same subject meanwhile, it returns errRace (on PostgreSQL after that
 // transaction committed).
 func (t *tx) insertCase(ctx context.Context, ev Event, eff time.Time) (Case, error) {
 	id, err := uuid.NewV7()
@@ -145,10 +163,10 @@ func (t *tx) insertCase(ctx context.Context, ev Event, eff time.Time) (Case, err
 	}
 	var got string
 	err = t.queryRow(ctx, `INSERT INTO cases
-		(id, email, subject_ids, reason, state, dry_run, systems, effective_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(id, email, subject_key, subject_ids, reason, state, dry_run, systems, effective_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING RETURNING id`,
-		c.ID, c.Email, jsonMap(c.SubjectIDs), c.Reason, c.State, boolInt(c.DryRun), jsonList(c.Systems),
+		c.ID, c.Email, subjectKey(ev), jsonMap(c.SubjectIDs), c.Reason, c.State, boolInt(c.DryRun), jsonList(c.Systems),
 		micros(eff), micros(t.now), micros(t.now)).Scan(&got)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Case{}, errRace

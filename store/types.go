@@ -15,7 +15,9 @@ const (
 	StatePending        = "pending"         // due, not yet fanned out
 	StateInProgress     = "in_progress"     // entries exist, some still pending
 	StateCompleted      = "completed"       // every entry final, none needs a person
-	StateNeedsAttention = "needs_attention" // every entry final, some failed or manual_required
+	StateNeedsAttention = "needs_attention" // every entry final, some failed or manual_required, or the subject could not be resolved
+	StateDismissed      = "dismissed"       // the sender's API said the person is not leaving
+	StateMerged         = "merged"          // resolved to a subject that already had an open case; its events moved there
 )
 
 // Entry outcomes the store itself must tell apart; any other non-empty value
@@ -50,6 +52,15 @@ type IngestResult struct {
 	NewCase     bool      // a case was opened (false: attached to an open one)
 	State       string    // the case's state after the event
 	EffectiveAt time.Time // the case's effective time after the event
+}
+
+// Resolution is what the worker learnt of an id-only case's subject from the
+// sender's API.
+type Resolution struct {
+	Email       string            // normalised; required
+	IDs         map[string]string // more ids to keep
+	Reason      string            // replaces the case's reason when set
+	EffectiveAt time.Time         // replaces the case's effective time when set
 }
 
 // Case is one offboarding of one subject.

@@ -97,3 +97,26 @@ func Decode(t *asynq.Task, p any) error {
 	}
 	return nil
 }
+
+// TypeMaintain runs one source's maintenance (subscription renewal,
+// reconciliation poll).
+const TypeMaintain = "maintain"
+
+// Maintain asks one worker to run a source's maintenance.
+type Maintain struct {
+	Source string `json:"source"`
+}
+
+// NewMaintain returns the maintenance task of a source for the window that
+// starts at window: its id makes every worker that enqueues it for the same
+// window enqueue one task, so one worker runs it.
+func NewMaintain(p Maintain, window time.Time) *asynq.Task {
+	b, _ := json.Marshal(p)
+	return asynq.NewTask(TypeMaintain, b,
+		asynq.TaskID("maintain:"+p.Source+":"+strconv.FormatInt(window.Unix(), 10)),
+		asynq.Queue(QueueOffboard),
+		asynq.MaxRetry(3),
+		asynq.Timeout(2*time.Minute),
+		asynq.Retention(Retention),
+	)
+}

@@ -77,9 +77,10 @@ func (s *Server) handleListCases(c *gin.Context) {
 		f.Email = email
 	}
 	switch f.State {
-	case "", store.StateScheduled, store.StatePending, store.StateInProgress, store.StateCompleted, store.StateNeedsAttention:
+	case "", store.StateScheduled, store.StatePending, store.StateInProgress, store.StateCompleted,
+		store.StateNeedsAttention, store.StateDismissed, store.StateMerged:
 	default:
-		abort(c, http.StatusBadRequest, "state: want one of scheduled, pending, in_progress, completed, needs_attention")
+		abort(c, http.StatusBadRequest, "state: want one of scheduled, pending, in_progress, completed, needs_attention, dismissed, merged")
 		return
 	}
 	if l := c.Query("limit"); l != "" {

@@ -33,8 +33,15 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	switch c.State {
-	case store.StateCompleted, store.StateNeedsAttention:
-		return nil
+	case store.StateScheduled, store.StatePending, store.StateInProgress:
+	default:
+		return nil // closed
+	}
+	if c.Email == "" {
+		// An id-only event: the sender's API says who it is, and whether they leave.
+		if c, err = w.resolve(ctx, log, c); c == nil || err != nil {
+			return err
+		}
 	}
 	if wait := time.Until(c.EffectiveAt); wait > time.Second {
 		// Not due: make sure the task for its effective time exists, and stop.

@@ -20,6 +20,7 @@ func (w *Worker) relayLoop(ctx context.Context) {
 		if _, err := w.Relay(ctx); err != nil && ctx.Err() == nil {
 			w.log.Warn().Err(err).Msg("relay pass failed; will try again")
 		}
+		w.enqueueMaintenance(ctx)
 		select {
 		case <-ctx.Done():
 			return

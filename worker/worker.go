@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
 )
@@ -24,8 +25,11 @@ type Options struct {
 	Redis      asynq.RedisConnOpt
 	Store      *store.Store
 	Connectors []connectors.Connector
-	Logger     zerolog.Logger
-	Metrics    *Metrics // nil: none
+	// Sources are the configured sources: those that resolve an id to an
+	// email, or keep a subscription alive, need the worker.
+	Sources []sources.Source
+	Logger  zerolog.Logger
+	Metrics *Metrics // nil: none
 
 	Concurrency       int           // [20]
 	TaskCheckInterval time.Duration // [25ms] how often an idle worker looks for new tasks
@@ -43,9 +47,12 @@ type Worker struct {
 	insp   *asynq.Inspector
 	conns  map[string]connectors.Connector
 	names  []string
-	log    zerolog.Logger
-	stop   context.CancelFunc
-	done   chan struct{}
+
+	resolvers   map[string]sources.Resolver
+	maintainers map[string]sources.Maintainer
+	log         zerolog.Logger
+	stop        context.CancelFunc
+	done        chan struct{}
 }
 
 // New builds a Worker; Start runs it.
@@ -76,6 +83,16 @@ func New(o Options) *Worker {
 		w.conns[c.Name()] = c
 		w.names = append(w.names, c.Name())
 	}
+	w.resolvers = make(map[string]sources.Resolver)
+	w.maintainers = make(map[string]sources.Maintainer)
+	for _, src := range o.Sources {
+		if r, ok := src.(sources.Resolver); ok {
+			w.resolvers[src.Name()] = r
+		}
+		if m, ok := src.(sources.Maintainer); ok {
+			w.maintainers[src.Name()] = m
+		}
+	}
 	w.srv = asynq.NewServer(o.Redis, asynq.Config{
 		Concurrency: o.Concurrency,
 		// Revocations first; the fan-out is cheap and never starves.
@@ -100,6 +117,7 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	mux.Use(w.logMiddleware)
 	mux.HandleFunc(tasks.TypeOffboard, w.handleOffboard)
 	mux.HandleFunc(tasks.TypeRevoke, w.handleRevoke)
+	mux.HandleFunc(tasks.TypeMaintain, w.handleMaintain)
 	return mux
 }
 

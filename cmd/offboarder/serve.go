@@ -76,7 +76,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, serveHTTP, w
 	var w *worker.Worker
 	if work {
 		w = worker.New(worker.Options{
-			Redis: redisOpt, Store: st, Connectors: conns, Logger: log, Metrics: worker.NewMetrics(reg),
+			Redis: redisOpt, Store: st, Connectors: conns, Sources: srcs, Logger: log, Metrics: worker.NewMetrics(reg),
 			Concurrency: cfg.Worker.Concurrency, TaskCheckInterval: cfg.Worker.TaskCheckInterval,
 			RelayInterval: cfg.Worker.RelayInterval, ShutdownTimeout: cfg.Worker.ShutdownTimeout,
 			MaxRetry: cfg.Worker.MaxRetry, DryRun: cfg.Policy.DryRun,

@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+const (
+	actionSubjectResolved = "subject.resolved"
+	actionCaseMerged      = "case.merged"
+)
+
+// ResolveSubject gives an open case that was keyed by an id (its email still
+// empty) the email the sender's API returned, in one transaction:
+//   - if no other open case has that email, the case takes it (and the ids,
+//     reason and effective time of r where set); audit "subject.resolved".
+//   - if another open case already has it, this case's events move there
+//     (bringing its effective time forward if this one was earlier), this
+//     case closes as "merged", and the other case's id is returned; audit
+//     "case.merged" on both.
+//
+// It returns the id of the case that now holds the subject. A case that is
+// not open, or already has an email, is returned unchanged.
+func (s *Store) ResolveSubject(ctx context.Context, caseID string, r Resolution, actor string) (string, error) {
+	email := normalEmail(r.Email)
+	if email == "" {
+		return "", errors.New("store: resolve: an email is required")
+	}
+	target := caseID
+	for attempt := 1; ; attempt++ {
+		err := s.inTx(ctx, false, func(t *tx) error {
+			c, err := t.getCase(ctx, caseID, true)
+			if err != nil {
+				return err
+			}
+			if !isOpen(c.State) || c.Email != "" {
+				target = c.ID
+				return nil
+			}
+			other, err := t.openCaseFor(ctx, email)
+			switch {
+			case errors.Is(err, ErrNotFound):
+				return t.resolveInPlace(ctx, &c, email, r, actor)
+			case err != nil:
+				return err
+			}
+			target = other.ID
+			return t.merge(ctx, &c, &other, r, actor)
+		})
+		if err == nil {
+			return target, nil
+		}
+		if !isUniqueViolation(err) || attempt == ingestAttempts || ctx.Err() != nil {
+			return "", fmt.Errorf("store: resolve case %s: %w", caseID, err)
+		}
+	}
+}
+
+func (t *tx) resolveInPlace(ctx context.Context, c *Case, email string, r Resolution, actor string) error {
+	c.Email = email
+	for k, v := range r.IDs {
+		if c.SubjectIDs == nil {
+			c.SubjectIDs = map[string]string{}
+		}
+		if _, ok := c.SubjectIDs[k]; !ok {
+			c.SubjectIDs[k] = clean(v)
+		}
+	}
+	if r.Reason != "" {
+		c.Reason = clean(r.Reason)
+	}
+	if !r.EffectiveAt.IsZero() && c.State != StateInProgress {
+		c.EffectiveAt = r.EffectiveAt.UTC().Truncate(time.Microsecond)
+		c.State = StatePending
+		if c.EffectiveAt.After(t.now) {
+			c.State = StateScheduled
+		}
+	}
+	_, err := t.exec(ctx, `UPDATE cases SET email = ?, subject_key = ?, subject_ids = ?, reason = ?,
+		state = ?, effective_at = ?, updated_at = ? WHERE id = ?`,
+		c.Email, c.Email, jsonMap(c.SubjectIDs), c.Reason, c.State, micros(c.EffectiveAt), micros(t.now), c.ID)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(map[string]string{"email": c.Email, "reason": c.Reason})
+	t.audit(c.ID, "", actionSubjectResolved, actor, string(b))
+	return nil
+}
+
+// merge moves c's events to the open case other and closes c as merged.
+func (t *tx) merge(ctx context.Context, c, other *Case, r Resolution, actor string) error {
+	if _, err := t.exec(ctx, "UPDATE events SET case_id = ? WHERE case_id = ?", other.ID, c.ID); err != nil {
+		return err
+	}
+	eff := c.EffectiveAt
+	if !r.EffectiveAt.IsZero() {
+		eff = r.EffectiveAt.UTC().Truncate(time.Microsecond)
+	}
+	if (other.State == StateScheduled || other.State == StatePending) && eff.Before(other.EffectiveAt) {
+		other.EffectiveAt = eff
+		if !eff.After(t.now) {
+			other.State = StatePending
+		}
+		if _, err := t.exec(ctx, "UPDATE cases SET effective_at = ?, state = ?, updated_at = ? WHERE id = ?",
+			micros(other.EffectiveAt), other.State, micros(t.now), other.ID); err != nil {
+			return err
+		}
+	}
+	if err := t.close(ctx, c.ID, StateMerged); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(map[string]string{"from": c.ID, "into": other.ID})
+	t.audit(c.ID, "", actionCaseMerged, actor, string(b))
+	t.audit(other.ID, "", actionCaseMerged, actor, string(b))
+	return nil
+}
+
+// CloseCase closes an open case that has no pending work with a final state
+// and the reason a person reads: "dismissed" (the sender says the person is
+// not leaving) or "needs_attention" (the subject could not be resolved).
+// Audit "case.closed" with the reason. A case already closed is unchanged.
+func (s *Store) CloseCase(ctx context.Context, caseID, state, why, actor string) error {
+	if state != StateDismissed && state != StateNeedsAttention {
+		return fmt.Errorf("store: close case: %q is not a state a case is closed with by hand", state)
+	}
+	err := s.inTx(ctx, false, func(t *tx) error {
+		c, err := t.getCase(ctx, caseID, true)
+		if err != nil {
+			return err
+		}
+		if !isOpen(c.State) {
+			return nil
+		}
+		if err := t.close(ctx, c.ID, state); err != nil {
+			return err
+		}
+		b, _ := json.Marshal(map[string]string{"state": state, "reason": truncate(why, 500)})
+		t.audit(c.ID, "", actionCaseClosed, actor, string(b))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: close case %s: %w", caseID, err)
+	}
+	return nil
+}
+
+func (t *tx) close(ctx context.Context, id, state string) error {
+	_, err := t.exec(ctx, "UPDATE cases SET state = ?, closed_at = ?, updated_at = ? WHERE id = ?",
+		state, micros(t.now), micros(t.now), id)
+	return err
+}
+
+// SourceState reads one value a source keeps (see sources.State).
+func (s *Store) SourceState(ctx context.Context, source, key string) ([]byte, bool, error) {
+	var v string
+	err := s.inTx(ctx, true, func(t *tx) error {
+		return t.queryRow(ctx, "SELECT value FROM source_state WHERE source = ? AND key = ?", source, key).Scan(&v)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("store: source state %s/%s: %w", source, key, err)
+	}
+	return []byte(v), true, nil
+}
+
+// PutSourceState writes one value a source keeps, replacing the old one.
+func (s *Store) PutSourceState(ctx context.Context, source, key string, value []byte) error {
+	err := s.inTx(ctx, false, func(t *tx) error {
+		_, err := t.exec(ctx, `INSERT INTO source_state (source, key, value, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (source, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+			source, key, clean(string(value)), micros(t.now))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: put source state %s/%s: %w", source, key, err)
+	}
+	return nil
+}
