@@ -41,6 +41,9 @@ type env struct {
 	Redis  *testenv.Redis
 	Sim    *simulator.Simulator
 	Worker *worker.Worker
+	// WorkerOptions are the options Worker was built with, for tests that
+	// start another worker (after a shutdown, say).
+	WorkerOptions worker.Options
 	Insp   *asynq.Inspector
 	Log    *logBuffer
 }
@@ -111,15 +114,12 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 		if relay == 0 {
 			relay = time.Hour
 		}
-		e.Worker = worker.New(worker.Options{
+		e.WorkerOptions = worker.Options{
 			Redis: redisOpt, Store: st, Connectors: conns, Sources: srcs, Logger: log,
 			Concurrency: 4, TaskCheckInterval: 10 * time.Millisecond, RelayInterval: relay,
 			ShutdownTimeout: 2 * time.Second,
-		})
-		if err := e.Worker.Start(); err != nil {
-			t.Fatal(err)
 		}
-		t.Cleanup(e.Worker.Shutdown)
+		e.Worker = e.startWorker()
 	}
 
 	client := asynq.NewClient(redisOpt)
@@ -144,6 +144,17 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 		}
 	})
 	return e
+}
+
+// startWorker starts a worker with e.WorkerOptions, shut down at cleanup.
+func (e *env) startWorker() *worker.Worker {
+	e.t.Helper()
+	w := worker.New(e.WorkerOptions)
+	if err := w.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(w.Shutdown)
+	return w
 }
 
 // body returns a generic webhook body.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -53,6 +54,7 @@ type Worker struct {
 	log         zerolog.Logger
 	stop        context.CancelFunc
 	done        chan struct{}
+	shutdown    sync.Once
 }
 
 // New builds a Worker; Start runs it.
@@ -136,14 +138,18 @@ func (w *Worker) Start() error {
 // Shutdown stops the relay, stops taking tasks, and waits up to the shutdown
 // timeout for active ones; those still running are cancelled and go back to
 // the queue (every revoke is idempotent).
+//
+// Shutdown may be called more than once; later calls do nothing.
 func (w *Worker) Shutdown() {
-	if w.stop != nil {
-		w.stop()
-		<-w.done
-	}
-	w.srv.Shutdown()
-	_ = w.client.Close()
-	_ = w.insp.Close()
+	w.shutdown.Do(func() {
+		if w.stop != nil {
+			w.stop()
+			<-w.done
+		}
+		w.srv.Shutdown()
+		_ = w.client.Close()
+		_ = w.insp.Close()
+	})
 }
 
 func (w *Worker) logMiddleware(h asynq.Handler) asynq.Handler {
