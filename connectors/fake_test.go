@@ -71,6 +71,11 @@ func script(t *testing.T, want http.Header, steps ...step) http.Handler {
 }
 
 // hang is a fake that never answers until the request's context is done.
+// It reads the body first: net/http notices a client that left only once
+// the body is read (a token request's form would keep it waiting).
 func hang() http.Handler {
-	return http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	return http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+	})
 }

@@ -59,6 +59,13 @@ type ClientOptions struct {
 	// Okta's errorCode and errorSummary), or "" if there is none. Its answer
 	// is sanitized and cut short before it reaches an error.
 	VendorError func(body []byte) string
+	// RateLimited reports whether an error answer other than a 429 is the
+	// vendor's rate limit all the same, read from its status and body
+	// (Google answers some rate limits 403 with reason rateLimitExceeded).
+	// Such an answer is classified as a 429 would be (RateLimited, its wait
+	// read from the same headers) and keeps its own status. Nil means that
+	// only a 429 is a rate limit.
+	RateLimited func(status int, body []byte) bool
 	// Secrets are values that must never appear in error text; they are
 	// redacted from vendor summaries.
 	Secrets []string
@@ -214,7 +221,13 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 		if resp.StatusCode == http.StatusUnauthorized {
 			c.dropToken()
 		}
-		return resp.StatusCode, classify(c.name, what, resp.StatusCode, resp.Header, vendor, time.Now())
+		as := resp.StatusCode
+		if c.o.RateLimited != nil && as != http.StatusTooManyRequests && c.o.RateLimited(as, raw) {
+			as = http.StatusTooManyRequests
+		}
+		e := classify(c.name, what, as, resp.Header, vendor, time.Now())
+		e.Status = resp.StatusCode
+		return resp.StatusCode, e
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // keep the connection reusable

@@ -14,6 +14,7 @@ package simulator
 
 import (
 	"context"
+	"crypto/rsa"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -24,7 +25,9 @@ import (
 )
 
 const (
-	defaultOktaToken = "sim-okta-token"
+	defaultOktaToken     = "sim-okta-token"
+	defaultAuth0ClientID = "sim-auth0-client"
+	defaultAuth0Secret   = "sim-auth0-secret"
 
 	// statusClientGone is recorded for a call whose caller went away (its
 	// request context ended) before it was answered; nginx's 499.
@@ -43,6 +46,14 @@ type Options struct {
 	RateLimit int           // vendor calls per second per vendor before 429s (0: unlimited), with the vendor's own rate-limit headers
 	Seed      int64         // for the error-rate draw; 0: random
 	OktaToken string        // the SSWS token the Okta fake accepts; "" means "sim-okta-token"
+
+	// GoogleKey is the public key of the service account whose signed
+	// assertions the Google fake's token endpoint accepts; nil accepts none.
+	GoogleKey *rsa.PublicKey
+	// Auth0ClientID and Auth0ClientSecret are the client credentials the
+	// Auth0 fake's token endpoint accepts; "" means "sim-auth0-client" and
+	// "sim-auth0-secret".
+	Auth0ClientID, Auth0ClientSecret string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -125,7 +136,7 @@ func New(opts Options) *Simulator {
 		windows: map[string]window{},
 	}
 	s.applyOptions(opts)
-	s.vendors = []vendor{newOkta()}
+	s.vendors = []vendor{newOkta(), newGoogle(s.options), newAuth0(s.options)}
 	for _, v := range s.vendors {
 		s.mount(v)
 	}
@@ -234,6 +245,12 @@ func (s *Simulator) applyOptions(o Options) {
 	o.ErrorRate = min(max(o.ErrorRate, 0), 1)
 	if o.OktaToken == "" {
 		o.OktaToken = defaultOktaToken
+	}
+	if o.Auth0ClientID == "" {
+		o.Auth0ClientID = defaultAuth0ClientID
+	}
+	if o.Auth0ClientSecret == "" {
+		o.Auth0ClientSecret = defaultAuth0Secret
 	}
 	if s.rng == nil || o.Seed != s.opts.Seed {
 		seed := o.Seed

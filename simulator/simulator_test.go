@@ -189,7 +189,7 @@ func TestControlAPIRejectsBadInput(t *testing.T) {
 		{"options with an error rate over 1", "PUT", "/_sim/options", `{"error_rate":1.5}`, "error_rate must be within 0..1"},
 		{"options with a negative rate limit", "PUT", "/_sim/options", `{"rate_limit":-2}`, "rate_limit must not be negative"},
 		{"options with an unknown knob", "PUT", "/_sim/options", `{"okta_token":"x"}`, `unknown field "okta_token"`},
-		{"a hold on an unknown vendor", "POST", "/_sim/hold/nope", "", `unknown vendor "nope" (known: okta)`},
+		{"a hold on an unknown vendor", "POST", "/_sim/hold/nope", "", `unknown vendor "nope" (known: okta, `},
 		{"a release on an unknown vendor", "DELETE", "/_sim/hold/nope", "", `unknown vendor "nope"`},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,302 @@
+package connectors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-retry"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// Auth0's documentation, cited below by these names:
+//
+//	[m2m-token]     https://auth0.com/docs/secure/tokens/access-tokens/management-api-access-tokens/get-management-api-access-tokens-for-production
+//	[by-email]      https://auth0.com/docs/api/management/v2/users-by-email/get-users-by-email
+//	[by-email-how]  https://auth0.com/docs/manage-users/user-search/retrieve-users-with-get-users-by-email-endpoint
+//	[sessions]      https://auth0.com/docs/manage-users/sessions/manage-user-sessions-with-auth0-management-api
+//	[del-sessions]  https://auth0.com/docs/api/management/v2/users/delete-sessions-for-user
+//	[get-sessions]  https://auth0.com/docs/api/management/v2/users/get-sessions-for-user
+//	[refresh]       https://auth0.com/docs/secure/tokens/manage-refresh-tokens-with-auth0-management-api
+//	[del-refresh]   https://auth0.com/docs/api/management/v2/users/delete-refresh-tokens-for-user
+//	[get-refresh]   https://auth0.com/docs/api/management/v2/users/get-refresh-tokens-for-user
+//	[list-users]    https://auth0.com/docs/api/management/v2/users/get-users
+//	[rate]          https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy
+//	[errors]        https://auth0.com/docs/api/management/v2 (error body: statusCode, error, message, errorCode)
+
+// auth0ReadBacks bounds how often a user's sessions and refresh tokens are
+// read back after their deletion was accepted; the first wait between
+// reads is auth0FirstWait and each next one is twice as long.
+const (
+	auth0ReadBacks  = 3
+	auth0FirstWait  = 250 * time.Millisecond
+	auth0APIPath    = "/api/v2"
+	auth0TokenPath  = "/oauth/token"
+	auth0UserIDsKey = "auth0" // the Subject.IDs key of an Auth0 user id
+)
+
+// Auth0Config is the settings of an auth0 connector.
+type Auth0Config struct {
+	// BaseURL is the tenant's canonical domain, e.g.
+	// https://example.us.auth0.com, without /api/v2. The Management API's
+	// audience is BaseURL + "/api/v2/" [m2m-token], so a custom domain does
+	// not work here.
+	BaseURL string `json:"base_url"`
+	// ClientID and ClientSecret are a machine-to-machine application's,
+	// authorized for the Management API with read:users, delete:sessions,
+	// delete:refresh_tokens and, to verify, read:sessions and
+	// read:refresh_tokens.
+	ClientID     string `json:"client_id"`
+	ClientSecret Secret `json:"client_secret"`
+	// TokenURL is where access tokens are fetched; empty means
+	// BaseURL + "/oauth/token".
+	TokenURL string `json:"token_url"`
+}
+
+// Validate reports every problem with the settings, each naming its key.
+func (c *Auth0Config) Validate() error {
+	var errs []error
+	if err := checkBaseURL(c.BaseURL); err != nil {
+		errs = append(errs, keyErr("base_url", err))
+	} else if u, _ := url.Parse(c.BaseURL); strings.Contains(strings.TrimSuffix(u.Path, "/"), auth0APIPath) {
+		// With /api/v2 here every path would 404, which reads as "no such user".
+		errs = append(errs, fieldErr("base_url", "give the tenant url without /api/v2, e.g. https://example.us.auth0.com"))
+	}
+	if c.ClientID == "" {
+		errs = append(errs, fieldErr("client_id", "required"))
+	}
+	if c.ClientSecret == "" {
+		errs = append(errs, fieldErr("client_secret", "required"))
+	}
+	if c.TokenURL != "" {
+		if err := checkBaseURL(c.TokenURL); err != nil {
+			errs = append(errs, keyErr("token_url", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Open returns the *Auth0 connector named name.
+func (c *Auth0Config) Open(name string, d Deps) (Connector, error) {
+	base := strings.TrimSuffix(c.BaseURL, "/")
+	tokenURL := c.TokenURL
+	if tokenURL == "" {
+		tokenURL = base + auth0TokenPath
+	}
+	// [m2m-token]: POST /oauth/token with grant_type=client_credentials,
+	// client_id, client_secret and audience https://{tenant}/api/v2/. The
+	// credentials go in the body: "Post" is a new application's token
+	// endpoint authentication method, and auto-detection would first try
+	// Basic and double the requests.
+	cc := &clientcredentials.Config{
+		ClientID:       c.ClientID,
+		ClientSecret:   string(c.ClientSecret),
+		TokenURL:       tokenURL,
+		EndpointParams: url.Values{"audience": {base + auth0APIPath + "/"}},
+		AuthStyle:      oauth2.AuthStyleInParams,
+	}
+	api, err := NewClient(name, c.BaseURL, d.HTTPClient, ClientOptions{
+		Token:       cc.Token,
+		VendorError: auth0Error,
+		Secrets:     []string{string(c.ClientSecret)},
+		Logger:      d.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Auth0{name: name, api: api}, nil
+}
+
+// Auth0 deletes a person's Auth0 sessions and refresh tokens.
+type Auth0 struct {
+	name string
+	api  *Client
+}
+
+var (
+	_ Connector = (*Auth0)(nil)
+	_ Checker   = (*Auth0)(nil)
+)
+
+// auth0User is the part of Auth0's user object the connector reads.
+type auth0User struct {
+	UserID string `json:"user_id"`
+	Email  string `json:"email"`
+}
+
+// Name returns the configured connector name.
+func (a *Auth0) Name() string { return a.name }
+
+// Revoke deletes the sessions and the refresh tokens of every Auth0 user
+// that is the subject: the user with the subject's Auth0 id if the event
+// carried one, else (or when Auth0 does not know that id) every user that
+// users-by-email finds for the email — one per connection the person signed
+// up through.
+//
+// Both are deleted because a refresh token outlives the session it came
+// with [sessions][refresh]. Auth0 accepts each deletion (202) and carries it
+// out asynchronously [sessions], so Revoke reads both lists back a few
+// times, briefly: Verified when every user's lists are empty, Acknowledged
+// when some entry is still listed (the deletion is accepted and eventually
+// consistent) or the credentials may not read them back (403), NotFound
+// when no user has the email.
+func (a *Auth0) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+	if id := s.IDs[auth0UserIDsKey]; id != "" {
+		switch out, err := a.revokeUser(ctx, id); {
+		case err == nil:
+			return out, nil
+		case !isKind(err, NotFoundErr):
+			return "", err
+		}
+		// An id from another tenant, or a user deleted since: try the email.
+	}
+	email := strings.TrimSpace(s.Email)
+	if email == "" {
+		return "", &Error{Connector: a.name, Kind: Invalid, Msg: "subject has neither an email nor an auth0 id"}
+	}
+	// [by-email]: an exact, case-sensitive match against the stored email,
+	// which Auth0 keeps in lower case for its own database connections (as
+	// the subject's email is) [by-email-how]. It is immediately consistent,
+	// unlike search. It answers a JSON array, empty when nobody matches.
+	var users []auth0User
+	q := url.Values{"email": {email}, "fields": {"user_id,email"}, "include_fields": {"true"}}
+	if _, err := a.api.Do(ctx, Request{Method: http.MethodGet, Path: auth0APIPath + "/users-by-email", Query: q}, &users); err != nil {
+		return "", err
+	}
+	result := NotFound
+	for _, u := range users {
+		if u.UserID == "" || !strings.EqualFold(u.Email, email) {
+			continue
+		}
+		out, err := a.revokeUser(ctx, u.UserID)
+		switch {
+		case isKind(err, NotFoundErr):
+			continue // deleted since the lookup; nothing is left to delete
+		case err != nil:
+			return "", err
+		case result == NotFound || out == Acknowledged:
+			result = out
+		}
+	}
+	return result, nil
+}
+
+// revokeUser deletes the sessions and refresh tokens of the user with id,
+// then reads them back. A 404 is a NotFoundErr *Error: no such user.
+func (a *Auth0) revokeUser(ctx context.Context, id string) (Outcome, error) {
+	user := auth0APIPath + "/users/" + url.PathEscape(id)
+	// [del-sessions]: 202 "Session deletion request accepted"; [del-refresh]:
+	// 202 likewise. Both need an Enterprise plan [sessions][refresh]; without
+	// one, or without the delete:sessions / delete:refresh_tokens scope, the
+	// answer is a 403, a permanent Auth error a person must act on. 429
+	// carries X-RateLimit-Reset, the epoch second the limit resets [rate],
+	// which the shared classifier reads.
+	for _, what := range []string{"/sessions", "/refresh-tokens"} {
+		if _, err := a.api.Do(ctx, Request{Method: http.MethodDelete, Path: user + what}, nil); err != nil {
+			return "", err
+		}
+	}
+	log := a.api.logger(ctx)
+	log.Info().Str("connector", a.name).Str("auth0_user_id", id).Msg("auth0 sessions and refresh tokens deletion accepted")
+	left, err := a.readBack(ctx, user)
+	switch {
+	case isKind(err, Auth):
+		log.Warn().Str("connector", a.name).Str("auth0_user_id", id).Err(err).
+			Msg("auth0 deletion accepted but cannot be read back: grant read:sessions and read:refresh_tokens to verify")
+		return Acknowledged, nil
+	case err != nil:
+		return "", err
+	case left != "":
+		log.Info().Str("connector", a.name).Str("auth0_user_id", id).Str("still_listed", left).
+			Msg("auth0 deletion accepted and still in progress")
+		return Acknowledged, nil
+	}
+	return Verified, nil
+}
+
+// errStillListed marks a read-back that still found something.
+var errStillListed = errors.New("still listed")
+
+// readBack reads the user's sessions [get-sessions] and refresh tokens
+// [get-refresh] (one of each is enough to tell) until both are empty, at
+// most auth0ReadBacks times. It returns what is still listed ("sessions",
+// "refresh tokens" or both), "" when nothing is, or the read's error.
+func (a *Auth0) readBack(ctx context.Context, user string) (string, error) {
+	var left []string
+	b := retry.WithMaxRetries(auth0ReadBacks-1, retry.NewExponential(auth0FirstWait))
+	err := retry.Do(ctx, b, func(ctx context.Context) error {
+		left = left[:0]
+		var sessions struct {
+			Sessions []json.RawMessage `json:"sessions"`
+		}
+		if err := a.read(ctx, user+"/sessions", &sessions); err != nil {
+			return err
+		}
+		if len(sessions.Sessions) > 0 {
+			left = append(left, "sessions")
+		}
+		var tokens struct {
+			Tokens []json.RawMessage `json:"tokens"`
+		}
+		if err := a.read(ctx, user+"/refresh-tokens", &tokens); err != nil {
+			return err
+		}
+		if len(tokens.Tokens) > 0 {
+			left = append(left, "refresh tokens")
+		}
+		if len(left) > 0 {
+			return retry.RetryableError(errStillListed)
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errStillListed):
+		return strings.Join(left, " and "), nil
+	case err != nil && !errors.As(err, new(*Error)):
+		// ctx ended during a wait between reads.
+		return "", &Error{Connector: a.name, Kind: Transient, Msg: "GET " + user + ": stopped", Err: ctx.Err()}
+	}
+	return "", err
+}
+
+// read is one page of one entry: take sets the page size of both read-backs
+// [get-sessions][get-refresh], and one entry is enough to tell.
+func (a *Auth0) read(ctx context.Context, path string, out any) error {
+	_, err := a.api.Do(ctx, Request{Method: http.MethodGet, Path: path, Query: url.Values{"take": {"1"}}}, out)
+	return err
+}
+
+// Check is the cheapest authenticated read, GET /api/v2/users?per_page=1
+// [list-users]: it fails with an Auth *Error when the client credentials are
+// rejected by the token endpoint (401 access_denied) or the application is
+// not authorized for the Management API or lacks read:users (403).
+func (a *Auth0) Check(ctx context.Context) error {
+	var users []auth0User
+	q := url.Values{"per_page": {"1"}, "fields": {"user_id"}, "include_fields": {"true"}}
+	_, err := a.api.Do(ctx, Request{Method: http.MethodGet, Path: auth0APIPath + "/users", Query: q}, &users)
+	return err
+}
+
+// auth0Error reads Auth0's error body [errors] — statusCode, error,
+// message, errorCode — into one short line: "inexistent_user: The user
+// does not exist.".
+func auth0Error(body []byte) string {
+	var e struct {
+		Error     string `json:"error"`
+		Message   string `json:"message"`
+		ErrorCode string `json:"errorCode"`
+	}
+	if json.Unmarshal(body, &e) != nil || (e.Message == "" && e.ErrorCode == "") {
+		return ""
+	}
+	code := e.ErrorCode
+	if code == "" {
+		code = e.Error
+	}
+	return strings.TrimPrefix(code+": "+e.Message, ": ")
+}

@@ -1,0 +1,410 @@
+package connectors
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strings"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/jwt"
+)
+
+// Google's documentation, cited below by these names:
+//
+//	[signout]     https://developers.google.com/workspace/admin/directory/reference/rest/v1/users/signOut
+//	[tokens-list] https://developers.google.com/workspace/admin/directory/reference/rest/v1/tokens/list
+//	[tokens-del]  https://developers.google.com/workspace/admin/directory/reference/rest/v1/tokens/delete
+//	[limits]      https://developers.google.com/workspace/admin/directory/v1/limits
+//	[errors]      https://developers.google.com/workspace/admin/directory/v1/limits (error body: code, message, errors[].reason)
+//	              and https://cloud.google.com/apis/design/errors (status, the canonical code)
+//	[sa]          https://developers.google.com/identity/protocols/oauth2/service-account
+//	[retry-after] https://github.com/googleworkspace/cli/issues/777 (Google's rate-limit answers often carry Retry-After)
+
+const (
+	// googleScope is the one scope the connector asks for: users.signOut,
+	// tokens.list and tokens.delete all take it [signout][tokens-list][tokens-del].
+	googleScope           = "https://www.googleapis.com/auth/admin.directory.user.security"
+	googleDirectory       = "/admin/directory/v1"
+	googleDefaultBaseURL  = "https://admin.googleapis.com"
+	googleDefaultTokenURL = "https://oauth2.googleapis.com/token"
+	// googleTokenRounds bounds the delete-and-list rounds over a user's
+	// OAuth tokens (see Google.revoke).
+	googleTokenRounds = 2
+)
+
+// GoogleConfig is the settings of a google connector.
+type GoogleConfig struct {
+	// Credentials is the service account's JSON key, as Google's console
+	// downloads it. The service account needs domain-wide delegation for
+	// https://www.googleapis.com/auth/admin.directory.user.security.
+	Credentials Secret `json:"credentials"`
+	// AdminEmail is the Workspace admin the service account acts as (the
+	// assertion's sub [sa]); the admin needs the right to manage users'
+	// security settings.
+	AdminEmail string `json:"admin_email"`
+	// BaseURL is the Directory API's root without /admin/directory/v1;
+	// empty means https://admin.googleapis.com.
+	BaseURL string `json:"base_url"`
+	// TokenURL is where access tokens are fetched; empty means the key's
+	// token_uri, or https://oauth2.googleapis.com/token without one.
+	TokenURL string `json:"token_url"`
+}
+
+// googleKey is the part of a service account's JSON key the connector reads.
+type googleKey struct {
+	Type         string `json:"type"`
+	ClientEmail  string `json:"client_email"`
+	PrivateKeyID string `json:"private_key_id"`
+	PrivateKey   string `json:"private_key"`
+	TokenURI     string `json:"token_uri"`
+}
+
+// key parses the credentials; its errors never echo them.
+func (c *GoogleConfig) key() (googleKey, error) {
+	var k googleKey
+	if err := json.Unmarshal([]byte(c.Credentials), &k); err != nil {
+		return k, errors.New("not a service account json key")
+	}
+	switch {
+	case k.Type != "service_account":
+		return k, errors.New(`not a service account json key (its "type" must be "service_account")`)
+	case k.ClientEmail == "":
+		return k, errors.New("the json key has no client_email")
+	case k.PrivateKey == "":
+		return k, errors.New("the json key has no private_key")
+	}
+	if _, err := rsaKeyFromPEM(k.PrivateKey); err != nil {
+		return k, errors.New("the json key's private_key: " + err.Error())
+	}
+	return k, nil
+}
+
+// rsaKeyFromPEM parses an RSA private key in PEM, PKCS #8 ("PRIVATE KEY",
+// as Google's keys come) or PKCS #1 ("RSA PRIVATE KEY"). Its errors never
+// echo the key.
+func rsaKeyFromPEM(s string) (*rsa.PrivateKey, error) {
+	block, _ := pem.Decode([]byte(s))
+	if block == nil {
+		return nil, errors.New("not a PEM private key")
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		if rk, ok := k.(*rsa.PrivateKey); ok {
+			return rk, nil
+		}
+		return nil, errors.New("not an RSA key")
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	return nil, errors.New("cannot be parsed as an RSA private key")
+}
+
+func (c *GoogleConfig) baseURL() string {
+	if c.BaseURL == "" {
+		return googleDefaultBaseURL
+	}
+	return c.BaseURL
+}
+
+// tokenURL is token_url, else the key's token_uri, else Google's.
+func (c *GoogleConfig) tokenURL(k googleKey) string {
+	switch {
+	case c.TokenURL != "":
+		return c.TokenURL
+	case k.TokenURI != "":
+		return k.TokenURI
+	}
+	return googleDefaultTokenURL
+}
+
+// Validate reports every problem with the settings, each naming its key.
+func (c *GoogleConfig) Validate() error {
+	var errs []error
+	if err := checkBaseURL(c.baseURL()); err != nil {
+		errs = append(errs, keyErr("base_url", err))
+	} else if u, _ := url.Parse(c.baseURL()); strings.Contains(strings.TrimSuffix(u.Path, "/"), "/admin/directory") {
+		// With the API path here every path would 404, which reads as "no such user".
+		errs = append(errs, fieldErr("base_url", "give the root without /admin/directory/v1, e.g. https://admin.googleapis.com"))
+	}
+	if c.TokenURL != "" {
+		if err := checkBaseURL(c.TokenURL); err != nil {
+			errs = append(errs, keyErr("token_url", err))
+		}
+	}
+	if c.Credentials == "" {
+		errs = append(errs, fieldErr("credentials", "required"))
+	} else if k, err := c.key(); err != nil {
+		errs = append(errs, keyErr("credentials", err))
+	} else if c.TokenURL == "" && k.TokenURI != "" {
+		if err := checkBaseURL(k.TokenURI); err != nil {
+			errs = append(errs, fieldErr("credentials", "the json key's token_uri: %v", err))
+		}
+	}
+	if c.AdminEmail == "" {
+		errs = append(errs, fieldErr("admin_email", "required"))
+	} else if a, err := mail.ParseAddress(c.AdminEmail); err != nil || a.Address != c.AdminEmail {
+		errs = append(errs, fieldErr("admin_email", "must be a bare address like admin@example.com"))
+	}
+	return errors.Join(errs...)
+}
+
+// Open returns the *Google connector named name.
+func (c *GoogleConfig) Open(name string, d Deps) (Connector, error) {
+	k, err := c.key()
+	if err != nil {
+		return nil, keyErr("credentials", err)
+	}
+	// [sa]: an RS256 assertion with iss = the service account, sub = the
+	// admin it acts as, scope, and aud = the token URL, traded for an
+	// access token with grant_type urn:ietf:params:oauth:grant-type:jwt-bearer.
+	jc := &jwt.Config{
+		Email:        k.ClientEmail,
+		PrivateKey:   []byte(k.PrivateKey),
+		PrivateKeyID: k.PrivateKeyID,
+		Subject:      c.AdminEmail,
+		Scopes:       []string{googleScope},
+		TokenURL:     c.tokenURL(k),
+	}
+	api, err := NewClient(name, c.baseURL(), d.HTTPClient, ClientOptions{
+		Token:       googleToken(jc),
+		VendorError: googleError,
+		RateLimited: googleRateLimited,
+		Secrets:     []string{k.PrivateKey, string(c.Credentials)},
+		Logger:      d.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Google{name: name, admin: c.AdminEmail, api: api}, nil
+}
+
+// Google signs a person out of every Google Workspace web and device
+// session and deletes the OAuth tokens they granted to applications.
+type Google struct {
+	name  string
+	admin string
+	api   *Client
+}
+
+var (
+	_ Connector = (*Google)(nil)
+	_ Checker   = (*Google)(nil)
+)
+
+// googleTokens is a tokens.list answer [tokens-list]; Google leaves items
+// out when there is none.
+type googleTokens struct {
+	Items []struct {
+		ClientID    string `json:"clientId"`
+		DisplayText string `json:"displayText"`
+	} `json:"items"`
+}
+
+// Name returns the configured connector name.
+func (g *Google) Name() string { return g.name }
+
+// Revoke signs the subject out and deletes their OAuth tokens. The user is
+// the one with the subject's Google id if the event carried one, else (or
+// when Google does not know that id) the one whose primary or alias email
+// is the subject's email [signout].
+//
+// It answers Verified when a listing after the deletes shows no token
+// left, Acknowledged when tokens keep appearing (see revoke), and NotFound
+// when Google has no such user. Web and device sessions have no listing to
+// re-read: users.signOut's success is Google's word that they are ended.
+func (g *Google) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+	var keys []string
+	if id := s.IDs["google"]; id != "" {
+		keys = append(keys, id)
+	}
+	if email := strings.TrimSpace(s.Email); email != "" {
+		keys = append(keys, email)
+	}
+	if len(keys) == 0 {
+		return "", &Error{Connector: g.name, Kind: Invalid, Msg: "subject has neither an email nor a google id"}
+	}
+	for _, key := range keys {
+		switch out, err := g.revoke(ctx, key); {
+		case err == nil:
+			return out, nil
+		case !isKind(err, NotFoundErr):
+			return "", err
+		}
+		// 404: an id from another workspace or a user deleted since; try the email.
+	}
+	return NotFound, nil
+}
+
+// revoke signs out the user with userKey, then lists their tokens and
+// deletes each, and lists again. Tokens listed again are deleted once more:
+// an application that refreshed a token between the listing and the
+// sign-out can show up in the second listing, and one more round covers
+// that. Tokens still there after googleTokenRounds rounds are left to the
+// job's next run (the outcome is Acknowledged): a vendor that keeps
+// re-issuing is not chased in a loop. A 404 from signOut or a listing is a
+// NotFoundErr *Error (no such user, or deleted since).
+func (g *Google) revoke(ctx context.Context, userKey string) (Outcome, error) {
+	user := googleDirectory + "/users/" + url.PathEscape(userKey)
+	// [signout]: POST with an empty body; success is an empty answer. A 404
+	// (reason notFound) means no such user [errors].
+	if _, err := g.api.Do(ctx, Request{Method: http.MethodPost, Path: user + "/signOut"}, nil); err != nil {
+		return "", err
+	}
+	log := g.api.logger(ctx)
+	log.Info().Str("connector", g.name).Str("google_user", userKey).Msg("google user signed out of every session")
+	left, err := g.tokens(ctx, user)
+	if err != nil {
+		return "", err
+	}
+	deleted := 0
+	for round := 0; len(left.Items) > 0 && round < googleTokenRounds; round++ {
+		for _, t := range left.Items {
+			// [tokens-del]: deletes every token the user issued to this
+			// client; success is an empty answer. A 404 means the token is
+			// gone already, which is what we want.
+			_, err := g.api.Do(ctx, Request{Method: http.MethodDelete, Path: user + "/tokens/" + url.PathEscape(t.ClientID)}, nil)
+			if err != nil && !isKind(err, NotFoundErr) {
+				return "", err
+			}
+			deleted++
+		}
+		if left, err = g.tokens(ctx, user); err != nil {
+			return "", err
+		}
+	}
+	if n := len(left.Items); n > 0 {
+		log.Warn().Str("connector", g.name).Str("google_user", userKey).Int("deleted", deleted).Int("left", n).
+			Msg("google oauth tokens keep appearing after their deletion")
+		return Acknowledged, nil
+	}
+	log.Info().Str("connector", g.name).Str("google_user", userKey).Int("deleted", deleted).
+		Msg("google oauth tokens deleted; none left")
+	return Verified, nil
+}
+
+// tokens is GET …/users/{userKey}/tokens [tokens-list].
+func (g *Google) tokens(ctx context.Context, user string) (googleTokens, error) {
+	var ts googleTokens
+	_, err := g.api.Do(ctx, Request{Method: http.MethodGet, Path: user + "/tokens"}, &ts)
+	return ts, err
+}
+
+// Check lists the admin's own OAuth tokens [tokens-list]: the cheapest read
+// that the connector's one scope allows (users.list needs a user-read
+// scope the connector does not ask for). It fails with an Auth *Error when
+// the key is rejected or domain-wide delegation is not granted (the token
+// endpoint's invalid_grant or unauthorized_client [sa]), or when the admin
+// lacks the privilege (403).
+func (g *Google) Check(ctx context.Context) error {
+	_, err := g.tokens(ctx, googleDirectory+"/users/"+url.PathEscape(g.admin))
+	return err
+}
+
+// googleToken fetches an access token with jc. x/oauth2/jwt posts the
+// assertion without a context, so the request is bound to ctx here (else a
+// hanging token endpoint would outlive the caller's deadline); and it does
+// not read the OAuth error body, so the error code is read here for the
+// Client to classify (RFC 6749 §5.2: invalid_grant, unauthorized_client).
+func googleToken(jc *jwt.Config) func(context.Context) (*oauth2.Token, error) {
+	return func(ctx context.Context) (*oauth2.Token, error) {
+		hc, _ := ctx.Value(oauth2.HTTPClient).(*http.Client)
+		if hc == nil {
+			hc = http.DefaultClient
+		}
+		bound := *hc
+		bound.Transport = ctxTransport{ctx: ctx, next: hc.Transport}
+		tok, err := jc.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, &bound)).Token()
+		if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && re.ErrorCode == "" {
+			var body struct {
+				Code        string `json:"error"`
+				Description string `json:"error_description"`
+			}
+			if json.Unmarshal(re.Body, &body) == nil {
+				re.ErrorCode, re.ErrorDescription = body.Code, body.Description
+			}
+		}
+		return tok, err
+	}
+}
+
+// ctxTransport sends every request under ctx.
+type ctxTransport struct {
+	ctx  context.Context
+	next http.RoundTripper // nil: http.DefaultTransport
+}
+
+func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return next.RoundTrip(r.WithContext(t.ctx))
+}
+
+// googleErrorBody is Google's JSON error [errors].
+type googleErrorBody struct {
+	Error struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+		Status  string `json:"status"`
+		Errors  []struct {
+			Reason string `json:"reason"`
+		} `json:"errors"`
+	} `json:"error"`
+}
+
+func (b googleErrorBody) reasons() []string {
+	var rs []string
+	for _, e := range b.Error.Errors {
+		if e.Reason != "" {
+			rs = append(rs, e.Reason)
+		}
+	}
+	return rs
+}
+
+// googleError reads Google's error body into one short line:
+// "NOT_FOUND: Resource Not Found: userKey (reason notFound)".
+func googleError(body []byte) string {
+	var b googleErrorBody
+	if json.Unmarshal(body, &b) != nil || (b.Error.Message == "" && b.Error.Status == "") {
+		return ""
+	}
+	s := strings.TrimPrefix(b.Error.Status+": "+b.Error.Message, ": ")
+	if rs := b.reasons(); len(rs) > 0 {
+		s += " (reason " + strings.Join(rs, ", ") + ")"
+	}
+	return s
+}
+
+// googleRateLimited reports a 403 that is a rate limit [limits]:
+// userRateLimitExceeded (the per-user quota), quotaExceeded (too many
+// concurrent requests; "retry using exponential back-off") and
+// rateLimitExceeded, or a RESOURCE_EXHAUSTED status. dailyLimitExceeded is
+// not among them: Google says not to retry it without fixing the problem.
+// The wait is read from Retry-After, which Google's rate-limit answers often
+// carry [retry-after]; without one the job queue's backoff applies, as the
+// exponential backoff Google asks for [limits].
+func googleRateLimited(status int, body []byte) bool {
+	if status != http.StatusForbidden {
+		return false
+	}
+	var b googleErrorBody
+	if json.Unmarshal(body, &b) != nil {
+		return false
+	}
+	if b.Error.Status == "RESOURCE_EXHAUSTED" {
+		return true
+	}
+	return slices.ContainsFunc(b.reasons(), func(r string) bool {
+		return r == "userRateLimitExceeded" || r == "rateLimitExceeded" || r == "quotaExceeded"
+	})
+}
