@@ -44,8 +44,8 @@ type env struct {
 	// WorkerOptions are the options Worker was built with, for tests that
 	// start another worker (after a shutdown, say).
 	WorkerOptions worker.Options
-	Insp   *asynq.Inspector
-	Log    *logBuffer
+	Insp          *asynq.Inspector
+	Log           *logBuffer
 }
 
 type envOptions struct {

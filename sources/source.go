@@ -95,6 +95,13 @@ type AcceptStatuser interface {
 	AcceptStatus() int
 }
 
+// IgnoreStatuser is implemented by a source whose protocol fixes the status
+// of a recognised delivery that is not an offboarding (RFC 8935: 202 for
+// every valid SET); the default is 200. The body still says why.
+type IgnoreStatuser interface {
+	IgnoreStatus() int
+}
+
 // ResponseError is an error that carries the answer the sender's protocol
 // prescribes for it (e.g. RFC 8935's {"err": …, "description": …}). It still
 // wraps ErrUnauthorized or ErrMalformed, which decide what is recorded.
@@ -134,6 +141,7 @@ type Spec struct {
 var types = map[string]func(s Spec, path string) (Source, error){
 	"generic": newGeneric,
 	"okta":    newOkta,
+	"ssf":     newSSF,
 }
 
 // Types returns the known source type names, sorted.

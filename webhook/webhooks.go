@@ -69,7 +69,11 @@ func (s *Server) handleWebhook(c *gin.Context) {
 	}
 	if len(d.Events) == 0 {
 		count("ignored")
-		c.JSON(http.StatusOK, gin.H{"status": "ignored", "reason": d.Ignored})
+		status := http.StatusOK
+		if i, ok := src.(sources.IgnoreStatuser); ok {
+			status = i.IgnoreStatus()
+		}
+		c.JSON(status, gin.H{"status": "ignored", "reason": d.Ignored})
 		return
 	}
 	results, status, msg := s.ingest(c.Request.Context(), log, src.Name(), d.Events, requestIDOf(c))
