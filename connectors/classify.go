@@ -59,17 +59,24 @@ func classify(name, what string, status int, h http.Header, vendor string, now t
 	return e
 }
 
-// retryAfter reads the wait a vendor asks for: Retry-After (delta-seconds
-// or an HTTP-date) first and, for a rate limit, the vendors' reset headers
-// (X-Rate-Limit-Reset as Okta sends it, X-RateLimit-Reset), which hold the
-// epoch second at which the window resets. A reset value below 1e9 is read
-// as delta-seconds and one above 1e12 as epoch milliseconds, as some vendors
-// send. A reset already past gives one second; every wait is capped at
-// MaxRetryAfter. 0 means the vendor said nothing usable.
+// retryAfter reads the wait a vendor asks for: Retry-After (delta-seconds,
+// fractional seconds rounded up, or an HTTP-date) first and, for a rate
+// limit, the vendors' reset headers (X-Rate-Limit-Reset as Okta sends it,
+// X-RateLimit-Reset), which hold the epoch second at which the window
+// resets. A reset value below 1e9 is read as delta-seconds and one above
+// 1e12 as epoch milliseconds, as some vendors send. A reset already past
+// gives one second; every wait is capped at MaxRetryAfter. 0 means the
+// vendor said nothing usable.
 func retryAfter(h http.Header, now time.Time, rateLimited bool) time.Duration {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 			return capWait(time.Duration(min(n, math.MaxInt64/int64(time.Second))) * time.Second)
+		}
+		// Microsoft Graph sends fractional seconds ("Retry-After: 2.128",
+		// https://learn.microsoft.com/en-us/graph/throttling#sample-response):
+		// wait them rounded up.
+		if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return capWait(time.Duration(math.Ceil(math.Min(f, MaxRetryAfter.Seconds()))) * time.Second)
 		}
 		if t, err := http.ParseTime(v); err == nil {
 			return capWait(max(t.Sub(now), time.Second))

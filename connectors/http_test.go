@@ -72,6 +72,8 @@ func TestStatusClassification(t *testing.T) {
 		{"429 with a reset already past waits a second", 429,
 			map[string]string{"X-Rate-Limit-Reset": fmt.Sprint(now.Add(-time.Minute).Unix())},
 			RateLimited, true, [2]time.Duration{time.Second, time.Second}},
+		{"429 with Graph's fractional Retry-After waits it rounded up", 429, map[string]string{"Retry-After": "2.128"},
+			RateLimited, true, [2]time.Duration{3 * time.Second, 3 * time.Second}},
 		{"429 with a huge Retry-After is capped", 429, map[string]string{"Retry-After": "999999999"},
 			RateLimited, true, [2]time.Duration{MaxRetryAfter, MaxRetryAfter}},
 		{"429 without a header is rate limited with no wait", 429, nil, RateLimited, true, [2]time.Duration{}},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -19,8 +20,30 @@ import (
 //	[search]     https://developer.okta.com/docs/reference/user-query/#search-users
 //	[errors]     https://developer.okta.com/docs/reference/error-codes/
 //	[rate]       https://developer.okta.com/docs/reference/rl-best-practices/
+//	[service-app] https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/main/
+//	[assertion]  https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/create-sign-jwt/
+//	[get-token]  https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/get-access-token/
+//	[bad-sig]    https://support.okta.com/help/s/article/error-occurs-during-authentication-due-to-invalid-client-assertion-signature
+//	[kid]        https://support.okta.com/help/s/article/okta-client-assertion-error-invalid-key-id
+//	[dpop-default] https://devforum.okta.com/t/client-credentials-oauth-for-okta-with-dpop-enabled/30239
+//	[dpop-missing] https://support.okta.com/help/s/article/the-dpop-proof-jwt-header-is-missing
 
-// OktaConfig is the settings of an okta connector.
+// OktaConfig is the settings of an okta connector. It authenticates in one
+// of two ways, exactly one of which is configured: an API token (token), or
+// an OAuth 2.0 service app (client_id + private_key, with key_id, token_url
+// and scopes), which gets scoped access tokens that live an hour
+// [service-app][get-token].
+//
+// A service app created in the Admin Console has "Require Demonstrating
+// Proof of Possession (DPoP) header in token requests" selected by default
+// [dpop-default]; this connector sends no DPoP proof, so Okta would answer
+// the token request 400 invalid_dpop_proof ("The DPoP proof JWT header is
+// missing.") [dpop-missing], which fails the entry as invalid. Clear that
+// box in the app's General Settings. The app also needs its public key
+// registered (Client authentication "Public key / Private key"), the
+// okta.users.manage scope granted on its Okta API Scopes tab, and an admin
+// role that may manage the users, assigned on its Admin roles tab
+// [service-app].
 type OktaConfig struct {
 	// BaseURL is the Okta org URL, e.g. https://example.okta.com, without
 	// /api/v1: the connector adds the documented paths.
@@ -29,10 +52,38 @@ type OktaConfig struct {
 	// without the "SSWS " prefix.
 	Token Secret `json:"token"`
 
-	// OAuth service-app mode (client_id, private_key, key_id, token_url) and
-	// forget_devices come later as keys of their own; Validate will then ask
-	// for token or client_id + private_key.
+	// ClientID is the service app's client id; it is the iss and sub of
+	// every client assertion [assertion].
+	ClientID string `json:"client_id"`
+	// PrivateKey is the PEM private key whose public key is registered on
+	// the service app: RSA of at least 2048 bits (signed RS256) or EC on
+	// P-256, P-384 or P-521 (ES256, ES384, ES512), as PKCS #8 ("PRIVATE
+	// KEY"), PKCS #1 ("RSA PRIVATE KEY") or SEC 1 ("EC PRIVATE KEY").
+	PrivateKey Secret `json:"private_key"`
+	// KeyID is the kid of the registered key, sent in the assertion's
+	// header; Okta refuses an assertion whose kid matches none of the app's
+	// keys ("The client_assertion JWT kid is invalid.") [kid]. Empty sends
+	// no kid.
+	KeyID string `json:"key_id"`
+	// TokenURL is the org authorization server's token endpoint; empty
+	// means BaseURL + "/oauth2/v1/token" [get-token]. It is also the
+	// assertion's aud.
+	TokenURL string `json:"token_url"`
+	// Scopes are requested with every access token; empty means
+	// ["okta.users.manage"], which clearing sessions needs [sessions] and
+	// which also allows reading users (Check and the lookups).
+	Scopes []string `json:"scopes"`
+
+	// ForgetDevices clears the user's remembered factors on every device
+	// along with the sessions. The connector always sends it, as false
+	// unless set: Okta's own default when the parameter is left out is true
+	// in Identity Engine orgs and false in Classic Engine orgs [sessions],
+	// so leaving it out would mean different things in different orgs.
+	ForgetDevices bool `json:"forget_devices"`
 }
+
+// oktaOAuth reports whether c is in service-app mode.
+func (c *OktaConfig) oktaOAuth() bool { return c.ClientID != "" || c.PrivateKey != "" }
 
 // Validate reports every problem with the settings, each naming its key.
 func (c *OktaConfig) Validate() error {
@@ -45,34 +96,53 @@ func (c *OktaConfig) Validate() error {
 		errs = append(errs, fieldErr("base_url", "give the org url without /api/v1, e.g. https://example.okta.com"))
 	}
 	switch {
-	case c.Token == "":
-		errs = append(errs, fieldErr("token", "required"))
+	case c.Token != "" && c.oktaOAuth():
+		errs = append(errs, fieldErr("token", "give either token or client_id + private_key, not both"))
+	case c.Token == "" && !c.oktaOAuth():
+		errs = append(errs, fieldErr("token", "required, or client_id + private_key for an OAuth service app"))
 	case strings.HasPrefix(strings.ToUpper(string(c.Token)), "SSWS "):
 		errs = append(errs, fieldErr("token", `give the token without the "SSWS " prefix`))
+	case c.Token != "":
+		for _, k := range []struct {
+			key string
+			set bool
+		}{{"key_id", c.KeyID != ""}, {"scopes", c.Scopes != nil}, {"token_url", c.TokenURL != ""}} {
+			if k.set {
+				errs = append(errs, fieldErr(k.key, "only used with client_id + private_key, not with token"))
+			}
+		}
+	default:
+		errs = append(errs, c.validateOAuth()...)
 	}
 	return errors.Join(errs...)
 }
 
 // Open returns the *Okta connector named name.
 func (c *OktaConfig) Open(name string, d Deps) (Connector, error) {
-	token := string(c.Token)
-	api, err := NewClient(name, c.BaseURL, d.HTTPClient, ClientOptions{
-		Auth:        func(h http.Header) { h.Set("Authorization", "SSWS "+token) },
-		VendorError: oktaError,
-		Secrets:     []string{token},
-		Logger:      d.Logger,
-	})
+	o := ClientOptions{VendorError: oktaError, Logger: d.Logger}
+	if c.oktaOAuth() {
+		tok, err := c.tokenSource()
+		if err != nil {
+			return nil, keyErr("private_key", err)
+		}
+		o.Token, o.Secrets = tok, []string{string(c.PrivateKey)}
+	} else {
+		token := string(c.Token)
+		o.Auth, o.Secrets = func(h http.Header) { h.Set("Authorization", "SSWS "+token) }, []string{token}
+	}
+	api, err := NewClient(name, c.BaseURL, d.HTTPClient, o)
 	if err != nil {
 		return nil, err
 	}
-	return &Okta{name: name, api: api}, nil
+	return &Okta{name: name, api: api, forgetDevices: c.ForgetDevices}, nil
 }
 
 // Okta clears a person's Okta sessions and revokes the OpenID Connect and
 // OAuth tokens Okta issued to them.
 type Okta struct {
-	name string
-	api  *Client
+	name          string
+	api           *Client
+	forgetDevices bool
 }
 
 var (
@@ -189,18 +259,20 @@ func (o *Okta) find(ctx context.Context, email string) ([]oktaUser, error) {
 	return users, nil
 }
 
-// clear is DELETE /api/v1/users/{id}/sessions?oauthTokens=true [sessions]
-// [clear]: it ends the user's Okta sessions and, with oauthTokens=true,
-// revokes the OpenID Connect and OAuth refresh and access tokens Okta issued
-// to them (the default is false). Okta answers 204 No Content; 404
-// (E0000007) means no such user [errors]; 429 (E0000047) carries
-// X-Rate-Limit-Reset, the UTC epoch second the window resets [rate], which
-// the shared classifier reads. forgetDevices is left at Okta's default.
+// clear is DELETE /api/v1/users/{id}/sessions?oauthTokens=true&forgetDevices=…
+// [sessions][clear]: it ends the user's Okta sessions and, with
+// oauthTokens=true, revokes the OpenID Connect and OAuth refresh and access
+// tokens Okta issued to them (the default is false). forgetDevices is always
+// sent, as configured: Okta's default differs between Identity Engine
+// (true) and Classic Engine (false) [sessions]. Okta answers 204 No
+// Content; 404 (E0000007) means no such user [errors]; 429 (E0000047)
+// carries X-Rate-Limit-Reset, the UTC epoch second the window resets
+// [rate], which the shared classifier reads.
 func (o *Okta) clear(ctx context.Context, u oktaUser) error {
 	_, err := o.api.Do(ctx, Request{
 		Method: http.MethodDelete,
 		Path:   "/api/v1/users/" + url.PathEscape(u.ID) + "/sessions",
-		Query:  url.Values{"oauthTokens": {"true"}},
+		Query:  url.Values{"oauthTokens": {"true"}, "forgetDevices": {strconv.FormatBool(o.forgetDevices)}},
 	}, nil)
 	if err == nil {
 		o.api.logger(ctx).Info().Str("connector", o.name).Str("okta_user_id", u.ID).
@@ -211,7 +283,9 @@ func (o *Okta) clear(ctx context.Context, u oktaUser) error {
 
 // Check is the cheapest authenticated read, GET /api/v1/users?limit=1
 // [list-users]: it fails with an Auth *Error when the token is rejected
-// (401, E0000011) or lacks permission to read users (403, E0000006) [errors].
+// (401, E0000011) or lacks permission to read users (403, E0000006)
+// [errors], and, for a service app, when the token endpoint rejects the
+// client (401 invalid_client) [bad-sig][kid].
 func (o *Okta) Check(ctx context.Context) error {
 	var users []oktaUser
 	_, err := o.api.Do(ctx, Request{Method: http.MethodGet, Path: "/api/v1/users", Query: url.Values{"limit": {"1"}}}, &users)

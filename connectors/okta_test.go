@@ -47,13 +47,13 @@ func oktaErr(code, summary string) string {
 }
 
 var (
-	activeUser      = oktaUser(oktaID, "ACTIVE", oktaEmail, oktaEmail)
-	userNotFound    = oktaErr("E0000007", "Not found: Resource not found: "+oktaEmail+" (User)")
-	invalidToken    = oktaErr("E0000011", "Invalid token provided")
-	noPermission    = oktaErr("E0000006", "You do not have permission to perform the requested action")
-	rateLimitBody   = oktaErr("E0000047", "API call exceeded rate limit due to too many requests.")
-	internalError   = oktaErr("E0000009", "Internal Server Error")
-	oauthTokensTrue = url.Values{"oauthTokens": {"true"}}
+	activeUser    = oktaUser(oktaID, "ACTIVE", oktaEmail, oktaEmail)
+	userNotFound  = oktaErr("E0000007", "Not found: Resource not found: "+oktaEmail+" (User)")
+	invalidToken  = oktaErr("E0000011", "Invalid token provided")
+	noPermission  = oktaErr("E0000006", "You do not have permission to perform the requested action")
+	rateLimitBody = oktaErr("E0000047", "API call exceeded rate limit due to too many requests.")
+	internalError = oktaErr("E0000009", "Internal Server Error")
+	clearQuery    = url.Values{"oauthTokens": {"true"}, "forgetDevices": {"false"}}
 )
 
 func getLogin(login string, status int, body string) step {
@@ -68,7 +68,7 @@ func search(email string, status int, body string) step {
 }
 
 func clearSessions(id string, status int, body string) step {
-	return step{method: "DELETE", path: "/api/v1/users/" + id + "/sessions", query: oauthTokensTrue, status: status, body: body}
+	return step{method: "DELETE", path: "/api/v1/users/" + id + "/sessions", query: clearQuery, status: status, body: body}
 }
 
 func rateLimited(resetIn time.Duration) step {

@@ -34,9 +34,12 @@ type config interface {
 // types is the one map from type name to a fresh config of that type. There
 // is no init() registration: a new type is one line here.
 var types = map[string]func() config{
-	"okta":   func() config { return new(OktaConfig) },
-	"google": func() config { return new(GoogleConfig) },
-	"auth0":  func() config { return new(Auth0Config) },
+	"auth0":    func() config { return new(Auth0Config) },
+	"entra":    func() config { return new(EntraConfig) },
+	"google":   func() config { return new(GoogleConfig) },
+	"keycloak": func() config { return new(KeycloakConfig) },
+	"okta":     func() config { return new(OktaConfig) },
+	"onelogin": func() config { return new(OneLoginConfig) },
 }
 
 // namePattern is what a connector name may be: it goes into task ids, logs

@@ -12,7 +12,7 @@ import (
 
 func TestTypes(t *testing.T) {
 	got := connectors.Types()
-	for _, want := range []string{"auth0", "google", "okta"} {
+	for _, want := range []string{"auth0", "entra", "google", "keycloak", "okta", "onelogin"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("Types() = %v, want %s among them", got, want)
 		}
@@ -52,9 +52,10 @@ func TestBuildReportsEveryProblemTogether(t *testing.T) {
 		t.Fatalf("Build = %v, %v; want no connectors and an error", cs, err)
 	}
 	known := fmt.Sprint(connectors.Types())
+	const oktaKeys = "base_url, client_id, forget_devices, key_id, private_key, scopes, token, token_url"
 	want := []string{
-		`connectors[0] (okta).tokn: unknown key (known: base_url, token)`,
-		`connectors[0] (okta).token: required`,
+		`connectors[0] (okta).tokn: unknown key (known: ` + oktaKeys + `)`,
+		`connectors[0] (okta).token: required, or client_id + private_key for an OAuth service app`,
 		`connectors[1] (x).type: unknown type "nope" (known: ` + known + `)`,
 		`connectors[2] (okta).name: duplicate of connectors[0]`,
 		`connectors[3].name: required`,
@@ -63,7 +64,7 @@ func TestBuildReportsEveryProblemTogether(t *testing.T) {
 		`connectors[5] (o5).base_url: must not hold credentials; put them in their own keys`,
 		`connectors[5] (o5).token: give the token without the "SSWS " prefix`,
 		`connectors[6] (o6).base_url: must be a string, not a list`,
-		`connectors[6] (o6).extra: unknown key (known: base_url, token)`,
+		`connectors[6] (o6).extra: unknown key (known: ` + oktaKeys + `)`,
 		`connectors[6] (o6).token: must be a string, not true or false`,
 		`connectors[7] (bad name!).name: must be 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit`,
 		`connectors[7] (bad name!).type: required (known: ` + known + `)`,

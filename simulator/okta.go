@@ -26,6 +26,7 @@ import (
 //   - SSWS API tokens: https://developer.okta.com/docs/api/openapi/okta-management/guides/overview
 //   - Error object and codes: https://developer.okta.com/docs/reference/error-codes/
 //   - Rate-limit headers: https://developer.okta.com/docs/reference/rl-best-practices/
+//   - OAuth service apps (the token endpoint, in okta_token.go): https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/main/
 
 const (
 	oktaPrefix    = "/okta"
@@ -37,10 +38,14 @@ const (
 )
 
 type okta struct {
+	opts func() Options
+
 	mu      sync.Mutex
 	byID    map[string]*oktaUser
 	ids     []string             // every id, sorted: the listing order
 	byLogin map[string]*oktaUser // lower-case login
+	grants  map[[32]byte]oktaGrant
+	jtis    map[string]time.Time // client assertion ids seen → their expiry
 }
 
 // oktaTypeID is the id of the org's one user type.
@@ -54,8 +59,9 @@ type oktaUser struct {
 	sessions, tokens               int
 }
 
-func newOkta() *okta {
-	return &okta{byID: map[string]*oktaUser{}, byLogin: map[string]*oktaUser{}}
+func newOkta(opts func() Options) *okta {
+	return &okta{opts: opts, byID: map[string]*oktaUser{}, byLogin: map[string]*oktaUser{},
+		grants: map[[32]byte]oktaGrant{}, jtis: map[string]time.Time{}}
 }
 
 func (o *okta) name() string { return "okta" }
@@ -67,6 +73,8 @@ func (o *okta) register(route func(string, http.HandlerFunc)) {
 	route("GET /api/v1/users/{id}", o.getUser)
 	// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserSessions/#tag/UserSessions/operation/revokeUserSessions
 	route("DELETE /api/v1/users/{id}/sessions", o.revokeSessions)
+	// https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/get-access-token/
+	route("POST "+oktaTokenPath, o.token)
 	// Anything else: E0000008, https://developer.okta.com/docs/reference/error-codes/
 	route("/", func(w http.ResponseWriter, r *http.Request) {
 		oktaFail(w, oktaErr(http.StatusNotFound, "E0000008", "The requested path was not found"))
@@ -130,9 +138,20 @@ func (o *okta) subject(r *http.Request) string {
 	return u.login
 }
 
-// authorized checks "Authorization: SSWS <token>" in constant time.
+// authorized lets every token request through (the endpoint checks the
+// client's assertion itself) and wants, on every other call, either
+// "Authorization: SSWS <token>" (compared in constant time) or
+// "Authorization: Bearer <access token>" that the token endpoint issued and
+// that has not expired; what the token's scopes allow is the routes' part.
 // https://developer.okta.com/docs/api/openapi/okta-management/guides/overview
+// https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/main/
 func (o *okta) authorized(r *http.Request, opts Options) bool {
+	if strings.HasSuffix(r.Pattern, oktaTokenPath) {
+		return true
+	}
+	if _, ok := o.grant(r); ok {
+		return true
+	}
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "SSWS ")
 	got, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(opts.OktaToken))
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1 && ok
@@ -163,6 +182,9 @@ func (o *okta) quota(h http.Header, q quota) {
 // getUser finds a user by id, login or (unambiguous) login shortname.
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/getUser
 func (o *okta) getUser(w http.ResponseWriter, r *http.Request) {
+	if !o.allowed(w, r, oktaReadScope) {
+		return
+	}
 	id := r.PathValue("id")
 	o.mu.Lock()
 	u := o.find(id)
@@ -182,6 +204,9 @@ func (o *okta) getUser(w http.ResponseWriter, r *http.Request) {
 // time, with Link headers rel="self" and rel="next".
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/listUsers
 func (o *okta) listUsers(w http.ResponseWriter, r *http.Request) {
+	if !o.allowed(w, r, oktaReadScope) {
+		return
+	}
 	base := oktaBase(r)
 	o.mu.Lock()
 	page, next, err := o.list(r.URL.Query())
@@ -278,6 +303,9 @@ func (o *okta) list(q url.Values) (page []*oktaUser, next string, err error) {
 // true.
 // https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserSessions/#tag/UserSessions/operation/revokeUserSessions
 func (o *okta) revokeSessions(w http.ResponseWriter, r *http.Request) {
+	if !o.allowed(w, r, oktaManageScope) {
+		return
+	}
 	id := r.PathValue("id")
 	oauthTokens := strings.EqualFold(r.URL.Query().Get("oauthTokens"), "true")
 	o.mu.Lock()

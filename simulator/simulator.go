@@ -14,6 +14,7 @@ package simulator
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"fmt"
 	"math/rand/v2"
@@ -28,6 +29,9 @@ const (
 	defaultOktaToken     = "sim-okta-token"
 	defaultAuth0ClientID = "sim-auth0-client"
 	defaultAuth0Secret   = "sim-auth0-secret"
+	defaultOktaClientID  = "sim-okta-client"
+	defaultEntraClientID = "sim-entra-client"
+	defaultEntraSecret   = "sim-entra-secret"
 
 	// statusClientGone is recorded for a call whose caller went away (its
 	// request context ended) before it was answered; nginx's 499.
@@ -54,6 +58,25 @@ type Options struct {
 	// Auth0 fake's token endpoint accepts; "" means "sim-auth0-client" and
 	// "sim-auth0-secret".
 	Auth0ClientID, Auth0ClientSecret string
+	// OktaClientID and OktaPublicKey are the OAuth service app whose
+	// private_key_jwt client assertions the Okta fake's token endpoint
+	// accepts; OktaPublicKey is an *rsa.PublicKey or *ecdsa.PublicKey. ""
+	// means "sim-okta-client"; a nil key accepts no assertion.
+	OktaClientID  string
+	OktaPublicKey crypto.PublicKey
+	// EntraClientID and EntraClientSecret are the client credentials the
+	// Entra fake's token endpoint accepts; "" means "sim-entra-client" and
+	// "sim-entra-secret".
+	EntraClientID, EntraClientSecret string
+	// KeycloakRealm is the one realm the Keycloak fake serves, and
+	// KeycloakClientID and KeycloakClientSecret the service-account client
+	// its token endpoint accepts; "" means "demo", "sim-keycloak-client"
+	// and "sim-keycloak-secret".
+	KeycloakRealm, KeycloakClientID, KeycloakClientSecret string
+	// OneLoginClientID and OneLoginClientSecret are the API credential pair
+	// the OneLogin fake's token endpoint accepts; "" means
+	// "sim-onelogin-client" and "sim-onelogin-secret".
+	OneLoginClientID, OneLoginClientSecret string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -136,7 +159,7 @@ func New(opts Options) *Simulator {
 		windows: map[string]window{},
 	}
 	s.applyOptions(opts)
-	s.vendors = []vendor{newOkta(), newGoogle(s.options), newAuth0(s.options)}
+	s.vendors = []vendor{newOkta(s.options), newGoogle(s.options), newAuth0(s.options), newEntra(s.options), newKeycloak(s.options), newOneLogin(s.options, func() time.Time { return s.now() })}
 	for _, v := range s.vendors {
 		s.mount(v)
 	}
@@ -251,6 +274,15 @@ func (s *Simulator) applyOptions(o Options) {
 	}
 	if o.Auth0ClientSecret == "" {
 		o.Auth0ClientSecret = defaultAuth0Secret
+	}
+	if o.OktaClientID == "" {
+		o.OktaClientID = defaultOktaClientID
+	}
+	if o.EntraClientID == "" {
+		o.EntraClientID = defaultEntraClientID
+	}
+	if o.EntraClientSecret == "" {
+		o.EntraClientSecret = defaultEntraSecret
 	}
 	if s.rng == nil || o.Seed != s.opts.Seed {
 		seed := o.Seed

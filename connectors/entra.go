@@ -1,0 +1,369 @@
+package connectors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-retry"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// Microsoft's documentation, cited below by these names:
+//
+//	[client-creds] https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+//	[revoke]       https://learn.microsoft.com/en-us/graph/api/user-revokesigninsessions?view=graph-rest-1.0
+//	[revoke-code]  https://learn.microsoft.com/en-us/graph/known-issues#revoke-sign-in-sessions-returns-wrong-http-code
+//	[get-user]     https://learn.microsoft.com/en-us/graph/api/user-get?view=graph-rest-1.0
+//	[list-users]   https://learn.microsoft.com/en-us/graph/api/user-list?view=graph-rest-1.0
+//	[user]         https://learn.microsoft.com/en-us/graph/api/resources/user?view=graph-rest-1.0
+//	[filter]       https://learn.microsoft.com/en-us/graph/aad-advanced-queries
+//	[quotes]       https://learn.microsoft.com/en-us/graph/query-parameters#escaping-single-quotes
+//	[upn-dollar]   https://learn.microsoft.com/en-us/graph/known-issues (a UPN that starts with "$")
+//	[errors]       https://learn.microsoft.com/en-us/graph/errors
+//	[throttling]   https://learn.microsoft.com/en-us/graph/throttling
+//	[clouds]       https://learn.microsoft.com/en-us/graph/deployments
+
+const (
+	entraDefaultBaseURL = "https://graph.microsoft.com"
+	// The default token URL is entraLogin + "/{tenant_id}" + entraTokenPath
+	// [client-creds].
+	entraLogin     = "https://login.microsoftonline.com"
+	entraTokenPath = "/oauth2/v2.0/token"
+	entraUsers     = "/v1.0/users"
+	entraIDsKey    = "entra" // the Subject.IDs key of an Entra object id
+
+	// The read-back after a revoke: at most entraReadBacks reads, the first
+	// wait entraFirstWait and each next one twice as long, all within
+	// entraVerifyFor (and the caller's deadline).
+	entraReadBacks = 4
+	entraFirstWait = 200 * time.Millisecond
+	entraVerifyFor = 3 * time.Second
+	// entraClockSkew is how far before our own clock reading Graph's
+	// signInSessionsValidFromDateTime may be and still count as this
+	// revoke's: Graph sets it from its clock, in whole seconds, so a value
+	// from the same instant can read up to a second early, and the two
+	// clocks may differ by a few seconds more. A revoke older than that is
+	// not taken for ours.
+	entraClockSkew = 30 * time.Second
+)
+
+// entraTenant is a tenant id as the token URL takes it: a GUID or a
+// domain name such as contoso.onmicrosoft.com [client-creds].
+var entraTenant = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
+
+// EntraConfig is the settings of an entra connector: an app registration in
+// the tenant with the application permissions User.RevokeSessions.All (to
+// revoke [revoke]) and User.Read.All (to look users up and read the revoke
+// back [get-user]), admin-consented, and a client secret.
+type EntraConfig struct {
+	// TenantID is the directory (tenant) id, a GUID, or a verified domain.
+	TenantID string `json:"tenant_id"`
+	// ClientID is the app registration's application (client) id.
+	ClientID string `json:"client_id"`
+	// ClientSecret is a client secret of the app registration.
+	ClientSecret Secret `json:"client_secret"`
+	// BaseURL is Microsoft Graph's root without /v1.0; empty means
+	// https://graph.microsoft.com. A national cloud has its own (e.g.
+	// https://graph.microsoft.us) [clouds]; the token scope follows it:
+	// BaseURL + "/.default".
+	BaseURL string `json:"base_url"`
+	// TokenURL is the v2.0 token endpoint; empty means
+	// https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token. A
+	// national cloud has its own login host [clouds].
+	TokenURL string `json:"token_url"`
+}
+
+func (c *EntraConfig) baseURL() string {
+	if c.BaseURL == "" {
+		return entraDefaultBaseURL
+	}
+	return c.BaseURL
+}
+
+func (c *EntraConfig) tokenURL() string {
+	if c.TokenURL == "" {
+		return entraLogin + "/" + url.PathEscape(c.TenantID) + entraTokenPath
+	}
+	return c.TokenURL
+}
+
+// scope is the .default scope of the Graph that base_url names [client-creds].
+func (c *EntraConfig) scope() string { return strings.TrimSuffix(c.baseURL(), "/") + "/.default" }
+
+// Validate reports every problem with the settings, each naming its key.
+func (c *EntraConfig) Validate() error {
+	var errs []error
+	switch {
+	case c.TenantID == "":
+		errs = append(errs, fieldErr("tenant_id", "required"))
+	case !entraTenant.MatchString(c.TenantID):
+		errs = append(errs, fieldErr("tenant_id", "must be the directory (tenant) id, a GUID, or a domain such as contoso.onmicrosoft.com"))
+	}
+	if c.ClientID == "" {
+		errs = append(errs, fieldErr("client_id", "required"))
+	}
+	if c.ClientSecret == "" {
+		errs = append(errs, fieldErr("client_secret", "required"))
+	}
+	if err := checkBaseURL(c.baseURL()); err != nil {
+		errs = append(errs, keyErr("base_url", err))
+	} else if u, _ := url.Parse(c.baseURL()); strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/v1.0") ||
+		strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/beta") {
+		errs = append(errs, fieldErr("base_url", "give the graph root without /v1.0, e.g. https://graph.microsoft.com"))
+	}
+	if c.TokenURL != "" {
+		if err := checkBaseURL(c.TokenURL); err != nil {
+			errs = append(errs, keyErr("token_url", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Open returns the *Entra connector named name.
+func (c *EntraConfig) Open(name string, d Deps) (Connector, error) {
+	// [client-creds]: POST {token_url} with client_id, scope, client_secret
+	// and grant_type=client_credentials in the form. The answer is a bearer
+	// token for about an hour; errors are OAuth's (400 invalid_scope, 401
+	// invalid_client for a wrong secret, 400 unauthorized_client for an
+	// unknown app), which the shared Client classifies.
+	cc := &clientcredentials.Config{
+		ClientID:     c.ClientID,
+		ClientSecret: string(c.ClientSecret),
+		TokenURL:     c.tokenURL(),
+		Scopes:       []string{c.scope()},
+		AuthStyle:    oauth2.AuthStyleInParams,
+	}
+	api, err := NewClient(name, c.baseURL(), d.HTTPClient, ClientOptions{
+		Token:       cc.Token,
+		VendorError: graphError,
+		Secrets:     []string{string(c.ClientSecret)},
+		Logger:      d.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Entra{name: name, api: api}, nil
+}
+
+// Entra revokes a person's Microsoft Entra ID refresh tokens and browser
+// session cookies through Microsoft Graph.
+type Entra struct {
+	name string
+	api  *Client
+}
+
+var (
+	_ Connector = (*Entra)(nil)
+	_ Checker   = (*Entra)(nil)
+)
+
+// entraUser is the part of Graph's user resource the connector reads [user].
+type entraUser struct {
+	ID                string `json:"id"`
+	Mail              string `json:"mail"`
+	UserPrincipalName string `json:"userPrincipalName"`
+	ValidFrom         string `json:"signInSessionsValidFromDateTime"`
+}
+
+// Name returns the configured connector name.
+func (e *Entra) Name() string { return e.name }
+
+// Revoke invalidates every refresh token and browser session cookie of the
+// subject's Entra user [revoke]: the user with the subject's Entra object id
+// if the event carried one, else the user whose userPrincipalName is the
+// email, else (filter) every user whose mail or userPrincipalName is the
+// email. It answers Verified when Graph's signInSessionsValidFromDateTime
+// reads back at or after the revoke (less entraClockSkew), Acknowledged
+// when the read-back does not show it within a few seconds (directory
+// replication lags) or is not permitted, and NotFound when no such user
+// exists.
+//
+// Verified means the directory holds the new cutoff: tokens issued before
+// it no longer refresh. Microsoft notes a delay of a few minutes before
+// tokens are revoked, and access tokens already issued live until they
+// expire [revoke]. Guests are not revoked here: they sign in through their
+// home tenant [revoke].
+func (e *Entra) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+	if id := s.IDs[entraIDsKey]; id != "" {
+		switch out, err := e.revoke(ctx, id); {
+		case err == nil:
+			return out, nil
+		case !isKind(err, NotFoundErr):
+			return "", err
+		}
+		// An id from another tenant, or a user deleted since: try the email.
+	}
+	email := strings.TrimSpace(s.Email)
+	if email == "" {
+		return "", &Error{Connector: e.name, Kind: Invalid, Msg: "subject has neither an email nor an entra object id"}
+	}
+	// The UPN first: one call for the usual tenant whose UPNs are the
+	// emails. A UPN that starts with "$" needs another URL form
+	// [upn-dollar], and one with "/" cannot be a path segment; both go
+	// straight to the filter.
+	if !strings.HasPrefix(email, "$") && !strings.Contains(email, "/") {
+		switch out, err := e.revoke(ctx, email); {
+		case err == nil:
+			return out, nil
+		case !isKind(err, NotFoundErr):
+			return "", err
+		}
+	}
+	users, err := e.find(ctx, email)
+	if err != nil {
+		return "", err
+	}
+	result := NotFound
+	for _, u := range users {
+		switch out, err := e.revoke(ctx, u.ID); {
+		case isKind(err, NotFoundErr):
+			// Deleted since the lookup; nothing is left to revoke.
+		case err != nil:
+			return "", err
+		case result == NotFound || out == Acknowledged:
+			result = out
+		}
+	}
+	return result, nil
+}
+
+// find returns every user whose mail or userPrincipalName is email:
+// GET /v1.0/users?$filter=mail eq '…' or userPrincipalName eq '…' [list-users].
+// eq on both is a default query, no ConsistencyLevel header needed
+// [filter]; a single quote in the value is doubled [quotes]. Graph compares
+// case-insensitively; the answer is checked again here.
+func (e *Entra) find(ctx context.Context, email string) ([]entraUser, error) {
+	v := "'" + strings.ReplaceAll(email, "'", "''") + "'"
+	q := url.Values{
+		"$filter": {"mail eq " + v + " or userPrincipalName eq " + v},
+		"$select": {"id,mail,userPrincipalName"},
+	}
+	var page struct {
+		Value []entraUser `json:"value"`
+	}
+	if _, err := e.api.Do(ctx, Request{Method: http.MethodGet, Path: entraUsers, Query: q}, &page); err != nil {
+		return nil, err
+	}
+	var users []entraUser
+	for _, u := range page.Value {
+		if u.ID != "" && (strings.EqualFold(u.Mail, email) || strings.EqualFold(u.UserPrincipalName, email)) {
+			users = append(users, u)
+		}
+	}
+	return users, nil
+}
+
+// revoke is POST /v1.0/users/{id | userPrincipalName}/revokeSignInSessions
+// [revoke], then the read-back. Graph documents 200 with {"value": true}
+// and, as a known issue, once answered 204 for the same success
+// [revoke-code]: any 2xx is success. 404 (Request_ResourceNotFound) is a
+// NotFoundErr *Error: no such user [errors]. 429 and 503 carry
+// Retry-After, possibly in fractional seconds [throttling], which the shared
+// classifier reads. 403 (Authorization_RequestDenied) means the app lacks
+// User.RevokeSessions.All.
+func (e *Entra) revoke(ctx context.Context, key string) (Outcome, error) {
+	user := entraUsers + "/" + url.PathEscape(key)
+	at := time.Now()
+	var ok struct {
+		Value bool `json:"value"`
+	}
+	if _, err := e.api.Do(ctx, Request{Method: http.MethodPost, Path: user + "/revokeSignInSessions"}, &ok); err != nil {
+		return "", err
+	}
+	log := e.api.logger(ctx)
+	log.Info().Str("connector", e.name).Str("entra_user", key).Msg("entra sign-in sessions revoked")
+	verified, err := e.readBack(ctx, user, at)
+	switch {
+	case err == nil && verified:
+		return Verified, nil
+	case err == nil:
+		log.Info().Str("connector", e.name).Str("entra_user", key).
+			Msg("entra revoke accepted; the directory does not show it yet")
+		return Acknowledged, nil
+	case isKind(err, Auth), isKind(err, NotFoundErr):
+		log.Warn().Str("connector", e.name).Str("entra_user", key).Err(err).
+			Msg("entra revoke accepted but cannot be read back: grant User.Read.All to verify")
+		return Acknowledged, nil
+	}
+	return "", err
+}
+
+// errNotYet marks a read-back that does not show the revoke yet.
+var errNotYet = errors.New("not yet")
+
+// readBack reads GET /v1.0/users/{key}?$select=signInSessionsValidFromDateTime
+// [get-user] (the property comes only when selected [user]) until it is at
+// or after at, less entraClockSkew: at most entraReadBacks times and within
+// entraVerifyFor. It reports false, with no error, when the revoke did not
+// show in time; it returns an error for a failed read, or when ctx ends.
+func (e *Entra) readBack(ctx context.Context, user string, at time.Time) (bool, error) {
+	vctx, cancel := context.WithTimeout(ctx, entraVerifyFor)
+	defer cancel()
+	// A fresh backoff per call: go-retry backoffs are stateful.
+	b := retry.WithMaxRetries(entraReadBacks-1, retry.NewExponential(entraFirstWait))
+	err := retry.Do(vctx, b, func(vctx context.Context) error {
+		var u entraUser
+		q := url.Values{"$select": {"signInSessionsValidFromDateTime"}}
+		if _, err := e.api.Do(vctx, Request{Method: http.MethodGet, Path: user, Query: q}, &u); err != nil {
+			return err
+		}
+		if from, err := time.Parse(time.RFC3339Nano, u.ValidFrom); err == nil && !from.Before(at.Add(-entraClockSkew)) {
+			return nil
+		}
+		return retry.RetryableError(errNotYet)
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case ctx.Err() != nil:
+		return false, &Error{Connector: e.name, Kind: Transient, Msg: "GET " + user + ": stopped", Err: ctx.Err()}
+	case errors.Is(err, errNotYet), vctx.Err() != nil:
+		return false, nil // the read-back's own time ran out
+	}
+	return false, err
+}
+
+// Check is the cheapest authenticated read, GET /v1.0/users?$top=1&$select=id
+// [list-users]: it fails with an Auth *Error when the token endpoint rejects
+// the client (401 invalid_client, 400 unauthorized_client) or Graph rejects
+// the token (401 InvalidAuthenticationToken) or the app may not read users
+// (403 Authorization_RequestDenied) [errors].
+func (e *Entra) Check(ctx context.Context) error {
+	var page struct {
+		Value []entraUser `json:"value"`
+	}
+	q := url.Values{"$top": {"1"}, "$select": {"id"}}
+	_, err := e.api.Do(ctx, Request{Method: http.MethodGet, Path: entraUsers, Query: q}, &page)
+	return err
+}
+
+// graphError reads Graph's error body [errors] —
+// {"error":{"code","message","innerError":{"request-id","date"}}} — into one
+// short line: "Request_ResourceNotFound: Resource '…' does not exist …
+// (request-id …)". The request id is what Microsoft support asks for.
+func graphError(body []byte) string {
+	var b struct {
+		Error struct {
+			Code       string `json:"code"`
+			Message    string `json:"message"`
+			InnerError struct {
+				RequestID string `json:"request-id"`
+			} `json:"innerError"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &b) != nil || (b.Error.Code == "" && b.Error.Message == "") {
+		return ""
+	}
+	s := strings.TrimPrefix(b.Error.Code+": "+b.Error.Message, ": ")
+	if id := b.Error.InnerError.RequestID; id != "" {
+		s += " (request-id " + id + ")"
+	}
+	return s
+}

@@ -1,0 +1,351 @@
+package connectors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// Keycloak's documentation, cited below by these names:
+//
+//	[admin-api]    https://www.keycloak.org/docs-api/latest/rest-api/index.html
+//	[users]        https://www.keycloak.org/docs-api/latest/rest-api/index.html#_users
+//	[user-source]  https://github.com/keycloak/keycloak/blob/main/services/src/main/java/org/keycloak/services/resources/admin/UserResource.java
+//	[server-admin] https://www.keycloak.org/docs/latest/server_admin/index.html
+//	               (sections "Offline access", "Managing user sessions",
+//	               "Using a service account", "Realm-specific admin permissions")
+//	[sessions]     https://docs.redhat.com/en/documentation/red_hat_build_of_keycloak/26.4/html/server_administration_guide/managing-user-sessions
+//	[token]        https://www.keycloak.org/docs/latest/securing_apps/index.html (client credentials grant)
+//	[quarkus]      https://www.keycloak.org/migration/migrating-to-quarkus ("/auth removed from the default context path")
+//	[rel-path]     https://www.keycloak.org/server/all-config (http-relative-path)
+
+const (
+	keycloakAdmin        = "/admin/realms/"
+	keycloakOfflineGrant = "Offline Token" // the additionalGrants key of a client holding the user's offline tokens [user-source]
+	keycloakNotFoundHint = "; check realm, and that base_url includes /auth when the server uses the legacy context path"
+)
+
+// KeycloakConfig is the settings of a keycloak connector: a confidential
+// OpenID Connect client with "Service accounts roles" on (the client
+// credentials grant [server-admin]) whose service account holds the
+// realm-management client roles manage-users (to log users out and revoke
+// their offline tokens) and view-users (to find users and read their
+// sessions and consents back) [server-admin].
+type KeycloakConfig struct {
+	// BaseURL is the server root, e.g. https://sso.example.com, without
+	// /admin or /realms. Keycloak 17 and later serve from "/" by default;
+	// older servers, and newer ones started with --http-relative-path=/auth,
+	// serve under /auth [quarkus][rel-path]: then base_url includes it,
+	// e.g. https://sso.example.com/auth.
+	BaseURL string `json:"base_url"`
+	// Realm is the realm whose users are logged out (its name, not its id).
+	Realm string `json:"realm"`
+	// ClientID and ClientSecret are the service-account client's.
+	ClientID     string `json:"client_id"`
+	ClientSecret Secret `json:"client_secret"`
+	// TokenURL is the token endpoint; empty means
+	// BaseURL + "/realms/{realm}/protocol/openid-connect/token" [token], the
+	// realm's own. A client in the master realm that administers this one
+	// sets it to master's token endpoint.
+	TokenURL string `json:"token_url"`
+}
+
+func (c *KeycloakConfig) tokenURL() string {
+	if c.TokenURL != "" {
+		return c.TokenURL
+	}
+	return strings.TrimSuffix(c.BaseURL, "/") + "/realms/" + url.PathEscape(c.Realm) + "/protocol/openid-connect/token"
+}
+
+// Validate reports every problem with the settings, each naming its key.
+func (c *KeycloakConfig) Validate() error {
+	var errs []error
+	if err := checkBaseURL(c.BaseURL); err != nil {
+		errs = append(errs, keyErr("base_url", err))
+	} else if u, _ := url.Parse(c.BaseURL); strings.Contains(u.Path+"/", "/admin/") || strings.Contains(u.Path+"/", "/realms/") {
+		// With /admin or /realms here every path would 404.
+		errs = append(errs, fieldErr("base_url", "give the server root without /admin or /realms, e.g. https://sso.example.com (with /auth if the server uses it)"))
+	}
+	switch {
+	case c.Realm == "":
+		errs = append(errs, fieldErr("realm", "required"))
+	case strings.ContainsAny(c.Realm, "/\\") || strings.TrimSpace(c.Realm) != c.Realm:
+		errs = append(errs, fieldErr("realm", "must be the realm's name, without slashes or surrounding spaces"))
+	}
+	if c.ClientID == "" {
+		errs = append(errs, fieldErr("client_id", "required"))
+	}
+	if c.ClientSecret == "" {
+		errs = append(errs, fieldErr("client_secret", "required"))
+	}
+	if c.TokenURL != "" {
+		if err := checkBaseURL(c.TokenURL); err != nil {
+			errs = append(errs, keyErr("token_url", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Open returns the *Keycloak connector named name.
+func (c *KeycloakConfig) Open(name string, d Deps) (Connector, error) {
+	// [token]: POST {token_url} with grant_type=client_credentials; Keycloak's
+	// "Client Id and Secret" authenticator takes the credentials in the form
+	// or as HTTP Basic, so they go in the form, unescaped. A wrong secret is
+	// 401 (unauthorized_client or invalid_client), an unknown realm 404
+	// ("Realm does not exist"); the shared Client classifies both.
+	cc := &clientcredentials.Config{
+		ClientID:     c.ClientID,
+		ClientSecret: string(c.ClientSecret),
+		TokenURL:     c.tokenURL(),
+		AuthStyle:    oauth2.AuthStyleInParams,
+	}
+	api, err := NewClient(name, c.BaseURL, d.HTTPClient, ClientOptions{
+		Token:       cc.Token,
+		VendorError: keycloakError,
+		Secrets:     []string{string(c.ClientSecret)},
+		Logger:      d.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	realm := strings.TrimSuffix(keycloakAdmin, "/") + "/" + url.PathEscape(c.Realm)
+	return &Keycloak{name: name, api: api, realm: realm}, nil
+}
+
+// Keycloak logs a person out of every Keycloak session and revokes their
+// offline tokens in one realm, through the Admin REST API.
+type Keycloak struct {
+	name  string
+	api   *Client
+	realm string // "/admin/realms/{realm}", escaped
+}
+
+var (
+	_ Connector = (*Keycloak)(nil)
+	_ Checker   = (*Keycloak)(nil)
+)
+
+// keycloakUser is the part of Keycloak's UserRepresentation the connector
+// reads [users].
+type keycloakUser struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+	Email    string `json:"email"`
+}
+
+// keycloakConsent is one entry of GET …/users/{id}/consents [user-source]:
+// a client the user consented to or holds offline tokens for.
+type keycloakConsent struct {
+	ClientID         string `json:"clientId"`
+	AdditionalGrants []struct {
+		Key string `json:"key"`
+	} `json:"additionalGrants"`
+}
+
+func (c keycloakConsent) offline() bool {
+	for _, g := range c.AdditionalGrants {
+		if g.Key == keycloakOfflineGrant {
+			return true
+		}
+	}
+	return false
+}
+
+// Name returns the configured connector name.
+func (k *Keycloak) Name() string { return k.name }
+
+// Revoke logs out every user of the realm whose email is the subject's and
+// revokes their offline tokens, then reads both back: Verified when no
+// user has a session or an offline token left, Acknowledged when something
+// is still listed or the credentials may not read it back, NotFound when
+// no user has the email.
+//
+// Logging out ends the user's online sessions and sets their not-before
+// time, so refresh tokens issued before it are refused; offline sessions
+// survive a logout [server-admin][user-source], so every client holding the
+// user's offline tokens has its consent revoked as well, the documented
+// way to revoke them [server-admin]. Access tokens already issued live until
+// they expire [sessions]. Disabled users are logged out like anyone.
+func (k *Keycloak) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+	email := strings.TrimSpace(s.Email)
+	if email == "" {
+		return "", &Error{Connector: k.name, Kind: Invalid, Msg: "subject has no email"}
+	}
+	users, err := k.find(ctx, email)
+	if err != nil {
+		return "", err
+	}
+	result := NotFound
+	for _, u := range users {
+		out, err := k.revokeUser(ctx, u)
+		switch {
+		case isKind(err, NotFoundErr):
+			continue // deleted since the lookup; nothing is left to end
+		case err != nil:
+			return "", err
+		case result == NotFound || out == Acknowledged:
+			result = out
+		}
+	}
+	return result, nil
+}
+
+// find is GET /admin/realms/{realm}/users?email=…&exact=true [users]: exact
+// makes email match the whole address rather than a substring. Keycloak
+// keeps emails in lower case; the answer is checked again here, so a
+// server that ignores exact still logs out only this address. A realm may
+// allow several users one email ("Duplicate emails"): each is returned.
+// 404 here means the realm or the base_url is wrong, never "no such user".
+func (k *Keycloak) find(ctx context.Context, email string) ([]keycloakUser, error) {
+	q := url.Values{"email": {email}, "exact": {"true"}, "briefRepresentation": {"true"}}
+	var found []keycloakUser
+	if _, err := k.api.Do(ctx, Request{Method: http.MethodGet, Path: k.realm + "/users", Query: q}, &found); err != nil {
+		return nil, k.hint(err)
+	}
+	var users []keycloakUser
+	for _, u := range found {
+		if u.ID != "" && strings.EqualFold(u.Email, email) {
+			users = append(users, u)
+		}
+	}
+	return users, nil
+}
+
+// revokeUser logs u out, revokes the consents of the clients holding u's
+// offline tokens and reads both back. A 404 is a NotFoundErr *Error: no
+// such user.
+func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, error) {
+	user := k.realm + "/users/" + url.PathEscape(u.ID)
+	// [users] POST …/users/{id}/logout: "Remove all user sessions associated
+	// with the user", 204. It needs manage-users; without it 403
+	// {"error":"HTTP 403 Forbidden"}. An unknown id is 404 {"error":"User
+	// not found"} [user-source].
+	if _, err := k.api.Do(ctx, Request{Method: http.MethodPost, Path: user + "/logout"}, nil); err != nil {
+		return "", err
+	}
+	log := k.api.logger(ctx).With().Str("connector", k.name).Str("keycloak_user_id", u.ID).Logger()
+	log.Info().Msg("keycloak user logged out")
+
+	consents, err := k.consents(ctx, user)
+	if err != nil {
+		return "", err
+	}
+	revoked := 0
+	for _, c := range consents {
+		if !c.offline() {
+			continue
+		}
+		// [users] DELETE …/users/{id}/consents/{client}: "Revoke consent and
+		// offline tokens for particular client from user", 204, keyed by the
+		// client's clientId. 404 ("Consent nor offline token not found")
+		// means it is gone already.
+		_, err := k.api.Do(ctx, Request{Method: http.MethodDelete, Path: user + "/consents/" + url.PathEscape(c.ClientID)}, nil)
+		if err != nil && !isKind(err, NotFoundErr) {
+			return "", err
+		}
+		revoked++
+	}
+	if revoked > 0 {
+		log.Info().Int("clients", revoked).Msg("keycloak offline tokens revoked")
+	}
+
+	left, err := k.readBack(ctx, user, revoked > 0)
+	switch {
+	case isKind(err, Auth):
+		log.Warn().Err(err).Msg("keycloak logout done but cannot be read back: grant view-users to verify")
+		return Acknowledged, nil
+	case err != nil:
+		return "", err
+	case left != "":
+		log.Info().Str("still_listed", left).Msg("keycloak logout done and something is still listed")
+		return Acknowledged, nil
+	}
+	return Verified, nil
+}
+
+// consents is GET …/users/{id}/consents [users]: the clients the user
+// consented to and, with additionalGrants key "Offline Token", those that
+// hold the user's offline tokens [user-source].
+func (k *Keycloak) consents(ctx context.Context, user string) ([]keycloakConsent, error) {
+	var consents []keycloakConsent
+	_, err := k.api.Do(ctx, Request{Method: http.MethodGet, Path: user + "/consents"}, &consents)
+	return consents, err
+}
+
+// readBack reads GET …/users/{id}/sessions [users] (the online sessions)
+// and, when offline tokens were revoked, the consents again. It returns
+// what is still listed ("sessions", "offline tokens" or both), "" when
+// nothing is, or the read's error. Logout and consent revocation complete
+// within their requests [user-source], so one read tells.
+func (k *Keycloak) readBack(ctx context.Context, user string, offline bool) (string, error) {
+	var left []string
+	var sessions []json.RawMessage
+	if _, err := k.api.Do(ctx, Request{Method: http.MethodGet, Path: user + "/sessions"}, &sessions); err != nil {
+		return "", err
+	}
+	if len(sessions) > 0 {
+		left = append(left, "sessions")
+	}
+	if offline {
+		consents, err := k.consents(ctx, user)
+		if err != nil {
+			return "", err
+		}
+		for _, c := range consents {
+			if c.offline() {
+				left = append(left, "offline tokens")
+				break
+			}
+		}
+	}
+	return strings.Join(left, " and "), nil
+}
+
+// Check is the cheapest authenticated read, GET
+// /admin/realms/{realm}/users?max=1&briefRepresentation=true [users]: it
+// fails with an Auth *Error when the token endpoint rejects the client
+// (401) or the service account lacks view-users (403), and with a
+// NotFoundErr one, naming realm and base_url, when the realm or the
+// context path is wrong (404).
+func (k *Keycloak) Check(ctx context.Context) error {
+	var users []keycloakUser
+	q := url.Values{"max": {"1"}, "briefRepresentation": {"true"}}
+	_, err := k.api.Do(ctx, Request{Method: http.MethodGet, Path: k.realm + "/users", Query: q}, &users)
+	return k.hint(err)
+}
+
+// hint adds to a 404 of the token endpoint or of the realm's user list
+// what to check: Keycloak answers 404 for an unknown realm ("Realm does
+// not exist", "Realm not found.") and for any path under the wrong context
+// root ("HTTP 404 Not Found") [quarkus].
+func (k *Keycloak) hint(err error) error {
+	if e, ok := errors.AsType[*Error](err); ok && e.Kind == NotFoundErr {
+		e.Msg += keycloakNotFoundHint
+	}
+	return err
+}
+
+// keycloakError reads Keycloak's error bodies into one short line: the
+// OAuth-style {"error":"…","error_description":"…"} of the token endpoint
+// and of most Admin API failures, or the {"errorMessage":"…"} of a rejected
+// representation [admin-api].
+func keycloakError(body []byte) string {
+	var e struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+		Message     string `json:"errorMessage"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	if e.Message != "" {
+		return e.Message
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(e.Error+": "+e.Description, ": "), ": ")
+}
