@@ -23,6 +23,11 @@ run: build
 	@echo "next, in another terminal: make webhook EMAIL=alice@example.com   then: make cases"
 	OFFBOARDER_ADMIN_TOKEN=$$(cat $(RUN)/admin-token) HR_WEBHOOK_SECRET=$$(cat $(RUN)/hr-secret) \
 	OKTA_API_TOKEN=sim-okta-token OKTA_BASE_URL=http://$(SIM)/okta \
+	ENTRA_TENANT_ID=sim-tenant ENTRA_CLIENT_ID=sim-entra-client ENTRA_CLIENT_SECRET=sim-entra-secret \
+	ENTRA_BASE_URL=http://$(SIM)/entra ENTRA_TOKEN_URL=http://$(SIM)/entra/sim-tenant/oauth2/v2.0/token \
+	AUTH0_BASE_URL=http://$(SIM)/auth0 AUTH0_CLIENT_ID=sim-auth0-client AUTH0_CLIENT_SECRET=sim-auth0-secret \
+	KEYCLOAK_BASE_URL=http://$(SIM)/keycloak KEYCLOAK_REALM=demo KEYCLOAK_CLIENT_ID=sim-keycloak-client KEYCLOAK_CLIENT_SECRET=sim-keycloak-secret \
+	ONELOGIN_BASE_URL=http://$(SIM)/onelogin ONELOGIN_CLIENT_ID=sim-onelogin-client ONELOGIN_CLIENT_SECRET=sim-onelogin-secret \
 	OFFBOARDER_CONFIG=config.example.yaml OFFBOARDER_ADDR=$(ADDR) \
 	./$(BIN) run --simulator $(SIM)
 

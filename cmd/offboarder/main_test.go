@@ -21,10 +21,23 @@ func writeConfig(t *testing.T, text string) string {
 	return p
 }
 
+// setExampleEnv sets what config.example.yaml asks of the environment, every
+// secret a recognizable value that must never be printed.
+func setExampleEnv(t *testing.T) {
+	t.Helper()
+	for k, v := range map[string]string{
+		"HR_WEBHOOK_SECRET": "hr-SECRET-VALUE-0123456789", "OKTA_API_TOKEN": "okta-SECRET-VALUE-0123456789", "OKTA_BASE_URL": "",
+		"ENTRA_TENANT_ID": "tenant", "ENTRA_CLIENT_ID": "entra-client", "ENTRA_CLIENT_SECRET": "entra-SECRET-VALUE",
+		"AUTH0_CLIENT_ID": "auth0-client", "AUTH0_CLIENT_SECRET": "auth0-SECRET-VALUE",
+		"KEYCLOAK_CLIENT_ID": "kc-client", "KEYCLOAK_CLIENT_SECRET": "kc-SECRET-VALUE",
+		"ONELOGIN_CLIENT_ID": "ol-client", "ONELOGIN_CLIENT_SECRET": "ol-SECRET-VALUE",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
 func TestCheck(t *testing.T) {
-	t.Setenv("HR_WEBHOOK_SECRET", "hr-SECRET-VALUE-0123456789")
-	t.Setenv("OKTA_API_TOKEN", "okta-SECRET-VALUE-0123456789")
-	t.Setenv("OKTA_BASE_URL", "")
+	setExampleEnv(t)
 
 	t.Run("the example config checks out and prints no secret", func(t *testing.T) {
 		var out, errb bytes.Buffer
@@ -35,7 +48,7 @@ func TestCheck(t *testing.T) {
 		if strings.Contains(out.String(), "SECRET-VALUE") {
 			t.Fatalf("check printed a secret:\n%s", out.String())
 		}
-		for _, want := range []string{"<secret>", "https://example.okta.com", "OK (1 sources, 1 connectors)"} {
+		for _, want := range []string{"<secret>", "https://example.okta.com", "OK (1 sources, 5 connectors)"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("output lacks %q:\n%s", want, out.String())
 			}
@@ -100,8 +113,7 @@ func TestUnknownCommand(t *testing.T) {
 
 func TestServeNeedsRedisURL(t *testing.T) {
 	t.Setenv("REDIS_URL", "")
-	t.Setenv("HR_WEBHOOK_SECRET", "hr-SECRET-VALUE-0123456789")
-	t.Setenv("OKTA_API_TOKEN", "okta-SECRET-VALUE-0123456789")
+	setExampleEnv(t)
 	var out, errb bytes.Buffer
 	code := runMain(t.Context(), []string{"work", "--config", "../../config.example.yaml", "--addr", "127.0.0.1:0"}, &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "REDIS_URL is required") {
