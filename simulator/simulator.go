@@ -1,9 +1,9 @@
 // Package simulator serves faithful fakes of the SaaS vendor APIs that
-// offboarder's connectors call — Okta now, one file per vendor as connectors
-// arrive — for the demo (`offboarder simulate`), end-to-end tests, benchmarks
+// offboarder's connectors call — Okta, Entra (Graph), Google (Directory),
+// Auth0, Keycloak and OneLogin, one file per vendor — for the demo (`offboarder simulate`), end-to-end tests, benchmarks
 // and fault tests.
 //
-// Each vendor is served under its own prefix (/okta/...) and keeps per-user
+// Each vendor is served under its own prefix (/okta/..., /entra/...) and keeps per-user
 // session state. Every vendor call passes the same knobs (latency, rate limit,
 // error rate, hold) and is recorded. A JSON control API under /_sim/ lets the
 // CLI and tests in other processes read the record and turn the knobs.
