@@ -139,9 +139,13 @@ type Spec struct {
 
 // types maps each source type to its constructor. One explicit map; no init().
 var types = map[string]func(s Spec, path string) (Source, error){
-	"generic": newGeneric,
-	"okta":    newOkta,
-	"ssf":     newSSF,
+	"bamboohr": newBambooHR,
+	"entra":    newEntra,
+	"generic":  newGeneric,
+	"google":   newGoogle,
+	"hibob":    newHiBob,
+	"okta":     newOkta,
+	"ssf":      newSSF,
 }
 
 // Types returns the known source type names, sorted.

@@ -1,0 +1,180 @@
+package sources
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/offboarder/offboarder/connectors"
+)
+
+// bambooHRAuth is the Authorization an API key is sent with: Basic, the key
+// as user name and "x" as password.
+// https://documentation.bamboohr.com/docs/getting-started
+var bambooHRAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(bambooHRTestKey+":x"))
+
+// bambooHRGet is the Get Employee request Resolve sends for employee id,
+// answered with status, headers and body.
+// https://documentation.bamboohr.com/reference/get-employee
+func bambooHRGet(id string, status int, header map[string]string, body string) apiStep {
+	return apiStep{
+		method: http.MethodGet, path: "/api/v1/employees/" + id,
+		query:  url.Values{"fields": {"workEmail,status,employmentHistoryStatus,terminationDate"}, "onlyCurrent": {"false"}},
+		auth:   bambooHRAuth,
+		status: status, header: header, body: body,
+	}
+}
+
+func TestBambooHRResolve(t *testing.T) {
+	ev := Event{ID: "67890@2026-01-31T18:42:00+0000", Type: BambooHREmployeeUpdated, Reason: ReasonTerminated, IDs: map[string]string{"bamboohr": "67890"}}
+	// Errors carry their reason in X-BambooHR-Error-Message with an empty
+	// body: https://documentation.bamboohr.com/reference/get-employees-directory (403)
+	errHeader := func(msg string) map[string]string { return map[string]string{"X-BambooHR-Error-Message": msg} }
+	tests := []struct {
+		name      string
+		step      apiStep
+		want      Resolution
+		kind      connectors.Kind // of the error; 0: none
+		retryable bool
+		after     time.Duration
+		errText   string
+	}{
+		{name: "a terminated employee is offboarded now with the normalised work email",
+			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"Jane.Roe@Example.COM","status":"Inactive","employmentHistoryStatus":"Terminated","terminationDate":"2026-01-31"}`),
+			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: map[string]string{"bamboohr": "67890"}}},
+		{name: "a future termination date schedules the end of that day in UTC",
+			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"jane.roe@example.com","status":"Active","employmentHistoryStatus":"Terminated","terminationDate":"2026-02-27"}`),
+			want: Resolution{Email: "jane.roe@example.com", Offboard: true, EffectiveAt: time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC), IDs: map[string]string{"bamboohr": "67890"}}},
+		{name: "a termination date of today is now",
+			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"jane.roe@example.com","status":"Active","employmentHistoryStatus":"Terminated","terminationDate":"2026-02-01"}`),
+			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: map[string]string{"bamboohr": "67890"}}},
+		{name: "an inactive status alone is a termination",
+			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"jane.roe@example.com","status":"Inactive"}`),
+			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: map[string]string{"bamboohr": "67890"}}},
+		{name: "a rehired employee with an old termination date is not leaving",
+			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"jane.roe@example.com","status":"Active","employmentHistoryStatus":"Full-Time","terminationDate":"2025-06-30"}`),
+			want: Resolution{Ignored: `bamboohr: employee 67890 is not leaving (status "Active", employment status "Full-Time", no termination date ahead)`}},
+		{name: "an empty 0000-00-00 termination date is no date",
+			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"jane.roe@example.com","status":"Active","employmentHistoryStatus":"Part-Time","terminationDate":"0000-00-00"}`),
+			want: Resolution{Ignored: "is not leaving"}},
+		{name: "no work email is a permanent error naming the employee",
+			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"","status":"Inactive"}`),
+			kind: connectors.Invalid, errText: "employee 67890 has no work email"},
+		{name: "an unusable work email is a permanent error",
+			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"jane roe","status":"Inactive"}`),
+			kind: connectors.Invalid, errText: "employee 67890 has an unusable work email"},
+		{name: "status fields the API key may not see are a permanent error, not a dismissal",
+			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"jane.roe@example.com"}`),
+			kind: connectors.Auth, errText: "cannot see status"},
+		{name: "an unknown employee is a permanent not-found error naming the employee",
+			step: bambooHRGet("67890", 404, errHeader("Employee not found"), ""),
+			kind: connectors.NotFoundErr, errText: "employee 67890 not found"},
+		{name: "a rejected API key is permanent",
+			step: bambooHRGet("67890", 401, errHeader("Unauthorized"), ""),
+			kind: connectors.Auth, errText: "credentials rejected"},
+		{name: "an employee the API key may not view is permanent",
+			step: bambooHRGet("67890", 403, errHeader("Insufficient Permissions to view this employee"), `{"error":{"code":403,"message":"Insufficient Permissions to view this employee"}}`),
+			kind: connectors.Auth, errText: "Insufficient Permissions"},
+		{name: "a 429 with Retry-After is retryable after that wait",
+			step: bambooHRGet("67890", 429, map[string]string{"Retry-After": "30"}, ""),
+			kind: connectors.RateLimited, retryable: true, after: 30 * time.Second},
+		{name: "BambooHR's 503 throttling answer with Retry-After is retryable after that wait",
+			step: bambooHRGet("67890", 503, map[string]string{"Retry-After": "60"}, ""),
+			kind: connectors.Transient, retryable: true, after: time.Minute},
+		{name: "a 500 is retryable",
+			step: bambooHRGet("67890", 500, nil, ""),
+			kind: connectors.Transient, retryable: true},
+		{name: "an answer that is not JSON is permanent",
+			step: bambooHRGet("67890", 200, nil, `<employee id="67890"/>`),
+			kind: connectors.Invalid, errText: "not the expected json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := fakeSender(t, tt.step)
+			b := newTestBambooHR(t, bambooHRSettings(srv.URL))
+			got, err := b.Resolve(t.Context(), ev)
+			if tt.kind == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.want.Ignored != "" {
+					if got.Offboard || !strings.Contains(got.Ignored, tt.want.Ignored) {
+						t.Fatalf("want not leaving with %q, got %+v", tt.want.Ignored, got)
+					}
+					return
+				}
+				if got.Email != tt.want.Email || got.Offboard != tt.want.Offboard || !got.EffectiveAt.Equal(tt.want.EffectiveAt) ||
+					got.Ignored != "" || got.Reason != "" || got.IDs["bamboohr"] != tt.want.IDs["bamboohr"] {
+					t.Fatalf("got %+v, want %+v", got, tt.want)
+				}
+				return
+			}
+			var e *connectors.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("want a *connectors.Error, got %v", err)
+			}
+			if e.Kind != tt.kind || connectors.Retryable(err) != tt.retryable || connectors.RetryAfter(err) != tt.after {
+				t.Fatalf("got kind %v retryable %v after %v (%v); want %v %v %v", e.Kind, connectors.Retryable(err), connectors.RetryAfter(err), err, tt.kind, tt.retryable, tt.after)
+			}
+			if !strings.Contains(err.Error(), tt.errText) || !strings.HasPrefix(err.Error(), "bamboohr: ") {
+				t.Fatalf("error %q lacks %q or the bamboohr prefix", err, tt.errText)
+			}
+			for _, secret := range []string{bambooHRTestKey, bambooHRAuth, bambooHRTestSecret} {
+				if strings.Contains(err.Error(), secret) {
+					t.Fatalf("error text holds a secret: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestBambooHRResolveRefusesAnEventWithoutAUsableID(t *testing.T) {
+	srv := fakeSender(t) // any request fails the test
+	b := newTestBambooHR(t, bambooHRSettings(srv.URL))
+	for _, id := range []string{"", "0", "../admin", "12a"} {
+		_, err := b.Resolve(t.Context(), Event{ID: "x", IDs: map[string]string{"bamboohr": id}})
+		var e *connectors.Error
+		if !errors.As(err, &e) || e.Kind != connectors.Invalid || connectors.Retryable(err) {
+			t.Errorf("id %q: want a permanent invalid error, got %v", id, err)
+		}
+	}
+}
+
+func TestBambooHRResolveStopsWithTheContext(t *testing.T) {
+	srv := fakeSender(t)
+	b := newTestBambooHR(t, bambooHRSettings(srv.URL))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := b.Resolve(ctx, Event{ID: "x", IDs: map[string]string{"bamboohr": "67890"}})
+	if !connectors.Retryable(err) || !strings.Contains(err.Error(), "stopped") {
+		t.Fatalf("want a retryable stopped error, got %v", err)
+	}
+}
+
+// roundTrip is an http.RoundTripper of a function.
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestBambooHRDefaultBaseURLIsTheCompanyHost(t *testing.T) {
+	var got string
+	hc := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+		got = r.URL.Scheme + "://" + r.URL.Host + r.URL.EscapedPath()
+		return &http.Response{StatusCode: http.StatusNotFound, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
+	})}
+	b, err := newBambooHRWithClient(Spec{Name: "hr", Type: "bamboohr", Settings: map[string]any{
+		"secret": bambooHRTestSecret, "company_domain": "Acme", "api_key": bambooHRTestKey,
+	}}, "sources[0] (hr)", hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = b.Resolve(t.Context(), Event{IDs: map[string]string{"bamboohr": "67890"}})
+	if got != "https://acme.bamboohr.com/api/v1/employees/67890" {
+		t.Fatalf("Get Employee sent to %q", got)
+	}
+}

@@ -1,0 +1,232 @@
+package sources
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/offboarder/offboarder/connectors"
+)
+
+// The entra source receives Microsoft Graph change notifications on users.
+// Microsoft's documentation, cited below by these names:
+//
+//	[webhooks]   https://learn.microsoft.com/graph/change-notifications-delivery-webhooks
+//	[validation] https://learn.microsoft.com/graph/change-notifications-delivery-webhooks#notificationurl-validation
+//	[lifecycle]  https://learn.microsoft.com/graph/change-notifications-lifecycle-events
+//	[subscr]     https://learn.microsoft.com/graph/api/resources/subscription
+//	[notif]      https://learn.microsoft.com/graph/api/resources/changenotification
+//	[user-get]   https://learn.microsoft.com/graph/api/user-get
+//	[deleted]    https://learn.microsoft.com/graph/api/directory-deleteditems-get
+//	[softdelete] https://stackoverflow.com/questions/54205899 (a soft-deleted user is notified as "updated";
+//	             the user is then read from directory/deletedItems; "deleted" comes at the hard delete)
+//	[cc-flow]    https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+//	[errors]     https://learn.microsoft.com/graph/errors
+//	[throttling] https://learn.microsoft.com/graph/throttling
+
+// Defaults of the entra source.
+const (
+	// EntraDefaultBaseURL is Microsoft Graph's root; the source adds /v1.0.
+	EntraDefaultBaseURL = "https://graph.microsoft.com"
+	// entraTokenURLFormat is the v2.0 token endpoint of a tenant [cc-flow].
+	entraTokenURLFormat = "https://login.microsoftonline.com/%s/oauth2/v2.0/token"
+	// entraScope asks for the application permissions granted to the app
+	// (User.Read.All) [cc-flow].
+	entraScope = "https://graph.microsoft.com/.default"
+	// EntraMaxNotifications bounds the items of one delivery; a larger
+	// collection is malformed. Graph documents no batch size; this is far
+	// above what the webhook's 1 MiB body cap lets real items reach.
+	EntraMaxNotifications = 1000
+	// entraMaxValidationToken bounds the validation token echoed back.
+	// Graph's are opaque and short [validation].
+	entraMaxValidationToken = 4096
+)
+
+// Entra is a Microsoft Graph change-notification source on users. It
+// answers Graph's notificationUrl validation, authenticates every
+// notification item by its clientState, and turns user changes into id-only
+// events that Resolve (in the worker) turns into an email or dismisses.
+// Maintain keeps its one subscription on users alive.
+type Entra struct {
+	name        string
+	clientState [32]byte // SHA-256 of the configured value: compared in constant time
+	secret      string   // the configured value: sent when a subscription is made, never logged
+	stateMark   string   // identifies the client state in the stored subscription (see entraMark)
+	notifyURL   string
+	lifecycle   string
+	api         *connectors.Client
+	now         func() time.Time
+}
+
+var (
+	_ Source     = (*Entra)(nil)
+	_ Resolver   = (*Entra)(nil)
+	_ Maintainer = (*Entra)(nil)
+)
+
+type entraConfig struct {
+	ClientState     string `json:"client_state"`
+	TenantID        string `json:"tenant_id"`
+	ClientID        string `json:"client_id"`
+	ClientSecret    string `json:"client_secret"`
+	NotificationURL string `json:"notification_url"`
+	LifecycleURL    string `json:"lifecycle_url"`
+	BaseURL         string `json:"base_url"`
+	TokenURL        string `json:"token_url"`
+}
+
+func newEntra(s Spec, path string) (Source, error) {
+	var c entraConfig
+	if err := decodeSettings(s, path, &c); err != nil {
+		return nil, err
+	}
+	var errs senderErrors
+	switch {
+	case c.ClientState == "":
+		errs.add(path, "client_state", "required: a random secret of 16 to 128 characters that Graph sends back with every notification")
+	case len(c.ClientState) < 16:
+		errs.add(path, "client_state", "too short: use at least 16 random characters")
+	case len(c.ClientState) > 128:
+		// The subscription's clientState holds at most 128 characters [subscr].
+		errs.add(path, "client_state", "longer than the 128 characters Graph keeps")
+	case !printableASCII(c.ClientState):
+		errs.add(path, "client_state", "use printable ASCII characters only")
+	}
+	switch {
+	case c.TenantID == "":
+		errs.add(path, "tenant_id", "required: the directory (tenant) id or its primary domain")
+	case !entraTenantRE.MatchString(c.TenantID):
+		errs.add(path, "tenant_id", "not a tenant id (a GUID) or domain name")
+	}
+	if c.ClientID == "" {
+		errs.add(path, "client_id", "required: the application (client) id of the app registration")
+	}
+	if c.ClientSecret == "" {
+		errs.add(path, "client_secret", "required: a client secret of the app registration")
+	}
+	if err := notificationURL(c.NotificationURL); err != nil {
+		errs.add(path, "notification_url", "%s", err)
+	}
+	if c.LifecycleURL != "" {
+		if err := notificationURL(c.LifecycleURL); err != nil {
+			errs.add(path, "lifecycle_url", "%s", err)
+		}
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = EntraDefaultBaseURL
+	} else if err := senderURL(c.BaseURL); err != nil {
+		errs.add(path, "base_url", "%s", err)
+	} else if strings.Contains(c.BaseURL, "/v1.0") || strings.Contains(c.BaseURL, "/beta") {
+		errs.add(path, "base_url", "give the root without the API version, e.g. %s", EntraDefaultBaseURL)
+	}
+	if c.TokenURL == "" {
+		c.TokenURL = fmt.Sprintf(entraTokenURLFormat, c.TenantID)
+	} else if err := senderURL(c.TokenURL); err != nil {
+		errs.add(path, "token_url", "%s", err)
+	}
+	if err := errs.join(); err != nil {
+		return nil, err
+	}
+	e := &Entra{
+		name:        s.Name,
+		clientState: sha256.Sum256([]byte(c.ClientState)),
+		secret:      c.ClientState,
+		stateMark:   entraMark(c.ClientState),
+		notifyURL:   c.NotificationURL,
+		lifecycle:   c.LifecycleURL,
+		now:         time.Now,
+	}
+	api, err := entraClient(c)
+	if err != nil {
+		return nil, fmt.Errorf("%s.base_url: %w", path, err)
+	}
+	e.api = api
+	return e, nil
+}
+
+// Name implements Source.
+func (e *Entra) Name() string { return e.name }
+
+// Type implements Source.
+func (e *Entra) Type() string { return "entra" }
+
+// Handshake implements Source: a POST (or GET) with a validationToken query
+// parameter is Graph validating the notificationUrl (or the
+// lifecycleNotificationUrl) of a subscription being created. It is answered
+// 200 text/plain with the token, URL-decoded, as its body [validation]. The
+// request carries nothing secret to check; the answer reveals nothing. One
+// token of 1 to 4096 printable characters without "<" or ">" is echoed (Graph
+// "never sends any value containing HTML or JavaScript code"); anything
+// else is a 400.
+func (e *Entra) Handshake(r *Request) (*Response, bool) {
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		return nil, false
+	}
+	values, ok := r.Query["validationToken"]
+	if !ok {
+		return nil, false
+	}
+	// r.Query is url.Values: each value is URL-decoded already.
+	if len(values) != 1 || values[0] == "" || len(values[0]) > entraMaxValidationToken ||
+		!printable(values[0]) || strings.ContainsAny(values[0], "<>") {
+		return &Response{Status: http.StatusBadRequest, ContentType: "text/plain; charset=utf-8",
+			Body: []byte("entra: bad validationToken")}, true
+	}
+	return &Response{Status: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte(values[0])}, true
+}
+
+// entraClientStates is what Verify reads of a delivery: each item's
+// clientState, which Graph copies from the subscription [notif].
+type entraClientStates struct {
+	Value []struct {
+		ClientState *string `json:"clientState"`
+	} `json:"value"`
+}
+
+// Verify implements Source. The credential of a Graph notification is in
+// its body: every item carries the subscription's clientState [webhooks].
+// Every item's clientState must equal the configured one; an item with a
+// missing or wrong value makes the whole delivery a 401 and nothing of it
+// is recorded ("if there's a mismatch, don't consider the change
+// notification as valid" [webhooks]): a genuine Graph delivery never mixes
+// them, except briefly after client_state is changed, while the old
+// subscription lives on (Maintain replaces it). Both sides are hashed
+// before a constant-time compare, and every item is compared. A body that
+// is not a notification collection with at least one item cannot be
+// authenticated and is refused too.
+func (e *Entra) Verify(r *Request) error {
+	var c entraClientStates
+	if err := json.Unmarshal(r.Body, &c); err != nil {
+		return fmt.Errorf("entra: %w", unauthorized("body is not a change notification collection"))
+	}
+	if len(c.Value) == 0 {
+		return fmt.Errorf("entra: %w", unauthorized("no notification to authenticate"))
+	}
+	ok := 1
+	for _, item := range c.Value {
+		if item.ClientState == nil {
+			ok = 0
+			continue
+		}
+		got := sha256.Sum256([]byte(*item.ClientState))
+		ok &= subtle.ConstantTimeCompare(got[:], e.clientState[:])
+	}
+	if ok != 1 {
+		return fmt.Errorf("entra: %w", unauthorized("clientState missing or wrong in at least one of %d notifications", len(c.Value)))
+	}
+	return nil
+}
+
+// entraMark identifies a client state in the stored subscription state
+// without keeping it: the first 8 bytes of a SHA-256 under a fixed label,
+// so that Maintain sees a changed client_state and replaces the
+// subscription. 64 bits of a hash of a secret of 16 or more random
+// characters reveal nothing usable.
+func entraMark(clientState string) string {
+	sum := sha256.Sum256([]byte("offboarder entra client_state\x00" + clientState))
+	return fmt.Sprintf("%x", sum[:8])
+}

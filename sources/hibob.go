@@ -1,0 +1,248 @@
+package sources
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/offboarder/offboarder/connectors"
+)
+
+// The hibob source receives HiBob (Bob) webhooks v2 and asks Bob's People
+// API who the employee is. Sources, each cited again where it decides:
+//
+//   - Working with webhooks (ping test, Bob-Signature HMAC SHA512):
+//     https://apidocs.hibob.com/docs/working-with-webhooks
+//   - Webhooks v2 events (companyId, type, triggeredBy, triggeredAt,
+//     version, data; retries for up to 3 days):
+//     https://apidocs.hibob.com/reference/webhook-events-v2
+//   - Employee events: https://apidocs.hibob.com/docs/employee-data-webhooks
+//   - employee.left: https://apidocs.hibob.com/reference/post_webhook_employee-left
+//   - employee.inactivated: https://apidocs.hibob.com/reference/post_webhook_employee-inactivated
+//   - employee.deleted (carries the work email): https://apidocs.hibob.com/reference/post_webhook_employee-deleted
+//   - employee.access.revoked.immediately:
+//     https://apidocs.hibob.com/reference/post_webhook_employee-access-revoked-immediately
+//   - Read employee fields by id: https://apidocs.hibob.com/reference/post_people-identifier
+//   - Authorization (service users): https://apidocs.hibob.com/reference/authorization
+//   - Rate limiting: https://apidocs.hibob.com/reference/rate-limiting
+//   - Error handling: https://apidocs.hibob.com/reference/error-handling
+
+// HiBobSignatureHeader carries the base64 HMAC-SHA512 of the raw body under
+// the webhook's secret.
+// https://apidocs.hibob.com/docs/working-with-webhooks (Step 3: Authenticate your events)
+const HiBobSignatureHeader = "Bob-Signature"
+
+// HiBob event types the source maps by default.
+// https://apidocs.hibob.com/docs/employee-data-webhooks
+const (
+	HiBobEmployeeLeft        = "employee.left"
+	HiBobEmployeeInactivated = "employee.inactivated"
+	HiBobEmployeeDeleted     = "employee.deleted"
+	HiBobAccessRevokedAtOnce = "employee.access.revoked.immediately"
+)
+
+const (
+	hibobPingText        = "Ping test"
+	hibobMaxPing         = 256
+	hibobMaxEventTypeLen = 64
+	// hibobDefaultBaseURL is the production API without its version; the
+	// sandbox is https://api.sandbox.hibob.com.
+	// https://apidocs.hibob.com/reference/post_people-identifier (servers)
+	hibobDefaultBaseURL = "https://api.hibob.com"
+)
+
+// hibobDefaultEvents maps Bob's event types to reasons; `events` adds to it
+// and overrides it.
+//
+//   - employee.left: the lifecycle reached Terminated or Garden leave →
+//     terminated.
+//   - employee.inactivated: Bob access ended for a leave or a termination,
+//     Bob does not say which → deactivated.
+//   - employee.deleted: the record is gone; that it was a termination is not
+//     known → deactivated.
+//   - employee.access.revoked.immediately: a termination flow asked for
+//     access to end now, before the termination date → security, never
+//     scheduled later.
+var hibobDefaultEvents = map[string]string{
+	HiBobEmployeeLeft:        ReasonTerminated,
+	HiBobEmployeeInactivated: ReasonDeactivated,
+	HiBobEmployeeDeleted:     ReasonDeactivated,
+	HiBobAccessRevokedAtOnce: ReasonSecurity,
+}
+
+// hibobEventTypeRE is the form of a Bob event type (employee.left).
+var hibobEventTypeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$`)
+
+// HiBob is a HiBob webhooks v2 source. It answers Bob's ping test,
+// authenticates every delivery by its Bob-Signature, turns the mapped event
+// types into id-only events (IDs["hibob"]; employee.deleted keeps the email
+// Bob sends with it) and resolves them in the worker through the People API.
+type HiBob struct {
+	name    string
+	secrets [][]byte
+	events  map[string]string
+	now     func() time.Time
+	client  *connectors.Client
+}
+
+var (
+	_ Source   = (*HiBob)(nil)
+	_ Resolver = (*HiBob)(nil)
+)
+
+type hibobConfig struct {
+	Secret           any            `json:"secret"` // one string, or a list during rotation
+	ServiceUserID    string         `json:"service_user_id"`
+	ServiceUserToken string         `json:"service_user_token"`
+	BaseURL          string         `json:"base_url"`
+	Events           map[string]any `json:"events"` // values checked one by one, to name the key
+}
+
+func newHiBob(s Spec, path string) (Source, error) {
+	return newHiBobWithClient(s, path, nil)
+}
+
+// newHiBobWithClient builds the source with hc for Bob's API (nil:
+// connectors.NewHTTPClient). Every problem of the settings is reported, each
+// naming its key and none echoing a value.
+func newHiBobWithClient(s Spec, path string, hc *http.Client) (*HiBob, error) {
+	var c hibobConfig
+	if err := decodeSettings(s, path, &c); err != nil {
+		return nil, err
+	}
+	var errs []error
+	secrets, err := secretList(c.Secret)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%s.secret: %w", path, err))
+	}
+	if err := hrBasicCredential(c.ServiceUserID); err != nil {
+		errs = append(errs, fmt.Errorf("%s.service_user_id: %w", path, err))
+	}
+	switch {
+	case c.ServiceUserToken == "":
+		errs = append(errs, fmt.Errorf("%s.service_user_token: required", path))
+	case len(c.ServiceUserToken) > 4096 || !printable(c.ServiceUserToken) || strings.ContainsAny(c.ServiceUserToken, " \t"):
+		errs = append(errs, fmt.Errorf("%s.service_user_token: must be printable, without spaces", path))
+	}
+	h := &HiBob{name: s.Name, secrets: secrets, events: map[string]string{}, now: time.Now}
+	for t, r := range hibobDefaultEvents {
+		h.events[t] = r
+	}
+	types := make([]string, 0, len(c.Events))
+	for t := range c.Events {
+		types = append(types, t)
+	}
+	sort.Strings(types) // a stable order of errors
+	for _, t := range types {
+		r, _ := c.Events[t].(string)
+		switch {
+		case len(t) > hibobMaxEventTypeLen || !hibobEventTypeRE.MatchString(t):
+			errs = append(errs, fmt.Errorf("%s.events[%q]: not a Bob event type such as employee.left", path, truncate(t, 64)))
+		case !ValidReason(r):
+			errs = append(errs, fmt.Errorf("%s.events[%q]: want one of terminated, suspended, deactivated, security, manual", path, t))
+		default:
+			h.events[t] = r
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	base := c.BaseURL
+	if base == "" {
+		base = hibobDefaultBaseURL
+	}
+	// Service users authenticate with HTTP Basic: the service user id as the
+	// user name and its token as the password.
+	// https://apidocs.hibob.com/reference/authorization
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(c.ServiceUserID+":"+c.ServiceUserToken))
+	client, err := connectors.NewClient("hibob", base, hc, connectors.ClientOptions{
+		Auth:        func(hd http.Header) { hd.Set("Authorization", auth) },
+		VendorError: hibobVendorError,
+		Secrets:     []string{c.ServiceUserToken, auth},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s.base_url: %w", path, hrUnwrap(err))
+	}
+	h.client = client
+	return h, nil
+}
+
+// Name implements Source.
+func (h *HiBob) Name() string { return h.name }
+
+// Type implements Source.
+func (h *HiBob) Type() string { return "hibob" }
+
+// Handshake implements Source: Bob checks a new webhook with a POST whose
+// body is "Ping test", and, if that fails, {"text":"Ping test"}, and wants a
+// 2xx at once. Either is answered 200 "ok", before and without any
+// signature check (Bob does not say it signs the ping), and nothing is
+// recorded. Any other request is not a handshake.
+// https://apidocs.hibob.com/docs/working-with-webhooks (Step 2: Validate your connection)
+func (h *HiBob) Handshake(r *Request) (*Response, bool) {
+	if r.Method != http.MethodPost || !hibobPing(r.Body) {
+		return nil, false
+	}
+	return &Response{Status: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte("ok")}, true
+}
+
+// hibobPing reports whether body is Bob's ping test: the text, the text as a
+// JSON string, or {"text":"Ping test"}.
+func hibobPing(body []byte) bool {
+	b := bytes.TrimSpace(body)
+	if len(b) == 0 || len(b) > hibobMaxPing || !bytes.Contains(b, []byte(hibobPingText)) {
+		return false
+	}
+	if string(b) == hibobPingText {
+		return true
+	}
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		return s == hibobPingText
+	}
+	var p struct {
+		Text string `json:"text"`
+	}
+	return decodeStrict(b, &p) == nil && p.Text == hibobPingText
+}
+
+// Verify implements Source: exactly one Bob-Signature header holding the
+// base64 (padded or not) of HMAC-SHA512(secret, raw body) under one of the
+// configured secrets, compared in constant time; every secret is tried.
+// Bob signs no timestamp, and retries a delivery for up to 3 days with the
+// same body, so replays are left to the event ids' deduplication.
+// https://apidocs.hibob.com/docs/working-with-webhooks (Step 3: Authenticate your events)
+func (h *HiBob) Verify(r *Request) error {
+	sig, err := hrOneHeader(r.Header, HiBobSignatureHeader)
+	if err != nil {
+		return fmt.Errorf("hibob: %w", err)
+	}
+	got, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil {
+		got, err = base64.RawStdEncoding.DecodeString(sig)
+	}
+	if err != nil || len(got) != sha512.Size {
+		return fmt.Errorf("hibob: %w", unauthorized("malformed %s header: want the base64 of a SHA-512 HMAC", HiBobSignatureHeader))
+	}
+	matched := false
+	for _, secret := range h.secrets {
+		m := hmac.New(sha512.New, secret)
+		m.Write(r.Body)
+		if hmac.Equal(m.Sum(nil), got) {
+			matched = true
+		}
+	}
+	if !matched {
+		return fmt.Errorf("hibob: %w", unauthorized("signature does not match"))
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package sources
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/offboarder/offboarder/connectors"
+)
+
+// hibobResolveFields are the field ids Resolve reads: the work email and the
+// termination date. Field ids are dot notation in requests; the answer nests
+// them by category (root fields at the top: "email"; "internal" →
+// "terminationDate").
+// https://apidocs.hibob.com/docs/people-read-api-contract
+var hibobResolveFields = []string{"root.id", "root.email", "internal.terminationDate"}
+
+// hibobPerson is the People API's answer for hibobResolveFields. A field the
+// service user may not see is left out silently.
+type hibobPerson struct {
+	ID       string  `json:"id"`
+	Email    *string `json:"email"`
+	Internal *struct {
+		TerminationDate *string `json:"terminationDate"`
+	} `json:"internal"`
+}
+
+// Resolve implements Resolver: it reads the employee named by IDs["hibob"]
+// with POST /v1/people/{id} (fields root.email and
+// internal.terminationDate, machine-readable values) and answers offboard
+// with the work email, normalised. For employee.left, a termination date
+// after today (UTC) schedules the case for the end of that date in UTC (see
+// hrTerminationAt; Bob sends employee.left when Garden leave starts, which
+// may be before the termination date). Every other type is effective now —
+// employee.access.revoked.immediately always, whatever the date says.
+//
+// Errors are *connectors.Error: a 404 is a permanent NotFoundErr naming the
+// employee, and so is an answer without a usable work email; 401/403 are
+// permanent (the service user's credentials or permissions); network
+// errors, 429 (X-RateLimit-Reset honoured) and 5xx are retryable.
+// https://apidocs.hibob.com/reference/post_people-identifier
+// https://apidocs.hibob.com/reference/rate-limiting
+func (h *HiBob) Resolve(ctx context.Context, ev Event) (Resolution, error) {
+	id := ev.IDs["hibob"]
+	if !hibobIDRE.MatchString(id) {
+		return Resolution{}, &connectors.Error{Connector: "hibob", Kind: connectors.Invalid,
+			Msg: "the event carries no usable hibob employee id"}
+	}
+	var p hibobPerson
+	req := connectors.Request{Method: http.MethodPost, Path: "/v1/people/" + id,
+		Body: map[string]any{"fields": hibobResolveFields}}
+	if _, err := h.client.Do(ctx, req, &p); err != nil {
+		var e *connectors.Error
+		if errors.As(err, &e) && e.Kind == connectors.NotFoundErr {
+			return Resolution{}, &connectors.Error{Connector: "hibob", Kind: connectors.NotFoundErr, Status: e.Status,
+				Msg: "employee " + id + " not found in Bob (deleted, or the service user may not see it)"}
+		}
+		return Resolution{}, err
+	}
+	if p.Email == nil || *p.Email == "" {
+		return Resolution{}, &connectors.Error{Connector: "hibob", Kind: connectors.Invalid,
+			Msg: "employee " + id + " has no work email in Bob (or the service user cannot see root.email)"}
+	}
+	email, err := NormalizeEmail(*p.Email)
+	if err != nil {
+		return Resolution{}, &connectors.Error{Connector: "hibob", Kind: connectors.Invalid,
+			Msg: "employee " + id + " has an unusable work email: " + err.Error()}
+	}
+	res := Resolution{Email: email, Offboard: true, IDs: map[string]string{"hibob": id}}
+	if ev.Type == HiBobEmployeeLeft && p.Internal != nil && p.Internal.TerminationDate != nil {
+		if at, ok := hrTerminationAt(*p.Internal.TerminationDate, h.now()); ok {
+			res.EffectiveAt = at
+		}
+	}
+	return res, nil
+}
+
+// hibobVendorError reads the summary of a Bob error body, {"key": "…",
+// "error": "…"}, or "" when there is none.
+// https://apidocs.hibob.com/reference/error-handling
+func hibobVendorError(body []byte) string {
+	var e struct {
+		Key   string `json:"key"`
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	switch {
+	case e.Key != "" && e.Error != "":
+		return e.Key + ": " + e.Error
+	case e.Error != "":
+		return e.Error
+	}
+	return e.Key
+}

@@ -1,0 +1,165 @@
+package sources
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/offboarder/offboarder/connectors"
+)
+
+// hibobAuth is the Authorization a service user is sent with: Basic, its id
+// as user name and its token as password.
+// https://apidocs.hibob.com/reference/authorization
+var hibobAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(hibobTestUser+":"+hibobTestToken))
+
+// hibobRead is the People API read Resolve sends for employee id, answered
+// with status, headers and body. The request must ask for exactly the work
+// email and the termination date, by field id, machine-readable.
+// https://apidocs.hibob.com/reference/post_people-identifier
+func hibobRead(id string, status int, header map[string]string, body string) apiStep {
+	return apiStep{
+		method: http.MethodPost, path: "/v1/people/" + id, auth: hibobAuth,
+		check: func(t *testing.T, r *http.Request, b []byte) {
+			var req map[string]any
+			if err := json.Unmarshal(b, &req); err != nil {
+				t.Errorf("request body is not JSON: %v", err)
+				return
+			}
+			want := map[string]any{"fields": []any{"root.id", "root.email", "internal.terminationDate"}}
+			if !reflect.DeepEqual(req, want) {
+				t.Errorf("request body = %v, want %v", req, want)
+			}
+			if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+		},
+		status: status, header: header, body: body,
+	}
+}
+
+func TestHiBobResolve(t *testing.T) {
+	ev := func(typ string) Event {
+		return Event{ID: typ + "/" + hibobTestID + "@t", Type: typ, Reason: hibobDefaultEvents[typ], IDs: map[string]string{"hibob": hibobTestID}}
+	}
+	person := func(email, termination string) string {
+		b, _ := json.Marshal(map[string]any{"id": hibobTestID, "email": email, "internal": map[string]any{"terminationDate": termination}})
+		return string(b)
+	}
+	ids := map[string]string{"hibob": hibobTestID}
+	reset := strconv.FormatInt(time.Now().Add(45*time.Second).Unix(), 10)
+	tests := []struct {
+		name      string
+		ev        Event
+		step      apiStep
+		want      Resolution
+		kind      connectors.Kind
+		retryable bool
+		errText   string
+	}{
+		{name: "employee.left resolves to the normalised work email, now",
+			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 200, nil, person("Jane.Roe@Example.com", "2025-01-08")),
+			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: ids}},
+		{name: "employee.left with a termination date ahead (Garden leave) schedules the end of that day in UTC",
+			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 200, nil, person("jane.roe@example.com", "2025-02-28")),
+			want: Resolution{Email: "jane.roe@example.com", Offboard: true, EffectiveAt: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), IDs: ids}},
+		{name: "immediate access revocation is now whatever the termination date",
+			ev: ev(HiBobAccessRevokedAtOnce), step: hibobRead(hibobTestID, 200, nil, person("jane.roe@example.com", "2025-02-28")),
+			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: ids}},
+		{name: "employee.inactivated is now",
+			ev: ev(HiBobEmployeeInactivated), step: hibobRead(hibobTestID, 200, nil, person("jane.roe@example.com", "2025-02-28")),
+			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: ids}},
+		{name: "a termination date the service user may not see leaves it now",
+			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 200, nil, `{"id":"`+hibobTestID+`","email":"jane.roe@example.com"}`),
+			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: ids}},
+		{name: "no work email is a permanent error naming the employee",
+			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 200, nil, `{"id":"`+hibobTestID+`"}`),
+			kind: connectors.Invalid, errText: "employee " + hibobTestID + " has no work email"},
+		{name: "an unknown employee is a permanent not-found error naming the employee",
+			ev: ev(HiBobEmployeeDeleted), step: hibobRead(hibobTestID, 404, nil, `{"key":"employee.not.found","error":"Employee not found"}`),
+			kind: connectors.NotFoundErr, errText: "employee " + hibobTestID + " not found"},
+		{name: "rejected service user credentials are permanent",
+			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 401, nil, `{"key":"unauthorized","error":"Unauthorized"}`),
+			kind: connectors.Auth, errText: "credentials rejected"},
+		{name: "a service user without permission is permanent and quotes Bob",
+			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 403, nil, `{"key":"forbidden","error":"Missing permissions"}`),
+			kind: connectors.Auth, errText: "forbidden: Missing permissions"},
+		{name: "a 429 is retryable after X-RateLimit-Reset",
+			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 429, map[string]string{"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}, ""),
+			kind: connectors.RateLimited, retryable: true},
+		{name: "a 502 is retryable",
+			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 502, nil, ""),
+			kind: connectors.Transient, retryable: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := fakeSender(t, tt.step)
+			h := newTestHiBob(t, hibobSettings(srv.URL))
+			got, err := h.Resolve(t.Context(), tt.ev)
+			if tt.kind == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Email != tt.want.Email || got.Offboard != tt.want.Offboard || !got.EffectiveAt.Equal(tt.want.EffectiveAt) ||
+					!reflect.DeepEqual(got.IDs, tt.want.IDs) || got.Ignored != "" || got.Reason != "" {
+					t.Fatalf("got %+v, want %+v", got, tt.want)
+				}
+				return
+			}
+			var e *connectors.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("want a *connectors.Error, got %v", err)
+			}
+			if e.Kind != tt.kind || connectors.Retryable(err) != tt.retryable {
+				t.Fatalf("got kind %v retryable %v (%v); want %v %v", e.Kind, connectors.Retryable(err), err, tt.kind, tt.retryable)
+			}
+			if tt.kind == connectors.RateLimited {
+				if d := connectors.RetryAfter(err); d < 30*time.Second || d > 46*time.Second {
+					t.Fatalf("retry after %v, want the X-RateLimit-Reset wait of about 45s", d)
+				}
+			}
+			if !strings.Contains(err.Error(), tt.errText) || !strings.HasPrefix(err.Error(), "hibob: ") {
+				t.Fatalf("error %q lacks %q or the hibob prefix", err, tt.errText)
+			}
+			for _, secret := range []string{hibobTestToken, hibobAuth, hibobTestSecret} {
+				if strings.Contains(err.Error(), secret) {
+					t.Fatalf("error text holds a secret: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestHiBobResolveRefusesAnEventWithoutAUsableID(t *testing.T) {
+	srv := fakeSender(t) // any request fails the test
+	h := newTestHiBob(t, hibobSettings(srv.URL))
+	for _, id := range []string{"", "a@example.com", "../people", strings.Repeat("1", 65)} {
+		_, err := h.Resolve(t.Context(), Event{ID: "x", Type: HiBobEmployeeLeft, IDs: map[string]string{"hibob": id}})
+		var e *connectors.Error
+		if !errors.As(err, &e) || e.Kind != connectors.Invalid || connectors.Retryable(err) {
+			t.Errorf("id %q: want a permanent invalid error, got %v", id, err)
+		}
+	}
+}
+
+func TestHiBobDefaultBaseURL(t *testing.T) {
+	var got string
+	hc := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+		got = r.URL.Scheme + "://" + r.URL.Host + r.URL.EscapedPath()
+		return &http.Response{StatusCode: http.StatusNotFound, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
+	})}
+	h, err := newHiBobWithClient(Spec{Name: "bob", Type: "hibob", Settings: hibobSettings("")}, "sources[0] (bob)", hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = h.Resolve(t.Context(), Event{Type: HiBobEmployeeLeft, IDs: map[string]string{"hibob": hibobTestID}})
+	if got != "https://api.hibob.com/v1/people/"+hibobTestID {
+		t.Fatalf("People API read sent to %q", got)
+	}
+}
