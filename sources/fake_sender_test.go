@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// Test helpers of the sources that call their sender's API (entra, google).
+// Test helpers of the sources that call their sender's API (entra, google, bamboohr, hibob).
 
 // apiStep is one scripted exchange of a sender's fake API: the request it
 // expects and the answer it gives.
