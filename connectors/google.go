@@ -58,8 +58,9 @@ type GoogleConfig struct {
 	TokenURL string `json:"token_url"`
 }
 
-// googleKey is the part of a service account's JSON key the connector reads.
-type googleKey struct {
+// GoogleServiceAccount is the part of a service account's JSON key that
+// offboarder reads; the google connector and the google source share it.
+type GoogleServiceAccount struct {
 	Type         string `json:"type"`
 	ClientEmail  string `json:"client_email"`
 	PrivateKeyID string `json:"private_key_id"`
@@ -67,10 +68,11 @@ type googleKey struct {
 	TokenURI     string `json:"token_uri"`
 }
 
-// key parses the credentials; its errors never echo them.
-func (c *GoogleConfig) key() (googleKey, error) {
-	var k googleKey
-	if err := json.Unmarshal([]byte(c.Credentials), &k); err != nil {
+// ParseGoogleServiceAccount parses a service account's JSON key and checks
+// that it holds an RSA private key; its errors never echo the key.
+func ParseGoogleServiceAccount(raw string) (GoogleServiceAccount, error) {
+	var k GoogleServiceAccount
+	if err := json.Unmarshal([]byte(raw), &k); err != nil {
 		return k, errors.New("not a service account json key")
 	}
 	switch {
@@ -85,6 +87,11 @@ func (c *GoogleConfig) key() (googleKey, error) {
 		return k, errors.New("the json key's private_key: " + err.Error())
 	}
 	return k, nil
+}
+
+// key parses the credentials; its errors never echo them.
+func (c *GoogleConfig) key() (GoogleServiceAccount, error) {
+	return ParseGoogleServiceAccount(string(c.Credentials))
 }
 
 // rsaKeyFromPEM parses an RSA private key in PEM, PKCS #8 ("PRIVATE KEY",
@@ -115,7 +122,7 @@ func (c *GoogleConfig) baseURL() string {
 }
 
 // tokenURL is token_url, else the key's token_uri, else Google's.
-func (c *GoogleConfig) tokenURL(k googleKey) string {
+func (c *GoogleConfig) tokenURL(k GoogleServiceAccount) string {
 	switch {
 	case c.TokenURL != "":
 		return c.TokenURL
@@ -174,9 +181,9 @@ func (c *GoogleConfig) Open(name string, d Deps) (Connector, error) {
 		TokenURL:     c.tokenURL(k),
 	}
 	api, err := NewClient(name, c.baseURL(), d.HTTPClient, ClientOptions{
-		Token:       googleToken(jc),
-		VendorError: googleError,
-		RateLimited: googleRateLimited,
+		Token:       GoogleToken(jc),
+		VendorError: GoogleError,
+		RateLimited: GoogleRateLimited,
 		Secrets:     []string{k.PrivateKey, string(c.Credentials)},
 		Logger:      d.Logger,
 	})
@@ -308,12 +315,13 @@ func (g *Google) Check(ctx context.Context) error {
 	return err
 }
 
-// googleToken fetches an access token with jc. x/oauth2/jwt posts the
+// GoogleToken fetches an access token with jc, for a Client's
+// ClientOptions.Token; the google connector and the google source share it. x/oauth2/jwt posts the
 // assertion without a context, so the request is bound to ctx here (else a
 // hanging token endpoint would outlive the caller's deadline); and it does
 // not read the OAuth error body, so the error code is read here for the
 // Client to classify (RFC 6749 §5.2: invalid_grant, unauthorized_client).
-func googleToken(jc *jwt.Config) func(context.Context) (*oauth2.Token, error) {
+func GoogleToken(jc *jwt.Config) func(context.Context) (*oauth2.Token, error) {
 	return func(ctx context.Context) (*oauth2.Token, error) {
 		hc, _ := ctx.Value(oauth2.HTTPClient).(*http.Client)
 		if hc == nil {
@@ -371,9 +379,10 @@ func (b googleErrorBody) reasons() []string {
 	return rs
 }
 
-// googleError reads Google's error body into one short line:
+// GoogleError reads Google's error body into one short line (a Client's
+// ClientOptions.VendorError for every Google API):
 // "NOT_FOUND: Resource Not Found: userKey (reason notFound)".
-func googleError(body []byte) string {
+func GoogleError(body []byte) string {
 	var b googleErrorBody
 	if json.Unmarshal(body, &b) != nil || (b.Error.Message == "" && b.Error.Status == "") {
 		return ""
@@ -385,7 +394,8 @@ func googleError(body []byte) string {
 	return s
 }
 
-// googleRateLimited reports a 403 that is a rate limit [limits]:
+// GoogleRateLimited reports a 403 that is a rate limit [limits] (a Client's
+// ClientOptions.RateLimited for every Google API):
 // userRateLimitExceeded (the per-user quota), quotaExceeded (too many
 // concurrent requests; "retry using exponential back-off") and
 // rateLimitExceeded, or a RESOURCE_EXHAUSTED status. dailyLimitExceeded is
@@ -393,7 +403,7 @@ func googleError(body []byte) string {
 // The wait is read from Retry-After, which Google's rate-limit answers often
 // carry [retry-after]; without one the job queue's backoff applies, as the
 // exponential backoff Google asks for [limits].
-func googleRateLimited(status int, body []byte) bool {
+func GoogleRateLimited(status int, body []byte) bool {
 	if status != http.StatusForbidden {
 		return false
 	}

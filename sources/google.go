@@ -2,13 +2,9 @@ package sources
 
 import (
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
-	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -105,15 +101,6 @@ type googleConfig struct {
 	Events          map[string]any `json:"events"` // values checked one by one, to name the key
 }
 
-// googleKey is the part of a service account's JSON key the source reads [sa].
-type googleKey struct {
-	Type         string `json:"type"`
-	ClientEmail  string `json:"client_email"`
-	PrivateKeyID string `json:"private_key_id"`
-	PrivateKey   string `json:"private_key"`
-	TokenURI     string `json:"token_uri"`
-}
-
 func newGoogle(s Spec, path string) (Source, error) {
 	var c googleConfig
 	if err := decodeSettings(s, path, &c); err != nil {
@@ -208,36 +195,13 @@ func newGoogle(s Spec, path string) (Source, error) {
 	return g, nil
 }
 
-// googleParseKey parses a service account's JSON key; its errors never
+// googleParseKey parses a service account's JSON key [sa]; its errors never
 // echo it.
-func googleParseKey(raw string) (googleKey, error) {
-	var k googleKey
+func googleParseKey(raw string) (connectors.GoogleServiceAccount, error) {
 	if raw == "" {
-		return k, errors.New("required: the service account's JSON key (credentials or credentials_file)")
+		return connectors.GoogleServiceAccount{}, errors.New("required: the service account's JSON key (credentials or credentials_file)")
 	}
-	if err := json.Unmarshal([]byte(raw), &k); err != nil {
-		return k, errors.New("not a service account json key")
-	}
-	switch {
-	case k.Type != "service_account":
-		return k, errors.New(`not a service account json key (its "type" must be "service_account")`)
-	case k.ClientEmail == "":
-		return k, errors.New("the json key has no client_email")
-	case k.PrivateKey == "":
-		return k, errors.New("the json key has no private_key")
-	}
-	block, _ := pem.Decode([]byte(k.PrivateKey))
-	if block == nil {
-		return k, errors.New("the json key's private_key is not a PEM private key")
-	}
-	if pk, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
-		if _, ok := pk.(*rsa.PrivateKey); !ok {
-			return k, errors.New("the json key's private_key is not an RSA key")
-		}
-	} else if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
-		return k, errors.New("the json key's private_key cannot be parsed as an RSA private key")
-	}
-	return k, nil
+	return connectors.ParseGoogleServiceAccount(raw)
 }
 
 // googleChannelID makes a new channel id: the prefix and 128 random bits.

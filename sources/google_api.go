@@ -9,11 +9,9 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/jwt"
 
 	"github.com/offboarder/offboarder/connectors"
@@ -42,7 +40,7 @@ const (
 // googleClient is the Admin SDK client of a source: an access token for a
 // JWT assertion signed with the service account's key, acting as
 // admin_email, for the audit read scope [sa].
-func googleClient(c googleConfig, k googleKey) (*connectors.Client, error) {
+func googleClient(c googleConfig, k connectors.GoogleServiceAccount) (*connectors.Client, error) {
 	jc := &jwt.Config{
 		Email:        k.ClientEmail,
 		PrivateKey:   []byte(k.PrivateKey),
@@ -52,105 +50,11 @@ func googleClient(c googleConfig, k googleKey) (*connectors.Client, error) {
 		TokenURL:     c.TokenURL,
 	}
 	return connectors.NewClient("google", c.BaseURL, nil, connectors.ClientOptions{
-		Token:       googleSourceToken(jc),
-		VendorError: googleSourceError,
-		RateLimited: googleSourceRateLimited,
+		Token:       connectors.GoogleToken(jc),
+		VendorError: connectors.GoogleError,
+		RateLimited: connectors.GoogleRateLimited,
 		Secrets:     []string{k.PrivateKey, c.Credentials, c.ChannelToken},
 	})
-}
-
-// googleSourceToken fetches an access token with jc. x/oauth2/jwt sends
-// the assertion without a context, so the request is bound to ctx here
-// (a hanging token endpoint must not outlive the caller's deadline); and it
-// leaves the OAuth error body unread, so its error code is read here for
-// connectors.Client to classify (invalid_grant, unauthorized_client: the
-// key or the domain-wide delegation is wrong [sa]).
-func googleSourceToken(jc *jwt.Config) func(context.Context) (*oauth2.Token, error) {
-	return func(ctx context.Context) (*oauth2.Token, error) {
-		hc, _ := ctx.Value(oauth2.HTTPClient).(*http.Client)
-		if hc == nil {
-			hc = http.DefaultClient
-		}
-		bound := *hc
-		bound.Transport = googleCtxTransport{ctx: ctx, next: hc.Transport}
-		tok, err := jc.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, &bound)).Token()
-		if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && re.ErrorCode == "" {
-			var body struct {
-				Code        string `json:"error"`
-				Description string `json:"error_description"`
-			}
-			if json.Unmarshal(re.Body, &body) == nil {
-				re.ErrorCode, re.ErrorDescription = body.Code, body.Description
-			}
-		}
-		return tok, err
-	}
-}
-
-// googleCtxTransport sends every request under ctx.
-type googleCtxTransport struct {
-	ctx  context.Context
-	next http.RoundTripper // nil: http.DefaultTransport
-}
-
-func (t googleCtxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	next := t.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	return next.RoundTrip(r.WithContext(t.ctx))
-}
-
-// googleSourceErrorBody is Google's JSON error: {"error": {"code",
-// "message", "status", "errors": [{"reason"}]}} [limits].
-type googleSourceErrorBody struct {
-	Error struct {
-		Message string `json:"message"`
-		Status  string `json:"status"`
-		Errors  []struct {
-			Reason string `json:"reason"`
-		} `json:"errors"`
-	} `json:"error"`
-}
-
-// googleSourceError reads Google's error body into one short line.
-func googleSourceError(body []byte) string {
-	var b googleSourceErrorBody
-	if json.Unmarshal(body, &b) != nil || (b.Error.Message == "" && b.Error.Status == "") {
-		return ""
-	}
-	s := strings.TrimPrefix(b.Error.Status+": "+b.Error.Message, ": ")
-	for _, e := range b.Error.Errors {
-		if e.Reason != "" {
-			s += " (reason " + e.Reason + ")"
-			break
-		}
-	}
-	return s
-}
-
-// googleSourceRateLimited reports a 403 that is a rate limit: the Reports
-// API answers its per-user and per-project limits with 403 and reason
-// userRateLimitExceeded, rateLimitExceeded or quotaExceeded, to be retried
-// with backoff [limits].
-func googleSourceRateLimited(status int, body []byte) bool {
-	if status != http.StatusForbidden {
-		return false
-	}
-	var b googleSourceErrorBody
-	if json.Unmarshal(body, &b) != nil {
-		return false
-	}
-	if b.Error.Status == "RESOURCE_EXHAUSTED" {
-		return true
-	}
-	for _, e := range b.Error.Errors {
-		switch e.Reason {
-		case "userRateLimitExceeded", "rateLimitExceeded", "quotaExceeded":
-			return true
-		}
-	}
-	return false
 }
 
 // Interval implements Maintainer: Maintain runs every hour.

@@ -375,7 +375,7 @@ func TestGoogleBuildErrorsNameTheKey(t *testing.T) {
 		{"credentials that are not JSON", with("credentials", "-----BEGIN PRIVATE KEY-----"), "sources[0] (google).credentials: not a service account json key"},
 		{"credentials of another type", with("credentials", keyWith("type", "authorized_user")), `sources[0] (google).credentials: not a service account json key (its "type"`},
 		{"credentials without a client email", with("credentials", keyWith("client_email", "")), "sources[0] (google).credentials: the json key has no client_email"},
-		{"credentials with a broken key", with("credentials", keyWith("private_key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")), "sources[0] (google).credentials: the json key's private_key cannot be parsed"},
+		{"credentials with a broken key", with("credentials", keyWith("private_key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")), "sources[0] (google).credentials: the json key's private_key: cannot be parsed"},
 		{"a key's token uri that is not a url", with("credentials", keyWith("token_uri", "oauth2.googleapis.com/token"), "token_url", nil), "sources[0] (google).credentials: the json key's token_uri"},
 		{"a missing admin email", with("admin_email", nil), "sources[0] (google).admin_email: required"},
 		{"an admin email with a name", with("admin_email", "Admin <admin@example.com>"), "sources[0] (google).admin_email: must be a bare address"},
