@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/store"
+)
+
+const googleChannelToken = "e2e-google-channel-TOKEN-0123456789"
+
+// serviceAccountJSON is a throwaway service-account key in Google's format.
+// https://developers.google.com/identity/protocols/oauth2/service-account
+func serviceAccountJSON(t *testing.T) string {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	b, _ := json.Marshal(map[string]string{
+		"type": "service_account", "client_email": "offboarder@example.iam.gserviceaccount.com",
+		"private_key_id": "0123456789abcdef", "private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"token_uri": "https://oauth2.googleapis.com/token",
+	})
+	return string(b)
+}
+
+func TestGoogleAdminEventIsRevoked(t *testing.T) {
+	dialects(t, func(t *testing.T, dbURL func(*testing.T) string) {
+		e := start(t, dbURL(t), envOptions{extraSpecs: []sources.Spec{{Name: "google", Type: "google", Settings: map[string]any{
+			"channel_token": googleChannelToken, "credentials": serviceAccountJSON(t), "admin_email": "admin@example.com",
+			"notification_url": "https://offboarder.example.com/webhooks/google",
+			// The maintenance's Reports API calls go nowhere here; push delivery is under test.
+			"base_url": "http://127.0.0.1:9", "token_url": "http://127.0.0.1:9/token",
+		}}}})
+		channel := "offboarder-0123456789abcdef0123456789abcdef"
+		// A push of an admin activity, as the Reports API sends it.
+		// https://developers.google.com/workspace/admin/reports/v1/guides/push
+		activity := `{"kind":"admin#reports#activity","id":{"time":"2026-03-10T18:23:35.808Z","uniqueQualifier":"-0987654321","applicationName":"admin","customerId":"ABCD012345"},` +
+			`"actor":{"callerType":"USER","email":"admin@example.com","profileId":"0123456789987654321"},"ipAddress":"192.0.2.0",` +
+			`"events":[{"type":"USER_SETTINGS","name":"SUSPEND_USER","parameters":[{"name":"USER_EMAIL","value":"Alice@Example.com"}]}]}`
+		push := func(state, token, body string) (int, map[string]any) {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.URL+"/webhooks/google", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set(sources.GoogleChannelIDHeader, channel)
+			req.Header.Set(sources.GoogleChannelTokenHeader, token)
+			req.Header.Set(sources.GoogleResourceStateHeader, state)
+			req.Header.Set("X-Goog-Message-Number", "2")
+			return e.do(req)
+		}
+		if code, res := push("sync", googleChannelToken, ""); code != http.StatusOK {
+			t.Fatalf("sync message: want 200, got %d %v", code, res)
+		}
+		if code, res := push("SUSPEND_USER", "a-wrong-channel-token-0000000", activity); code != http.StatusUnauthorized {
+			t.Fatalf("wrong channel token: want 401, got %d %v", code, res)
+		}
+		if n := len(e.cases()); n != 0 {
+			t.Fatalf("refused pushes stored %d cases", n)
+		}
+		code, res := push("SUSPEND_USER", googleChannelToken, activity)
+		if code != http.StatusAccepted {
+			t.Fatalf("want 202, got %d %v", code, res)
+		}
+		c := e.waitCase(res["case_id"].(string))
+		if c.State != store.StateCompleted || c.Email != "alice@example.com" || c.Reason != "suspended" || c.Entries[0].Outcome != "acknowledged" {
+			t.Fatalf("case: %+v", c)
+		}
+		if n := e.Sim.Sessions("okta", "alice@example.com"); n != 0 {
+			t.Fatalf("sessions left: %d", n)
+		}
+	})
+}
