@@ -272,3 +272,27 @@ func TestAdminAPIAuth(t *testing.T) {
 		}
 	}
 }
+
+func TestSixIdentityProvidersRevokeOneLeaver(t *testing.T) {
+	e := start(t, "sqlite:"+t.TempDir()+"/o.db", envOptions{allConnectors: true})
+	e.Sim.AddUser("dana@example.com", 2)
+	code, res := e.post("hr", body("evt-six", "dana@example.com"), "")
+	if code != http.StatusAccepted {
+		t.Fatalf("%d %v", code, res)
+	}
+	c := e.waitCase(res["case_id"].(string))
+	if c.State != store.StateCompleted || len(c.Entries) != 6 {
+		t.Fatalf("case: %s with %d entries: %+v", c.State, len(c.Entries), c.Entries)
+	}
+	want := map[string]string{"auth0": "verified", "entra": "verified", "google": "verified", "keycloak": "verified", "okta": "acknowledged", "onelogin": "acknowledged"}
+	for _, en := range c.Entries {
+		if want[en.Connector] != en.Outcome {
+			t.Errorf("%s: outcome %s, want %s (%s)", en.Connector, en.Outcome, want[en.Connector], en.LastError)
+		}
+	}
+	for _, vendor := range []string{"okta", "entra", "google", "auth0", "keycloak", "onelogin"} {
+		if n := e.Sim.Sessions(vendor, "dana@example.com"); n != 0 {
+			t.Errorf("%s still holds %d sessions", vendor, n)
+		}
+	}
+}

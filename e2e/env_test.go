@@ -4,6 +4,7 @@
 package e2e
 
 import (
+	"cmp"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -35,12 +36,15 @@ const (
 
 // env is one running offboarder: server, worker, store, Redis and simulator.
 type env struct {
-	t      testing.TB
-	URL    string
-	Store  *store.Store
-	Redis  *testenv.Redis
-	Sim    *simulator.Simulator
-	Worker *worker.Worker
+	t     testing.TB
+	URL   string
+	Store *store.Store
+	Redis *testenv.Redis
+	Sim   *simulator.Simulator
+	// SimOptions are the simulator's options, to change a knob with SetOptions
+	// without dropping the vendors' credentials.
+	SimOptions simulator.Options
+	Worker     *worker.Worker
 	// WorkerOptions are the options Worker was built with, for tests that
 	// start another worker (after a shutdown, say).
 	WorkerOptions worker.Options
@@ -53,6 +57,10 @@ type envOptions struct {
 	adminToken *string
 	relay      time.Duration
 	oktaToken  string // the token the connector sends; "" means the one the simulator accepts
+	// allConnectors configures the six identity-provider connectors
+	// (okta, entra, google, auth0, keycloak, onelogin) against the simulator.
+	allConnectors bool
+	concurrency   int // worker concurrency; 0 means 4
 	// extraSpecs are sources built beside the generic "hr" source.
 	extraSpecs []sources.Spec
 	// extra are ready-made sources served beside them.
@@ -86,7 +94,8 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	t.Cleanup(func() { st.Close() })
 	e.Store = st
 
-	e.Sim = simulator.New(simulator.Options{OktaToken: oktaToken})
+	e.SimOptions = simulator.Options{OktaToken: oktaToken, GoogleKey: &googleSAKey().PublicKey}
+	e.Sim = simulator.New(e.SimOptions)
 	e.Sim.AddUser("alice@example.com", 2)
 	e.Sim.AddUser("bob@example.com", 1)
 	simSrv := httptest.NewServer(e.Sim.Handler())
@@ -96,10 +105,14 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	if o.oktaToken != "" {
 		token = o.oktaToken
 	}
-	conns, err := connectors.Build([]connectors.Spec{{
+	specs := []connectors.Spec{{
 		Name: "okta", Type: "okta",
 		Settings: map[string]any{"base_url": simSrv.URL + "/okta", "token": token},
-	}}, connectors.Deps{Logger: log})
+	}}
+	if o.allConnectors {
+		specs = append(specs, simConnectors(t, simSrv.URL)...)
+	}
+	conns, err := connectors.Build(specs, connectors.Deps{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +129,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 		}
 		e.WorkerOptions = worker.Options{
 			Redis: redisOpt, Store: st, Connectors: conns, Sources: srcs, Logger: log,
-			Concurrency: 4, TaskCheckInterval: 10 * time.Millisecond, RelayInterval: relay,
+			Concurrency: cmp.Or(o.concurrency, 4), TaskCheckInterval: 10 * time.Millisecond, RelayInterval: relay,
 			ShutdownTimeout: 2 * time.Second,
 		}
 		e.Worker = e.startWorker()

@@ -1,11 +1,6 @@
 package e2e
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,27 +11,10 @@ import (
 
 const googleChannelToken = "e2e-google-channel-TOKEN-0123456789"
 
-// serviceAccountJSON is a throwaway service-account key in Google's format.
-// https://developers.google.com/identity/protocols/oauth2/service-account
-func serviceAccountJSON(t *testing.T) string {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	b, _ := json.Marshal(map[string]string{
-		"type": "service_account", "client_email": "offboarder@example.iam.gserviceaccount.com",
-		"private_key_id": "0123456789abcdef", "private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
-		"token_uri": "https://oauth2.googleapis.com/token",
-	})
-	return string(b)
-}
-
 func TestGoogleAdminEventIsRevoked(t *testing.T) {
 	dialects(t, func(t *testing.T, dbURL func(*testing.T) string) {
 		e := start(t, dbURL(t), envOptions{extraSpecs: []sources.Spec{{Name: "google", Type: "google", Settings: map[string]any{
-			"channel_token": googleChannelToken, "credentials": serviceAccountJSON(t), "admin_email": "admin@example.com",
+			"channel_token": googleChannelToken, "credentials": googleSAJSON(googleSAKey(), "https://oauth2.googleapis.com/token"), "admin_email": "admin@example.com",
 			"notification_url": "https://offboarder.example.com/webhooks/google",
 			// The maintenance's Reports API calls go nowhere here; push delivery is under test.
 			"base_url": "http://127.0.0.1:9", "token_url": "http://127.0.0.1:9/token",
