@@ -7,7 +7,7 @@ ADDR  ?= 127.0.0.1:8080
 SIM   ?= 127.0.0.1:8089
 EMAIL ?= alice@example.com
 
-.PHONY: run build test test-unit lint fuzz bench webhook cases clean deps-test
+.PHONY: run build test test-faults test-unit lint fuzz bench webhook cases clean deps-test
 
 build:
 	$(GO) build -o $(BIN) ./cmd/offboarder
@@ -43,6 +43,11 @@ cases: build
 # and use PostgreSQL at 127.0.0.1:5432 where it answers.
 test: deps-test lint
 	$(GO) test -race -count=1 -timeout 10m ./...
+
+# Fault tests with real processes that take minutes (kill -9 of a worker:
+# asynq hands its task on once the lease has been expired for 30 s).
+test-faults: deps-test
+	OFFBOARDER_FAULT_TESTS=1 $(GO) test -count=1 -timeout 10m -run 'TestKilledWorker' -v ./e2e/ 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|_test.go' ; exit $${PIPESTATUS[0]}
 
 test-unit:
 	$(GO) test -count=1 ./...

@@ -44,6 +44,7 @@ type env struct {
 	// SimOptions are the simulator's options, to change a knob with SetOptions
 	// without dropping the vendors' credentials.
 	SimOptions simulator.Options
+	SimURL     string
 	Worker     *worker.Worker
 	// WorkerOptions are the options Worker was built with, for tests that
 	// start another worker (after a shutdown, say).
@@ -100,6 +101,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	e.Sim.AddUser("bob@example.com", 1)
 	simSrv := httptest.NewServer(e.Sim.Handler())
 	t.Cleanup(simSrv.Close)
+	e.SimURL = simSrv.URL
 
 	token := oktaToken
 	if o.oktaToken != "" {

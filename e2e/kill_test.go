@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/offboarder/offboarder/store"
+)
+
+// TestKilledWorkerProcessLosesNothing kills (SIGKILL) an `offboarder work`
+// process while the vendor holds its revoke open, starts another, and
+// expects the entry to complete with exactly one successful revocation at
+// the vendor. asynq hands a dead worker's task on once its lease has been
+// expired for 30 s, so this takes a minute or two: it runs from
+// `make test-faults` (OFFBOARDER_FAULT_TESTS=1), which CI calls.
+func TestKilledWorkerProcessLosesNothing(t *testing.T) {
+	if os.Getenv("OFFBOARDER_FAULT_TESTS") == "" {
+		t.Skip("SKIP: a minute or two long; run with make test-faults (OFFBOARDER_FAULT_TESTS=1)")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "offboarder")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/offboarder").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	db := filepath.Join(dir, "o.db")
+	e := start(t, "sqlite:"+db, envOptions{noWorker: true})
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`
+sources:
+  - name: hr
+    type: generic
+    secret: %s
+connectors:
+  - name: okta
+    type: okta
+    base_url: %s/okta
+    token: %s
+worker:
+  relay_interval: 1s
+  shutdown_timeout: 2s
+`, hrSecret, e.SimURL, oktaToken)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	work := func() (*exec.Cmd, *bytes.Buffer) {
+		cmd := exec.Command(bin, "work", "--config", cfg, "--addr", "127.0.0.1:0")
+		cmd.Env = append(os.Environ(), "REDIS_URL=redis://"+e.Redis.Addr, "DATABASE_URL=sqlite:"+db)
+		var log bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &log, &log
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+		return cmd, &log
+	}
+
+	release := e.Sim.Hold("okta")
+	first, log1 := work()
+	code, res := e.post("hr", body("evt-kill", "alice@example.com"), "")
+	if code != http.StatusAccepted {
+		t.Fatalf("%d %v", code, res)
+	}
+	id := res["case_id"].(string)
+	deadline := time.Now().Add(30 * time.Second)
+	for !heldRevoke(e) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the revoke never reached the vendor; worker log:\n%s", log1)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = first.Process.Wait()
+	release()
+
+	_, log2 := work()
+	deadline = time.Now().Add(4 * time.Minute)
+	var c *store.Case
+	for {
+		var err error
+		c, err = e.Store.GetCase(t.Context(), id)
+		if err == nil && c.State == store.StateCompleted {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the case was left stuck: %+v\nsecond worker log:\n%s", c, log2)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if c.Entries[0].Outcome != "acknowledged" {
+		t.Fatalf("entry: %+v", c.Entries[0])
+	}
+	var ok int
+	for _, call := range e.Sim.Calls() {
+		if call.Method == http.MethodDelete && strings.HasSuffix(call.Path, "/sessions") && call.Status == http.StatusNoContent {
+			ok++
+		}
+	}
+	var outcomes int
+	for _, a := range c.Audit {
+		if a.Action == "entry.outcome" {
+			outcomes++
+		}
+	}
+	if ok != 1 || outcomes != 1 {
+		t.Fatalf("want exactly one successful revocation and one recorded outcome, got %d and %d", ok, outcomes)
+	}
+	if n := e.Sim.Sessions("okta", "alice@example.com"); n != 0 {
+		t.Fatalf("sessions left: %d", n)
+	}
+}
