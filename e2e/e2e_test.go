@@ -108,6 +108,16 @@ func TestBadDeliveriesChangeNothing(t *testing.T) {
 			}
 		})
 	}
+	// Headers over 64 KiB are refused before any handler runs.
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.URL+"/webhooks/hr", bytes.NewReader(good))
+	req.Header.Set(sources.SignatureHeader, sources.SignatureValue(time.Now(), good, []byte(hrSecret)))
+	req.Header.Set("X-Padding", strings.Repeat("a", 100<<10))
+	if code, _ := e.do(req); code != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("100 KiB of headers: want 431, got %d", code)
+	}
+	if n := len(e.cases()); n != 0 {
+		t.Fatalf("%d cases stored", n)
+	}
 	// The 400 names the problem.
 	_, res := e.post("hr", []byte(`{"id":"x","email":"a@example.com","reason":"fired"}`), "")
 	if msg, _ := res["error"].(string); !strings.Contains(msg, "reason") {

@@ -150,7 +150,9 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 		AdminToken: admin, Logger: log, Dashboard: true, EnqueueTimeout: 500 * time.Millisecond,
 	})
 	t.Cleanup(func() { h.Close() })
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config = webhook.NewHTTPServer(h)
+	srv.Start()
 	t.Cleanup(srv.Close)
 	e.URL = srv.URL
 	t.Cleanup(func() {

@@ -176,3 +176,17 @@ func (s *Server) recoverer(c *gin.Context) {
 }
 
 func requestIDOf(c *gin.Context) string { return c.GetString("request_id") }
+
+// NewHTTPServer wraps h in the http.Server offboarder listens with: bounded
+// header, read, write and idle times, and headers capped at 64 KiB (a
+// larger request is answered 431 by net/http).
+func NewHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}

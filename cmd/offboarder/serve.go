@@ -124,14 +124,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, serveHTTP, w
 			}
 			return fmt.Errorf("listen %s: %w", *addr, err)
 		}
-		srv = &http.Server{
-			Handler:           handler,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      60 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			MaxHeaderBytes:    64 << 10,
-		}
+		srv = webhook.NewHTTPServer(handler)
 		go func() { serveErr <- srv.Serve(ln) }()
 		log.Info().Str("addr", ln.Addr().String()).Bool("webhooks", serveHTTP).Msg("listening")
 	}
