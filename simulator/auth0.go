@@ -43,8 +43,8 @@ type auth0 struct {
 	mu      sync.Mutex
 	byEmail map[string]*auth0User
 	byID    map[string]*auth0User
-	ids     []string               // every user id, sorted: the listing order
-	grants  map[[32]byte]time.Time // sha256 of an issued access token → its expiry
+	ids     []string     // every user id, sorted: the listing order
+	tokens  bearerTokens // the access tokens the token endpoint issued
 }
 
 // auth0User is one user of the tenant's database connection with their
@@ -67,8 +67,7 @@ type auth0Refresh struct {
 }
 
 func newAuth0(opts func() Options) *auth0 {
-	return &auth0{opts: opts, byEmail: map[string]*auth0User{}, byID: map[string]*auth0User{},
-		grants: map[[32]byte]time.Time{}}
+	return &auth0{opts: opts, byEmail: map[string]*auth0User{}, byID: map[string]*auth0User{}}
 }
 
 func (a *auth0) name() string { return "auth0" }
@@ -150,14 +149,7 @@ func (a *auth0) authorized(r *http.Request, _ Options) bool {
 	if strings.HasSuffix(r.Pattern, "/oauth/token") {
 		return true
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token == "" {
-		return false
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	exp, ok := a.grants[sha256.Sum256([]byte(token))]
-	return ok && time.Now().Before(exp)
+	return a.tokens.valid(r)
 }
 
 // fail answers a knob-made failure in the Management API's error shape.
@@ -212,15 +204,7 @@ func (a *auth0) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	access := "sim-auth0-mgmt-" + randomHex(24)
-	now := time.Now()
-	a.mu.Lock()
-	for k, exp := range a.grants { // forget expired tokens
-		if now.After(exp) {
-			delete(a.grants, k)
-		}
-	}
-	a.grants[sha256.Sum256([]byte(access))] = now.Add(auth0TokenLife)
-	a.mu.Unlock()
+	a.tokens.issue(access, auth0TokenLife)
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": access, "scope": auth0Scopes,
 		"expires_in": int(auth0TokenLife.Seconds()), "token_type": "Bearer"})
 }

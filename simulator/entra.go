@@ -45,8 +45,8 @@ type entra struct {
 	mu     sync.Mutex
 	byUPN  map[string]*entraUser // lower-case userPrincipalName (= email)
 	byID   map[string]*entraUser
-	ids    []string // every object id, sorted: the listing order
-	grants map[[32]byte]time.Time
+	ids    []string     // every object id, sorted: the listing order
+	tokens bearerTokens // the access tokens the token endpoint issued
 }
 
 // entraUser is one member of the tenant; userPrincipalName and mail are the
@@ -58,7 +58,7 @@ type entraUser struct {
 }
 
 func newEntra(opts func() Options) *entra {
-	return &entra{opts: opts, byUPN: map[string]*entraUser{}, byID: map[string]*entraUser{}, grants: map[[32]byte]time.Time{}}
+	return &entra{opts: opts, byUPN: map[string]*entraUser{}, byID: map[string]*entraUser{}}
 }
 
 func (e *entra) name() string { return "entra" }
@@ -143,14 +143,7 @@ func (e *entra) authorized(r *http.Request, _ Options) bool {
 	if strings.HasSuffix(r.Pattern, "/oauth2/v2.0/token") {
 		return true
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token == "" {
-		return false
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	exp, ok := e.grants[sha256.Sum256([]byte(token))]
-	return ok && time.Now().Before(exp)
+	return e.tokens.valid(r)
 }
 
 // fail answers a knob-made failure in Graph's error shape: 401
@@ -215,15 +208,7 @@ func (e *entra) token(w http.ResponseWriter, r *http.Request) {
 			"The provided value for the input parameter 'scope' is not valid. The scope "+p.Get("scope")+" is not valid.")
 	default:
 		access := "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.sim-entra-" + randomHex(24)
-		now := time.Now()
-		e.mu.Lock()
-		for k, exp := range e.grants { // forget expired tokens
-			if now.After(exp) {
-				delete(e.grants, k)
-			}
-		}
-		e.grants[sha256.Sum256([]byte(access))] = now.Add(entraTokenLife)
-		e.mu.Unlock()
+		e.tokens.issue(access, entraTokenLife)
 		life := int(entraTokenLife.Seconds())
 		writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": life, "ext_expires_in": life, "access_token": access})
 	}

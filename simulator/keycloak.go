@@ -48,8 +48,8 @@ type keycloak struct {
 	mu      sync.Mutex
 	byEmail map[string]*keycloakUser
 	byID    map[string]*keycloakUser
-	ids     []string               // every user id, sorted: the listing order
-	grants  map[[32]byte]time.Time // sha256 of an issued access token → its expiry
+	ids     []string     // every user id, sorted: the listing order
+	tokens  bearerTokens // the access tokens the token endpoint issued
 }
 
 // keycloakUser is one user of the realm with their online sessions and the
@@ -68,8 +68,7 @@ type keycloakSession struct {
 }
 
 func newKeycloak(opts func() Options) *keycloak {
-	return &keycloak{opts: opts, byEmail: map[string]*keycloakUser{}, byID: map[string]*keycloakUser{},
-		grants: map[[32]byte]time.Time{}}
+	return &keycloak{opts: opts, byEmail: map[string]*keycloakUser{}, byID: map[string]*keycloakUser{}}
 }
 
 // keycloakSettings are the realm and client the fake serves, defaults
@@ -164,14 +163,7 @@ func (k *keycloak) authorized(r *http.Request, _ Options) bool {
 	if strings.HasSuffix(r.Pattern, "/token") {
 		return true
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token == "" {
-		return false
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	exp, ok := k.grants[sha256.Sum256([]byte(token))]
-	return ok && time.Now().Before(exp)
+	return k.tokens.valid(r)
 }
 
 // fail answers a knob-made failure as Keycloak's error handler shapes it:
@@ -235,15 +227,7 @@ func (k *keycloak) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	access := "sim-keycloak-" + randomHex(24)
-	now := time.Now()
-	k.mu.Lock()
-	for h, exp := range k.grants { // forget expired tokens
-		if now.After(exp) {
-			delete(k.grants, h)
-		}
-	}
-	k.grants[sha256.Sum256([]byte(access))] = now.Add(keycloakTokenLife)
-	k.mu.Unlock()
+	k.tokens.issue(access, keycloakTokenLife)
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": access, "expires_in": int(keycloakTokenLife.Seconds()),
 		"refresh_expires_in": 0, "token_type": "Bearer", "not-before-policy": 0, "scope": "profile email"})
 }
