@@ -4,8 +4,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/offboarder/offboarder/connectors"
 )
 
 // step is one scripted exchange of a vendor fake: the request it expects and
@@ -78,4 +81,25 @@ func hang() http.Handler {
 		_, _ = io.Copy(io.Discard, r.Body)
 		<-r.Context().Done()
 	})
+}
+
+// wantBuildErrors builds one connector of type typ from settings and fails
+// the test unless Build refuses it with an error holding every string of
+// want and none of secrets.
+func wantBuildErrors(t *testing.T, typ string, settings map[string]any, want []string, secrets ...string) {
+	t.Helper()
+	_, err := connectors.Build([]connectors.Spec{{Name: typ, Type: typ, Settings: settings}}, connectors.Deps{})
+	if err == nil {
+		t.Fatal("Build succeeded, want errors")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error:\n%v\ndoes not contain %q", err, w)
+		}
+	}
+	for _, s := range secrets {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("error echoes a secret: %v", err)
+		}
+	}
 }
