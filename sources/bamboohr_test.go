@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,11 +48,7 @@ func newTestBambooHR(t testing.TB, settings map[string]any) *BambooHR {
 
 func bambooHRFile(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "bamboohr", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testdataFile(t, "bamboohr", name)
 }
 
 // bambooHRSignature computes X-BambooHR-Signature as BambooHR's PHP sample

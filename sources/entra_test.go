@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -54,11 +52,7 @@ func newTestEntra(t testing.TB, settings map[string]any) *Entra {
 
 func entraFile(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "entra", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testdataFile(t, "entra", name)
 }
 
 // entraItem is one user change notification with the given values.

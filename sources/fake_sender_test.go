@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 )
@@ -115,4 +117,15 @@ func hangingSender(t *testing.T) *httptest.Server {
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// testdataFile reads testdata/<sender>/<name>, the deliveries rebuilt from a
+// sender's documentation.
+func testdataFile(t testing.TB, sender, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", sender, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -90,11 +88,7 @@ func newTestGoogle(t testing.TB, settings map[string]any) *Google {
 
 func googleFile(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "google", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testdataFile(t, "google", name)
 }
 
 // googleHeaders are a notification's headers [push].

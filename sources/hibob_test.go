@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,11 +50,7 @@ func newTestHiBob(t testing.TB, settings map[string]any) *HiBob {
 
 func hibobFile(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "hibob", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testdataFile(t, "hibob", name)
 }
 
 // hibobSignature computes Bob-Signature as Bob does: HMAC SHA512 of the

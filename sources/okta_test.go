@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -30,11 +28,7 @@ func newTestOkta(t testing.TB, settings map[string]any) *Okta {
 
 func oktaFile(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "okta", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testdataFile(t, "okta", name)
 }
 
 func headers(kv ...string) http.Header {

@@ -15,8 +15,6 @@ import (
 	"errors"
 	"maps"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -113,10 +111,7 @@ func newTestSSF(t testing.TB, settings map[string]any) *SSF {
 // (a nil value deletes a claim).
 func setClaims(t testing.TB, name string, at time.Time, changes map[string]any) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "ssf", name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := testdataFile(t, "ssf", name)
 	var c map[string]any
 	if err := json.Unmarshal(raw, &c); err != nil {
 		t.Fatal(err)
