@@ -69,13 +69,12 @@ BENCHTIME ?= 3s
 bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./sources/ ./store/ ./e2e/
 
-# Each fuzz target for FUZZTIME (default 10s), from the seed corpus in testdata/fuzz.
+# Every fuzz target for FUZZTIME (default 10s; CI runs 30s), from the seed
+# corpus in testdata/fuzz, FUZZ_JOBS targets at a time.
 FUZZTIME ?= 10s
+FUZZ_JOBS ?= 4
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-	  done; done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZ_JOBS=$(FUZZ_JOBS) scripts/fuzz.sh
 
 clean:
 	rm -rf bin $(RUN) offboarder.db offboarder.db-wal offboarder.db-shm

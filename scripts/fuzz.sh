@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every fuzz target in the module for FUZZTIME each, starting from its
+# seed corpus in testdata/fuzz, FUZZ_JOBS targets at a time (each with one
+# fuzzing worker, so the machine's cores are shared evenly). A crash leaves
+# its input in the package's testdata/fuzz/<Target>/ and fails the run.
+#   FUZZTIME=30s FUZZ_JOBS=4 scripts/fuzz.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+FUZZTIME=${FUZZTIME:-10s}
+FUZZ_JOBS=${FUZZ_JOBS:-4}
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
+targets=()
+for pkg in $($GO list ./...); do
+  dir=$($GO list -f '{{.Dir}}' "$pkg")
+  ls "$dir"/*_test.go >/dev/null 2>&1 || continue
+  for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go | sed 's/^func //'); do
+    targets+=("$pkg $f")
+  done
+done
+echo "fuzz: ${#targets[@]} targets, $FUZZTIME each, $FUZZ_JOBS at a time"
+
+# Build each package's fuzzing binary once, before the clock starts.
+for pkg in $(printf '%s\n' "${targets[@]}" | cut -d' ' -f1 | sort -u); do
+  $GO test -run '^$' -fuzz '^$' -fuzztime 1x "$pkg" >/dev/null 2>&1 || true
+done
+
+run() {
+  pkg=$1 f=$2 log="$logs/$(echo "$pkg.$f" | tr '/' '_')"
+  start=$(date +%s)
+  if $GO test -run '^$' -fuzz "^$f\$" -fuzztime "$FUZZTIME" -parallel 1 "$pkg" >"$log" 2>&1; then
+    echo "ok   $f ($pkg) $(( $(date +%s) - start ))s $(grep -o 'execs: [0-9]*' "$log" | tail -1)"
+  else
+    echo "FAIL $f ($pkg)"; sed 's/^/    /' "$log"; return 1
+  fi
+}
+export -f run; export GO FUZZTIME logs
+printf '%s\n' "${targets[@]}" | xargs -P "$FUZZ_JOBS" -L 1 bash -c 'run "$0" "$1"'
