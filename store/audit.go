@@ -59,19 +59,19 @@ func (t *tx) flushAudit(ctx context.Context) error {
 	for _, r := range t.audits {
 		var seq int64
 		var prev string
-		err := t.queryRow(ctx, "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").Scan(&seq, &prev)
+		err := t.queryRow("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").Scan(&seq, &prev)
 		if err != nil {
 			return fmt.Errorf("audit head: %w", err)
 		}
 		at := micros(t.s.clock()) // taken under the lock: at follows seq
 		hash := chainHash(prev, seq, at, r.caseID, r.connector, r.action, r.actor, r.detail)
-		if _, err := t.exec(ctx, `INSERT INTO audit
+		if _, err := t.exec(`INSERT INTO audit
 			(seq, at, case_id, connector, action, actor, detail, prev_hash, hash)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			seq, at, r.caseID, r.connector, r.action, r.actor, r.detail, prev, hash); err != nil {
 			return fmt.Errorf("audit append: %w", err)
 		}
-		if _, err := t.exec(ctx, "UPDATE audit_head SET hash = ? WHERE id = 1", hash); err != nil {
+		if _, err := t.exec("UPDATE audit_head SET hash = ? WHERE id = 1", hash); err != nil {
 			return fmt.Errorf("audit head: %w", err)
 		}
 	}
@@ -127,10 +127,10 @@ func (s *Store) VerifyAudit(ctx context.Context) error {
 	err := s.inTx(ctx, true, func(t *tx) error {
 		var headSeq int64
 		var headHash string
-		if err := t.queryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&headSeq, &headHash); err != nil {
+		if err := t.queryRow("SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&headSeq, &headHash); err != nil {
 			return fmt.Errorf("audit head: %w", err)
 		}
-		rows, err := t.query(ctx, "SELECT "+auditCols+" FROM audit ORDER BY seq")
+		rows, err := t.query("SELECT " + auditCols + " FROM audit ORDER BY seq")
 		if err != nil {
 			return err
 		}

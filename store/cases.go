@@ -55,7 +55,7 @@ func (t *tx) getCase(ctx context.Context, id string, lock bool) (Case, error) {
 	if lock {
 		q += t.forUpdate()
 	}
-	c, err := scanCase(t.queryRow(ctx, q, id))
+	c, err := scanCase(t.queryRow(q, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Case{}, ErrNotFound
 	}
@@ -64,7 +64,7 @@ func (t *tx) getCase(ctx context.Context, id string, lock bool) (Case, error) {
 
 // entries reads the entries of a case, ordered by connector.
 func (t *tx) entries(ctx context.Context, caseID string) ([]Entry, error) {
-	rows, err := t.query(ctx, "SELECT "+entryCols+" FROM entries WHERE case_id = ? ORDER BY connector", caseID)
+	rows, err := t.query("SELECT "+entryCols+" FROM entries WHERE case_id = ? ORDER BY connector", caseID)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (s *Store) GetCase(ctx context.Context, id string) (*Case, error) {
 }
 
 func (t *tx) events(ctx context.Context, caseID string) ([]EventRecord, error) {
-	rows, err := t.query(ctx, `SELECT source, event_id, type, reason, received_at, request_id
+	rows, err := t.query(`SELECT source, event_id, type, reason, received_at, request_id
 		FROM events WHERE case_id = ? ORDER BY received_at, source, event_id`, caseID)
 	if err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ func (t *tx) events(ctx context.Context, caseID string) ([]EventRecord, error) {
 }
 
 func (t *tx) caseAudit(ctx context.Context, caseID string) ([]AuditEntry, error) {
-	rows, err := t.query(ctx, "SELECT "+auditCols+" FROM audit WHERE case_id = ? ORDER BY seq", caseID)
+	rows, err := t.query("SELECT "+auditCols+" FROM audit WHERE case_id = ? ORDER BY seq", caseID)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]Case, error) {
 
 	out := []Case{}
 	err := s.inTx(ctx, true, func(t *tx) error {
-		rows, err := t.query(ctx, q, args...)
+		rows, err := t.query(q, args...)
 		if err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func (t *tx) attachEntries(ctx context.Context, cases []Case) error {
 		index[c.ID] = i
 		ids[i] = c.ID
 	}
-	rows, err := t.query(ctx, "SELECT "+entryCols+" FROM entries WHERE case_id IN ("+
+	rows, err := t.query("SELECT "+entryCols+" FROM entries WHERE case_id IN ("+
 		placeholders(len(ids))+") ORDER BY case_id, connector", ids...)
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ func (t *tx) getEntry(ctx context.Context, caseID, connector string, lock bool) 
 	if lock {
 		q += t.forUpdate()
 	}
-	e, err := scanEntry(t.queryRow(ctx, q, caseID, connector))
+	e, err := scanEntry(t.queryRow(q, caseID, connector))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Entry{}, ErrNotFound
 	}
@@ -78,7 +78,7 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]st
 				if outcome != OutcomePending {
 					finished = micros(t.now)
 				}
-				res, err := t.exec(ctx, `INSERT INTO entries
+				res, err := t.exec(`INSERT INTO entries
 					(case_id, connector, outcome, attempts, last_error, created_at, updated_at, finished_at)
 					VALUES (?, ?, ?, 0, '', ?, ?, ?)
 					ON CONFLICT (case_id, connector) DO NOTHING`,
@@ -115,7 +115,7 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]st
 // audit row. c is updated in place.
 func (t *tx) settle(ctx context.Context, c *Case, actor string) error {
 	var pending, attention int
-	err := t.queryRow(ctx, `SELECT
+	err := t.queryRow(`SELECT
 		COALESCE(SUM(CASE WHEN outcome = ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN outcome IN (?, ?) THEN 1 ELSE 0 END), 0)
 		FROM entries WHERE case_id = ?`,
@@ -128,7 +128,7 @@ func (t *tx) settle(ctx context.Context, c *Case, actor string) error {
 			return nil
 		}
 		c.State, c.UpdatedAt = StateInProgress, t.now
-		_, err := t.exec(ctx, "UPDATE cases SET state = ?, updated_at = ? WHERE id = ?",
+		_, err := t.exec("UPDATE cases SET state = ?, updated_at = ? WHERE id = ?",
 			c.State, micros(t.now), c.ID)
 		return err
 	}
@@ -138,7 +138,7 @@ func (t *tx) settle(ctx context.Context, c *Case, actor string) error {
 	}
 	closed := t.now
 	c.UpdatedAt, c.ClosedAt = t.now, &closed
-	if _, err := t.exec(ctx, "UPDATE cases SET state = ?, updated_at = ?, closed_at = ? WHERE id = ?",
+	if _, err := t.exec("UPDATE cases SET state = ?, updated_at = ?, closed_at = ? WHERE id = ?",
 		c.State, micros(t.now), micros(t.now), c.ID); err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (s *Store) BeginAttempt(ctx context.Context, caseID, connector string) (Ent
 	var e Entry
 	err := s.inTx(ctx, false, func(t *tx) error {
 		var err error
-		e, err = scanEntry(t.queryRow(ctx, `UPDATE entries
+		e, err = scanEntry(t.queryRow(`UPDATE entries
 			SET attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ?
 			WHERE case_id = ? AND connector = ? AND outcome = ?
 			RETURNING `+entryCols,
@@ -176,7 +176,7 @@ func (s *Store) BeginAttempt(ctx context.Context, caseID, connector string) (Ent
 func (s *Store) RecordRetry(ctx context.Context, caseID, connector, errText string) error {
 	errText = clean(errText)
 	err := s.inTx(ctx, false, func(t *tx) error {
-		res, err := t.exec(ctx, `UPDATE entries SET last_error = ?, updated_at = ?
+		res, err := t.exec(`UPDATE entries SET last_error = ?, updated_at = ?
 			WHERE case_id = ? AND connector = ? AND outcome = ?`,
 			truncate(errText, maxLastError), micros(t.now), caseID, connector, OutcomePending)
 		if err != nil {
@@ -232,7 +232,7 @@ func (s *Store) RecordOutcome(ctx context.Context, caseID, connector, outcome, d
 		if outcome == OutcomeFailed {
 			e.LastError = truncate(detail, maxLastError)
 		}
-		if _, err := t.exec(ctx, `UPDATE entries SET outcome = ?, last_error = ?, updated_at = ?, finished_at = ?
+		if _, err := t.exec(`UPDATE entries SET outcome = ?, last_error = ?, updated_at = ?, finished_at = ?
 			WHERE case_id = ? AND connector = ?`,
 			e.Outcome, e.LastError, micros(t.now), micros(t.now), caseID, connector); err != nil {
 			return err
@@ -272,7 +272,7 @@ func (s *Store) Due(ctx context.Context, limit int) ([]DueCase, []EntryRef, erro
 	var cases []DueCase
 	var refs []EntryRef
 	err := s.inTx(ctx, true, func(t *tx) error {
-		rows, err := t.query(ctx, `SELECT id, effective_at FROM cases
+		rows, err := t.query(`SELECT id, effective_at FROM cases
 			WHERE state IN (?, ?) ORDER BY effective_at, id LIMIT ?`,
 			StateScheduled, StatePending, limit)
 		if err != nil {
@@ -293,7 +293,7 @@ func (s *Store) Due(ctx context.Context, limit int) ([]DueCase, []EntryRef, erro
 		}
 		rows.Close()
 
-		rows, err = t.query(ctx, `SELECT e.case_id, e.connector FROM entries e
+		rows, err = t.query(`SELECT e.case_id, e.connector FROM entries e
 			JOIN cases c ON c.id = e.case_id
 			WHERE e.outcome = ? AND c.state = ?
 			ORDER BY e.created_at, e.case_id, e.connector LIMIT ?`,

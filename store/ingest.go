@@ -63,7 +63,7 @@ func (s *Store) ingestOnce(ctx context.Context, ev Event) (IngestResult, error) 
 	var res IngestResult
 	err := s.inTx(ctx, false, func(t *tx) error {
 		var caseID string
-		err := t.queryRow(ctx, "SELECT case_id FROM events WHERE source = ? AND event_id = ?",
+		err := t.queryRow("SELECT case_id FROM events WHERE source = ? AND event_id = ?",
 			ev.Source, ev.EventID).Scan(&caseID)
 		if err == nil {
 			c, err := t.getCase(ctx, caseID, false)
@@ -129,7 +129,7 @@ func subjectKey(ev Event) string {
 
 // openCaseFor returns, locked, the open case of a subject key, or ErrNotFound.
 func (t *tx) openCaseFor(ctx context.Context, key string) (Case, error) {
-	c, err := scanCase(t.queryRow(ctx, "SELECT "+caseCols+` FROM cases
+	c, err := scanCase(t.queryRow("SELECT "+caseCols+` FROM cases
 		WHERE subject_key = ? AND state IN ('scheduled', 'pending', 'in_progress')`+t.forUpdate(), key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Case{}, ErrNotFound
@@ -162,7 +162,7 @@ func (t *tx) insertCase(ctx context.Context, ev Event, eff time.Time) (Case, err
 		c.State = StateScheduled
 	}
 	var got string
-	err = t.queryRow(ctx, `INSERT INTO cases
+	err = t.queryRow(`INSERT INTO cases
 		(id, email, subject_key, subject_ids, reason, state, dry_run, systems, effective_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING RETURNING id`,
@@ -202,7 +202,7 @@ func (t *tx) attach(ctx context.Context, c *Case, ev Event, eff time.Time) error
 		c.DryRun = false
 	}
 	c.UpdatedAt = t.now
-	_, err := t.exec(ctx, `UPDATE cases SET state = ?, effective_at = ?, subject_ids = ?, systems = ?,
+	_, err := t.exec(`UPDATE cases SET state = ?, effective_at = ?, subject_ids = ?, systems = ?,
 		dry_run = ?, updated_at = ? WHERE id = ?`,
 		c.State, micros(c.EffectiveAt), jsonMap(c.SubjectIDs), jsonList(c.Systems), boolInt(c.DryRun),
 		micros(t.now), c.ID)
@@ -213,7 +213,7 @@ func (t *tx) attach(ctx context.Context, c *Case, ev Event, eff time.Time) error
 // recorded meanwhile, it returns errRace: the retry then finds the duplicate.
 func (t *tx) insertEvent(ctx context.Context, caseID string, ev Event, eff, received time.Time) error {
 	var got string
-	err := t.queryRow(ctx, `INSERT INTO events
+	err := t.queryRow(`INSERT INTO events
 		(source, event_id, case_id, type, email, subject_ids, reason, systems, dry_run,
 		 effective_at, received_at, request_id, actor)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

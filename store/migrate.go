@@ -94,18 +94,18 @@ func (s *Store) migrate(ctx context.Context) error {
 // transaction ends, so that a second process waits and then sees m applied.
 func (t *tx) applyMigration(ctx context.Context, m migration) error {
 	if t.s.dialect == dialectPostgres {
-		if _, err := t.exec(ctx, "SELECT pg_advisory_xact_lock(?)", migrateLockKey); err != nil {
+		if _, err := t.exec("SELECT pg_advisory_xact_lock(?)", migrateLockKey); err != nil {
 			return fmt.Errorf("lock: %w", err)
 		}
 	}
-	if _, err := t.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := t.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    BIGINT NOT NULL PRIMARY KEY,
 		name       TEXT   NOT NULL,
 		applied_at BIGINT NOT NULL)`); err != nil {
 		return err
 	}
 	var n int
-	if err := t.queryRow(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", m.version).Scan(&n); err != nil {
+	if err := t.queryRow("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", m.version).Scan(&n); err != nil {
 		return err
 	}
 	if n > 0 {
@@ -115,7 +115,7 @@ func (t *tx) applyMigration(ctx context.Context, m migration) error {
 	if _, err := t.tx.ExecContext(ctx, m.sql); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+	_, err := t.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
 		m.version, m.name, micros(t.now))
 	return err
 }

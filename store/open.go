@@ -76,6 +76,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		_ = s.db.Close()
 		return nil, err
 	}
+	s.startCommitter()
 	return s, nil
 }
 

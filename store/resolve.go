@@ -80,7 +80,7 @@ func (t *tx) resolveInPlace(ctx context.Context, c *Case, email string, r Resolu
 			c.State = StateScheduled
 		}
 	}
-	_, err := t.exec(ctx, `UPDATE cases SET email = ?, subject_key = ?, subject_ids = ?, reason = ?,
+	_, err := t.exec(`UPDATE cases SET email = ?, subject_key = ?, subject_ids = ?, reason = ?,
 		state = ?, effective_at = ?, updated_at = ? WHERE id = ?`,
 		c.Email, c.Email, jsonMap(c.SubjectIDs), c.Reason, c.State, micros(c.EffectiveAt), micros(t.now), c.ID)
 	if err != nil {
@@ -93,7 +93,7 @@ func (t *tx) resolveInPlace(ctx context.Context, c *Case, email string, r Resolu
 
 // merge moves c's events to the open case other and closes c as merged.
 func (t *tx) merge(ctx context.Context, c, other *Case, r Resolution, actor string) error {
-	if _, err := t.exec(ctx, "UPDATE events SET case_id = ? WHERE case_id = ?", other.ID, c.ID); err != nil {
+	if _, err := t.exec("UPDATE events SET case_id = ? WHERE case_id = ?", other.ID, c.ID); err != nil {
 		return err
 	}
 	eff := c.EffectiveAt
@@ -105,7 +105,7 @@ func (t *tx) merge(ctx context.Context, c, other *Case, r Resolution, actor stri
 		if !eff.After(t.now) {
 			other.State = StatePending
 		}
-		if _, err := t.exec(ctx, "UPDATE cases SET effective_at = ?, state = ?, updated_at = ? WHERE id = ?",
+		if _, err := t.exec("UPDATE cases SET effective_at = ?, state = ?, updated_at = ? WHERE id = ?",
 			micros(other.EffectiveAt), other.State, micros(t.now), other.ID); err != nil {
 			return err
 		}
@@ -149,7 +149,7 @@ func (s *Store) CloseCase(ctx context.Context, caseID, state, why, actor string)
 }
 
 func (t *tx) close(ctx context.Context, id, state string) error {
-	_, err := t.exec(ctx, "UPDATE cases SET state = ?, closed_at = ?, updated_at = ? WHERE id = ?",
+	_, err := t.exec("UPDATE cases SET state = ?, closed_at = ?, updated_at = ? WHERE id = ?",
 		state, micros(t.now), micros(t.now), id)
 	return err
 }
@@ -158,7 +158,7 @@ func (t *tx) close(ctx context.Context, id, state string) error {
 func (s *Store) SourceState(ctx context.Context, source, key string) ([]byte, bool, error) {
 	var v string
 	err := s.inTx(ctx, true, func(t *tx) error {
-		return t.queryRow(ctx, "SELECT value FROM source_state WHERE source = ? AND key = ?", source, key).Scan(&v)
+		return t.queryRow("SELECT value FROM source_state WHERE source = ? AND key = ?", source, key).Scan(&v)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
@@ -172,7 +172,7 @@ func (s *Store) SourceState(ctx context.Context, source, key string) ([]byte, bo
 // PutSourceState writes one value a source keeps, replacing the old one.
 func (s *Store) PutSourceState(ctx context.Context, source, key string, value []byte) error {
 	err := s.inTx(ctx, false, func(t *tx) error {
-		_, err := t.exec(ctx, `INSERT INTO source_state (source, key, value, updated_at) VALUES (?, ?, ?, ?)
+		_, err := t.exec(`INSERT INTO source_state (source, key, value, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (source, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 			source, key, clean(string(value)), micros(t.now))
 		return err

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -32,10 +33,18 @@ type Store struct {
 	db      *sql.DB
 	dialect string
 	now     func() time.Time
+
+	// The committer (commit.go); writes is nil until Open has migrated.
+	writes    chan *write
+	quit      chan struct{}
+	stopped   chan struct{}
+	closeOnce sync.Once
+	stats     commitStats
 }
 
 // Close closes the database. Calls after the first are harmless.
 func (s *Store) Close() error {
+	s.stopCommitter()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -59,20 +68,36 @@ func (s *Store) clock() time.Time {
 	return s.now().UTC().Truncate(time.Microsecond)
 }
 
-// tx is one transaction. Audit rows queued with audit are appended when the
-// transaction function returns, just before commit.
+// tx is one transaction (or, in a group commit, one write's savepoint of
+// it). Audit rows queued with audit are appended when the transaction
+// function returns, just before commit. Its statements run under ctx, the
+// transaction's own context: in a group commit that is the batch's, not the
+// caller's.
 type tx struct {
 	s      *Store
 	tx     *sql.Tx
+	ctx    context.Context
 	now    time.Time
 	audits []auditRecord
 }
 
 // inTx runs fn in a transaction and commits it if fn returns nil. A read-only
 // transaction sees one snapshot (REPEATABLE READ on PostgreSQL, a deferred
-// read transaction on SQLite); a write transaction takes SQLite's write lock
-// at BEGIN (_txlock=immediate) and runs at READ COMMITTED on PostgreSQL.
+// read transaction on SQLite) and runs at once; a write transaction goes to
+// the committer (commit.go), which may commit it together with others. A
+// write transaction takes SQLite's write lock at BEGIN (_txlock=immediate)
+// and runs at READ COMMITTED on PostgreSQL. fn may run more than once (a
+// batch that fails is retried write by write): it must only touch the
+// database through t and its own variables.
 func (s *Store) inTx(ctx context.Context, readOnly bool, fn func(*tx) error) error {
+	if !readOnly && s.writes != nil {
+		return s.submit(ctx, fn)
+	}
+	return s.runTx(ctx, readOnly, fn)
+}
+
+// runTx runs fn in a transaction of its own.
+func (s *Store) runTx(ctx context.Context, readOnly bool, fn func(*tx) error) error {
 	opts := &sql.TxOptions{ReadOnly: readOnly}
 	if readOnly && s.dialect == dialectPostgres {
 		opts.Isolation = sql.LevelRepeatableRead
@@ -81,7 +106,7 @@ func (s *Store) inTx(ctx context.Context, readOnly bool, fn func(*tx) error) err
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	t := &tx{s: s, tx: stx, now: s.clock()}
+	t := &tx{s: s, tx: stx, ctx: ctx, now: s.clock()}
 	if err := fn(t); err != nil {
 		_ = stx.Rollback()
 		return err
@@ -96,16 +121,16 @@ func (s *Store) inTx(ctx context.Context, readOnly bool, fn func(*tx) error) err
 	return nil
 }
 
-func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.s.rebind(q), args...)
+func (t *tx) exec(q string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(t.ctx, t.s.rebind(q), args...)
 }
 
-func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.s.rebind(q), args...)
+func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(t.ctx, t.s.rebind(q), args...)
 }
 
-func (t *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.s.rebind(q), args...)
+func (t *tx) queryRow(q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, t.s.rebind(q), args...)
 }
 
 // forUpdate is the row-lock suffix for a SELECT in a write transaction:

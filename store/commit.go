@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Group commit.
+//
+// Every write transaction of a Store goes through one committer goroutine.
+// The committer takes the writes that are waiting when it is free and runs
+// them in ONE database transaction, each inside a SAVEPOINT of its own, and
+// commits once: one fsync and one hold of the audit chain's head for the
+// whole batch instead of one each. A write that fails rolls back to its
+// savepoint and gets its own error; the others still commit. Nobody hears
+// success before the commit that holds their write has returned, so "a 2xx
+// means committed" still holds.
+//
+// A write alone in its batch runs exactly as before, without savepoints. If
+// the batch itself fails (commit, a broken connection, a PostgreSQL
+// deadlock or serialization failure with another process, a savepoint that
+// cannot be rolled back), every write in it that had not failed on its own
+// is run again alone, so one write's trouble never becomes another's error.
+
+// maxBatch bounds the writes committed together, so that the first of them
+// does not wait long for the last.
+const maxBatch = 64
+
+// batchTimeout bounds one batch transaction. It does not come from any one
+// caller: a caller that gives up (a sender hanging up) must not abort the
+// others' writes.
+const batchTimeout = 30 * time.Second
+
+// write is one write transaction waiting for the committer.
+type write struct {
+	ctx  context.Context
+	fn   func(*tx) error
+	done chan error // buffered (1): the committer never blocks on a caller
+}
+
+// startCommitter starts the goroutine that commits writes; stopCommitter
+// ends it after the writes already handed over.
+func (s *Store) startCommitter() {
+	s.writes = make(chan *write)
+	s.quit = make(chan struct{})
+	s.stopped = make(chan struct{})
+	go s.commitLoop()
+}
+
+func (s *Store) stopCommitter() {
+	if s.quit == nil {
+		return
+	}
+	s.closeOnce.Do(func() { close(s.quit) })
+	<-s.stopped
+}
+
+func (s *Store) commitLoop() {
+	defer close(s.stopped)
+	batch := make([]*write, 0, maxBatch)
+	for {
+		select {
+		case <-s.quit:
+			return
+		case w := <-s.writes:
+			batch = append(batch[:0], w)
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case w := <-s.writes:
+				batch = append(batch, w)
+			default:
+				break more
+			}
+		}
+		s.commitBatch(batch)
+		clear(batch)
+	}
+}
+
+// submit hands fn to the committer and waits for its commit (or failure).
+func (s *Store) submit(ctx context.Context, fn func(*tx) error) error {
+	w := &write{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.writes <- w:
+	case <-ctx.Done():
+		return fmt.Errorf("begin: %w", ctx.Err())
+	case <-s.quit:
+		return errors.New("begin: store closed")
+	}
+	// Once handed over, the write is committed or not regardless of ctx:
+	// wait for the answer so that the caller never reports a failure for a
+	// write that was committed.
+	return <-w.done
+}
+
+// commitBatch runs the batch and answers every write in it.
+func (s *Store) commitBatch(batch []*write) {
+	live := batch[:0:0]
+	for _, w := range batch {
+		if err := w.ctx.Err(); err != nil {
+			w.done <- fmt.Errorf("begin: %w", err)
+			continue
+		}
+		live = append(live, w)
+	}
+	switch len(live) {
+	case 0:
+		return
+	case 1:
+		live[0].done <- s.runTx(live[0].ctx, false, live[0].fn)
+		return
+	}
+	s.stats.batches.Add(1)
+	s.stats.batched.Add(int64(len(live)))
+	results, err := s.runBatch(live)
+	if err != nil {
+		// The batch as a whole failed: nothing in it was committed. Each
+		// write is tried again alone.
+		s.stats.retried.Add(1)
+		for _, w := range live {
+			w.done <- s.runTx(w.ctx, false, w.fn)
+		}
+		return
+	}
+	for i, w := range live {
+		w.done <- results[i]
+	}
+}
+
+// runBatch runs every write of batch in one transaction, each in a
+// savepoint, and commits. results[i] is write i's own error (nil: it is
+// part of the commit). A non-nil error means the transaction as a whole
+// failed and nothing was committed.
+func (s *Store) runBatch(batch []*write) (results []error, err error) {
+	results = make([]error, len(batch))
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	stx, err := s.db.BeginTx(ctx, &sql.TxOptions{})
+	if err != nil {
+		return results, fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = stx.Rollback()
+		}
+	}()
+	for i, w := range batch {
+		if _, err := stx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			return results, fmt.Errorf("savepoint: %w", err)
+		}
+		t := &tx{s: s, tx: stx, ctx: ctx, now: s.clock()}
+		werr := w.fn(t)
+		if werr == nil {
+			werr = t.flushAudit(ctx)
+		}
+		if werr != nil && batchTrouble(werr) {
+			return results, werr
+		}
+		if werr != nil {
+			if _, err := stx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
+				return results, fmt.Errorf("rollback to savepoint: %w", err)
+			}
+		}
+		if _, err := stx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
+			return results, fmt.Errorf("release savepoint: %w", err)
+		}
+		results[i] = werr
+	}
+	if err := stx.Commit(); err != nil {
+		return results, fmt.Errorf("commit: %w", err)
+	}
+	return results, nil
+}
+
+// batchTrouble reports whether a write's error is the transaction's, not
+// the write's own: the connection is gone, the batch's deadline passed, or
+// PostgreSQL aborted the transaction (deadlock, serialization failure).
+func batchTrouble(err error) bool {
+	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return len(pe.Code) == 5 && pe.Code[:2] == "40" // transaction rollback class
+	}
+	return false
+}
+
+// commitStats count group commits since Open.
+type commitStats struct {
+	batches atomic.Int64 // transactions that held more than one write
+	batched atomic.Int64 // writes in them
+	retried atomic.Int64 // batches that failed and were retried write by write
+}
+
+// CommitStats reports the group commits since Open: transactions that held
+// more than one write, the writes in them, and batches that failed as a
+// whole (their writes were retried one by one).
+func (s *Store) CommitStats() (batches, writes, retried int64) {
+	return s.stats.batches.Load(), s.stats.batched.Load(), s.stats.retried.Load()
+}
