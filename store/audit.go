@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -51,29 +52,44 @@ func (t *tx) audit(caseID, connector, action, actor, detail string) {
 	})
 }
 
-// flushAudit appends the queued audit rows. Bumping audit_head's seq locks its
-// row on PostgreSQL until commit, so appends are serialised and seq has no
-// gaps (a rolled-back transaction rolls its bump back too). Taking that lock
-// last keeps the time it is held short and the lock order fixed.
+// auditRowsPerInsert bounds the rows of one multi-row INSERT (nine
+// parameters each), well inside both databases' parameter limits.
+const auditRowsPerInsert = 200
+
+// flushAudit appends the queued audit rows in three statements, whatever
+// their number: bump audit_head's seq by all of them, insert the rows,
+// store the last hash. The bump locks the head row on PostgreSQL until
+// commit, so appends are serialised and seq has no gaps (a rolled-back
+// transaction rolls its bump back too). Taking that lock last keeps the time
+// it is held short and the lock order fixed.
 func (t *tx) flushAudit(ctx context.Context) error {
-	for _, r := range t.audits {
-		var seq int64
-		var prev string
-		err := t.queryRow("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").Scan(&seq, &prev)
-		if err != nil {
-			return fmt.Errorf("audit head: %w", err)
+	if len(t.audits) == 0 {
+		return nil
+	}
+	var last int64
+	var prev string
+	err := t.queryRow("UPDATE audit_head SET seq = seq + ? WHERE id = 1 RETURNING seq, hash", len(t.audits)).Scan(&last, &prev)
+	if err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	seq := last - int64(len(t.audits))
+	at := micros(t.s.clock()) // taken under the lock: at follows seq
+	for chunk := range slices.Chunk(t.audits, auditRowsPerInsert) {
+		args := make([]any, 0, 9*len(chunk))
+		for _, r := range chunk {
+			seq++
+			hash := chainHash(prev, seq, at, r.caseID, r.connector, r.action, r.actor, r.detail)
+			args = append(args, seq, at, r.caseID, r.connector, r.action, r.actor, r.detail, prev, hash)
+			prev = hash
 		}
-		at := micros(t.s.clock()) // taken under the lock: at follows seq
-		hash := chainHash(prev, seq, at, r.caseID, r.connector, r.action, r.actor, r.detail)
+		values := strings.TrimSuffix(strings.Repeat("("+placeholders(9)+"), ", len(chunk)), ", ")
 		if _, err := t.exec(`INSERT INTO audit
-			(seq, at, case_id, connector, action, actor, detail, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			seq, at, r.caseID, r.connector, r.action, r.actor, r.detail, prev, hash); err != nil {
+			(seq, at, case_id, connector, action, actor, detail, prev_hash, hash) VALUES `+values, args...); err != nil {
 			return fmt.Errorf("audit append: %w", err)
 		}
-		if _, err := t.exec("UPDATE audit_head SET hash = ? WHERE id = 1", hash); err != nil {
-			return fmt.Errorf("audit head: %w", err)
-		}
+	}
+	if _, err := t.exec("UPDATE audit_head SET hash = ? WHERE id = 1", prev); err != nil {
+		return fmt.Errorf("audit head: %w", err)
 	}
 	t.audits = nil
 	return nil
@@ -124,7 +140,7 @@ func scanAudit(r scanner) (AuditEntry, error) {
 // all reported as an *AuditError with the first seq that does not verify;
 // a database failure is returned as itself. An empty log verifies.
 func (s *Store) VerifyAudit(ctx context.Context) error {
-	err := s.inTx(ctx, true, func(t *tx) error {
+	err := s.read(ctx, func(t *tx) error {
 		var headSeq int64
 		var headHash string
 		if err := t.queryRow("SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&headSeq, &headHash); err != nil {

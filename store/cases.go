@@ -85,7 +85,7 @@ func (t *tx) entries(ctx context.Context, caseID string) ([]Entry, error) {
 // A case that does not exist is ErrNotFound.
 func (s *Store) GetCase(ctx context.Context, id string) (*Case, error) {
 	var c Case
-	err := s.inTx(ctx, true, func(t *tx) error {
+	err := s.read(ctx, func(t *tx) error {
 		var err error
 		if c, err = t.getCase(ctx, id, false); err != nil {
 			return err
@@ -99,6 +99,20 @@ func (s *Store) GetCase(ctx context.Context, id string) (*Case, error) {
 		c.Audit, err = t.caseAudit(ctx, id)
 		return err
 	})
+	if err != nil {
+		return nil, fmt.Errorf("store: get case %s: %w", id, err)
+	}
+	return &c, nil
+}
+
+// CaseRow returns a case without its Events, Entries or Audit: what the
+// worker needs to act on it, in one query outside any transaction. A case
+// that does not exist is ErrNotFound.
+func (s *Store) CaseRow(ctx context.Context, id string) (*Case, error) {
+	c, err := scanCase(s.db.QueryRowContext(ctx, s.rebind("SELECT "+caseCols+" FROM cases WHERE id = ?"), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: get case %s: %w", id, err)
 	}
@@ -168,7 +182,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]Case, error) {
 	args = append(args, limit)
 
 	out := []Case{}
-	err := s.inTx(ctx, true, func(t *tx) error {
+	err := s.read(ctx, func(t *tx) error {
 		rows, err := t.query(q, args...)
 		if err != nil {
 			return err

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,13 +46,30 @@ type write struct {
 	done chan error // buffered (1): the committer never blocks on a caller
 }
 
-// startCommitter starts the goroutine that commits writes; stopCommitter
-// ends it after the writes already handed over.
+// committers is how many transactions a Store commits at once: one on
+// SQLite, which has one writer anyway; several on PostgreSQL, where a
+// batch spends most of its time waiting for round trips and only the audit
+// head (locked for the last statements of each batch) is shared.
+func committers(dialect string) int {
+	if dialect == dialectPostgres {
+		return 4
+	}
+	return 1
+}
+
+// startCommitter starts the goroutines that commit writes; stopCommitter
+// ends them after the writes already handed over.
 func (s *Store) startCommitter() {
-	s.writes = make(chan *write)
+	n := committers(s.dialect)
+	s.writes = make([]chan *write, n)
 	s.quit = make(chan struct{})
 	s.stopped = make(chan struct{})
-	go s.commitLoop()
+	var wg sync.WaitGroup
+	for i := range s.writes {
+		s.writes[i] = make(chan *write)
+		wg.Go(func() { s.commitLoop(s.writes[i]) })
+	}
+	go func() { wg.Wait(); close(s.stopped) }()
 }
 
 func (s *Store) stopCommitter() {
@@ -61,20 +80,19 @@ func (s *Store) stopCommitter() {
 	<-s.stopped
 }
 
-func (s *Store) commitLoop() {
-	defer close(s.stopped)
+func (s *Store) commitLoop(writes chan *write) {
 	batch := make([]*write, 0, maxBatch)
 	for {
 		select {
 		case <-s.quit:
 			return
-		case w := <-s.writes:
+		case w := <-writes:
 			batch = append(batch[:0], w)
 		}
 	more:
 		for len(batch) < maxBatch {
 			select {
-			case w := <-s.writes:
+			case w := <-writes:
 				batch = append(batch, w)
 			default:
 				break more
@@ -85,11 +103,13 @@ func (s *Store) commitLoop() {
 	}
 }
 
-// submit hands fn to the committer and waits for its commit (or failure).
-func (s *Store) submit(ctx context.Context, fn func(*tx) error) error {
+// submit hands fn to key's committer and waits for its commit (or failure).
+func (s *Store) submit(ctx context.Context, key string, fn func(*tx) error) error {
 	w := &write{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
 	select {
-	case s.writes <- w:
+	case s.writes[h.Sum32()%uint32(len(s.writes))] <- w:
 	case <-ctx.Done():
 		return fmt.Errorf("begin: %w", ctx.Err())
 	case <-s.quit:
@@ -152,15 +172,15 @@ func (s *Store) runBatch(batch []*write) (results []error, err error) {
 			_ = stx.Rollback()
 		}
 	}()
+	// The audit rows of every write that succeeds are appended together at
+	// the end, so the audit head is locked only for the last statements.
+	all := &tx{s: s, tx: stx, ctx: ctx}
 	for i, w := range batch {
 		if _, err := stx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
 			return results, fmt.Errorf("savepoint: %w", err)
 		}
 		t := &tx{s: s, tx: stx, ctx: ctx, now: s.clock()}
 		werr := w.fn(t)
-		if werr == nil {
-			werr = t.flushAudit(ctx)
-		}
 		if werr != nil && batchTrouble(werr) {
 			return results, werr
 		}
@@ -173,6 +193,12 @@ func (s *Store) runBatch(batch []*write) (results []error, err error) {
 			return results, fmt.Errorf("release savepoint: %w", err)
 		}
 		results[i] = werr
+		if werr == nil {
+			all.audits = append(all.audits, t.audits...)
+		}
+	}
+	if err := all.flushAudit(ctx); err != nil {
+		return results, err
 	}
 	if err := stx.Commit(); err != nil {
 		return results, fmt.Errorf("commit: %w", err)

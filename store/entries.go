@@ -65,7 +65,7 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]st
 	sort.Strings(names)
 
 	var c Case
-	err := s.inTx(ctx, false, func(t *tx) error {
+	err := s.write(ctx, caseID, func(t *tx) error {
 		var err error
 		if c, err = t.getCase(ctx, caseID, true); err != nil {
 			return err
@@ -152,7 +152,7 @@ func (t *tx) settle(ctx context.Context, c *Case, actor string) error {
 // ErrNotFound if the entry does not exist. It writes no audit row.
 func (s *Store) BeginAttempt(ctx context.Context, caseID, connector string) (Entry, error) {
 	var e Entry
-	err := s.inTx(ctx, false, func(t *tx) error {
+	err := s.write(ctx, caseID, func(t *tx) error {
 		var err error
 		e, err = scanEntry(t.queryRow(`UPDATE entries
 			SET attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ?
@@ -175,7 +175,7 @@ func (s *Store) BeginAttempt(ctx context.Context, caseID, connector string) (Ent
 // nothing and returns nil; ErrNotFound if the entry does not exist.
 func (s *Store) RecordRetry(ctx context.Context, caseID, connector, errText string) error {
 	errText = clean(errText)
-	err := s.inTx(ctx, false, func(t *tx) error {
+	err := s.write(ctx, caseID, func(t *tx) error {
 		res, err := t.exec(`UPDATE entries SET last_error = ?, updated_at = ?
 			WHERE case_id = ? AND connector = ? AND outcome = ?`,
 			truncate(errText, maxLastError), micros(t.now), caseID, connector, OutcomePending)
@@ -213,7 +213,7 @@ func (s *Store) RecordOutcome(ctx context.Context, caseID, connector, outcome, d
 	}
 	outcome, detail = clean(outcome), clean(detail)
 	var e Entry
-	err := s.inTx(ctx, false, func(t *tx) error {
+	err := s.write(ctx, caseID, func(t *tx) error {
 		// The case row lock serialises outcomes of one case, so that the
 		// last of two concurrent outcomes sees the other and closes the case.
 		c, err := t.getCase(ctx, caseID, true)
@@ -271,7 +271,7 @@ func (s *Store) Due(ctx context.Context, limit int) ([]DueCase, []EntryRef, erro
 	}
 	var cases []DueCase
 	var refs []EntryRef
-	err := s.inTx(ctx, true, func(t *tx) error {
+	err := s.read(ctx, func(t *tx) error {
 		rows, err := t.query(`SELECT id, effective_at FROM cases
 			WHERE state IN (?, ?) ORDER BY effective_at, id LIMIT ?`,
 			StateScheduled, StatePending, limit)

@@ -61,7 +61,7 @@ func (s *Store) Ingest(ctx context.Context, ev Event) (IngestResult, error) {
 
 func (s *Store) ingestOnce(ctx context.Context, ev Event) (IngestResult, error) {
 	var res IngestResult
-	err := s.inTx(ctx, false, func(t *tx) error {
+	err := s.write(ctx, subjectKey(ev), func(t *tx) error {
 		var caseID string
 		err := t.queryRow("SELECT case_id FROM events WHERE source = ? AND event_id = ?",
 			ev.Source, ev.EventID).Scan(&caseID)

@@ -82,7 +82,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("store: load migrations: %w", err)
 	}
 	for _, m := range ms {
-		if err := s.inTx(ctx, false, func(t *tx) error { return t.applyMigration(ctx, m) }); err != nil {
+		if err := s.runTx(ctx, false, func(t *tx) error { return t.applyMigration(ctx, m) }); err != nil {
 			return fmt.Errorf("store: migration %04d_%s: %w", m.version, m.name, err)
 		}
 	}

@@ -32,7 +32,7 @@ func (s *Store) ResolveSubject(ctx context.Context, caseID string, r Resolution,
 	}
 	target := caseID
 	for attempt := 1; ; attempt++ {
-		err := s.inTx(ctx, false, func(t *tx) error {
+		err := s.write(ctx, email, func(t *tx) error {
 			c, err := t.getCase(ctx, caseID, true)
 			if err != nil {
 				return err
@@ -127,7 +127,7 @@ func (s *Store) CloseCase(ctx context.Context, caseID, state, why, actor string)
 	if state != StateDismissed && state != StateNeedsAttention {
 		return fmt.Errorf("store: close case: %q is not a state a case is closed with by hand", state)
 	}
-	err := s.inTx(ctx, false, func(t *tx) error {
+	err := s.write(ctx, caseID, func(t *tx) error {
 		c, err := t.getCase(ctx, caseID, true)
 		if err != nil {
 			return err
@@ -157,7 +157,7 @@ func (t *tx) close(ctx context.Context, id, state string) error {
 // SourceState reads one value a source keeps (see sources.State).
 func (s *Store) SourceState(ctx context.Context, source, key string) ([]byte, bool, error) {
 	var v string
-	err := s.inTx(ctx, true, func(t *tx) error {
+	err := s.read(ctx, func(t *tx) error {
 		return t.queryRow("SELECT value FROM source_state WHERE source = ? AND key = ?", source, key).Scan(&v)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -171,7 +171,7 @@ func (s *Store) SourceState(ctx context.Context, source, key string) ([]byte, bo
 
 // PutSourceState writes one value a source keeps, replacing the old one.
 func (s *Store) PutSourceState(ctx context.Context, source, key string, value []byte) error {
-	err := s.inTx(ctx, false, func(t *tx) error {
+	err := s.write(ctx, source, func(t *tx) error {
 		_, err := t.exec(`INSERT INTO source_state (source, key, value, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (source, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 			source, key, clean(string(value)), micros(t.now))

@@ -34,8 +34,8 @@ type Store struct {
 	dialect string
 	now     func() time.Time
 
-	// The committer (commit.go); writes is nil until Open has migrated.
-	writes    chan *write
+	// The committers (commit.go); writes is nil until Open has migrated.
+	writes    []chan *write
 	quit      chan struct{}
 	stopped   chan struct{}
 	closeOnce sync.Once
@@ -81,19 +81,26 @@ type tx struct {
 	audits []auditRecord
 }
 
-// inTx runs fn in a transaction and commits it if fn returns nil. A read-only
-// transaction sees one snapshot (REPEATABLE READ on PostgreSQL, a deferred
-// read transaction on SQLite) and runs at once; a write transaction goes to
-// the committer (commit.go), which may commit it together with others. A
-// write transaction takes SQLite's write lock at BEGIN (_txlock=immediate)
-// and runs at READ COMMITTED on PostgreSQL. fn may run more than once (a
-// batch that fails is retried write by write): it must only touch the
-// database through t and its own variables.
-func (s *Store) inTx(ctx context.Context, readOnly bool, fn func(*tx) error) error {
-	if !readOnly && s.writes != nil {
-		return s.submit(ctx, fn)
+// read runs fn in a read-only transaction: one snapshot (REPEATABLE READ on
+// PostgreSQL, a deferred read transaction on SQLite).
+func (s *Store) read(ctx context.Context, fn func(*tx) error) error {
+	return s.runTx(ctx, true, fn)
+}
+
+// write runs fn as a write transaction and returns once it is committed (or
+// not). It goes to a committer (commit.go), which may commit it together
+// with others; key (a case id, or a subject for writes that open cases)
+// picks the committer, so that writes about one case are never in two
+// concurrent transactions of this process. A write transaction takes
+// SQLite's write lock at BEGIN (_txlock=immediate) and runs at READ
+// COMMITTED on PostgreSQL. fn may run more than once (a batch that fails is
+// retried write by write): it must only touch the database through t and
+// its own variables.
+func (s *Store) write(ctx context.Context, key string, fn func(*tx) error) error {
+	if s.writes == nil {
+		return s.runTx(ctx, false, fn)
 	}
-	return s.runTx(ctx, readOnly, fn)
+	return s.submit(ctx, key, fn)
 }
 
 // runTx runs fn in a transaction of its own.
