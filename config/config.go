@@ -38,10 +38,13 @@ type Config struct {
 // Worker built by hand does not validate.
 type Worker struct {
 	// Concurrency is how many tasks run at once (yaml "concurrency");
-	// default 20, allowed 1..1000.
+	// default 100, allowed 1..1000. A revoke mostly waits on a vendor, so
+	// many run at once cheaply; vendors' rate limits are honoured per call.
 	Concurrency int
 	// TaskCheckInterval is how often an idle worker looks for a task (yaml
-	// "task_check_interval"); default 25ms, allowed 5ms..5s.
+	// "task_check_interval"); default 5ms, allowed 5ms..5s. Each hop from
+	// one task to the next waits about this long when the queues were idle;
+	// an idle worker asks Redis about this often.
 	TaskCheckInterval time.Duration
 	// RelayInterval is how often the relay re-enqueues pending entries that
 	// have no live task (yaml "relay_interval"); default 10s, allowed 1s..1h.
@@ -63,8 +66,8 @@ type Policy struct {
 
 func defaultWorker() Worker {
 	return Worker{
-		Concurrency:       20,
-		TaskCheckInterval: 25 * time.Millisecond,
+		Concurrency:       100,
+		TaskCheckInterval: 5 * time.Millisecond,
 		RelayInterval:     10 * time.Second,
 		ShutdownTimeout:   25 * time.Second,
 		MaxRetry:          20,

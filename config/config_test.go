@@ -126,7 +126,7 @@ func TestGoodFileResolvesEveryFeature(t *testing.T) {
 			}
 		})
 	}
-	wantWorker := Worker{Concurrency: 50, TaskCheckInterval: 25 * time.Millisecond, RelayInterval: 30 * time.Second, ShutdownTimeout: 25 * time.Second, MaxRetry: 0}
+	wantWorker := Worker{Concurrency: 50, TaskCheckInterval: 5 * time.Millisecond, RelayInterval: 30 * time.Second, ShutdownTimeout: 25 * time.Second, MaxRetry: 0}
 	if cfg.Worker != wantWorker {
 		t.Errorf("Worker = %+v, want %+v", cfg.Worker, wantWorker)
 	}

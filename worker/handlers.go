@@ -25,7 +25,7 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 		return permanent(err)
 	}
 	log := zerolog.Ctx(ctx).With().Str("case_id", p.CaseID).Logger()
-	c, err := w.opts.Store.GetCase(ctx, p.CaseID)
+	c, err := w.opts.Store.CaseRow(ctx, p.CaseID)
 	if errors.Is(err, store.ErrNotFound) {
 		return permanent(fmt.Errorf("offboard: case %s not found", p.CaseID))
 	}
@@ -38,7 +38,11 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 		return nil // closed
 	}
 	if c.Email == "" {
-		// An id-only event: the sender's API says who it is, and whether they leave.
+		// An id-only event: the sender's API says who it is, and whether
+		// they leave. Resolving reads the case's events.
+		if c, err = w.opts.Store.GetCase(ctx, p.CaseID); err != nil {
+			return err
+		}
 		if c, err = w.resolve(ctx, log, c); c == nil || err != nil {
 			return err
 		}
@@ -93,7 +97,7 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 		return permanent(err)
 	}
 	log := zerolog.Ctx(ctx).With().Str("case_id", p.CaseID).Str("connector", p.Connector).Logger()
-	c, err := w.opts.Store.GetCase(ctx, p.CaseID)
+	c, err := w.opts.Store.CaseRow(ctx, p.CaseID)
 	if errors.Is(err, store.ErrNotFound) {
 		return permanent(fmt.Errorf("revoke: case %s not found", p.CaseID))
 	}

@@ -32,8 +32,8 @@ type Options struct {
 	Logger  zerolog.Logger
 	Metrics *Metrics // nil: none
 
-	Concurrency       int           // [20]
-	TaskCheckInterval time.Duration // [25ms] how often an idle worker looks for new tasks
+	Concurrency       int           // [100]
+	TaskCheckInterval time.Duration // [5ms] how often an idle worker looks for new tasks
 	RelayInterval     time.Duration // [10s]
 	ShutdownTimeout   time.Duration // [25s] after it, active tasks are cancelled and re-queued
 	MaxRetry          int           // [tasks.RevokeMaxRetry] attempts after the first for one revoke
@@ -60,10 +60,10 @@ type Worker struct {
 // New builds a Worker; Start runs it.
 func New(o Options) *Worker {
 	if o.Concurrency <= 0 {
-		o.Concurrency = 20
+		o.Concurrency = 100
 	}
 	if o.TaskCheckInterval <= 0 {
-		o.TaskCheckInterval = 25 * time.Millisecond
+		o.TaskCheckInterval = 5 * time.Millisecond
 	}
 	if o.RelayInterval <= 0 {
 		o.RelayInterval = 10 * time.Second
