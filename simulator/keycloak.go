@@ -258,7 +258,11 @@ func (k *keycloak) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []map[string]any{}
 	k.mu.Lock()
-	for _, id := range k.ids {
+	ids := k.ids
+	if u := k.byEmail[strings.ToLower(q.Get("email"))]; exact && u != nil {
+		ids = []string{u.id} // an exact email matches one user: skip the scan
+	}
+	for _, id := range ids {
 		u := k.byID[id]
 		local, _, _ := strings.Cut(u.email, "@")
 		if !matches(u.email, q.Get("email")) || !matches(local, q.Get("username")) {

@@ -266,7 +266,11 @@ func (o *onelogin) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	var all []map[string]any
 	o.mu.Lock()
-	for _, id := range o.ids {
+	ids := o.ids
+	if u := o.byEmail[want]; u != nil && !strings.Contains(want, "*") {
+		ids = []int64{u.id} // an exact email matches one user: skip the scan
+	}
+	for _, id := range ids {
 		u := o.byID[id]
 		if want != "" && !oneloginMatch(want, u.email) {
 			continue
