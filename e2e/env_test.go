@@ -62,6 +62,10 @@ type envOptions struct {
 	// (okta, entra, google, auth0, keycloak, onelogin) against the simulator.
 	allConnectors bool
 	concurrency   int // worker concurrency; 0 means 4
+	// taskCheck is the worker's TaskCheckInterval; 0 means 10ms.
+	taskCheck time.Duration
+	// quiet logs warnings and errors only (for measurements).
+	quiet bool
 	// extraSpecs are sources built beside the generic "hr" source.
 	extraSpecs []sources.Spec
 	// extra are ready-made sources served beside them.
@@ -84,6 +88,9 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	ctx := t.Context()
 	e := &env{t: t, Log: &logBuffer{}}
 	log := zerolog.New(e.Log).Level(zerolog.DebugLevel)
+	if o.quiet {
+		log = log.Level(zerolog.WarnLevel)
+	}
 
 	e.Redis = testenv.StartRedis(t)
 	redisOpt := asynq.RedisClientOpt{Addr: e.Redis.Addr, DialTimeout: 500 * time.Millisecond}
@@ -131,7 +138,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 		}
 		e.WorkerOptions = worker.Options{
 			Redis: redisOpt, Store: st, Connectors: conns, Sources: srcs, Logger: log,
-			Concurrency: cmp.Or(o.concurrency, 4), TaskCheckInterval: 10 * time.Millisecond, RelayInterval: relay,
+			Concurrency: cmp.Or(o.concurrency, 4), TaskCheckInterval: cmp.Or(o.taskCheck, 10*time.Millisecond), RelayInterval: relay,
 			ShutdownTimeout: 2 * time.Second,
 		}
 		e.Worker = e.startWorker()
