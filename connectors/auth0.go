@@ -195,11 +195,16 @@ func (a *Auth0) revokeUser(ctx context.Context, id string) (Outcome, error) {
 	// one, or without the delete:sessions / delete:refresh_tokens scope, the
 	// answer is a 403, a permanent Auth error a person must act on. 429
 	// carries X-RateLimit-Reset, the epoch second the limit resets [rate],
-	// which the shared classifier reads.
-	for _, what := range []string{"/sessions", "/refresh-tokens"} {
-		if _, err := a.api.Do(ctx, Request{Method: http.MethodDelete, Path: user + what}, nil); err != nil {
-			return "", err
+	// which the shared classifier reads. The two deletions are independent
+	// and are sent together.
+	del := func(what string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := a.api.Do(ctx, Request{Method: http.MethodDelete, Path: user + what}, nil)
+			return err
 		}
+	}
+	if err := concurrently(ctx, del("/sessions"), del("/refresh-tokens")); err != nil {
+		return "", err
 	}
 	log := a.api.logger(ctx)
 	log.Info().Str("connector", a.name).Str("auth0_user_id", id).Msg("auth0 sessions and refresh tokens deletion accepted")
@@ -234,17 +239,18 @@ func (a *Auth0) readBack(ctx context.Context, user string) (string, error) {
 		var sessions struct {
 			Sessions []json.RawMessage `json:"sessions"`
 		}
-		if err := a.read(ctx, user+"/sessions", &sessions); err != nil {
+		var tokens struct {
+			Tokens []json.RawMessage `json:"tokens"`
+		}
+		// The two reads are independent and are sent together.
+		if err := concurrently(ctx,
+			func(ctx context.Context) error { return a.read(ctx, user+"/sessions", &sessions) },
+			func(ctx context.Context) error { return a.read(ctx, user+"/refresh-tokens", &tokens) },
+		); err != nil {
 			return err
 		}
 		if len(sessions.Sessions) > 0 {
 			left = append(left, "sessions")
-		}
-		var tokens struct {
-			Tokens []json.RawMessage `json:"tokens"`
-		}
-		if err := a.read(ctx, user+"/refresh-tokens", &tokens); err != nil {
-			return err
 		}
 		if len(tokens.Tokens) > 0 {
 			left = append(left, "refresh tokens")

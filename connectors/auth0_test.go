@@ -139,16 +139,18 @@ func delSessions(idPath string, status int, body string) step {
 	return step{method: "DELETE", path: "/api/v2/users/" + idPath + "/sessions", status: status, body: body}
 }
 
+// delRefresh is sent together with delSessions.
 func delRefresh(idPath string, status int, body string) step {
-	return step{method: "DELETE", path: "/api/v2/users/" + idPath + "/refresh-tokens", status: status, body: body}
+	return step{method: "DELETE", path: "/api/v2/users/" + idPath + "/refresh-tokens", status: status, body: body, together: true}
 }
 
 func getSessions(idPath string, status int, body string) step {
 	return step{method: "GET", path: "/api/v2/users/" + idPath + "/sessions", query: auth0Take1, status: status, body: body}
 }
 
+// getRefresh is sent together with getSessions.
 func getRefresh(idPath string, status int, body string) step {
-	return step{method: "GET", path: "/api/v2/users/" + idPath + "/refresh-tokens", query: auth0Take1, status: status, body: body}
+	return step{method: "GET", path: "/api/v2/users/" + idPath + "/refresh-tokens", query: auth0Take1, status: status, body: body, together: true}
 }
 
 // auth0Revoked is the whole exchange for one user whose lists read back empty.
@@ -199,7 +201,7 @@ func TestAuth0Revoke(t *testing.T) {
 	}, {
 		name:    "an auth0 id unknown to this tenant falls back to the email",
 		subject: connectors.Subject{Email: auth0Email, IDs: map[string]string{"auth0": "auth0|other"}},
-		steps: join([]step{delSessions("auth0%7Cother", 404, auth0NoUser), byEmail(200, auth0Users(auth0ID))},
+		steps: join([]step{delSessions("auth0%7Cother", 404, auth0NoUser).maybe(), delRefresh("auth0%7Cother", 404, auth0NoUser).maybe(), byEmail(200, auth0Users(auth0ID))},
 			auth0Revoked(auth0IDPath)),
 		want: connectors.Verified,
 	}, {
@@ -241,7 +243,7 @@ func TestAuth0Revoke(t *testing.T) {
 		subject: connectors.Subject{Email: auth0Email},
 		steps: []step{
 			byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 202, ""), delRefresh(auth0IDPath, 202, ""),
-			getSessions(auth0IDPath, 403, auth0NoReadScope),
+			getSessions(auth0IDPath, 403, auth0NoReadScope), getRefresh(auth0IDPath, 200, auth0NoTokens).maybe(),
 		},
 		want: connectors.Acknowledged,
 	}, {
@@ -257,7 +259,7 @@ func TestAuth0Revoke(t *testing.T) {
 	}, {
 		name:    "a user deleted between lookup and deletion is not_found",
 		subject: connectors.Subject{Email: auth0Email},
-		steps:   []step{byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 404, auth0NoUser)},
+		steps:   []step{byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 404, auth0NoUser).maybe(), delRefresh(auth0IDPath, 404, auth0NoUser).maybe()},
 		want:    connectors.NotFound,
 	}, {
 		name:    "a 429 whose reset is a second away is waited out inside the attempt",
@@ -267,7 +269,7 @@ func TestAuth0Revoke(t *testing.T) {
 	}, {
 		name:    "a 429 whose reset is far away goes back to the queue with the wait",
 		subject: connectors.Subject{Email: auth0Email},
-		steps:   []step{byEmail(200, auth0Users(auth0ID)), auth0RateLimited(delSessions(auth0IDPath, 0, ""), 30*time.Second)},
+		steps:   []step{byEmail(200, auth0Users(auth0ID)), auth0RateLimited(delSessions(auth0IDPath, 0, ""), 30*time.Second), delRefresh(auth0IDPath, 202, "")},
 		kind:    connectors.RateLimited,
 		// The reset is an epoch second set when the table is built, a few
 		// seconds of earlier read-back waits ago.
@@ -276,7 +278,7 @@ func TestAuth0Revoke(t *testing.T) {
 	}, {
 		name:    "a token without delete:sessions is a permanent auth error naming the scope",
 		subject: connectors.Subject{Email: auth0Email},
-		steps:   []step{byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 403, auth0NoScope)},
+		steps:   []step{byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 403, auth0NoScope), delRefresh(auth0IDPath, 202, "").maybe()},
 		kind:    connectors.Auth,
 		text:    []string{"missing scope or permission", "insufficient_scope", "delete:sessions"},
 	}, {

@@ -20,46 +20,107 @@ type step struct {
 	status int
 	header map[string]string
 	body   string
+	// together marks a step the connector sends at the same time as the
+	// step before it: the steps of such a group may arrive in any order.
+	together bool
+	// optional marks a step that may never arrive: a call sent together
+	// with one that fails for good may be cancelled before it is sent.
+	optional bool
 }
 
-// script returns a vendor fake that serves steps in order. It fails t on any
-// request out of script or on a wrong method, path, query or header (every
-// request must carry want's headers), and, at cleanup, on unused steps.
+// with returns s as sent together with the step before it.
+func (s step) with() step { s.together = true; return s }
+
+// maybe returns s as sent together with the step before it, and possibly
+// cancelled before it is sent.
+func (s step) maybe() step { s.together, s.optional = true, true; return s }
+
+// script returns a vendor fake that serves steps in order (a group of
+// steps marked together in any order). It fails t on any request out of
+// script or on a wrong method, path, query or header (every request must
+// carry want's headers), and, at cleanup, on unused steps that are not
+// optional.
 func script(t *testing.T, want http.Header, steps ...step) http.Handler {
 	t.Helper()
 	var mu sync.Mutex
-	next := 0
+	used := make([]bool, len(steps))
+	next := 0 // the first unused step
 	t.Cleanup(func() {
 		mu.Lock()
 		defer mu.Unlock()
-		if next < len(steps) {
-			t.Errorf("fake: %d scripted step(s) unused, the first: %s %s", len(steps)-next, steps[next].method, steps[next].path)
+		for i, s := range steps {
+			if !used[i] && !s.optional {
+				t.Errorf("fake: scripted step %d unused: %s %s", i+1, s.method, s.path)
+				return
+			}
 		}
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
 		_, _ = io.Copy(io.Discard, r.Body)
-		if next >= len(steps) {
+		match := func(j int) bool {
+			return !used[j] && r.Method == steps[j].method && r.URL.EscapedPath() == steps[j].path
+		}
+		// group returns the end of the group that starts at from, and
+		// whether every unused step in it is optional.
+		group := func(from int) (end int, optional bool) {
+			optional = true
+			for end = from; end < len(steps) && (end == from || steps[end].together); end++ {
+				optional = optional && (used[end] || steps[end].optional)
+			}
+			return end, optional
+		}
+		// The steps that may come now: the unused steps of the current
+		// group; those of the next group if the rest of the current one
+		// may have been cancelled; and a cancelled call's request that
+		// reached the vendor late.
+		i := -1
+		end, optional := group(next)
+		for j := next; j < end && i < 0; j++ {
+			if match(j) {
+				i = j
+			}
+		}
+		if i < 0 && optional && end < len(steps) {
+			end2, _ := group(end)
+			for j := end; j < end2 && i < 0; j++ {
+				if match(j) {
+					i, next = j, end
+				}
+			}
+		}
+		for j := range steps {
+			if i < 0 && steps[j].optional && match(j) {
+				i = j
+			}
+		}
+		if i < 0 && next >= len(steps) {
 			t.Errorf("fake: unexpected request %s %s", r.Method, r.URL.RequestURI())
 			http.Error(w, "unexpected request", http.StatusTeapot)
 			return
 		}
-		s := steps[next]
-		next++
+		if i < 0 {
+			i = next // out of script: reported below
+		}
+		used[i] = true
+		for next < len(steps) && used[next] {
+			next++
+		}
+		s := steps[i]
 		if r.Method != s.method || r.URL.EscapedPath() != s.path {
-			t.Errorf("fake step %d: got %s %s, want %s %s", next, r.Method, r.URL.EscapedPath(), s.method, s.path)
+			t.Errorf("fake step %d: got %s %s, want %s %s", i+1, r.Method, r.URL.EscapedPath(), s.method, s.path)
 		}
 		q := s.query
 		if q == nil {
 			q = url.Values{}
 		}
 		if got := r.URL.Query(); got.Encode() != q.Encode() {
-			t.Errorf("fake step %d: query = %q, want %q", next, got.Encode(), q.Encode())
+			t.Errorf("fake step %d: query = %q, want %q", i+1, got.Encode(), q.Encode())
 		}
 		for k := range want {
 			if got := r.Header.Get(k); got != want.Get(k) {
-				t.Errorf("fake step %d: header %s = %q, want %q", next, k, got, want.Get(k))
+				t.Errorf("fake step %d: header %s = %q, want %q", i+1, k, got, want.Get(k))
 			}
 		}
 		for k, v := range s.header {

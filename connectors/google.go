@@ -261,28 +261,43 @@ func (g *Google) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 func (g *Google) revoke(ctx context.Context, userKey string) (Outcome, error) {
 	user := googleDirectory + "/users/" + url.PathEscape(userKey)
 	// [signout]: POST with an empty body; success is an empty answer. A 404
-	// (reason notFound) means no such user [errors].
-	if _, err := g.api.Do(ctx, Request{Method: http.MethodPost, Path: user + "/signOut"}, nil); err != nil {
+	// (reason notFound) means no such user [errors]. The sign-out and the
+	// first token listing are independent and are sent together: a token
+	// minted after the listing shows up in the listing after the deletions,
+	// which is deleted in turn.
+	var left googleTokens
+	err := concurrently(ctx,
+		func(ctx context.Context) error {
+			_, err := g.api.Do(ctx, Request{Method: http.MethodPost, Path: user + "/signOut"}, nil)
+			return err
+		},
+		func(ctx context.Context) (err error) { left, err = g.tokens(ctx, user); return err },
+	)
+	if err != nil {
 		return "", err
 	}
 	log := g.api.logger(ctx)
 	log.Info().Str("connector", g.name).Str("google_user", userKey).Msg("google user signed out of every session")
-	left, err := g.tokens(ctx, user)
-	if err != nil {
-		return "", err
-	}
 	deleted := 0
 	for round := 0; len(left.Items) > 0 && round < googleTokenRounds; round++ {
-		for _, t := range left.Items {
+		dels := make([]func(context.Context) error, len(left.Items))
+		for i, t := range left.Items {
 			// [tokens-del]: deletes every token the user issued to this
 			// client; success is an empty answer. A 404 means the token is
-			// gone already, which is what we want.
-			_, err := g.api.Do(ctx, Request{Method: http.MethodDelete, Path: user + "/tokens/" + url.PathEscape(t.ClientID)}, nil)
-			if err != nil && !isKind(err, NotFoundErr) {
-				return "", err
+			// gone already, which is what we want. Each client's deletion
+			// is independent of the others'.
+			dels[i] = func(ctx context.Context) error {
+				_, err := g.api.Do(ctx, Request{Method: http.MethodDelete, Path: user + "/tokens/" + url.PathEscape(t.ClientID)}, nil)
+				if isKind(err, NotFoundErr) {
+					return nil
+				}
+				return err
 			}
-			deleted++
 		}
+		if err := concurrently(ctx, dels...); err != nil {
+			return "", err
+		}
+		deleted += len(dels)
 		if left, err = g.tokens(ctx, user); err != nil {
 			return "", err
 		}

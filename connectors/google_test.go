@@ -244,44 +244,44 @@ func TestGoogleRevoke(t *testing.T) {
 		name:    "a user is signed out, every token is deleted and a second listing shows none",
 		subject: connectors.Subject{Email: googleEmail},
 		steps: []step{
-			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA, appB)),
-			deleteToken(googleEmail, appA, 204, ""), deleteToken(googleEmail, appB, 204, ""),
+			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA, appB)).with(),
+			deleteToken(googleEmail, appA, 204, ""), deleteToken(googleEmail, appB, 204, "").with(),
 			listTokens(googleEmail, 200, googleTokenList()),
 		},
 		want: connectors.Verified,
 	}, {
 		name:    "a user without tokens is signed out and verified",
 		subject: connectors.Subject{Email: googleEmail},
-		steps:   []step{signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList())},
+		steps:   []step{signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()).with()},
 		want:    connectors.Verified,
 	}, {
 		name:    "a google id on the subject is the user key",
 		subject: connectors.Subject{Email: googleEmail, IDs: map[string]string{"google": googleID}},
-		steps:   []step{signOut(googleID, 204, ""), listTokens(googleID, 200, googleTokenList())},
+		steps:   []step{signOut(googleID, 204, ""), listTokens(googleID, 200, googleTokenList()).with()},
 		want:    connectors.Verified,
 	}, {
 		name:    "a google id unknown to this workspace falls back to the email",
 		subject: connectors.Subject{Email: googleEmail, IDs: map[string]string{"google": "999"}},
 		steps: []step{
-			signOut("999", 404, googleNotFound),
-			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()),
+			signOut("999", 404, googleNotFound).maybe(), listTokens("999", 404, googleNotFound).maybe(),
+			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()).with(),
 		},
 		want: connectors.Verified,
 	}, {
 		name:    "a user absent from google is not_found",
 		subject: connectors.Subject{Email: googleEmail},
-		steps:   []step{signOut(googleEmail, 404, googleNotFound)},
+		steps:   []step{signOut(googleEmail, 404, googleNotFound).maybe(), listTokens(googleEmail, 404, googleNotFound).maybe()},
 		want:    connectors.NotFound,
 	}, {
-		name:    "a user deleted between the sign-out and the listing is not_found",
+		name:    "a user deleted while being signed out is not_found",
 		subject: connectors.Subject{Email: googleEmail},
-		steps:   []step{signOut(googleEmail, 204, ""), listTokens(googleEmail, 404, googleNotFound)},
+		steps:   []step{signOut(googleEmail, 204, "").maybe(), listTokens(googleEmail, 404, googleNotFound).with()},
 		want:    connectors.NotFound,
 	}, {
 		name:    "a token already gone when deleted counts as deleted",
 		subject: connectors.Subject{Email: googleEmail},
 		steps: []step{
-			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)),
+			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
 			deleteToken(googleEmail, appA, 404, googleErr(404, "NOT_FOUND", "notFound", "Resource Not Found: clientId")),
 			listTokens(googleEmail, 200, googleTokenList()),
 		},
@@ -290,7 +290,7 @@ func TestGoogleRevoke(t *testing.T) {
 		name:    "a token that shows up in the second listing is deleted once more",
 		subject: connectors.Subject{Email: googleEmail},
 		steps: []step{
-			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)),
+			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
 			deleteToken(googleEmail, appA, 204, ""), listTokens(googleEmail, 200, googleTokenList(appB)),
 			deleteToken(googleEmail, appB, 204, ""), listTokens(googleEmail, 200, googleTokenList()),
 		},
@@ -299,7 +299,7 @@ func TestGoogleRevoke(t *testing.T) {
 		name:    "tokens that keep appearing leave the revoke acknowledged after two rounds",
 		subject: connectors.Subject{Email: googleEmail},
 		steps: []step{
-			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)),
+			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
 			deleteToken(googleEmail, appA, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)),
 			deleteToken(googleEmail, appA, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)),
 		},
@@ -307,7 +307,7 @@ func TestGoogleRevoke(t *testing.T) {
 	}, {
 		name:       "a 403 userRateLimitExceeded is a retryable rate limit, not an auth error",
 		subject:    connectors.Subject{Email: googleEmail},
-		steps:      []step{withHeader(signOut(googleEmail, 403, googleUserRate), "Retry-After", "30")},
+		steps:      []step{withHeader(signOut(googleEmail, 403, googleUserRate), "Retry-After", "30"), listTokens(googleEmail, 200, googleTokenList()).with()},
 		kind:       connectors.RateLimited,
 		status:     403,
 		retryAfter: 30 * time.Second,
@@ -317,13 +317,13 @@ func TestGoogleRevoke(t *testing.T) {
 		subject: connectors.Subject{Email: googleEmail},
 		steps: []step{
 			withHeader(signOut(googleEmail, 403, googleUserRate), "Retry-After", "1"),
-			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()),
+			signOut(googleEmail, 204, "").with(), listTokens(googleEmail, 200, googleTokenList()).with(),
 		},
 		want: connectors.Verified,
 	}, {
 		name:       "a 429 rateLimitExceeded goes back to the queue with its Retry-After",
 		subject:    connectors.Subject{Email: googleEmail},
-		steps:      []step{signOut(googleEmail, 204, ""), withHeader(listTokens(googleEmail, 429, googleRate), "Retry-After", "45")},
+		steps:      []step{signOut(googleEmail, 204, ""), withHeader(listTokens(googleEmail, 429, googleRate), "Retry-After", "45").with()},
 		kind:       connectors.RateLimited,
 		status:     429,
 		retryAfter: 45 * time.Second,
@@ -331,21 +331,21 @@ func TestGoogleRevoke(t *testing.T) {
 	}, {
 		name:    "a 403 without a rate-limit reason is a permanent auth error",
 		subject: connectors.Subject{Email: googleEmail},
-		steps:   []step{signOut(googleEmail, 403, googleForbidden)},
+		steps:   []step{signOut(googleEmail, 403, googleForbidden), listTokens(googleEmail, 200, googleTokenList()).maybe()},
 		kind:    connectors.Auth,
 		status:  403,
 		text:    []string{"missing scope or permission", "Not Authorized to access this resource/api"},
 	}, {
 		name:    "a 403 dailyLimitExceeded stays permanent, as google says not to retry it",
 		subject: connectors.Subject{Email: googleEmail},
-		steps:   []step{signOut(googleEmail, 403, googleDailyLimit)},
+		steps:   []step{signOut(googleEmail, 403, googleDailyLimit), listTokens(googleEmail, 200, googleTokenList()).maybe()},
 		kind:    connectors.Auth,
 		status:  403,
 		text:    []string{"dailyLimitExceeded"},
 	}, {
 		name:    "a rejected access token is a permanent auth error that names the credentials",
 		subject: connectors.Subject{Email: googleEmail},
-		steps:   []step{signOut(googleEmail, 401, googleInvalidCreds)},
+		steps:   []step{signOut(googleEmail, 401, googleInvalidCreds), listTokens(googleEmail, 200, googleTokenList()).maybe()},
 		kind:    connectors.Auth,
 		status:  401,
 		text:    []string{"google: ", "credentials rejected", "UNAUTHENTICATED: Invalid Credentials (reason authError)"},
@@ -353,7 +353,7 @@ func TestGoogleRevoke(t *testing.T) {
 		name:    "a google backend error while deleting a token is transient",
 		subject: connectors.Subject{Email: googleEmail},
 		steps: []step{
-			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)),
+			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
 			deleteToken(googleEmail, appA, 503, googleBackend),
 		},
 		kind:   connectors.Transient,
@@ -438,7 +438,7 @@ func TestGoogleToken(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var steps []step
 			if tt.kind == 0 {
-				steps = []step{signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList())}
+				steps = []step{signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()).with()}
 			}
 			srv := httptest.NewServer(googleFake(t, tt.tok, steps...))
 			t.Cleanup(srv.Close)
@@ -566,15 +566,15 @@ func TestGoogleConformance(t *testing.T) {
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			switch s {
 			case conformance.Success:
-				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()))
+				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()).with())
 			case conformance.NotFound:
-				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 404, googleNotFound))
+				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 404, googleNotFound).maybe(), listTokens(googleEmail, 404, googleNotFound).maybe())
 			case conformance.RateLimited:
-				return googleFake(t, googleTokenAnswer{}, withHeader(signOut(googleEmail, 429, googleRate), "Retry-After", "30"))
+				return googleFake(t, googleTokenAnswer{}, withHeader(signOut(googleEmail, 429, googleRate), "Retry-After", "30"), listTokens(googleEmail, 200, googleTokenList()).with())
 			case conformance.ServerError:
-				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 503, googleBackend))
+				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 503, googleBackend), listTokens(googleEmail, 200, googleTokenList()).with())
 			case conformance.Unauthorized:
-				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 401, googleInvalidCreds))
+				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 401, googleInvalidCreds), listTokens(googleEmail, 200, googleTokenList()).maybe())
 			}
 			return hang()
 		},

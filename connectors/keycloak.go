@@ -225,18 +225,23 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, err
 	// [users] POST …/users/{id}/logout: "Remove all user sessions associated
 	// with the user", 204. It needs manage-users; without it 403
 	// {"error":"HTTP 403 Forbidden"}. An unknown id is 404 {"error":"User
-	// not found"} [user-source].
-	if _, err := k.api.Do(ctx, Request{Method: http.MethodPost, Path: user + "/logout"}, nil); err != nil {
+	// not found"} [user-source]. The logout and the consent listing are
+	// independent (offline tokens survive a logout) and are sent together.
+	var consents []keycloakConsent
+	err := concurrently(ctx,
+		func(ctx context.Context) error {
+			_, err := k.api.Do(ctx, Request{Method: http.MethodPost, Path: user + "/logout"}, nil)
+			return err
+		},
+		func(ctx context.Context) (err error) { consents, err = k.consents(ctx, user); return err },
+	)
+	if err != nil {
 		return "", err
 	}
 	log := k.api.logger(ctx).With().Str("connector", k.name).Str("keycloak_user_id", u.ID).Logger()
 	log.Info().Msg("keycloak user logged out")
 
-	consents, err := k.consents(ctx, user)
-	if err != nil {
-		return "", err
-	}
-	revoked := 0
+	var revokes []func(context.Context) error
 	for _, c := range consents {
 		if !c.offline() {
 			continue
@@ -244,13 +249,19 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, err
 		// [users] DELETE …/users/{id}/consents/{client}: "Revoke consent and
 		// offline tokens for particular client from user", 204, keyed by the
 		// client's clientId. 404 ("Consent nor offline token not found")
-		// means it is gone already.
-		_, err := k.api.Do(ctx, Request{Method: http.MethodDelete, Path: user + "/consents/" + url.PathEscape(c.ClientID)}, nil)
-		if err != nil && !isKind(err, NotFoundErr) {
-			return "", err
-		}
-		revoked++
+		// means it is gone already. Each client's revocation is independent.
+		revokes = append(revokes, func(ctx context.Context) error {
+			_, err := k.api.Do(ctx, Request{Method: http.MethodDelete, Path: user + "/consents/" + url.PathEscape(c.ClientID)}, nil)
+			if isKind(err, NotFoundErr) {
+				return nil
+			}
+			return err
+		})
 	}
+	if err := concurrently(ctx, revokes...); err != nil {
+		return "", err
+	}
+	revoked := len(revokes)
 	if revoked > 0 {
 		log.Info().Int("clients", revoked).Msg("keycloak offline tokens revoked")
 	}
@@ -286,17 +297,21 @@ func (k *Keycloak) consents(ctx context.Context, user string) ([]keycloakConsent
 func (k *Keycloak) readBack(ctx context.Context, user string, offline bool) (string, error) {
 	var left []string
 	var sessions []json.RawMessage
-	if _, err := k.api.Do(ctx, Request{Method: http.MethodGet, Path: user + "/sessions"}, &sessions); err != nil {
+	var consents []keycloakConsent
+	reads := []func(context.Context) error{func(ctx context.Context) error {
+		_, err := k.api.Do(ctx, Request{Method: http.MethodGet, Path: user + "/sessions"}, &sessions)
+		return err
+	}}
+	if offline { // the two reads are independent and are sent together
+		reads = append(reads, func(ctx context.Context) (err error) { consents, err = k.consents(ctx, user); return err })
+	}
+	if err := concurrently(ctx, reads...); err != nil {
 		return "", err
 	}
 	if len(sessions) > 0 {
 		left = append(left, "sessions")
 	}
 	if offline {
-		consents, err := k.consents(ctx, user)
-		if err != nil {
-			return "", err
-		}
 		for _, c := range consents {
 			if c.offline() {
 				left = append(left, "offline tokens")
