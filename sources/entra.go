@@ -105,7 +105,7 @@ func newEntra(s Spec, path string) (Source, error) {
 	if c.ClientID == "" {
 		errs.add(path, "client_id", "required: the application (client) id of the app registration")
 	}
-	if c.ClientSecret == "" {
+	if strings.TrimSpace(c.ClientSecret) == "" {
 		errs.add(path, "client_secret", "required: a client secret of the app registration")
 	}
 	if err := notificationURL(c.NotificationURL); err != nil {
