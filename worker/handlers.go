@@ -8,6 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
+	"github.com/sethvargo/go-retry"
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/store"
@@ -15,6 +16,10 @@ import (
 )
 
 const actor = "worker"
+
+// recordPatience bounds how long a revoke waits for the database to record
+// an outcome the vendor has already given.
+const recordPatience = 15 * time.Second
 
 // handleOffboard fans a due case out: one entry per connector (skipped on a
 // dry run), then one revoke task per pending entry. Every step is idempotent,
@@ -148,8 +153,22 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 // finish records a final outcome. A failure is returned wrapped in SkipRetry
 // so that asynq archives the task with the reason; if the store cannot record
 // the outcome, the error is returned plainly so that the task is retried.
+//
+// The vendor has already acted when finish runs, so a database that is
+// briefly away (a restart, a failover) is waited for, within
+// recordPatience, rather than answered with a retry of the whole task that
+// would call the vendor again.
 func (w *Worker) finish(ctx context.Context, log zerolog.Logger, c *store.Case, connector, outcome, detail string, failed bool) error {
-	if _, err := w.opts.Store.RecordOutcome(ctx, c.ID, connector, outcome, detail); err != nil {
+	b := retry.WithMaxDuration(recordPatience, retry.WithCappedDuration(2*time.Second, retry.NewExponential(100*time.Millisecond)))
+	err := retry.Do(ctx, b, func(ctx context.Context) error {
+		_, err := w.opts.Store.RecordOutcome(ctx, c.ID, connector, outcome, detail)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			log.Warn().Err(err).Str("outcome", outcome).Msg("record outcome failed; trying again")
+			return retry.RetryableError(err)
+		}
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("revoke: record outcome: %w", err)
 	}
 	w.opts.Metrics.observeOutcome(connector, outcome, c.CreatedAt)
