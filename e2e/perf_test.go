@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -314,7 +315,7 @@ func perfSustained(t *testing.T, db, dbURL, bin string, window time.Duration) []
 	rdb := redis.NewClient(&redis.Options{Addr: e.Redis.Addr})
 	t.Cleanup(func() { rdb.Close() })
 
-	raw := rawAsynqRate(t, e.Redis.Addr, concurrency, window)
+	raw, rawCPU := rawAsynqRate(t, e.Redis.Addr, concurrency, window)
 
 	n := int(window.Seconds()) * 400
 	for i := range n {
@@ -386,7 +387,7 @@ func perfSustained(t *testing.T, db, dbURL, bin string, window time.Duration) []
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
-	start := time.Now()
+	start, cpu0 := time.Now(), procCPU(cmd.Process.Pid)
 	for range 8 {
 		wg.Go(func() {
 			for {
@@ -408,7 +409,9 @@ func perfSustained(t *testing.T, db, dbURL, bin string, window time.Duration) []
 	}
 	wg.Wait()
 	<-ctx.Done()
-	rate := float64(closedCount(sqlDB)) / time.Since(start).Seconds()
+	doneInWindow := closedCount(sqlDB)
+	rate := float64(doneInWindow) / time.Since(start).Seconds()
+	cpuPerCase := (procCPU(cmd.Process.Pid) - cpu0) / time.Duration(max(doneInWindow, 1))
 	if t.Failed() {
 		t.Logf("offboarder log:\n%s", log.String())
 	}
@@ -426,6 +429,7 @@ func perfSustained(t *testing.T, db, dbURL, bin string, window time.Duration) []
 	return []perfRow{
 		{db, fmt.Sprintf("sustained, 6 IdPs, %d in flight: cases/s (peak revoke queue %d)", inFlight, peakQueue.Load()), fmt.Sprintf("%.0f", rate),
 			fmt.Sprintf("%.0f no-op tasks/s ÷ %d = %.0f", raw, tasksPerCase, raw/tasksPerCase), fmt.Sprintf("%.2f×", rate/(raw/tasksPerCase)), fmt.Sprintf("≥ 0.8× (%.0f cases/s)", goal)},
+		{db, "CPU of the offboarder process per case (floor: asynq's per no-op task × 7)", ms(cpuPerCase), ms(rawCPU * tasksPerCase), fmt.Sprintf("%.2f×", float64(rawCPU*tasksPerCase)/float64(cpuPerCase)), ""},
 		{db, "footprint: offboarder peak RSS", fmt.Sprintf("%.0f MiB", float64(peakRSS.Load())/(1<<20)), "", "", ""},
 		{db, "footprint: Redis bytes per case, queued / after completion", fmt.Sprintf("%.0f B / %.0f B", queued, redisPer), "", "", ""},
 		{db, "footprint: database bytes per completed case", fmt.Sprintf("%.0f B", dbPer), "", "", ""},
@@ -434,7 +438,7 @@ func perfSustained(t *testing.T, db, dbURL, bin string, window time.Duration) []
 
 // rawAsynqRate is asynq's own rate for no-op tasks: 20,000 enqueued, then
 // drained by a server at the same concurrency and check interval.
-func rawAsynqRate(t *testing.T, addr string, concurrency int, window time.Duration) float64 {
+func rawAsynqRate(t *testing.T, addr string, concurrency int, window time.Duration) (rate float64, cpuPerTask time.Duration) {
 	const queue = "perf-noop"
 	opt := asynq.RedisClientOpt{Addr: addr}
 	client := asynq.NewClient(opt)
@@ -457,7 +461,7 @@ func rawAsynqRate(t *testing.T, addr string, concurrency int, window time.Durati
 	done := make(chan struct{})
 	srv := asynq.NewServer(opt, asynq.Config{Concurrency: concurrency, Queues: map[string]int{queue: 1},
 		TaskCheckInterval: 5 * time.Millisecond, Logger: nopLogger{}, LogLevel: asynq.FatalLevel})
-	start := time.Now()
+	start, cpu0 := time.Now(), selfCPU()
 	if err := srv.Start(asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
 		if processed.Add(1) == int64(n) {
 			close(done)
@@ -471,9 +475,34 @@ func rawAsynqRate(t *testing.T, addr string, concurrency int, window time.Durati
 	case <-time.After(5 * time.Minute):
 		t.Fatal("no-op tasks never drained")
 	}
-	rate := float64(n) / time.Since(start).Seconds()
+	rate = float64(n) / time.Since(start).Seconds()
+	cpuPerTask = (selfCPU() - cpu0) / time.Duration(n)
 	srv.Shutdown()
-	return rate
+	return rate, cpuPerTask
+}
+
+// selfCPU is the user and system CPU time this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU is the user and system CPU time process pid has used, from
+// /proc/<pid>/stat (clock ticks of 10 ms, Linux's USER_HZ).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	_, after, _ := strings.Cut(string(b), ") ") // the command may hold spaces
+	f := strings.Fields(after)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 type nopLogger struct{}
