@@ -195,8 +195,10 @@ func (a *Auth0) revokeUser(ctx context.Context, id string) (Outcome, error) {
 	// one, or without the delete:sessions / delete:refresh_tokens scope, the
 	// answer is a 403, a permanent Auth error a person must act on. 429
 	// carries X-RateLimit-Reset, the epoch second the limit resets [rate],
-	// which the shared classifier reads. The two deletions are independent
-	// and are sent together.
+	// which the shared classifier reads. The two deletions are sent
+	// together: each is only accepted (202) and carried out afterwards, so
+	// sending one after the other never ordered what they do; the
+	// read-back below is what tells that both are done.
 	del := func(what string) func(context.Context) error {
 		return func(ctx context.Context) error {
 			_, err := a.api.Do(ctx, Request{Method: http.MethodDelete, Path: user + what}, nil)

@@ -223,9 +223,10 @@ func (g *Google) Name() string { return g.name }
 // when Google does not know that id) the one whose primary or alias email
 // is the subject's email [signout].
 //
-// It answers Verified when a listing after the deletes shows no token
-// left, Acknowledged when tokens keep appearing (see revoke), and NotFound
-// when Google has no such user. Web and device sessions have no listing to
+// It answers Verified when a listing started after the sign-out answered
+// (and after the deletes, if there were tokens) shows no token left,
+// Acknowledged when tokens keep appearing (see revoke), and NotFound when
+// Google has no such user. Web and device sessions have no listing to
 // re-read: users.signOut's success is Google's word that they are ended.
 func (g *Google) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 	var keys []string
@@ -250,21 +251,26 @@ func (g *Google) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 	return NotFound, nil
 }
 
-// revoke signs out the user with userKey, then lists their tokens and
-// deletes each, and lists again. Tokens listed again are deleted once more:
-// an application that refreshed a token between the listing and the
-// sign-out can show up in the second listing, and one more round covers
-// that. Tokens still there after googleTokenRounds rounds are left to the
-// job's next run (the outcome is Acknowledged): a vendor that keeps
-// re-issuing is not chased in a loop. A 404 from signOut or a listing is a
-// NotFoundErr *Error (no such user, or deleted since).
+// revoke signs out the user with userKey while listing their tokens,
+// deletes each listed token, and lists again. Tokens listed again are
+// deleted once more: an application that obtained a token through a web
+// session the sign-out had not yet ended, or refreshed one between the
+// listing and the deletion, can show up in the second listing, and one more
+// round covers that. Tokens still there after googleTokenRounds rounds are
+// left to the job's next run (the outcome is Acknowledged): a vendor that
+// keeps re-issuing is not chased in a loop. A 404 from signOut or a listing
+// is a NotFoundErr *Error (no such user, or deleted since).
 func (g *Google) revoke(ctx context.Context, userKey string) (Outcome, error) {
 	user := googleDirectory + "/users/" + url.PathEscape(userKey)
 	// [signout]: POST with an empty body; success is an empty answer. A 404
-	// (reason notFound) means no such user [errors]. The sign-out and the
-	// first token listing are independent and are sent together: a token
-	// minted after the listing shows up in the listing after the deletions,
-	// which is deleted in turn.
+	// (reason notFound) means no such user [errors]. Google documents no
+	// dependency between users.signOut and tokens.list [signout][tokens-list],
+	// so the sign-out and the first listing are sent together. The listing
+	// that decides the outcome always starts after the sign-out has
+	// answered, as it did when they were sent one after the other: a
+	// token granted through a session still open while the first listing
+	// was read shows up in the listing after the deletions; and a first
+	// listing with no token is read again below.
 	var left googleTokens
 	err := concurrently(ctx,
 		func(ctx context.Context) error {
@@ -278,6 +284,13 @@ func (g *Google) revoke(ctx context.Context, userKey string) (Outcome, error) {
 	}
 	log := g.api.logger(ctx)
 	log.Info().Str("connector", g.name).Str("google_user", userKey).Msg("google user signed out of every session")
+	if len(left.Items) == 0 {
+		// This listing may have been read before the sign-out took effect,
+		// so it is not yet the word that no token is left.
+		if left, err = g.tokens(ctx, user); err != nil {
+			return "", err
+		}
+	}
 	deleted := 0
 	for round := 0; len(left.Items) > 0 && round < googleTokenRounds; round++ {
 		dels := make([]func(context.Context) error, len(left.Items))

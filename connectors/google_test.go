@@ -220,6 +220,13 @@ func listTokens(key string, status int, body string) step {
 	return step{method: "GET", path: "/admin/directory/v1/users/" + key + "/tokens", status: status, body: body}
 }
 
+// signedOutNoTokens is the whole exchange for a user without tokens: the
+// sign-out together with the first listing, then the listing read once the
+// sign-out has answered.
+func signedOutNoTokens(key string) []step {
+	return []step{signOut(key, 204, ""), listTokens(key, 200, googleTokenList()).with(), listTokens(key, 200, googleTokenList())}
+}
+
 func deleteToken(key, clientID string, status int, body string) step {
 	return step{method: "DELETE", path: "/admin/directory/v1/users/" + key + "/tokens/" + clientID, status: status, body: body}
 }
@@ -250,14 +257,14 @@ func TestGoogleRevoke(t *testing.T) {
 		},
 		want: connectors.Verified,
 	}, {
-		name:    "a user without tokens is signed out and verified",
+		name:    "a user without tokens is signed out, listed again after the sign-out and verified",
 		subject: connectors.Subject{Email: googleEmail},
-		steps:   []step{signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()).with()},
+		steps:   signedOutNoTokens(googleEmail),
 		want:    connectors.Verified,
 	}, {
 		name:    "a google id on the subject is the user key",
 		subject: connectors.Subject{Email: googleEmail, IDs: map[string]string{"google": googleID}},
-		steps:   []step{signOut(googleID, 204, ""), listTokens(googleID, 200, googleTokenList()).with()},
+		steps:   signedOutNoTokens(googleID),
 		want:    connectors.Verified,
 	}, {
 		name:    "a google id unknown to this workspace falls back to the email",
@@ -265,6 +272,7 @@ func TestGoogleRevoke(t *testing.T) {
 		steps: []step{
 			signOut("999", 404, googleNotFound).maybe(), listTokens("999", 404, googleNotFound).maybe(),
 			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()).with(),
+			listTokens(googleEmail, 200, googleTokenList()),
 		},
 		want: connectors.Verified,
 	}, {
@@ -318,6 +326,7 @@ func TestGoogleRevoke(t *testing.T) {
 		steps: []step{
 			withHeader(signOut(googleEmail, 403, googleUserRate), "Retry-After", "1"),
 			signOut(googleEmail, 204, "").with(), listTokens(googleEmail, 200, googleTokenList()).with(),
+			listTokens(googleEmail, 200, googleTokenList()),
 		},
 		want: connectors.Verified,
 	}, {
@@ -438,7 +447,7 @@ func TestGoogleToken(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var steps []step
 			if tt.kind == 0 {
-				steps = []step{signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()).with()}
+				steps = signedOutNoTokens(googleEmail)
 			}
 			srv := httptest.NewServer(googleFake(t, tt.tok, steps...))
 			t.Cleanup(srv.Close)
@@ -566,7 +575,7 @@ func TestGoogleConformance(t *testing.T) {
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			switch s {
 			case conformance.Success:
-				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()).with())
+				return googleFake(t, googleTokenAnswer{}, signedOutNoTokens(googleEmail)...)
 			case conformance.NotFound:
 				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 404, googleNotFound).maybe(), listTokens(googleEmail, 404, googleNotFound).maybe())
 			case conformance.RateLimited:

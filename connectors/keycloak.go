@@ -225,22 +225,25 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, err
 	// [users] POST …/users/{id}/logout: "Remove all user sessions associated
 	// with the user", 204. It needs manage-users; without it 403
 	// {"error":"HTTP 403 Forbidden"}. An unknown id is 404 {"error":"User
-	// not found"} [user-source]. The logout and the consent listing are
-	// independent (offline tokens survive a logout) and are sent together.
-	var consents []keycloakConsent
-	err := concurrently(ctx,
-		func(ctx context.Context) error {
-			_, err := k.api.Do(ctx, Request{Method: http.MethodPost, Path: user + "/logout"}, nil)
-			return err
-		},
-		func(ctx context.Context) (err error) { consents, err = k.consents(ctx, user); return err },
-	)
-	if err != nil {
+	// not found"} [user-source].
+	//
+	// The consents are listed only once the logout has answered, never
+	// together with it: a client obtains offline tokens by sending an
+	// authorization request with scope=offline_access [server-admin], and
+	// only after a logout must "clients requesting authentication within
+	// active browser sessions … log in again" [sessions]. Until the logout
+	// has ended the browser sessions, a client without offline tokens can
+	// still obtain some, and a listing taken before that would miss it.
+	if _, err := k.api.Do(ctx, Request{Method: http.MethodPost, Path: user + "/logout"}, nil); err != nil {
 		return "", err
 	}
 	log := k.api.logger(ctx).With().Str("connector", k.name).Str("keycloak_user_id", u.ID).Logger()
 	log.Info().Msg("keycloak user logged out")
 
+	consents, err := k.consents(ctx, user)
+	if err != nil {
+		return "", err
+	}
 	var revokes []func(context.Context) error
 	for _, c := range consents {
 		if !c.offline() {
@@ -249,7 +252,9 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, err
 		// [users] DELETE …/users/{id}/consents/{client}: "Revoke consent and
 		// offline tokens for particular client from user", 204, keyed by the
 		// client's clientId. 404 ("Consent nor offline token not found")
-		// means it is gone already. Each client's revocation is independent.
+		// means it is gone already. Each client's revocation touches only
+		// that client's consent and offline sessions, so they are sent
+		// together.
 		revokes = append(revokes, func(ctx context.Context) error {
 			_, err := k.api.Do(ctx, Request{Method: http.MethodDelete, Path: user + "/consents/" + url.PathEscape(c.ClientID)}, nil)
 			if isKind(err, NotFoundErr) {

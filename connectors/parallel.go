@@ -21,7 +21,8 @@ const maxInFlight = 4
 // the entry even if a sibling was rate-limited), and among errors of the
 // same kind the one of the earliest call in the list, so the answer does
 // not depend on timing. The first permanent error cancels the calls not
-// yet finished: retrying would not change the outcome.
+// yet finished, and calls still waiting for a place are never started:
+// retrying would not change the outcome.
 func concurrently(ctx context.Context, calls ...func(context.Context) error) error {
 	switch len(calls) {
 	case 0:
@@ -35,9 +36,7 @@ func concurrently(ctx context.Context, calls ...func(context.Context) error) err
 	sem := make(chan struct{}, maxInFlight)
 	var wg sync.WaitGroup
 	for i, call := range calls {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
+		if !acquire(ctx, sem) {
 			errs[i] = ctx.Err()
 			continue
 		}
@@ -60,6 +59,21 @@ func concurrently(ctx context.Context, calls ...func(context.Context) error) err
 		}
 	}
 	return first
+}
+
+// acquire takes a place in sem unless ctx ends first. A place taken when
+// ctx has ended is given back: once a call failed for good, nothing more
+// is sent.
+func acquire(ctx context.Context, sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		if ctx.Err() == nil {
+			return true
+		}
+		<-sem
+	case <-ctx.Done():
+	}
+	return false
 }
 
 // isCancel reports whether err is only the echo of a cancel (a sibling's,

@@ -58,6 +58,26 @@ func TestConcurrently(t *testing.T) {
 		}
 	})
 
+	t.Run("after a permanent error, calls waiting for a place are never started", func(t *testing.T) {
+		var started [3 * maxInFlight]atomic.Bool
+		calls := []func(context.Context) error{func(context.Context) error { started[0].Store(true); return auth }}
+		for i := 1; i < len(started); i++ {
+			calls = append(calls, func(ctx context.Context) error {
+				started[i].Store(true)
+				<-ctx.Done() // held until cancelled: the places free up only then
+				return &Error{Kind: Transient, Msg: "stopped", Err: ctx.Err()}
+			})
+		}
+		if got := concurrently(t.Context(), calls...); got != auth {
+			t.Errorf("concurrently = %v, want %v", got, auth)
+		}
+		for i := maxInFlight; i < len(started); i++ {
+			if started[i].Load() {
+				t.Errorf("call %d started after the permanent error", i+1)
+			}
+		}
+	})
+
 	t.Run("a retryable error does not cancel its siblings", func(t *testing.T) {
 		var finished atomic.Bool
 		slow := func(ctx context.Context) error {
