@@ -31,7 +31,7 @@ func NormalizeEmail(s string) (string, error) {
 		return "", errors.New("email longer than 320 bytes")
 	}
 	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == unicode.ReplacementChar {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) || r == unicode.ReplacementChar {
 			return "", errors.New("email contains a space, a control or invisible formatting character, or invalid UTF-8")
 		}
 	}
@@ -48,7 +48,7 @@ func NormalizeEmail(s string) (string, error) {
 		return "", errors.New("email local part longer than 64 bytes")
 	}
 	ascii, err := emailProfile.ToASCII(strings.ToLower(strings.TrimSuffix(domain, ".")))
-	if err != nil || !strings.Contains(ascii, ".") {
+	if err != nil || !strings.Contains(ascii, ".") || strings.HasSuffix(ascii, ".") {
 		return "", errors.New("email domain is not a valid domain name")
 	}
 	return strings.ToLower(local) + "@" + ascii, nil

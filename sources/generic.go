@@ -97,6 +97,9 @@ func secretList(v any) ([][]byte, error) {
 	}
 	out := make([][]byte, len(raw))
 	for i, s := range raw {
+		if strings.TrimSpace(s) == "" {
+			return nil, fmt.Errorf("required: blanks are not a secret")
+		}
 		if len(s) < 16 {
 			return nil, fmt.Errorf("too short: use at least 16 random bytes")
 		}

@@ -3,101 +3,329 @@ package sources
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/connectors"
 )
 
-// TestEveryEmailIsNormalizedOnceTheSameWay: one person written
-// differently — case, a trailing dot, an internationalised domain in
-// Unicode or in punycode, a decomposed accent — is the same subject in
-// every source that reads an email from its delivery; an address with an
-// invisible or control character produces no subject anywhere; and a
-// look-alike (Cyrillic "а", Greek "ο") stays another person everywhere.
-func TestEveryEmailIsNormalizedOnceTheSameWay(t *testing.T) {
+// emailPath is one way an email reaches a subject: a source's delivery built
+// from its testdata around the email (signed where the source verifies a
+// signature), or its Resolver reading the email from the sender's API.
+type emailPath struct {
+	name string
+	// field is what the explanation of a refused email must name.
+	field string
+	// run returns the subject emails the path produced for email and, when
+	// it produced none, why: the error, or what the delivery ignored.
+	run func(t *testing.T, email string) (got []string, why string)
+}
+
+// emailPaths are every path by which an email becomes a subject. A new
+// source that reads an email must add its own here.
+func emailPaths(t *testing.T) []emailPath {
+	gen, err := NewGeneric("hr", string(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
 	okta := newTestOkta(t, nil)
 	google := newTestGoogle(t, nil)
 	ssf := newTestSSF(t, nil)
+	hibob := newTestHiBob(t, nil)
 
-	// parse runs one source's delivery for email through Parse (and
-	// Verify where the source checks a signature inside the body) and
-	// returns the emails of the events it gave.
-	parsers := map[string]func(t *testing.T, email string) []string{
-		"generic": func(t *testing.T, email string) []string {
-			body, _ := json.Marshal(map[string]string{"id": "e1", "email": email, "reason": "terminated"})
-			ev, err := ParseGeneric(body, true)
-			if err != nil {
-				return nil
-			}
-			return []string{ev.Email}
-		},
-		"okta": func(t *testing.T, email string) []string {
-			body := bytes.ReplaceAll(oktaFile(t, "deactivate.json"), []byte(`"john.doe@example.com"`), jsonString(email))
-			return emails(okta.Parse(&Request{Context: t.Context(), Method: http.MethodPost, Body: body}))
-		},
-		"google": func(t *testing.T, email string) []string {
-			body := googleActivityJSON("2026-03-10T18:23:35.808Z", `"7"`, [2]string{"SUSPEND_USER", email})
-			return emails(google.Parse(&Request{Context: t.Context(), Method: http.MethodPost, Body: body}))
-		},
-		"ssf": func(t *testing.T, email string) []string {
-			claims := setClaims(t, "caep-session-revoked-email.json", time.Now(),
-				map[string]any{"sub_id": map[string]any{"format": "email", "email": email}})
-			r := ssfRequest(t, rs256(t, claims), SSFContentType)
-			if err := ssf.Verify(r); err != nil {
+	// swap replaces old, which the testdata must hold exactly once (a JSON
+	// string literal with its quotes, or a whole "key": value pair), with
+	// with.
+	swap := func(t *testing.T, raw []byte, old, with string) []byte {
+		t.Helper()
+		if n := bytes.Count(raw, []byte(old)); n != 1 {
+			t.Fatalf("testdata holds %s %d times, want once", old, n)
+		}
+		return bytes.Replace(raw, []byte(old), []byte(with), 1)
+	}
+	// ssfDelivery signs claims as the transmitter does and runs them
+	// through Verify and Parse.
+	ssfDelivery := func(t *testing.T, claims []byte) ([]string, string) {
+		t.Helper()
+		r := ssfRequest(t, rs256(t, claims), SSFContentType)
+		if err := ssf.Verify(r); err != nil {
+			t.Fatalf("a SET signed with the trusted key is refused: %v", err)
+		}
+		d, err := ssf.Parse(r)
+		if err != nil && !errors.Is(err, ErrMalformed) {
+			t.Fatalf("an unusable subject is not malformed: %v", err)
+		}
+		return deliveryEmails(d, err)
+	}
+	return []emailPath{
+		{name: "generic", field: "email: ", run: func(t *testing.T, email string) ([]string, string) {
+			body, _ := json.Marshal(GenericBody{ID: "e1", Email: email, Reason: ReasonTerminated})
+			r := &Request{Context: t.Context(), Method: http.MethodPost, Body: body,
+				Header: headers(SignatureHeader, SignatureValue(time.Now(), body, testSecret))}
+			if err := gen.Verify(r); err != nil {
 				t.Fatalf("verify: %v", err)
 			}
-			return emails(ssf.Parse(r))
-		},
+			return deliveryEmails(gen.Parse(r))
+		}},
+		{name: "okta target alternateId", field: "no email login", run: func(t *testing.T, email string) ([]string, string) {
+			body := swap(t, oktaFile(t, "deactivate.json"), `"john.doe@example.com"`, string(jsonString(email)))
+			return oktaDelivery(t, okta, body)
+		}},
+		{name: "okta target login", field: "no email login", run: func(t *testing.T, email string) ([]string, string) {
+			body := swap(t, oktaFile(t, "deactivate.json"), `"alternateId": "john.doe@example.com"`, `"login": `+string(jsonString(email)))
+			return oktaDelivery(t, okta, body)
+		}},
+		{name: "google USER_EMAIL", field: "no usable USER_EMAIL", run: func(t *testing.T, email string) ([]string, string) {
+			body := swap(t, googleFile(t, "suspend-user.json"), `"Liz@Example.com"`, string(jsonString(email)))
+			r := &Request{Context: t.Context(), Method: http.MethodPost, Header: googleHeaders("SUSPEND_USER"), Body: body}
+			if err := google.Verify(r); err != nil {
+				t.Fatalf("verify: %v", err)
+			}
+			return deliveryEmails(google.Parse(r))
+		}},
+		{name: "ssf sub_id email", field: "sub_id: email: ", run: func(t *testing.T, email string) ([]string, string) {
+			return ssfDelivery(t, ssfClaimsEdited(t, "caep-session-revoked-email.json", func(c map[string]any) {
+				c["sub_id"] = map[string]any{"format": "email", "email": email}
+			}))
+		}},
+		{name: "ssf complex subject user", field: "sub_id: user: email: ", run: func(t *testing.T, email string) ([]string, string) {
+			return ssfDelivery(t, ssfClaimsEdited(t, "caep-session-revoked-complex.json", func(c map[string]any) {
+				c["sub_id"].(map[string]any)["user"] = map[string]any{"format": "email", "email": email}
+			}))
+		}},
+		{name: "ssf aliases subject", field: "sub_id: aliases: email: ", run: func(t *testing.T, email string) ([]string, string) {
+			return ssfDelivery(t, ssfClaimsEdited(t, "risc-account-purged.json", func(c map[string]any) {
+				c["sub_id"] = map[string]any{"format": "aliases", "identifiers": []any{
+					map[string]any{"format": "iss_sub", "iss": ssfTestIssuer, "sub": "7375626A656374"},
+					map[string]any{"format": "email", "email": email},
+				}}
+			}))
+		}},
+		{name: "ssf event subject user (before sub_id)", field: ".subject: user: email: ", run: func(t *testing.T, email string) ([]string, string) {
+			return ssfDelivery(t, ssfClaimsEdited(t, "legacy-event-subject.json", func(c map[string]any) {
+				ev := c["events"].(map[string]any)[CAEPSessionRevoked].(map[string]any)
+				ev["subject"].(map[string]any)["user"] = map[string]any{"format": "email", "email": email}
+			}))
+		}},
+		{name: "ssf RISC subject_type email", field: ".subject: email: ", run: func(t *testing.T, email string) ([]string, string) {
+			return ssfDelivery(t, ssfClaimsEdited(t, "google-sessions-revoked.json", func(c map[string]any) {
+				ev := c["events"].(map[string]any)[RISCSessionsRevoked].(map[string]any)
+				ev["subject"] = map[string]any{"subject_type": "email", "email": email}
+			}))
+		}},
+		// Bob's employee.deleted carries the work email beside the employee
+		// id. An unusable email is dropped and the id kept: the worker then
+		// resolves the subject by id, so the field this path names is the id.
+		{name: "hibob employee.deleted", field: "id-only subject hibob:" + hibobTestID, run: func(t *testing.T, email string) ([]string, string) {
+			body := swap(t, hibobFile(t, "employee-deleted.json"), `"Jane.Roe@Example.com"`, string(jsonString(email)))
+			r := hibobRequest(hibobTestSecret, body)
+			r.Context = t.Context()
+			if err := hibob.Verify(r); err != nil {
+				t.Fatalf("verify: %v", err)
+			}
+			d, err := hibob.Parse(r)
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			if len(d.Events) != 1 || d.Events[0].IDs["hibob"] != hibobTestID {
+				t.Fatalf("want one event of employee %s, got %+v", hibobTestID, d)
+			}
+			if ev := d.Events[0]; ev.Email == "" {
+				return nil, "id-only subject hibob:" + ev.IDs["hibob"]
+			}
+			return deliveryEmails(d, nil)
+		}},
+		{name: "hibob Resolve root.email", field: "has an unusable work email", run: func(t *testing.T, email string) ([]string, string) {
+			person, _ := json.Marshal(map[string]any{"id": hibobTestID, "email": email})
+			srv := fakeSender(t, hibobRead(hibobTestID, http.StatusOK, nil, string(person)))
+			h := newTestHiBob(t, hibobSettings(srv.URL))
+			return resolvedEmails(t)(h.Resolve(t.Context(), Event{ID: "employee.left/" + hibobTestID + "@t", Type: HiBobEmployeeLeft,
+				Reason: ReasonTerminated, IDs: map[string]string{"hibob": hibobTestID}}))
+		}},
+		{name: "bamboohr Resolve workEmail", field: "has an unusable work email", run: func(t *testing.T, email string) ([]string, string) {
+			emp, _ := json.Marshal(map[string]any{"id": "67890", "workEmail": email, "status": "Inactive", "employmentHistoryStatus": "Terminated"})
+			srv := fakeSender(t, bambooHRGet("67890", http.StatusOK, nil, string(emp)))
+			b := newTestBambooHR(t, bambooHRSettings(srv.URL))
+			return resolvedEmails(t)(b.Resolve(t.Context(), Event{ID: "67890@t", Type: BambooHREmployeeUpdated,
+				Reason: ReasonTerminated, IDs: map[string]string{"bamboohr": "67890"}}))
+		}},
+		{name: "entra Resolve mail", field: "neither a usable mail nor a usable userPrincipalName", run: func(t *testing.T, email string) ([]string, string) {
+			return entraResolve(t, map[string]any{"mail": email, "userPrincipalName": email})
+		}},
+		{name: "entra Resolve userPrincipalName", field: "neither a usable mail nor a usable userPrincipalName", run: func(t *testing.T, email string) ([]string, string) {
+			return entraResolve(t, map[string]any{"mail": nil, "userPrincipalName": email})
+		}},
 	}
+}
 
-	same := []struct{ name, in, want string }{
-		{"upper case", "Alice.Smith@Example.COM", "alice.smith@example.com"},
-		{"a trailing dot on the domain", "alice.smith@example.com.", "alice.smith@example.com"},
-		{"an IDN domain in Unicode", "Alice@BÜCHER.example", "alice@xn--bcher-kva.example"},
-		{"the same IDN domain in punycode", "alice@xn--bcher-kva.example", "alice@xn--bcher-kva.example"},
-		{"a decomposed accent (NFD)", "e\u0301lise@example.com", "\u00e9lise@example.com"},
-		{"a composed accent (NFC)", "\u00c9lise@example.com", "\u00e9lise@example.com"},
-		{"a fullwidth domain", "alice@ＥＸＡＭＰＬＥ.com", "alice@example.com"},
+// entraResolve resolves a disabled user whose Graph record has fields.
+func entraResolve(t *testing.T, fields map[string]any) ([]string, string) {
+	t.Helper()
+	user := map[string]any{"id": entraUserA, "accountEnabled": false}
+	for k, v := range fields {
+		user[k] = v
+	}
+	body, _ := json.Marshal(user)
+	srv := fakeSender(t, entraTokenStep(), entraUserStep(http.StatusOK, string(body), nil))
+	e := newTestEntra(t, entraSettings(srv.URL))
+	return resolvedEmails(t)(e.Resolve(t.Context(), Event{ID: "e1", Type: "updated", Reason: ReasonDeactivated, IDs: map[string]string{"entra": entraUserA}}))
+}
+
+// resolvedEmails returns what a Resolver's answer gives a path: the email,
+// or the error's text. A refused email must be a permanent error, so that
+// the worker puts the case in front of a person instead of asking the
+// sender again and again.
+func resolvedEmails(t *testing.T) func(Resolution, error) ([]string, string) {
+	return func(res Resolution, err error) ([]string, string) {
+		t.Helper()
+		if err != nil {
+			var ce *connectors.Error
+			if !errors.As(err, &ce) || ce.Kind != connectors.Invalid || connectors.Retryable(err) {
+				t.Errorf("an unusable email is not a permanent Invalid error: %#v", err)
+			}
+			return nil, err.Error()
+		}
+		if !res.Offboard {
+			t.Fatalf("the person is not leaving: %+v", res)
+		}
+		return []string{res.Email}, ""
+	}
+}
+
+// oktaDelivery runs an okta delivery, with the hook's secret, through Verify
+// and Parse.
+func oktaDelivery(t *testing.T, o *Okta, body []byte) ([]string, string) {
+	t.Helper()
+	r := &Request{Context: t.Context(), Method: http.MethodPost, Header: headers("Authorization", oktaSecret), Body: body}
+	if err := o.Verify(r); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	return deliveryEmails(o.Parse(r))
+}
+
+// ssfClaimsEdited reads testdata/ssf/name, issued now, with edit applied to
+// its claims.
+func ssfClaimsEdited(t *testing.T, name string, edit func(c map[string]any)) []byte {
+	t.Helper()
+	var c map[string]any
+	if err := json.Unmarshal(testdataFile(t, "ssf", name), &c); err != nil {
+		t.Fatal(err)
+	}
+	c["iat"] = time.Now().Unix()
+	edit(c)
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestEveryEmailIsNormalizedOnceTheSameWay: one person written differently
+// — letter case, a trailing dot, an internationalised domain in Unicode or
+// in punycode, a composed or decomposed accent, a fullwidth domain — is the
+// same subject on every path an email takes into offboarder, and that
+// subject is a fixed point of NormalizeEmail (the worker and the admin API
+// normalise again and must find the same string). An address with an
+// invisible, bidi or control character gives no subject on any path, and
+// the refusal names the field. A look-alike (Cyrillic "а", Greek "ο") or a
+// fullwidth local part stays another address everywhere.
+func TestEveryEmailIsNormalizedOnceTheSameWay(t *testing.T) {
+	same := []struct {
+		name      string
+		spellings []string
+		want      string
+	}{
+		{"letter case and a trailing dot", []string{
+			"alice@example.com", "Alice@Example.COM", "ALICE@EXAMPLE.COM", "alice@EXAMPLE.com.", "  Alice@example.com  ",
+		}, "alice@example.com"},
+		{"an internationalised domain in Unicode or punycode", []string{
+			"ALICE@BÜCHER.example", "alice@bücher.example", "alice@bu\u0308cher.example",
+			"alice@xn--bcher-kva.example", "alice@XN--BCHER-KVA.EXAMPLE", "alice@xn--bcher-kva.example.",
+		}, "alice@xn--bcher-kva.example"},
+		{"an accent composed (NFC) or decomposed (NFD)", []string{
+			"\u00e9lise@example.com", "e\u0301lise@example.com", "\u00c9LISE@Example.com", "E\u0301lise@example.com",
+		}, "\u00e9lise@example.com"},
+		// IDNA maps fullwidth letters and dots in a domain to ASCII.
+		{"a fullwidth domain", []string{
+			"alice@ＥＸＡＭＰＬＥ.com", "alice@example．com", "alice@example。com", "alice@ｅｘａｍｐｌｅ．ｃｏｍ",
+		}, "alice@example.com"},
+	}
+	// The local part is the receiving domain's to interpret (RFC 6531): only
+	// NFC and lower case are applied to it, never compatibility mappings or
+	// confusable folding. A fullwidth "ＡＬＩＣＥ" is therefore another
+	// mailbox than "alice", as a Cyrillic "а" is another letter than "a".
+	distinct := []struct{ name, in, want, latin string }{
+		{"a Cyrillic а in the local part", "\u0430lice@example.com", "\u0430lice@example.com", "alice@example.com"},
+		{"a Greek ο in the domain", "alice@exampl\u03bf.com", "alice@xn--exampl-n0e.com", "alice@example.com"},
+		{"a Cyrillic а in the domain", "alice@ex\u0430mple.com", "alice@xn--exmple-4nf.com", "alice@example.com"},
+		{"a fullwidth local part", "ＡＬＩＣＥ@example.com", "ａｌｉｃｅ@example.com", "alice@example.com"},
+		{"a ligature in the local part", "\ufb01le@example.com", "\ufb01le@example.com", "file@example.com"},
 	}
 	refused := []struct{ name, in string }{
-		{"a zero-width space", "alice\u200b@example.com"},
-		{"a zero-width joiner", "ali\u200dce@example.com"},
-		{"a byte-order mark", "\ufeffalice@example.com"},
-		{"a right-to-left override", "alice\u202e@example.com"},
-		{"a control character", "alice\u0007@example.com"},
+		{"a zero-width space U+200B", "alice\u200b@example.com"},
+		{"a zero-width joiner U+200D", "ali\u200dce@example.com"},
+		{"a zero-width non-joiner U+200C", "ali\u200cce@example.com"},
+		{"a byte-order mark U+FEFF", "\ufeffalice@example.com"},
+		{"a word joiner U+2060", "alice@example\u2060.com"},
+		{"a soft hyphen U+00AD", "al\u00adice@example.com"},
+		{"a right-to-left override U+202E", "alice\u202e@example.com"},
+		{"a right-to-left override in the domain", "alice@\u202emoc.elpmaxe"},
+		{"a bidi isolate U+2066", "\u2066alice\u2069@example.com"},
+		{"a combining grapheme joiner U+034F", "alice\u034f@example.com"},
+		{"a variation selector U+FE0F", "alice\ufe0f@example.com"},
+		{"a Hangul filler U+3164", "alice\u3164@example.com"},
+		{"a NUL", "alice\x00@example.com"},
+		{"a bell U+0007", "alice\u0007@example.com"},
 		{"a line break", "alice\n@example.com"},
+		{"a next-line control U+0085", "alice\u0085@example.com"},
+		{"a line separator U+2028", "alice\u2028@example.com"},
+		{"a replacement character U+FFFD", "alice\ufffd@example.com"},
+		{"an inner space", "alice smith@example.com"},
 		{"two @", "alice@evil.example@example.com"},
+		{"a fullwidth @ U+FF20", "alice＠example.com"},
+		// A trailing dot left after the one that is trimmed would stay in
+		// the subject and make a second subject for the same person.
+		{"two trailing dots", "alice@example.com.."},
+		{"a trailing ideographic full stop", "alice@example.com。"},
 	}
-	lookalikes := []struct{ name, in, notWant string }{
-		{"a Cyrillic а", "\u0430lice@example.com", "alice@example.com"},
-		{"a Greek ο in the domain", "alice@exampl\u03bf.com", "alice@example.com"},
-	}
-	for name, parse := range parsers {
-		for _, tt := range same {
-			t.Run(name+": "+tt.name, func(t *testing.T) {
-				got := parse(t, tt.in)
-				want, err := NormalizeEmail(tt.in)
-				if err != nil || want != tt.want {
-					t.Fatalf("NormalizeEmail(%q) = %q, %v; want %q", tt.in, want, err, tt.want)
-				}
-				if len(got) != 1 || got[0] != tt.want {
-					t.Errorf("subject emails %q, want [%q]", got, tt.want)
-				}
-			})
-		}
-		for _, tt := range refused {
-			t.Run(name+": refuses "+tt.name, func(t *testing.T) {
-				if got := parse(t, tt.in); len(got) != 0 {
-					t.Errorf("an event for %q: %q", tt.in, got)
-				}
-			})
-		}
-		for _, tt := range lookalikes {
-			t.Run(name+": keeps apart "+tt.name, func(t *testing.T) {
-				for _, e := range parse(t, tt.in) {
-					if e == tt.notWant {
-						t.Errorf("%q became %q: another person's address", tt.in, e)
+
+	for _, p := range emailPaths(t) {
+		for _, g := range same {
+			for _, in := range g.spellings {
+				t.Run(fmt.Sprintf("%s/%s/%+q", p.name, g.name, in), func(t *testing.T) {
+					got, why := p.run(t, in)
+					if len(got) != 1 || got[0] != g.want {
+						t.Fatalf("subject %+q (%s), want [%+q]", got, why, g.want)
 					}
+					if again, err := NormalizeEmail(got[0]); err != nil || again != got[0] {
+						t.Errorf("the subject is not a fixed point of NormalizeEmail: %+q, %v", again, err)
+					}
+				})
+			}
+		}
+		for _, d := range distinct {
+			t.Run(fmt.Sprintf("%s/keeps apart %s", p.name, d.name), func(t *testing.T) {
+				got, why := p.run(t, d.in)
+				if len(got) != 1 || got[0] != d.want {
+					t.Fatalf("subject %+q (%s), want [%+q]", got, why, d.want)
+				}
+				if got[0] == d.latin {
+					t.Fatalf("%+q became %+q: another person's address", d.in, got[0])
+				}
+			})
+		}
+		for _, r := range refused {
+			t.Run(fmt.Sprintf("%s/refuses %s", p.name, r.name), func(t *testing.T) {
+				got, why := p.run(t, r.in)
+				if len(got) != 0 {
+					t.Fatalf("a subject for %+q: %+q", r.in, got)
+				}
+				if !strings.Contains(why, p.field) {
+					t.Errorf("the refusal does not name %q: %q", p.field, why)
 				}
 			})
 		}
@@ -110,10 +338,11 @@ func jsonString(s string) []byte {
 	return b
 }
 
-// emails are the subject emails of a parsed delivery (none on an error).
-func emails(d Delivery, err error) []string {
+// deliveryEmails are the subject emails of a parsed delivery and, when it
+// gave none, why: its error or what it ignored.
+func deliveryEmails(d Delivery, err error) ([]string, string) {
 	if err != nil {
-		return nil
+		return nil, err.Error()
 	}
 	var out []string
 	for _, ev := range d.Events {
@@ -121,5 +350,8 @@ func emails(d Delivery, err error) []string {
 			out = append(out, ev.Email)
 		}
 	}
-	return out
+	if len(out) == 0 {
+		return nil, d.Ignored
+	}
+	return out, ""
 }

@@ -44,7 +44,7 @@ func newSSFWithClient(s Spec, path string, hc *http.Client) (*SSF, error) {
 		errs = append(errs, fmt.Errorf("%s.%s: "+format, append([]any{path, key}, a...)...))
 	}
 	switch {
-	case c.Issuer == "":
+	case strings.TrimSpace(c.Issuer) == "":
 		bad("issuer", "required (the transmitter's issuer, as in its SETs' iss claim)")
 	case len(c.Issuer) > 2048 || !printable(c.Issuer):
 		bad("issuer", "at most 2048 printable characters")
@@ -128,7 +128,7 @@ func ssfAudience(v any) ([]string, error) {
 		return nil, errors.New("want 1 to 16 values")
 	}
 	for _, a := range out {
-		if a == "" || len(a) > 2048 || !printable(a) {
+		if strings.TrimSpace(a) == "" || len(a) > 2048 || !printable(a) {
 			return nil, errors.New("values must be 1 to 2048 printable characters")
 		}
 	}
