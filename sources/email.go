@@ -10,8 +10,9 @@ import (
 )
 
 // emailProfile converts an internationalised domain to its ASCII (A-label)
-// form with the lookup rules of IDNA 2008 / UTS #46.
-var emailProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.StrictDomainName(true), idna.Transitional(false))
+// form with the lookup rules of IDNA 2008 / UTS #46, refusing empty labels
+// and labels or names longer than DNS allows.
+var emailProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.StrictDomainName(true), idna.Transitional(false), idna.VerifyDNSLength(true))
 
 // NormalizeEmail returns the one form of an email address that offboarder
 // stores, matches and sends: trimmed, Unicode NFC, lower case, with the

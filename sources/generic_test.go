@@ -150,7 +150,8 @@ func TestNormalizeEmail(t *testing.T) {
 			t.Errorf("NormalizeEmail(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
-	for _, bad := range []string{"", "a", "@example.com", "alice@", "a b@example.com", "alice@localhost", "a@b@example.com", "alice@exa mple.com", "alice\u200b@example.com", strings.Repeat("a", 65) + "@example.com"} {
+	for _, bad := range []string{"", "a", "@example.com", "alice@", "a b@example.com", "alice@localhost", "a@b@example.com", "alice@exa mple.com", "alice\u200b@example.com", strings.Repeat("a", 65) + "@example.com",
+		"alice@.example.com", "alice@example..com", "alice@" + strings.Repeat("a", 64) + ".example.com"} {
 		if got, err := NormalizeEmail(bad); err == nil {
 			t.Errorf("NormalizeEmail(%q) = %q, want an error", bad, got)
 		}
