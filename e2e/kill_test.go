@@ -78,6 +78,16 @@ worker:
 		t.Fatal(err)
 	}
 	_, _ = first.Process.Wait()
+	// The vendor notices the caller is gone before the hold ends (else it
+	// would carry out a call nobody waits for, as a real vendor might: the
+	// revocation is then simply done twice, which this test does not cover).
+	deadline = time.Now().Add(10 * time.Second)
+	for heldRevoke(e) {
+		if time.Now().After(deadline) {
+			t.Fatal("the vendor never noticed the killed worker's call was gone")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	release()
 
 	_, log2 := work()
