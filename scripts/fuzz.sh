@@ -33,7 +33,13 @@ run() {
   if $GO test -run '^$' -fuzz "^$f\$" -fuzztime "$FUZZTIME" -parallel 1 "$pkg" >"$log" 2>&1; then
     echo "ok   $f ($pkg) $(( $(date +%s) - start ))s $(grep -o 'execs: [0-9]*' "$log" | tail -1)"
   else
-    echo "FAIL $f ($pkg)"; sed 's/^/    /' "$log"; return 1
+    echo "FAIL $f ($pkg)"; sed 's/^/    /' "$log"
+    # The failing input, so that a run on a throw-away clone can be reproduced.
+    dir=$($GO list -f '{{.Dir}}' "$pkg")
+    for in in $(grep -o 'testdata/fuzz/[^ ]*' "$log" | sort -u); do
+      [ -f "$dir/$in" ] && { echo "    $in:"; sed 's/^/      /' "$dir/$in"; }
+    done
+    return 1
   fi
 }
 export -f run; export GO FUZZTIME logs
