@@ -299,13 +299,7 @@ func (g *Google) revoke(ctx context.Context, userKey string) (Outcome, error) {
 			// client; success is an empty answer. A 404 means the token is
 			// gone already, which is what we want. Each client's deletion
 			// is independent of the others'.
-			dels[i] = func(ctx context.Context) error {
-				_, err := g.api.Do(ctx, Request{Method: http.MethodDelete, Path: user + "/tokens/" + url.PathEscape(t.ClientID)}, nil)
-				if isKind(err, NotFoundErr) {
-					return nil
-				}
-				return err
-			}
+			dels[i] = g.api.deleteGone(user + "/tokens/" + url.PathEscape(t.ClientID))
 		}
 		if err := concurrently(ctx, dels...); err != nil {
 			return "", err

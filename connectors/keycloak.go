@@ -255,13 +255,7 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, err
 		// means it is gone already. Each client's revocation touches only
 		// that client's consent and offline sessions, so they are sent
 		// together.
-		revokes = append(revokes, func(ctx context.Context) error {
-			_, err := k.api.Do(ctx, Request{Method: http.MethodDelete, Path: user + "/consents/" + url.PathEscape(c.ClientID)}, nil)
-			if isKind(err, NotFoundErr) {
-				return nil
-			}
-			return err
-		})
+		revokes = append(revokes, k.api.deleteGone(user+"/consents/"+url.PathEscape(c.ClientID)))
 	}
 	if err := concurrently(ctx, revokes...); err != nil {
 		return "", err

@@ -3,6 +3,7 @@ package connectors
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 )
 
@@ -74,6 +75,18 @@ func acquire(ctx context.Context, sem chan struct{}) bool {
 	case <-ctx.Done():
 	}
 	return false
+}
+
+// deleteGone returns a call that DELETEs path, for concurrently: a 404
+// means the thing is gone already, which is what a revocation wants.
+func (c *Client) deleteGone(path string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := c.Do(ctx, Request{Method: http.MethodDelete, Path: path}, nil)
+		if isKind(err, NotFoundErr) {
+			return nil
+		}
+		return err
+	}
 }
 
 // isCancel reports whether err is only the echo of a cancel (a sibling's,
