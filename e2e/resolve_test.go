@@ -123,9 +123,7 @@ func (e *env) waitClosed(id string) *store.Case {
 	for {
 		c, err := e.Store.GetCase(context.Background(), id)
 		if err == nil {
-			switch c.State {
-			case store.StateScheduled, store.StatePending, store.StateInProgress:
-			default:
+			if !store.IsOpen(c.State) {
 				return c
 			}
 		}

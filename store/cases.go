@@ -43,8 +43,9 @@ func scanCase(r scanner) (Case, error) {
 	return c, nil
 }
 
-// isOpen reports whether state accepts new events and work.
-func isOpen(state string) bool {
+// IsOpen reports whether a case in state accepts new events and still
+// waits for work (scheduled, pending or in progress).
+func IsOpen(state string) bool {
 	return state == StateScheduled || state == StatePending || state == StateInProgress
 }
 

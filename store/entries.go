@@ -70,7 +70,7 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]st
 		if c, err = t.getCase(ctx, caseID, true); err != nil {
 			return err
 		}
-		if isOpen(c.State) {
+		if IsOpen(c.State) {
 			created := []string{}
 			for _, name := range names {
 				outcome := clean(entries[name])
@@ -250,7 +250,7 @@ func (s *Store) RecordOutcome(ctx context.Context, caseID, connector, outcome, d
 		}
 		b, _ := json.Marshal(d)
 		t.audit(caseID, connector, actionEntryOutcome, workerActor, string(b))
-		if !isOpen(c.State) {
+		if !IsOpen(c.State) {
 			return nil
 		}
 		return t.settle(ctx, &c, workerActor)

@@ -37,7 +37,7 @@ func (s *Store) ResolveSubject(ctx context.Context, caseID string, r Resolution,
 			if err != nil {
 				return err
 			}
-			if !isOpen(c.State) || c.Email != "" {
+			if !IsOpen(c.State) || c.Email != "" {
 				target = c.ID
 				return nil
 			}
@@ -132,7 +132,7 @@ func (s *Store) CloseCase(ctx context.Context, caseID, state, why, actor string)
 		if err != nil {
 			return err
 		}
-		if !isOpen(c.State) {
+		if !IsOpen(c.State) {
 			return nil
 		}
 		if err := t.close(ctx, c.ID, state); err != nil {

@@ -159,7 +159,7 @@ func (s *Server) ingest(ctx context.Context, log zerolog.Logger, source string, 
 		l := log.With().Str("case_id", res.CaseID).Str("event_id", ev.ID).Logger()
 		if res.Duplicate {
 			l.Info().Msg("duplicate delivery")
-			if caseOpen(res.State) {
+			if store.IsOpen(res.State) {
 				// The first delivery may have been committed without its
 				// answer (or its enqueue) getting through: make sure the
 				// case's work is queued. The task id makes this a no-op
@@ -198,9 +198,4 @@ func (s *Server) unknownSystems(systems []string) []string {
 
 func isConflict(err error) bool {
 	return err != nil && (errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask))
-}
-
-// caseOpen reports whether a case in state still waits for work.
-func caseOpen(state string) bool {
-	return state == store.StateScheduled || state == store.StatePending || state == store.StateInProgress
 }

@@ -37,9 +37,7 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	switch c.State {
-	case store.StateScheduled, store.StatePending, store.StateInProgress:
-	default:
+	if !store.IsOpen(c.State) {
 		return nil // closed
 	}
 	if c.Email == "" {
