@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/offboarder/offboarder/internal/testenv"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 )
@@ -29,13 +27,8 @@ import (
 // vendor did rather than calling the vendor again). readyz is 200 again
 // and the audit chain is whole. offboarder is not restarted.
 func TestDatabaseOutageUnderLoad(t *testing.T) {
-	u, err := url.Parse(testenv.Postgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := testenv.StartProxy(t, u.Host)
-	u.Host = proxy.Addr
-	e := start(t, u.String(), envOptions{concurrency: 16})
+	dbURL, proxy := proxiedPostgres(t)
+	e := start(t, dbURL, envOptions{concurrency: 16})
 
 	const senders, perSender, events = 8, 25, 8 * 25
 	email := func(i int) string { return fmt.Sprintf("load%d@example.com", i) }

@@ -14,13 +14,8 @@ import (
 // half-written; once the database is back, the sender's retry is accepted
 // and the case completes, without restarting offboarder.
 func TestDatabaseOutageIs503UntilItComesBack(t *testing.T) {
-	u, err := url.Parse(testenv.Postgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := testenv.StartProxy(t, u.Host)
-	u.Host = proxy.Addr
-	e := start(t, u.String(), envOptions{})
+	dbURL, proxy := proxiedPostgres(t)
+	e := start(t, dbURL, envOptions{})
 
 	code, res := e.post("hr", body("db-1", "alice@example.com"), "")
 	if code != http.StatusAccepted {
@@ -52,4 +47,17 @@ func TestDatabaseOutageIs503UntilItComesBack(t *testing.T) {
 	if err := e.Store.VerifyAudit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// proxiedPostgres is a fresh PostgreSQL database reached through a TCP
+// proxy the test can take down (skipped where no PostgreSQL answers).
+func proxiedPostgres(t *testing.T) (string, *testenv.Proxy) {
+	t.Helper()
+	u, err := url.Parse(testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.StartProxy(t, u.Host)
+	u.Host = proxy.Addr
+	return u.String(), proxy
 }

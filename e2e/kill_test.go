@@ -25,10 +25,7 @@ func TestKilledWorkerProcessLosesNothing(t *testing.T) {
 		t.Skip("SKIP: a minute or two long; run with make test-faults (OFFBOARDER_FAULT_TESTS=1)")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "offboarder")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/offboarder").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildOffboarder(t)
 	db := filepath.Join(dir, "o.db")
 	e := start(t, "sqlite:"+db, envOptions{noWorker: true})
 	cfg := filepath.Join(dir, "config.yaml")
@@ -125,4 +122,15 @@ worker:
 	if n := e.Sim.Sessions("okta", "alice@example.com"); n != 0 {
 		t.Fatalf("sessions left: %d", n)
 	}
+}
+
+// buildOffboarder builds the offboarder binary into the test's temporary
+// directory and returns its path.
+func buildOffboarder(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "offboarder")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/offboarder").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }

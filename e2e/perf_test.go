@@ -47,10 +47,7 @@ func TestPerformanceTable(t *testing.T) {
 	if secs == 0 {
 		window = 5 * time.Second
 	}
-	bin := filepath.Join(t.TempDir(), "offboarder")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/offboarder").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildOffboarder(t)
 	var rows []perfRow
 	dbs := []struct {
 		name string
