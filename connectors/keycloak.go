@@ -217,9 +217,21 @@ func (k *Keycloak) find(ctx context.Context, email string) ([]keycloakUser, erro
 	return users, nil
 }
 
+// keycloakConsentRounds bounds the rounds of revoking the offline tokens
+// a listing shows and listing again: a client that keeps obtaining new
+// ones is not chased in a loop; what is still listed after the last round
+// makes the outcome Acknowledged and is left to the entry's next run.
+const keycloakConsentRounds = 2
+
 // revokeUser logs u out, revokes the consents of the clients holding u's
 // offline tokens and reads both back. A 404 is a NotFoundErr *Error: no
 // such user.
+//
+// Round trips: the logout and a first listing of the consents go
+// together; the offline tokens that listing shows are revoked; then the
+// sessions and the consents are read back together, and offline tokens
+// the read-back still shows are revoked and listed again. Three round
+// trips for a user without offline tokens, four with.
 func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, error) {
 	user := k.realm + "/users/" + url.PathEscape(u.ID)
 	// [users] POST …/users/{id}/logout: "Remove all user sessions associated
@@ -227,23 +239,71 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, err
 	// {"error":"HTTP 403 Forbidden"}. An unknown id is 404 {"error":"User
 	// not found"} [user-source].
 	//
-	// The consents are listed only once the logout has answered, never
-	// together with it: a client obtains offline tokens by sending an
-	// authorization request with scope=offline_access [server-admin], and
-	// only after a logout must "clients requesting authentication within
-	// active browser sessions … log in again" [sessions]. Until the logout
-	// has ended the browser sessions, a client without offline tokens can
-	// still obtain some, and a listing taken before that would miss it.
-	if _, err := k.api.Do(ctx, Request{Method: http.MethodPost, Path: user + "/logout"}, nil); err != nil {
+	// The listing sent together with the logout may be read before the
+	// logout has ended the browser sessions, and until then a client can
+	// still obtain offline tokens (an authorization request with
+	// scope=offline_access [server-admin]; only after a logout must
+	// "clients requesting authentication within active browser sessions …
+	// log in again" [sessions]). So it only saves a round trip for the
+	// tokens it shows: the outcome always rests on a listing that started
+	// after the logout had answered — the read-back below, whose offline
+	// tokens are revoked in turn.
+	var consents []keycloakConsent
+	err := concurrently(ctx,
+		func(ctx context.Context) error {
+			_, err := k.api.Do(ctx, Request{Method: http.MethodPost, Path: user + "/logout"}, nil)
+			return err
+		},
+		func(ctx context.Context) (err error) { consents, err = k.consents(ctx, user); return err },
+	)
+	if err != nil {
 		return "", err
 	}
 	log := k.api.logger(ctx).With().Str("connector", k.name).Str("keycloak_user_id", u.ID).Logger()
 	log.Info().Msg("keycloak user logged out")
 
-	consents, err := k.consents(ctx, user)
-	if err != nil {
+	if err := k.revokeOffline(ctx, user, consents); err != nil {
 		return "", err
 	}
+	// Read back the online sessions and, after the logout, the consents.
+	var sessions []json.RawMessage
+	err = concurrently(ctx,
+		func(ctx context.Context) error {
+			_, err := k.api.Do(ctx, Request{Method: http.MethodGet, Path: user + "/sessions"}, &sessions)
+			return err
+		},
+		func(ctx context.Context) (err error) { consents, err = k.consents(ctx, user); return err },
+	)
+	for round := 1; err == nil && offlineClients(consents) > 0 && round < keycloakConsentRounds; round++ {
+		if err := k.revokeOffline(ctx, user, consents); err != nil {
+			return "", err
+		}
+		consents, err = k.consents(ctx, user)
+	}
+	var left []string
+	switch {
+	case isKind(err, Auth):
+		log.Warn().Err(err).Msg("keycloak logout done but cannot be read back: grant view-users to verify")
+		return Acknowledged, nil
+	case err != nil:
+		return "", err
+	}
+	if len(sessions) > 0 {
+		left = append(left, "sessions")
+	}
+	if offlineClients(consents) > 0 {
+		left = append(left, "offline tokens")
+	}
+	if len(left) > 0 {
+		log.Info().Str("still_listed", strings.Join(left, " and ")).Msg("keycloak logout done and something is still listed")
+		return Acknowledged, nil
+	}
+	return Verified, nil
+}
+
+// revokeOffline revokes the consent of every client in consents that holds
+// the user's offline tokens.
+func (k *Keycloak) revokeOffline(ctx context.Context, user string, consents []keycloakConsent) error {
 	var revokes []func(context.Context) error
 	for _, c := range consents {
 		if !c.offline() {
@@ -258,67 +318,34 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, err
 		revokes = append(revokes, k.api.deleteGone(user+"/consents/"+url.PathEscape(c.ClientID)))
 	}
 	if err := concurrently(ctx, revokes...); err != nil {
-		return "", err
+		return err
 	}
-	revoked := len(revokes)
-	if revoked > 0 {
-		log.Info().Int("clients", revoked).Msg("keycloak offline tokens revoked")
+	if len(revokes) > 0 {
+		k.api.logger(ctx).Info().Str("connector", k.name).Int("clients", len(revokes)).Msg("keycloak offline tokens revoked")
 	}
+	return nil
+}
 
-	left, err := k.readBack(ctx, user, revoked > 0)
-	switch {
-	case isKind(err, Auth):
-		log.Warn().Err(err).Msg("keycloak logout done but cannot be read back: grant view-users to verify")
-		return Acknowledged, nil
-	case err != nil:
-		return "", err
-	case left != "":
-		log.Info().Str("still_listed", left).Msg("keycloak logout done and something is still listed")
-		return Acknowledged, nil
+// offlineClients counts the clients in consents that hold offline tokens.
+func offlineClients(consents []keycloakConsent) int {
+	n := 0
+	for _, c := range consents {
+		if c.offline() {
+			n++
+		}
 	}
-	return Verified, nil
+	return n
 }
 
 // consents is GET …/users/{id}/consents [users]: the clients the user
 // consented to and, with additionalGrants key "Offline Token", those that
-// hold the user's offline tokens [user-source].
+// hold the user's offline tokens [user-source]. Logout and consent
+// revocation complete within their requests [user-source], so a listing
+// after them tells what is left.
 func (k *Keycloak) consents(ctx context.Context, user string) ([]keycloakConsent, error) {
 	var consents []keycloakConsent
 	_, err := k.api.Do(ctx, Request{Method: http.MethodGet, Path: user + "/consents"}, &consents)
 	return consents, err
-}
-
-// readBack reads GET …/users/{id}/sessions [users] (the online sessions)
-// and, when offline tokens were revoked, the consents again. It returns
-// what is still listed ("sessions", "offline tokens" or both), "" when
-// nothing is, or the read's error. Logout and consent revocation complete
-// within their requests [user-source], so one read tells.
-func (k *Keycloak) readBack(ctx context.Context, user string, offline bool) (string, error) {
-	var left []string
-	var sessions []json.RawMessage
-	var consents []keycloakConsent
-	reads := []func(context.Context) error{func(ctx context.Context) error {
-		_, err := k.api.Do(ctx, Request{Method: http.MethodGet, Path: user + "/sessions"}, &sessions)
-		return err
-	}}
-	if offline { // the two reads are independent and are sent together
-		reads = append(reads, func(ctx context.Context) (err error) { consents, err = k.consents(ctx, user); return err })
-	}
-	if err := concurrently(ctx, reads...); err != nil {
-		return "", err
-	}
-	if len(sessions) > 0 {
-		left = append(left, "sessions")
-	}
-	if offline {
-		for _, c := range consents {
-			if c.offline() {
-				left = append(left, "offline tokens")
-				break
-			}
-		}
-	}
-	return strings.Join(left, " and "), nil
 }
 
 // Check is the cheapest authenticated read, GET

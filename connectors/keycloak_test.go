@@ -123,8 +123,9 @@ func kcLogout(id string, status int, body string) step {
 	return step{method: "POST", path: kcRealm + "/users/" + id + "/logout", status: status, body: body}
 }
 
-// kcConsents is sent after kcLogout has answered, and again together with
-// kcSessions (kcConsents(…).with()) when offline tokens were revoked.
+// kcConsents is sent together with kcLogout (kcConsents(…).with()), and
+// again together with kcSessions once the logout and the revocations have
+// answered: the outcome rests on that second listing.
 func kcConsents(id string, status int, body string) step {
 	return step{method: "GET", path: kcRealm + "/users/" + id + "/consents", status: status, body: body}
 }
@@ -148,7 +149,7 @@ func kcLimited() step {
 // kcLoggedOut is the whole exchange for one user without offline tokens
 // whose sessions read back empty.
 func kcLoggedOut(id string) []step {
-	return []step{kcLogout(id, 204, ""), kcConsents(id, 200, "[]"), kcSessions(id, 200, "[]")}
+	return []step{kcLogout(id, 204, ""), kcConsents(id, 200, "[]").with(), kcSessions(id, 200, "[]"), kcConsents(id, 200, "[]").with()}
 }
 
 func TestKeycloakRevoke(t *testing.T) {
@@ -170,24 +171,34 @@ func TestKeycloakRevoke(t *testing.T) {
 		subject: connectors.Subject{Email: kcEmail},
 		steps: []step{
 			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""),
-			kcConsents(kcID, 200, "["+kcWebConsent+","+kcAppOffline+"]"),
+			kcConsents(kcID, 200, "["+kcWebConsent+","+kcAppOffline+"]").with(),
 			kcRevokeConsent(kcID, "mobile-app", 204, ""),
 			kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "["+kcWebConsent+"]").with(),
 		},
 		want: connectors.Verified,
 	}, {
-		name:    "offline tokens still listed after the revoke are acknowledged, not verified",
+		name:    "offline tokens obtained while the logout was under way are revoked from the read-back",
 		subject: connectors.Subject{Email: kcEmail},
 		steps: []step{
-			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "["+kcAppOffline+"]"),
+			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "["+kcWebConsent+"]").with(),
+			kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "["+kcWebConsent+","+kcAppOffline+"]").with(),
+			kcRevokeConsent(kcID, "mobile-app", 204, ""), kcConsents(kcID, 200, "["+kcWebConsent+"]"),
+		},
+		want: connectors.Verified,
+	}, {
+		name:    "offline tokens still listed after two rounds of revoking are acknowledged, not verified",
+		subject: connectors.Subject{Email: kcEmail},
+		steps: []step{
+			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "["+kcAppOffline+"]").with(),
 			kcRevokeConsent(kcID, "mobile-app", 204, ""), kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "["+kcAppOffline+"]").with(),
+			kcRevokeConsent(kcID, "mobile-app", 204, ""), kcConsents(kcID, 200, "["+kcAppOffline+"]"),
 		},
 		want: connectors.Acknowledged,
 	}, {
 		name:    "a consent already gone (404) counts as revoked",
 		subject: connectors.Subject{Email: kcEmail},
 		steps: []step{
-			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "["+kcAppOffline+"]"),
+			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "["+kcAppOffline+"]").with(),
 			kcRevokeConsent(kcID, "mobile-app", 404, `{"error":"Consent nor offline token not found"}`),
 			kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "[]").with(),
 		},
@@ -196,7 +207,8 @@ func TestKeycloakRevoke(t *testing.T) {
 		name:    "a session still listed after the logout is acknowledged, not verified",
 		subject: connectors.Subject{Email: kcEmail},
 		steps: []step{
-			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "[]"), kcSessions(kcID, 200, kcOneSession),
+			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "[]").with(),
+			kcSessions(kcID, 200, kcOneSession), kcConsents(kcID, 200, "[]").with(),
 		},
 		want: connectors.Acknowledged,
 	}, {
@@ -217,17 +229,18 @@ func TestKeycloakRevoke(t *testing.T) {
 	}, {
 		name:    "a user deleted between the lookup and the logout is not_found",
 		subject: connectors.Subject{Email: kcEmail},
-		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 404, kcNoUser)},
+		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 404, kcNoUser), kcConsents(kcID, 404, kcNoUser).maybe()},
 		want:    connectors.NotFound,
 	}, {
 		name:    "credentials that may log out but not read sessions give acknowledged",
 		subject: connectors.Subject{Email: kcEmail},
-		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "[]"), kcSessions(kcID, 403, kcForbidden)},
-		want:    connectors.Acknowledged,
+		steps: []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "[]").with(),
+			kcSessions(kcID, 403, kcForbidden), kcConsents(kcID, 403, kcForbidden).maybe()},
+		want: connectors.Acknowledged,
 	}, {
 		name:    "a service account without manage-users is a permanent auth error",
 		subject: connectors.Subject{Email: kcEmail},
-		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 403, kcForbidden)},
+		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 403, kcForbidden), kcConsents(kcID, 200, "[]").maybe()},
 		kind:    connectors.Auth,
 		text:    []string{"keycloak: POST " + kcRealm + "/users/" + kcID + "/logout", "missing scope or permission", "HTTP 403 Forbidden"},
 	}, {
@@ -245,7 +258,7 @@ func TestKeycloakRevoke(t *testing.T) {
 	}, {
 		name:    "a keycloak server error is transient",
 		subject: connectors.Subject{Email: kcEmail},
-		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 500, kcUnavailable)},
+		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 500, kcUnavailable), kcConsents(kcID, 200, "[]").maybe()},
 		kind:    connectors.Transient,
 		text:    []string{"unknown_error"},
 	}, {

@@ -179,25 +179,40 @@ func TestIndependentCallsAreSentTogether(t *testing.T) {
 			}
 		},
 	}, {
-		name: "keycloak: the consents are listed after the logout; revocations and read-backs go together",
+		name: "keycloak: the logout and a first listing go together; the read-back's listing starts after the logout answered",
 		open: func(base string) (connectors.Connector, error) { return openKeycloak(base, nil) },
 		fake: func(t *testing.T) http.Handler {
 			return keycloakFake(t, kcToken{},
 				kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""),
-				kcConsents(kcID, 200, "["+kcAppOffline+","+kcOtherOffline+"]"),
+				kcConsents(kcID, 200, "["+kcAppOffline+","+kcOtherOffline+"]").with(),
 				kcRevokeConsent(kcID, "mobile-app", 204, ""), kcRevokeConsent(kcID, "desktop-app", 204, "").with(),
 				kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "[]").with())
 		},
 		who: kcEmail, want: connectors.Verified, top: 2,
 		check: func(t *testing.T, l *vendorLog) {
-			if l.startedDuring("POST logout", "GET consents") {
-				t.Error("the consents were listed while the logout was in flight")
+			if !l.startedDuring("POST logout", "GET consents") && !l.startedDuring("GET consents", "POST logout") {
+				t.Error("the logout and the first listing were sent one after the other")
+			}
+			if !l.lastStartAfterEnd("POST logout", "GET consents") {
+				t.Error("no listing of the consents started after the logout answered")
 			}
 			if !l.startedDuring("DELETE mobile-app", "DELETE desktop-app") && !l.startedDuring("DELETE desktop-app", "DELETE mobile-app") {
 				t.Error("the consent revocations were sent one after the other")
 			}
 			if !l.startedDuring("GET sessions", "GET consents") && !l.startedDuring("GET consents", "GET sessions") {
 				t.Error("the two read-backs were sent one after the other")
+			}
+		},
+	}, {
+		name: "keycloak: a user without offline tokens costs three round trips, the last listing after the logout",
+		open: func(base string) (connectors.Connector, error) { return openKeycloak(base, nil) },
+		fake: func(t *testing.T) http.Handler {
+			return keycloakFake(t, kcToken{}, append([]step{kcSearch(200, kcUsers(kcID))}, kcLoggedOut(kcID)...)...)
+		},
+		who: kcEmail, want: connectors.Verified, top: 2,
+		check: func(t *testing.T, l *vendorLog) {
+			if !l.lastStartAfterEnd("POST logout", "GET consents") {
+				t.Error("no listing of the consents started after the logout answered")
 			}
 		},
 	}}
