@@ -49,9 +49,17 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 		wg          sync.WaitGroup
 	)
 	outage := make(chan struct{})
+	// The last third of each sender's events waits for the cut, so that
+	// deliveries meet the outage however fast the rest went.
+	cut := make(chan struct{})
+	cutOnce := sync.OnceFunc(func() { close(cut) })
+	defer cutOnce()
 	for s := range senders {
 		wg.Go(func() {
 			for k := range perSender {
+				if k == perSender*2/3 {
+					<-cut
+				}
 				i := s*perSender + k
 				id := fmt.Sprintf("load-%d", i)
 				b := body(id, email(i))
@@ -106,6 +114,7 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond) // let more of them arrive
 	proxy.Down()
+	cutOnce()
 	inFlight := map[string]bool{}
 	for _, c := range e.Sim.Calls() {
 		if c.Method == http.MethodDelete && c.Status == 0 {
