@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"sync/atomic"
@@ -33,4 +34,60 @@ func BenchmarkIngest(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkCase is one whole offboarding's store traffic per operation, as
+// the webhook and the worker make it for six connectors: the ingest, the
+// fan-out, and for each connector the attempt (with the case row) and the
+// outcome (the last one closes the case). 16 goroutines.
+func BenchmarkCase(b *testing.B) {
+	conns := []string{"auth0", "entra", "google", "keycloak", "okta", "onelogin"}
+	for _, d := range dialects {
+		b.Run(d, func(b *testing.B) {
+			s := newStore(b, d)
+			ctx := b.Context()
+			var n atomic.Int64
+			b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					if err := oneCase(ctx, s, i, conns); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+func oneCase(ctx context.Context, s *Store, i int64, conns []string) error {
+	res, err := s.Ingest(ctx, Event{
+		Source: "hr", EventID: fmt.Sprintf("e%d", i), Type: "terminated",
+		Email: fmt.Sprintf("user%d@example.com", i), Reason: "terminated",
+		ReceivedAt: time.Now(), Actor: "source:hr",
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := s.CaseRow(ctx, res.CaseID); err != nil {
+		return err
+	}
+	entries := make(map[string]string, len(conns))
+	for _, c := range conns {
+		entries[c] = OutcomePending
+	}
+	if _, err := s.FanOut(ctx, res.CaseID, entries, "worker"); err != nil {
+		return err
+	}
+	for _, c := range conns {
+		if _, _, err := s.BeginAttempt(ctx, res.CaseID, c); err != nil {
+			return err
+		}
+		if _, err := s.RecordOutcome(ctx, res.CaseID, c, "verified", ""); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -49,10 +49,13 @@ func IsOpen(state string) bool {
 	return state == StateScheduled || state == StatePending || state == StateInProgress
 }
 
+// caseByID selects one case row by id.
+const caseByID = "SELECT " + caseCols + " FROM cases WHERE id = ?"
+
 // getCase reads a case row (without events, entries or audit); lock takes its
 // row lock on PostgreSQL. A missing case is ErrNotFound.
 func (t *tx) getCase(ctx context.Context, id string, lock bool) (Case, error) {
-	q := "SELECT " + caseCols + " FROM cases WHERE id = ?"
+	q := caseByID
 	if lock {
 		q += t.forUpdate()
 	}
@@ -110,7 +113,14 @@ func (s *Store) GetCase(ctx context.Context, id string) (*Case, error) {
 // worker needs to act on it, in one query outside any transaction. A case
 // that does not exist is ErrNotFound.
 func (s *Store) CaseRow(ctx context.Context, id string) (*Case, error) {
-	c, err := scanCase(s.db.QueryRowContext(ctx, s.rebind("SELECT "+caseCols+" FROM cases WHERE id = ?"), id))
+	q := s.rebind(caseByID)
+	var row *sql.Row
+	if st := s.stmts.get(q); st != nil {
+		row = st.QueryRowContext(ctx, id)
+	} else {
+		row = s.db.QueryRowContext(ctx, q, id)
+	}
+	c, err := scanCase(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
 	}

@@ -180,7 +180,7 @@ func (s *Store) runBatch(batch []*write) (results []error, err error) {
 	// the end, so the audit head is locked only for the last statements.
 	all := &tx{s: s, tx: stx, ctx: ctx}
 	for i, w := range batch {
-		if _, err := stx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+		if _, err := all.exec("SAVEPOINT w"); err != nil {
 			return results, fmt.Errorf("savepoint: %w", err)
 		}
 		t := &tx{s: s, tx: stx, ctx: ctx, now: s.clock()}
@@ -189,11 +189,11 @@ func (s *Store) runBatch(batch []*write) (results []error, err error) {
 			return results, werr
 		}
 		if werr != nil {
-			if _, err := stx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
+			if _, err := all.exec("ROLLBACK TO SAVEPOINT w"); err != nil {
 				return results, fmt.Errorf("rollback to savepoint: %w", err)
 			}
 		}
-		if _, err := stx.ExecContext(ctx, "RELEASE SAVEPOINT w"); err != nil {
+		if _, err := all.exec("RELEASE SAVEPOINT w"); err != nil {
 			return results, fmt.Errorf("release savepoint: %w", err)
 		}
 		results[i] = werr

@@ -148,12 +148,19 @@ func (t *tx) settle(ctx context.Context, c *Case, actor string) error {
 }
 
 // BeginAttempt increments attempts and sets started_at (first time) and updated_at on a
-// pending entry and returns it; on a final entry it changes nothing and returns it as is.
-// ErrNotFound if the entry does not exist. It writes no audit row.
-func (s *Store) BeginAttempt(ctx context.Context, caseID, connector string) (Entry, error) {
-	var e Entry
+// pending entry and returns it, with its case's row (without events, entries or audit):
+// what a revoke needs, in one transaction. On a final entry it changes nothing and returns
+// it as is. ErrNotFound if the case or the entry does not exist. It writes no audit row.
+func (s *Store) BeginAttempt(ctx context.Context, caseID, connector string) (Entry, *Case, error) {
+	var (
+		e Entry
+		c Case
+	)
 	err := s.write(ctx, caseID, func(t *tx) error {
 		var err error
+		if c, err = t.getCase(ctx, caseID, false); err != nil {
+			return fmt.Errorf("case: %w", err)
+		}
 		e, err = scanEntry(t.queryRow(`UPDATE entries
 			SET attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ?
 			WHERE case_id = ? AND connector = ? AND outcome = ?
@@ -162,12 +169,15 @@ func (s *Store) BeginAttempt(ctx context.Context, caseID, connector string) (Ent
 		if errors.Is(err, sql.ErrNoRows) {
 			e, err = t.getEntry(ctx, caseID, connector, false)
 		}
-		return err
+		if err != nil {
+			return fmt.Errorf("entry: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
-		return Entry{}, fmt.Errorf("store: begin attempt %s/%s: %w", caseID, connector, err)
+		return Entry{}, nil, fmt.Errorf("store: begin attempt %s/%s: %w", caseID, connector, err)
 	}
-	return e, nil
+	return e, &c, nil
 }
 
 // RecordRetry notes a retryable failure: last_error, updated_at; audit "entry.retry" (detail: the error text, truncated to 500 chars).

@@ -76,7 +76,7 @@ func TestFanOut(t *testing.T) {
 		{"fanning out again leaves existing entries as they are", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
 			fanOut(t, s, id, map[string]string{"slack": OutcomePending})
-			if _, err := s.BeginAttempt(t.Context(), id, "slack"); err != nil {
+			if _, _, err := s.BeginAttempt(t.Context(), id, "slack"); err != nil {
 				t.Fatal(err)
 			}
 			c := fanOut(t, s, id, map[string]string{"slack": OutcomeSkipped, "github": OutcomePending})
@@ -147,11 +147,11 @@ func TestAttempts(t *testing.T) {
 		{"begin attempt counts attempts and keeps the first start", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
 			fanOut(t, s, id, map[string]string{"slack": OutcomePending})
-			first, err := s.BeginAttempt(t.Context(), id, "slack")
+			first, _, err := s.BeginAttempt(t.Context(), id, "slack")
 			if err != nil {
 				t.Fatal(err)
 			}
-			second, err := s.BeginAttempt(t.Context(), id, "slack")
+			second, _, err := s.BeginAttempt(t.Context(), id, "slack")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -164,7 +164,7 @@ func TestAttempts(t *testing.T) {
 			id := openCase(t, s, "ann@example.com")
 			fanOut(t, s, id, map[string]string{"slack": OutcomePending, "github": OutcomePending})
 			done := outcome(t, s, id, "slack", "verified", "")
-			e, err := s.BeginAttempt(t.Context(), id, "slack")
+			e, _, err := s.BeginAttempt(t.Context(), id, "slack")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,8 +174,26 @@ func TestAttempts(t *testing.T) {
 		}},
 		{"begin attempt on an unknown entry is not found", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
-			if _, err := s.BeginAttempt(t.Context(), id, "slack"); !errors.Is(err, ErrNotFound) {
+			if _, _, err := s.BeginAttempt(t.Context(), id, "slack"); !errors.Is(err, ErrNotFound) {
 				t.Errorf("BeginAttempt = %v, want ErrNotFound", err)
+			}
+			if _, _, err := s.BeginAttempt(t.Context(), "no-such-case", "slack"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "case") {
+				t.Errorf("BeginAttempt of an unknown case = %v, want ErrNotFound naming the case", err)
+			}
+		}},
+		{"begin attempt returns the case row the revoke acts on", func(t *testing.T, s *Store) {
+			id := openCase(t, s, "ann@example.com")
+			fanOut(t, s, id, map[string]string{"slack": OutcomePending})
+			want, err := s.CaseRow(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, c, err := s.BeginAttempt(t.Context(), id, "slack")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ID != id || c.Email != "ann@example.com" || !reflect.DeepEqual(c, want) {
+				t.Errorf("case = %+v, want %+v", c, want)
 			}
 		}},
 		{"a retry notes the last error and audits it truncated", func(t *testing.T, s *Store) {
@@ -222,7 +240,7 @@ func TestRecordOutcome(t *testing.T) {
 		return func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
 			fanOut(t, s, id, map[string]string{"a": OutcomePending, "b": OutcomePending})
-			if _, err := s.BeginAttempt(t.Context(), id, "a"); err != nil {
+			if _, _, err := s.BeginAttempt(t.Context(), id, "a"); err != nil {
 				t.Fatal(err)
 			}
 			e := outcome(t, s, id, "a", first, "detail of a")

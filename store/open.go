@@ -76,6 +76,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		_ = s.db.Close()
 		return nil, err
 	}
+	if dialect == dialectSQLite {
+		s.stmts = newStmtCache(s.db)
+	}
 	s.startCommitter()
 	return s, nil
 }

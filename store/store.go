@@ -40,11 +40,14 @@ type Store struct {
 	stopped   chan struct{}
 	closeOnce sync.Once
 	stats     commitStats
+
+	stmts *stmtCache // prepared statements; nil on PostgreSQL (stmts.go)
 }
 
 // Close closes the database. Calls after the first are harmless.
 func (s *Store) Close() error {
 	s.stopCommitter()
+	s.stmts.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -129,15 +132,27 @@ func (s *Store) runTx(ctx context.Context, readOnly bool, fn func(*tx) error) er
 }
 
 func (t *tx) exec(q string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, t.s.rebind(q), args...)
+	q = t.s.rebind(q)
+	if st := t.s.stmts.get(q); st != nil {
+		return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	}
+	return t.tx.ExecContext(t.ctx, q, args...)
 }
 
 func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.ctx, t.s.rebind(q), args...)
+	q = t.s.rebind(q)
+	if st := t.s.stmts.get(q); st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	}
+	return t.tx.QueryContext(t.ctx, q, args...)
 }
 
 func (t *tx) queryRow(q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, t.s.rebind(q), args...)
+	q = t.s.rebind(q)
+	if st := t.s.stmts.get(q); st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	}
+	return t.tx.QueryRowContext(t.ctx, q, args...)
 }
 
 // forUpdate is the row-lock suffix for a SELECT in a write transaction:

@@ -100,16 +100,9 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 		return permanent(err)
 	}
 	log := zerolog.Ctx(ctx).With().Str("case_id", p.CaseID).Str("connector", p.Connector).Logger()
-	c, err := w.opts.Store.CaseRow(ctx, p.CaseID)
+	entry, c, err := w.opts.Store.BeginAttempt(ctx, p.CaseID, p.Connector)
 	if errors.Is(err, store.ErrNotFound) {
-		return permanent(fmt.Errorf("revoke: case %s not found", p.CaseID))
-	}
-	if err != nil {
-		return err
-	}
-	entry, err := w.opts.Store.BeginAttempt(ctx, p.CaseID, p.Connector)
-	if errors.Is(err, store.ErrNotFound) {
-		return permanent(fmt.Errorf("revoke: case %s has no entry for %s", p.CaseID, p.Connector))
+		return permanent(fmt.Errorf("revoke: %w", err)) // no such case, or no entry for the connector
 	}
 	if err != nil {
 		return err
