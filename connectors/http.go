@@ -98,14 +98,24 @@ type Request struct {
 	Body   any
 }
 
+// maxIdlePerHost is how many connections to one vendor host a connector
+// keeps open between calls. Revokes run side by side (the worker's
+// concurrency, 100 by default), so after a burst that many connections
+// were in use; with fewer kept, every burst dials again (and on a real
+// vendor pays a TLS handshake per connection). Idle ones close after the
+// transport's IdleConnTimeout (90 s).
+const maxIdlePerHost = 100
+
 // NewHTTPClient returns the default *http.Client for connectors: bounded
-// dial, TLS handshake and header waits, and an outer timeout as a last guard.
+// dial, TLS handshake and header waits, connections kept for the next
+// burst, and an outer timeout as a last guard.
 func NewHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = DefaultTimeout
-	t.MaxIdleConnsPerHost = 8
+	t.MaxIdleConns = 2 * maxIdlePerHost // the API host and the token endpoint's
+	t.MaxIdleConnsPerHost = maxIdlePerHost
 	return &http.Client{Transport: t, Timeout: 2 * time.Minute}
 }
 

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -292,5 +294,59 @@ func TestSanitize(t *testing.T) {
 	}
 	if !strings.HasPrefix(got, "line one line two <redacted> xxx") {
 		t.Errorf("sanitize = %q", got)
+	}
+}
+
+// TestConnectionsAreKeptBetweenBursts: after a burst of calls as wide as
+// the worker's concurrency, the next burst reuses the connections instead
+// of dialing the vendor again.
+func TestConnectionsAreKeptBetweenBursts(t *testing.T) {
+	const burst = 48
+	var dialed atomic.Int64
+	var release atomic.Pointer[chan struct{}] // the current burst's
+	var arrived atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		// Hold each call until the whole burst is in, so that the burst
+		// needs burst connections at once.
+		ch := *release.Load()
+		if arrived.Add(1)%burst == 0 {
+			close(ch)
+		}
+		<-ch
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			dialed.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c, err := NewClient("vendor", srv.URL, nil, ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		ch := make(chan struct{})
+		release.Store(&ch)
+		var wg sync.WaitGroup
+		for range burst {
+			wg.Go(func() {
+				if _, err := c.Do(t.Context(), Request{Method: http.MethodGet, Path: "/x"}, nil); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if round == 0 {
+			if n := dialed.Load(); n != burst {
+				t.Fatalf("first burst dialed %d connections, want %d", n, burst)
+			}
+			time.Sleep(50 * time.Millisecond) // every connection back in the pool
+		}
+	}
+	if n := dialed.Load() - burst; n > burst/8 {
+		t.Errorf("the second burst dialed %d new connections, want the first burst's reused", n)
 	}
 }
