@@ -58,6 +58,9 @@ func BenchmarkCase(b *testing.B) {
 					}
 				}
 			})
+			batches, writes, _ := s.CommitStats()
+			b.ReportMetric(float64(writes)/float64(max(batches, 1)), "writes/batch")
+			b.ReportMetric(float64(batches)/float64(b.N), "batches/case")
 		})
 	}
 }
