@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // workerActor is the audit actor of what the worker records on entries.
@@ -71,26 +72,49 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]st
 			return err
 		}
 		if IsOpen(c.State) {
-			created := []string{}
-			for _, name := range names {
+			// One INSERT for every entry: each row costs a round trip on
+			// PostgreSQL otherwise. RETURNING names the rows it created.
+			var (
+				values strings.Builder
+				args   = make([]any, 0, 6*len(names))
+			)
+			for i, name := range names {
 				outcome := clean(entries[name])
 				var finished any
 				if outcome != OutcomePending {
 					finished = micros(t.now)
 				}
-				res, err := t.exec(`INSERT INTO entries
+				if i > 0 {
+					values.WriteString(", ")
+				}
+				values.WriteString("(?, ?, ?, 0, '', ?, ?, ?)")
+				args = append(args, caseID, clean(name), outcome, micros(t.now), micros(t.now), finished)
+			}
+			created := []string{}
+			if len(names) > 0 {
+				rows, err := t.query(`INSERT INTO entries
 					(case_id, connector, outcome, attempts, last_error, created_at, updated_at, finished_at)
-					VALUES (?, ?, ?, 0, '', ?, ?, ?)
-					ON CONFLICT (case_id, connector) DO NOTHING`,
-					caseID, clean(name), outcome, micros(t.now), micros(t.now), finished)
+					VALUES `+values.String()+`
+					ON CONFLICT (case_id, connector) DO NOTHING
+					RETURNING connector`, args...)
 				if err != nil {
 					return err
 				}
-				if n, err := res.RowsAffected(); err != nil {
-					return err
-				} else if n > 0 {
-					created = append(created, clean(name))
+				for rows.Next() {
+					var name string
+					if err := rows.Scan(&name); err != nil {
+						rows.Close()
+						return err
+					}
+					created = append(created, name)
 				}
+				if err := rows.Close(); err != nil {
+					return err
+				}
+				if err := rows.Err(); err != nil {
+					return err
+				}
+				sort.Strings(created) // RETURNING promises no order
 			}
 			if len(created) > 0 || c.State != StateInProgress {
 				b, _ := json.Marshal(map[string][]string{"connectors": created})
@@ -230,21 +254,24 @@ func (s *Store) RecordOutcome(ctx context.Context, caseID, connector, outcome, d
 		if err != nil {
 			return err
 		}
-		if e, err = t.getEntry(ctx, caseID, connector, true); err != nil {
-			return err
-		}
-		if e.Outcome != OutcomePending {
-			return nil
-		}
-		e.Outcome, e.UpdatedAt = outcome, t.now
-		finished := t.now
-		e.FinishedAt = &finished
+		// The entry is updated only while pending, and read back in the
+		// same statement; an entry already final is returned as it is.
+		q := `UPDATE entries SET outcome = ?, updated_at = ?, finished_at = ?
+			WHERE case_id = ? AND connector = ? AND outcome = ?
+			RETURNING ` + entryCols
+		args := []any{outcome, micros(t.now), micros(t.now), caseID, connector, OutcomePending}
 		if outcome == OutcomeFailed {
-			e.LastError = truncate(detail, maxLastError)
+			q = `UPDATE entries SET outcome = ?, updated_at = ?, finished_at = ?, last_error = ?
+			WHERE case_id = ? AND connector = ? AND outcome = ?
+			RETURNING ` + entryCols
+			args = []any{outcome, micros(t.now), micros(t.now), truncate(detail, maxLastError), caseID, connector, OutcomePending}
 		}
-		if _, err := t.exec(`UPDATE entries SET outcome = ?, last_error = ?, updated_at = ?, finished_at = ?
-			WHERE case_id = ? AND connector = ?`,
-			e.Outcome, e.LastError, micros(t.now), micros(t.now), caseID, connector); err != nil {
+		e, err = scanEntry(t.queryRow(q, args...))
+		if errors.Is(err, sql.ErrNoRows) {
+			e, err = t.getEntry(ctx, caseID, connector, false)
+			return err // final already (nil), or ErrNotFound
+		}
+		if err != nil {
 			return err
 		}
 		d := struct {
