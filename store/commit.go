@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -179,26 +180,59 @@ func (s *Store) runBatch(batch []*write) (results []error, err error) {
 	// The audit rows of every write that succeeds are appended together at
 	// the end, so the audit head is locked only for the last statements.
 	all := &tx{s: s, tx: stx, ctx: ctx}
+	// On PostgreSQL each statement is a round trip, and a write's own
+	// statements are often only two or three; so the savepoint statements
+	// that end one write go with the SAVEPOINT of the next, in one round
+	// trip (statements without arguments use the simple protocol, which
+	// takes several at once). SQLite, in process, runs them one by one.
+	var carry string // savepoint statements not sent yet (PostgreSQL)
+	savepoint := func(stmts string) error {
+		if s.dialect != dialectPostgres {
+			for _, st := range strings.Split(stmts, "; ") {
+				if _, err := all.exec(st); err != nil {
+					return fmt.Errorf("savepoint: %w", err)
+				}
+			}
+			return nil
+		}
+		if carry != "" {
+			stmts, carry = carry+"; "+stmts, ""
+		}
+		if _, err := all.exec(stmts); err != nil {
+			return fmt.Errorf("savepoint: %w", err)
+		}
+		return nil
+	}
 	for i, w := range batch {
-		if _, err := all.exec("SAVEPOINT w"); err != nil {
-			return results, fmt.Errorf("savepoint: %w", err)
+		if err := savepoint("SAVEPOINT w"); err != nil {
+			return results, err
 		}
 		t := &tx{s: s, tx: stx, ctx: ctx, now: s.clock()}
 		werr := w.fn(t)
 		if werr != nil && batchTrouble(werr) {
 			return results, werr
 		}
+		end := "RELEASE SAVEPOINT w"
 		if werr != nil {
-			if _, err := all.exec("ROLLBACK TO SAVEPOINT w"); err != nil {
-				return results, fmt.Errorf("rollback to savepoint: %w", err)
-			}
+			end = "ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w"
 		}
-		if _, err := all.exec("RELEASE SAVEPOINT w"); err != nil {
-			return results, fmt.Errorf("release savepoint: %w", err)
+		if s.dialect == dialectPostgres {
+			carry = end
+		} else if err := savepoint(end); err != nil {
+			return results, err
 		}
 		results[i] = werr
 		if werr == nil {
 			all.audits = append(all.audits, t.audits...)
+		}
+	}
+	// A failed last write must be rolled back before the audit append; a
+	// RELEASE alone is left to the commit.
+	if strings.HasPrefix(carry, "ROLLBACK") {
+		c := carry
+		carry = ""
+		if _, err := all.exec(c); err != nil {
+			return results, fmt.Errorf("savepoint: %w", err)
 		}
 	}
 	if err := all.flushAudit(ctx); err != nil {

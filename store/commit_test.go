@@ -83,6 +83,35 @@ func TestGroupCommit(t *testing.T) {
 				t.Errorf("want 2 audit rows (a, c), got %d", n)
 			}
 		}},
+		{"a failing last write is rolled back before the batch's audit rows and commit", func(t *testing.T, s *Store) {
+			errs := runBatchOf(s, nil, putState("a", "1"), putState("b", "2"), putState("a", "again"))
+			if errs[0] != nil || errs[1] != nil || !isUniqueViolation(errs[2]) {
+				t.Fatalf("answers: %v", errs)
+			}
+			if v, _, _ := s.SourceState(t.Context(), "hr", "a"); string(v) != "1" {
+				t.Errorf("a = %q, want the first write's 1", v)
+			}
+			wantState(t, s, "b", true)
+			if _, _, retried := s.CommitStats(); retried != 0 {
+				t.Errorf("the last write's own error retried the batch")
+			}
+			if n := auditRows(t, s); n != 2 {
+				t.Errorf("want 2 audit rows (a, b), got %d", n)
+			}
+			if err := s.VerifyAudit(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"two failing writes in a row are each rolled back alone", func(t *testing.T, s *Store) {
+			errs := runBatchOf(s, nil, putState("a", "1"), putState("a", "x"), putState("a", "y"), putState("b", "2"))
+			if errs[0] != nil || !isUniqueViolation(errs[1]) || !isUniqueViolation(errs[2]) || errs[3] != nil {
+				t.Fatalf("answers: %v", errs)
+			}
+			wantState(t, s, "b", true)
+			if n := auditRows(t, s); n != 2 {
+				t.Errorf("want 2 audit rows (a, b), got %d", n)
+			}
+		}},
 		{"a write that fails as a unique violation is its own error, not the batch's", func(t *testing.T, s *Store) {
 			errs := runBatchOf(s, nil, putState("a", "1"), putState("a", "again"), putState("b", "2"))
 			if errs[0] != nil || !isUniqueViolation(errs[1]) || errs[2] != nil {
