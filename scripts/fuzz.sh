@@ -32,6 +32,13 @@ run() {
   start=$(date +%s)
   if $GO test -run '^$' -fuzz "^$f\$" -fuzztime "$FUZZTIME" -parallel 1 "$pkg" >"$log" 2>&1; then
     echo "ok   $f ($pkg) $(( $(date +%s) - start ))s $(grep -o 'execs: [0-9]*' "$log" | tail -1)"
+  elif grep -q '^    context deadline exceeded$' "$log" && ! grep -q 'testdata/fuzz/' "$log" &&
+       $GO test -count=1 -run "^$f\$" "$pkg" >"$log.seeds" 2>&1; then
+    # Go 1.26's fuzzing coordinator can report its own -fuzztime deadline
+    # as a failure when a worker is mid-input as the time ends
+    # (golang/go#75804, fixed in Go 1.27): no input failed, none was
+    # written, and the seed corpus passes again. Not a finding.
+    echo "ok   $f ($pkg) $(( $(date +%s) - start ))s $(grep -o 'execs: [0-9]*' "$log" | tail -1) (ended by the fuzz coordinator's deadline race, golang/go#75804; no input failed)"
   else
     echo "FAIL $f ($pkg)"; sed 's/^/    /' "$log"
     # The failing input, so that a run on a throw-away clone can be reproduced.
