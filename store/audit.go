@@ -62,7 +62,7 @@ const auditRowsPerInsert = 200
 // commit, so appends are serialised and seq has no gaps (a rolled-back
 // transaction rolls its bump back too). Taking that lock last keeps the time
 // it is held short and the lock order fixed.
-func (t *tx) flushAudit(ctx context.Context) error {
+func (t *tx) flushAudit() error {
 	if len(t.audits) == 0 {
 		return nil
 	}

@@ -54,7 +54,7 @@ const caseByID = "SELECT " + caseCols + " FROM cases WHERE id = ?"
 
 // getCase reads a case row (without events, entries or audit); lock takes its
 // row lock on PostgreSQL. A missing case is ErrNotFound.
-func (t *tx) getCase(ctx context.Context, id string, lock bool) (Case, error) {
+func (t *tx) getCase(id string, lock bool) (Case, error) {
 	q := caseByID
 	if lock {
 		q += t.forUpdate()
@@ -67,7 +67,7 @@ func (t *tx) getCase(ctx context.Context, id string, lock bool) (Case, error) {
 }
 
 // entries reads the entries of a case, ordered by connector.
-func (t *tx) entries(ctx context.Context, caseID string) ([]Entry, error) {
+func (t *tx) entries(caseID string) ([]Entry, error) {
 	rows, err := t.query("SELECT "+entryCols+" FROM entries WHERE case_id = ? ORDER BY connector", caseID)
 	if err != nil {
 		return nil, err
@@ -91,16 +91,16 @@ func (s *Store) GetCase(ctx context.Context, id string) (*Case, error) {
 	var c Case
 	err := s.read(ctx, func(t *tx) error {
 		var err error
-		if c, err = t.getCase(ctx, id, false); err != nil {
+		if c, err = t.getCase(id, false); err != nil {
 			return err
 		}
-		if c.Entries, err = t.entries(ctx, id); err != nil {
+		if c.Entries, err = t.entries(id); err != nil {
 			return err
 		}
-		if c.Events, err = t.events(ctx, id); err != nil {
+		if c.Events, err = t.events(id); err != nil {
 			return err
 		}
-		c.Audit, err = t.caseAudit(ctx, id)
+		c.Audit, err = t.caseAudit(id)
 		return err
 	})
 	if err != nil {
@@ -130,7 +130,7 @@ func (s *Store) CaseRow(ctx context.Context, id string) (*Case, error) {
 	return &c, nil
 }
 
-func (t *tx) events(ctx context.Context, caseID string) ([]EventRecord, error) {
+func (t *tx) events(caseID string) ([]EventRecord, error) {
 	rows, err := t.query(`SELECT source, event_id, type, reason, received_at, request_id
 		FROM events WHERE case_id = ? ORDER BY received_at, source, event_id`, caseID)
 	if err != nil {
@@ -150,7 +150,7 @@ func (t *tx) events(ctx context.Context, caseID string) ([]EventRecord, error) {
 	return out, rows.Err()
 }
 
-func (t *tx) caseAudit(ctx context.Context, caseID string) ([]AuditEntry, error) {
+func (t *tx) caseAudit(caseID string) ([]AuditEntry, error) {
 	rows, err := t.query("SELECT "+auditCols+" FROM audit WHERE case_id = ? ORDER BY seq", caseID)
 	if err != nil {
 		return nil, err
@@ -210,7 +210,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]Case, error) {
 			return err
 		}
 		rows.Close()
-		return t.attachEntries(ctx, out)
+		return t.attachEntries(out)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: list cases: %w", err)
@@ -219,7 +219,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]Case, error) {
 }
 
 // attachEntries fills the Entries of cases with one query.
-func (t *tx) attachEntries(ctx context.Context, cases []Case) error {
+func (t *tx) attachEntries(cases []Case) error {
 	if len(cases) == 0 {
 		return nil
 	}

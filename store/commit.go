@@ -235,7 +235,7 @@ func (s *Store) runBatch(batch []*write) (results []error, err error) {
 			return results, fmt.Errorf("savepoint: %w", err)
 		}
 	}
-	if err := all.flushAudit(ctx); err != nil {
+	if err := all.flushAudit(); err != nil {
 		return results, err
 	}
 	if err := stx.Commit(); err != nil {

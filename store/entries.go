@@ -35,7 +35,7 @@ func scanEntry(r scanner) (Entry, error) {
 }
 
 // getEntry reads one entry; a missing one is ErrNotFound.
-func (t *tx) getEntry(ctx context.Context, caseID, connector string, lock bool) (Entry, error) {
+func (t *tx) getEntry(caseID, connector string, lock bool) (Entry, error) {
 	q := "SELECT " + entryCols + " FROM entries WHERE case_id = ? AND connector = ?"
 	if lock {
 		q += t.forUpdate()
@@ -68,7 +68,7 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]st
 	var c Case
 	err := s.write(ctx, caseID, func(t *tx) error {
 		var err error
-		if c, err = t.getCase(ctx, caseID, true); err != nil {
+		if c, err = t.getCase(caseID, true); err != nil {
 			return err
 		}
 		if IsOpen(c.State) {
@@ -120,11 +120,11 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]st
 				b, _ := json.Marshal(map[string][]string{"connectors": created})
 				t.audit(caseID, "", actionFannedOut, actor, string(b))
 			}
-			if err := t.settle(ctx, &c, actor); err != nil {
+			if err := t.settle(&c, actor); err != nil {
 				return err
 			}
 		}
-		c.Entries, err = t.entries(ctx, caseID)
+		c.Entries, err = t.entries(caseID)
 		return err
 	})
 	if err != nil {
@@ -137,7 +137,7 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]st
 // while any is pending; otherwise closed — needs_attention if any is failed
 // or manual_required, else completed — with closed_at and a "case.closed"
 // audit row. c is updated in place.
-func (t *tx) settle(ctx context.Context, c *Case, actor string) error {
+func (t *tx) settle(c *Case, actor string) error {
 	var pending, attention int
 	err := t.queryRow(`SELECT
 		COALESCE(SUM(CASE WHEN outcome = ? THEN 1 ELSE 0 END), 0),
@@ -182,7 +182,7 @@ func (s *Store) BeginAttempt(ctx context.Context, caseID, connector string) (Ent
 	)
 	err := s.write(ctx, caseID, func(t *tx) error {
 		var err error
-		if c, err = t.getCase(ctx, caseID, false); err != nil {
+		if c, err = t.getCase(caseID, false); err != nil {
 			return fmt.Errorf("case: %w", err)
 		}
 		e, err = scanEntry(t.queryRow(`UPDATE entries
@@ -191,7 +191,7 @@ func (s *Store) BeginAttempt(ctx context.Context, caseID, connector string) (Ent
 			RETURNING `+entryCols,
 			micros(t.now), micros(t.now), caseID, connector, OutcomePending))
 		if errors.Is(err, sql.ErrNoRows) {
-			e, err = t.getEntry(ctx, caseID, connector, false)
+			e, err = t.getEntry(caseID, connector, false)
 		}
 		if err != nil {
 			return fmt.Errorf("entry: %w", err)
@@ -221,7 +221,7 @@ func (s *Store) RecordRetry(ctx context.Context, caseID, connector, errText stri
 			return err
 		}
 		if n == 0 {
-			_, err := t.getEntry(ctx, caseID, connector, false)
+			_, err := t.getEntry(caseID, connector, false)
 			return err // nil for a final entry: nothing to note
 		}
 		t.audit(caseID, connector, actionEntryRetry, workerActor, truncate(errText, maxAuditDetail))
@@ -250,7 +250,7 @@ func (s *Store) RecordOutcome(ctx context.Context, caseID, connector, outcome, d
 	err := s.write(ctx, caseID, func(t *tx) error {
 		// The case row lock serialises outcomes of one case, so that the
 		// last of two concurrent outcomes sees the other and closes the case.
-		c, err := t.getCase(ctx, caseID, true)
+		c, err := t.getCase(caseID, true)
 		if err != nil {
 			return err
 		}
@@ -268,7 +268,7 @@ func (s *Store) RecordOutcome(ctx context.Context, caseID, connector, outcome, d
 		}
 		e, err = scanEntry(t.queryRow(q, args...))
 		if errors.Is(err, sql.ErrNoRows) {
-			e, err = t.getEntry(ctx, caseID, connector, false)
+			e, err = t.getEntry(caseID, connector, false)
 			return err // final already (nil), or ErrNotFound
 		}
 		if err != nil {
@@ -290,7 +290,7 @@ func (s *Store) RecordOutcome(ctx context.Context, caseID, connector, outcome, d
 		if !IsOpen(c.State) {
 			return nil
 		}
-		return t.settle(ctx, &c, workerActor)
+		return t.settle(&c, workerActor)
 	})
 	if err != nil {
 		return Entry{}, fmt.Errorf("store: record outcome %s/%s: %w", caseID, connector, err)

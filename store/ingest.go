@@ -66,7 +66,7 @@ func (s *Store) ingestOnce(ctx context.Context, ev Event) (IngestResult, error) 
 		err := t.queryRow("SELECT case_id FROM events WHERE source = ? AND event_id = ?",
 			ev.Source, ev.EventID).Scan(&caseID)
 		if err == nil {
-			c, err := t.getCase(ctx, caseID, false)
+			c, err := t.getCase(caseID, false)
 			if err != nil {
 				return err
 			}
@@ -88,20 +88,20 @@ func (s *Store) ingestOnce(ctx context.Context, ev Event) (IngestResult, error) 
 		}
 		eff = eff.UTC().Truncate(time.Microsecond)
 
-		c, err := t.openCaseFor(ctx, subjectKey(ev))
+		c, err := t.openCaseFor(subjectKey(ev))
 		action := actionEventAttached
 		switch {
 		case errors.Is(err, ErrNotFound):
-			c, err = t.insertCase(ctx, ev, eff)
+			c, err = t.insertCase(ev, eff)
 			action = actionCaseOpened
 			res.NewCase = true
 		case err == nil:
-			err = t.attach(ctx, &c, ev, eff)
+			err = t.attach(&c, ev, eff)
 		}
 		if err != nil {
 			return err
 		}
-		if err := t.insertEvent(ctx, c.ID, ev, eff, received); err != nil {
+		if err := t.insertEvent(c.ID, ev, eff, received); err != nil {
 			return err
 		}
 		t.audit(c.ID, "", action, ev.Actor, eventDetail(ev))
@@ -128,7 +128,7 @@ func subjectKey(ev Event) string {
 }
 
 // openCaseFor returns, locked, the open case of a subject key, or ErrNotFound.
-func (t *tx) openCaseFor(ctx context.Context, key string) (Case, error) {
+func (t *tx) openCaseFor(key string) (Case, error) {
 	c, err := scanCase(t.queryRow("SELECT "+caseCols+` FROM cases
 		WHERE subject_key = ? AND state IN ('scheduled', 'pending', 'in_progress')`+t.forUpdate(), key))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -140,7 +140,7 @@ func (t *tx) openCaseFor(ctx context.Context, key string) (Case, error) {
 // insertCase opens a case for ev. If another transaction opened one for the
 // same subject meanwhile, it returns errRace (on PostgreSQL after that
 // transaction committed).
-func (t *tx) insertCase(ctx context.Context, ev Event, eff time.Time) (Case, error) {
+func (t *tx) insertCase(ev Event, eff time.Time) (Case, error) {
 	id, err := uuid.NewV7()
 	if err != nil {
 		return Case{}, fmt.Errorf("case id: %w", err)
@@ -175,7 +175,7 @@ func (t *tx) insertCase(ctx context.Context, ev Event, eff time.Time) (Case, err
 }
 
 // attach merges ev into the open case c and writes c back.
-func (t *tx) attach(ctx context.Context, c *Case, ev Event, eff time.Time) error {
+func (t *tx) attach(c *Case, ev Event, eff time.Time) error {
 	notFannedOut := c.State == StateScheduled || c.State == StatePending
 	if notFannedOut && eff.Before(c.EffectiveAt) {
 		c.EffectiveAt = eff
@@ -211,7 +211,7 @@ func (t *tx) attach(ctx context.Context, c *Case, ev Event, eff time.Time) error
 
 // insertEvent records ev on caseID. If the same (source, event id) was
 // recorded meanwhile, it returns errRace: the retry then finds the duplicate.
-func (t *tx) insertEvent(ctx context.Context, caseID string, ev Event, eff, received time.Time) error {
+func (t *tx) insertEvent(caseID string, ev Event, eff, received time.Time) error {
 	var got string
 	err := t.queryRow(`INSERT INTO events
 		(source, event_id, case_id, type, email, subject_ids, reason, systems, dry_run,

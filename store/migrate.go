@@ -82,7 +82,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("store: load migrations: %w", err)
 	}
 	for _, m := range ms {
-		if err := s.runTx(ctx, false, func(t *tx) error { return t.applyMigration(ctx, m) }); err != nil {
+		if err := s.runTx(ctx, false, func(t *tx) error { return t.applyMigration(m) }); err != nil {
 			return fmt.Errorf("store: migration %04d_%s: %w", m.version, m.name, err)
 		}
 	}
@@ -92,7 +92,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // applyMigration applies m unless schema_migrations already has it. On
 // PostgreSQL it first takes the migration advisory lock, held until the
 // transaction ends, so that a second process waits and then sees m applied.
-func (t *tx) applyMigration(ctx context.Context, m migration) error {
+func (t *tx) applyMigration(m migration) error {
 	if t.s.dialect == dialectPostgres {
 		if _, err := t.exec("SELECT pg_advisory_xact_lock(?)", migrateLockKey); err != nil {
 			return fmt.Errorf("lock: %w", err)
@@ -112,7 +112,7 @@ func (t *tx) applyMigration(ctx context.Context, m migration) error {
 		return nil
 	}
 	// The migration text runs as written, without placeholder rebinding.
-	if _, err := t.tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := t.tx.ExecContext(t.ctx, m.sql); err != nil {
 		return err
 	}
 	_, err := t.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

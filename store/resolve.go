@@ -33,7 +33,7 @@ func (s *Store) ResolveSubject(ctx context.Context, caseID string, r Resolution,
 	target := caseID
 	for attempt := 1; ; attempt++ {
 		err := s.write(ctx, email, func(t *tx) error {
-			c, err := t.getCase(ctx, caseID, true)
+			c, err := t.getCase(caseID, true)
 			if err != nil {
 				return err
 			}
@@ -41,15 +41,15 @@ func (s *Store) ResolveSubject(ctx context.Context, caseID string, r Resolution,
 				target = c.ID
 				return nil
 			}
-			other, err := t.openCaseFor(ctx, email)
+			other, err := t.openCaseFor(email)
 			switch {
 			case errors.Is(err, ErrNotFound):
-				return t.resolveInPlace(ctx, &c, email, r, actor)
+				return t.resolveInPlace(&c, email, r, actor)
 			case err != nil:
 				return err
 			}
 			target = other.ID
-			return t.merge(ctx, &c, &other, r, actor)
+			return t.merge(&c, &other, r, actor)
 		})
 		if err == nil {
 			return target, nil
@@ -60,7 +60,7 @@ func (s *Store) ResolveSubject(ctx context.Context, caseID string, r Resolution,
 	}
 }
 
-func (t *tx) resolveInPlace(ctx context.Context, c *Case, email string, r Resolution, actor string) error {
+func (t *tx) resolveInPlace(c *Case, email string, r Resolution, actor string) error {
 	c.Email = email
 	for k, v := range r.IDs {
 		if c.SubjectIDs == nil {
@@ -92,7 +92,7 @@ func (t *tx) resolveInPlace(ctx context.Context, c *Case, email string, r Resolu
 }
 
 // merge moves c's events to the open case other and closes c as merged.
-func (t *tx) merge(ctx context.Context, c, other *Case, r Resolution, actor string) error {
+func (t *tx) merge(c, other *Case, r Resolution, actor string) error {
 	if _, err := t.exec("UPDATE events SET case_id = ? WHERE case_id = ?", other.ID, c.ID); err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (t *tx) merge(ctx context.Context, c, other *Case, r Resolution, actor stri
 			return err
 		}
 	}
-	if err := t.close(ctx, c.ID, StateMerged); err != nil {
+	if err := t.close(c.ID, StateMerged); err != nil {
 		return err
 	}
 	b, _ := json.Marshal(map[string]string{"from": c.ID, "into": other.ID})
@@ -128,14 +128,14 @@ func (s *Store) CloseCase(ctx context.Context, caseID, state, why, actor string)
 		return fmt.Errorf("store: close case: %q is not a state a case is closed with by hand", state)
 	}
 	err := s.write(ctx, caseID, func(t *tx) error {
-		c, err := t.getCase(ctx, caseID, true)
+		c, err := t.getCase(caseID, true)
 		if err != nil {
 			return err
 		}
 		if !IsOpen(c.State) {
 			return nil
 		}
-		if err := t.close(ctx, c.ID, state); err != nil {
+		if err := t.close(c.ID, state); err != nil {
 			return err
 		}
 		b, _ := json.Marshal(map[string]string{"state": state, "reason": truncate(why, 500)})
@@ -148,7 +148,7 @@ func (s *Store) CloseCase(ctx context.Context, caseID, state, why, actor string)
 	return nil
 }
 
-func (t *tx) close(ctx context.Context, id, state string) error {
+func (t *tx) close(id, state string) error {
 	_, err := t.exec("UPDATE cases SET state = ?, closed_at = ?, updated_at = ? WHERE id = ?",
 		state, micros(t.now), micros(t.now), id)
 	return err

@@ -121,7 +121,7 @@ func (s *Store) runTx(ctx context.Context, readOnly bool, fn func(*tx) error) er
 		_ = stx.Rollback()
 		return err
 	}
-	if err := t.flushAudit(ctx); err != nil {
+	if err := t.flushAudit(); err != nil {
 		_ = stx.Rollback()
 		return err
 	}
