@@ -27,6 +27,7 @@ run: build
 	ENTRA_BASE_URL=http://$(SIM)/entra ENTRA_TOKEN_URL=http://$(SIM)/entra/sim-tenant/oauth2/v2.0/token \
 	AUTH0_BASE_URL=http://$(SIM)/auth0 AUTH0_CLIENT_ID=sim-auth0-client AUTH0_CLIENT_SECRET=sim-auth0-secret \
 	KEYCLOAK_BASE_URL=http://$(SIM)/keycloak KEYCLOAK_REALM=demo KEYCLOAK_CLIENT_ID=sim-keycloak-client KEYCLOAK_CLIENT_SECRET=sim-keycloak-secret \
+	GOOGLE_BASE_URL=http://$(SIM)/google GOOGLE_ADMIN_EMAIL=admin@example.com \
 	ONELOGIN_BASE_URL=http://$(SIM)/onelogin ONELOGIN_CLIENT_ID=sim-onelogin-client ONELOGIN_CLIENT_SECRET=sim-onelogin-secret \
 	OFFBOARDER_CONFIG=config.example.yaml OFFBOARDER_ADDR=$(ADDR) \
 	./$(BIN) run --simulator $(SIM)

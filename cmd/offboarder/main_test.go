@@ -31,9 +31,15 @@ func setExampleEnv(t *testing.T) {
 		"AUTH0_CLIENT_ID": "auth0-client", "AUTH0_CLIENT_SECRET": "auth0-SECRET-VALUE",
 		"KEYCLOAK_CLIENT_ID": "kc-client", "KEYCLOAK_CLIENT_SECRET": "kc-SECRET-VALUE",
 		"ONELOGIN_CLIENT_ID": "ol-client", "ONELOGIN_CLIENT_SECRET": "ol-SECRET-VALUE",
+		"GOOGLE_ADMIN_EMAIL": "admin@example.com",
 	} {
 		t.Setenv(k, v)
 	}
+	creds, _, err := simulator.DemoGoogleCredentials("https://oauth2.googleapis.com/token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOOGLE_CREDENTIALS", string(creds))
 }
 
 func TestCheck(t *testing.T) {
@@ -45,10 +51,10 @@ func TestCheck(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errb.String())
 		}
-		if strings.Contains(out.String(), "SECRET-VALUE") {
+		if strings.Contains(out.String(), "SECRET-VALUE") || strings.Contains(out.String(), "PRIVATE KEY") {
 			t.Fatalf("check printed a secret:\n%s", out.String())
 		}
-		for _, want := range []string{"<secret>", "https://example.okta.com", "OK (1 sources, 5 connectors)"} {
+		for _, want := range []string{"<secret>", "https://example.okta.com", "OK (1 sources, 6 connectors)"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("output lacks %q:\n%s", want, out.String())
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,6 +46,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, serveHTTP, w
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 
+	var googleKey *rsa.PublicKey
+	if *simAddr != "" {
+		if googleKey, err = demoGoogleCredentials(*simAddr, log); err != nil {
+			return err
+		}
+	}
+
 	cfg, srcs, conns, err := load(*configPath, log)
 	if err != nil {
 		return err
@@ -66,7 +74,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, serveHTTP, w
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	if *simAddr != "" {
-		stopSim, err := startSimulator(*simAddr, log)
+		stopSim, err := startSimulator(*simAddr, googleKey, log)
 		if err != nil {
 			return err
 		}
@@ -217,8 +225,36 @@ func openRedis(log zerolog.Logger, embeddedOK bool) (asynq.RedisConnOpt, func(),
 	return asynq.RedisClientOpt{Addr: m.Addr(), DialTimeout: time.Second}, m.Close, nil
 }
 
-func startSimulator(addr string, log zerolog.Logger) (func(), error) {
-	sim := simulator.New(simulator.Options{})
+// demoGoogleCredentials gives the demo a Google service account the
+// simulator on simAddr accepts: when GOOGLE_CREDENTIALS is unset, it is set
+// (in this process only, before the config is read) to a fresh key whose
+// token_uri is the simulator's. It returns the key the simulator must
+// accept, or nil when GOOGLE_CREDENTIALS was given.
+func demoGoogleCredentials(simAddr string, log zerolog.Logger) (*rsa.PublicKey, error) {
+	if os.Getenv("GOOGLE_CREDENTIALS") != "" {
+		return nil, nil
+	}
+	host, port, err := net.SplitHostPort(simAddr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --simulator %q: %w", errUsage, simAddr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	creds, pub, err := simulator.DemoGoogleCredentials("http://" + net.JoinHostPort(host, port) + "/google/token")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Setenv("GOOGLE_CREDENTIALS", string(creds)); err != nil {
+		return nil, err
+	}
+	log.Warn().Str("client_email", simulator.DemoGoogleServiceAccount).
+		Msg("SIMULATOR: GOOGLE_CREDENTIALS set to a demo service account the simulator accepts")
+	return pub, nil
+}
+
+func startSimulator(addr string, googleKey *rsa.PublicKey, log zerolog.Logger) (func(), error) {
+	sim := simulator.New(simulator.Options{GoogleKey: googleKey})
 	sim.Seed(20)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -1,0 +1,45 @@
+package simulator
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+)
+
+// DemoGoogleServiceAccount is the client_email of the service account
+// DemoGoogleCredentials makes.
+const DemoGoogleServiceAccount = "offboarder-demo@simulator.iam.gserviceaccount.com"
+
+// DemoGoogleCredentials makes a service account for demos: a fresh RSA key
+// in Google's JSON key format, whose token_uri is tokenURL (the simulator's
+// /google/token). Set Options.GoogleKey to the returned public key and the
+// simulator's Google fake accepts the account's signed assertions. The key
+// lives only as long as the caller keeps it; it is never written anywhere.
+func DemoGoogleCredentials(tokenURL string) (credentials []byte, public *rsa.PublicKey, err error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulator: demo google key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulator: demo google key: %w", err)
+	}
+	// The fields of a service account's JSON key that a client reads
+	// (https://cloud.google.com/iam/docs/keys-create-delete, "JSON key file").
+	b, err := json.Marshal(map[string]string{
+		"type":           "service_account",
+		"project_id":     "offboarder-demo",
+		"private_key_id": "5e1a0c9d4b7f2a6e",
+		"private_key":    string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email":   DemoGoogleServiceAccount,
+		"client_id":      "100000000000000000001",
+		"token_uri":      tokenURL,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, &key.PublicKey, nil
+}
