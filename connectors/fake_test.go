@@ -31,6 +31,10 @@ type step struct {
 // with returns s as sent together with the step before it.
 func (s step) with() step { s.together = true; return s }
 
+// unsure returns s as possibly never sent: the first of a group whose
+// other call may fail for good first and cancel it.
+func unsure(s step) step { s.optional = true; return s }
+
 // maybe returns s as sent together with the step before it, and possibly
 // cancelled before it is sent.
 func (s step) maybe() step { s.together, s.optional = true, true; return s }

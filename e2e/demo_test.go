@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +21,24 @@ import (
 // six connectors the example config points at the simulator — google's
 // through the demo service account the simulator makes. Only the ports,
 // the .run directory and the database file are the test's own.
+// lockedBuffer is a bytes.Buffer safe for one writer and readers at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func TestMakeRunDemo(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("SKIP: make is not installed")
@@ -38,7 +57,7 @@ func TestMakeRunDemo(t *testing.T) {
 		run.Env = append(run.Env, k+"=")
 	}
 	run.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // make and the service it starts
-	var log bytes.Buffer
+	var log lockedBuffer                                  // written by make's output copier while the test reads it
 	run.Stdout, run.Stderr = &log, &log
 	if err := run.Start(); err != nil {
 		t.Fatal(err)
