@@ -55,6 +55,10 @@ type ClientOptions struct {
 	// Client's *http.Client under oauth2.HTTPClient, so the token request
 	// obeys the same timeouts and redirect rule.
 	Token func(ctx context.Context) (*oauth2.Token, error)
+	// Authorize puts Token's token on a request; nil sends it as
+	// "Authorization: Bearer …". A DPoP-bound token needs a proof per
+	// request (dpop.go).
+	Authorize func(req *http.Request, tok *oauth2.Token) error
 	// VendorError returns the short summary in a vendor's error body (e.g.
 	// Okta's errorCode and errorSummary), or "" if there is none. Its answer
 	// is sanitized and cut short before it reaches an error.
@@ -211,7 +215,11 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 		if e != nil {
 			return 0, e
 		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		if c.o.Authorize == nil {
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		} else if err := c.o.Authorize(req, tok); err != nil {
+			return 0, &Error{Connector: c.name, Kind: Invalid, Msg: what + ": cannot present the access token: " + err.Error()}
+		}
 	}
 	start := time.Now()
 	resp, err := c.hc.Do(req)

@@ -27,6 +27,7 @@ import (
 //	[kid]        https://support.okta.com/help/s/article/okta-client-assertion-error-invalid-key-id
 //	[dpop-default] https://devforum.okta.com/t/client-credentials-oauth-for-okta-with-dpop-enabled/30239
 //	[dpop-missing] https://support.okta.com/help/s/article/the-dpop-proof-jwt-header-is-missing
+//	[okta-dpop]  https://developer.okta.com/docs/guides/dpop/oktaresourceserver/main/ (and RFC 9449)
 
 // OktaConfig is the settings of an okta connector. It authenticates in one
 // of two ways, exactly one of which is configured: an API token (token), or
@@ -36,14 +37,13 @@ import (
 //
 // A service app created in the Admin Console has "Require Demonstrating
 // Proof of Possession (DPoP) header in token requests" selected by default
-// [dpop-default]; this connector sends no DPoP proof, so Okta would answer
+// [dpop-default]; set dpop: true for such an app. Without it Okta answers
 // the token request 400 invalid_dpop_proof ("The DPoP proof JWT header is
-// missing.") [dpop-missing], which fails the entry as invalid. Clear that
-// box in the app's General Settings. The app also needs its public key
-// registered (Client authentication "Public key / Private key"), the
-// okta.users.manage scope granted on its Okta API Scopes tab, and an admin
-// role that may manage the users, assigned on its Admin roles tab
-// [service-app].
+// missing.") [dpop-missing], which fails the entry with that hint. The app
+// also needs its public key registered (Client authentication "Public key
+// / Private key"), the okta.users.manage scope granted on its Okta API
+// Scopes tab, and an admin role that may manage the users, assigned on its
+// Admin roles tab [service-app].
 type OktaConfig struct {
 	// BaseURL is the Okta org URL, e.g. https://example.okta.com, without
 	// /api/v1: the connector adds the documented paths.
@@ -73,6 +73,13 @@ type OktaConfig struct {
 	// ["okta.users.manage"], which clearing sessions needs [sessions] and
 	// which also allows reading users (Check and the lookups).
 	Scopes []string `json:"scopes"`
+	// DPoP makes the service app's tokens DPoP-bound [okta-dpop]: set it
+	// when the app has "Require Demonstrating Proof of Possession (DPoP)
+	// header in token requests" checked, as new API Services apps have by
+	// default. The connector then makes a key of its own at start, sends a
+	// proof with every token request (answering Okta's nonce challenge) and
+	// presents the token as "Authorization: DPoP …" with a proof per call.
+	DPoP bool `json:"dpop"`
 
 	// ForgetDevices clears the user's remembered factors on every device
 	// along with the sessions. The connector always sends it, as false
@@ -106,7 +113,7 @@ func (c *OktaConfig) Validate() error {
 		for _, k := range []struct {
 			key string
 			set bool
-		}{{"key_id", c.KeyID != ""}, {"scopes", c.Scopes != nil}, {"token_url", c.TokenURL != ""}} {
+		}{{"key_id", c.KeyID != ""}, {"scopes", c.Scopes != nil}, {"token_url", c.TokenURL != ""}, {"dpop", c.DPoP}} {
 			if k.set {
 				errs = append(errs, fieldErr(k.key, "only used with client_id + private_key, not with token"))
 			}
@@ -121,7 +128,15 @@ func (c *OktaConfig) Validate() error {
 func (c *OktaConfig) Open(name string, d Deps) (Connector, error) {
 	o := ClientOptions{VendorError: oktaError, Logger: d.Logger}
 	if c.oktaOAuth() {
-		tok, err := c.tokenSource()
+		var dpop *dpopProver
+		if c.DPoP {
+			var err error
+			if dpop, err = newDPoPProver(); err != nil {
+				return nil, keyErr("dpop", err)
+			}
+			o.Authorize = dpop.authorize
+		}
+		tok, err := c.tokenSource(dpop)
 		if err != nil {
 			return nil, keyErr("private_key", err)
 		}

@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -84,7 +85,13 @@ func (c *OktaConfig) tokenURL() string {
 // Okta answers a rejected assertion 401 invalid_client ("The
 // client_assertion signature is invalid." [bad-sig], "The client_assertion
 // JWT kid is invalid." [kid]); the shared Client classifies it as Auth.
-func (c *OktaConfig) tokenSource() (func(context.Context) (*oauth2.Token, error), error) {
+//
+// With dpop (the dpop key), every token request carries a DPoP proof and a
+// nonce challenge is answered (dpop.go); Okta then issues token_type
+// "DPoP". Without it, a service app that requires DPoP answers 400
+// invalid_dpop_proof ("The DPoP proof JWT header is missing.") [okta-dpop],
+// which the error then says how to fix.
+func (c *OktaConfig) tokenSource(dpop *dpopProver) (func(context.Context) (*oauth2.Token, error), error) {
 	key, alg, err := oktaSigningKey(string(c.PrivateKey))
 	if err != nil {
 		return nil, err
@@ -101,6 +108,26 @@ func (c *OktaConfig) tokenSource() (func(context.Context) (*oauth2.Token, error)
 	if _, err := oktaAssertion(signer, clientID, tokenURL, time.Now()); err != nil {
 		return nil, err
 	}
+	fetch := oktaFetch(signer, clientID, tokenURL, scopes, dpop != nil)
+	if dpop != nil {
+		hc := func(ctx context.Context) *http.Client { c, _ := ctx.Value(oauth2.HTTPClient).(*http.Client); return c }
+		return func(ctx context.Context) (*oauth2.Token, error) {
+			ctx = context.WithValue(ctx, oauth2.HTTPClient, dpop.tokenClient(hc(ctx)))
+			tok, err := fetch(ctx)
+			if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && re.ErrorCode == "use_dpop_nonce" && dpop.lastNonce() != "" {
+				// The nonce challenge [okta-dpop]: once more, with the
+				// nonce and a new assertion.
+				tok, err = fetch(ctx)
+			}
+			return tok, err
+		}, nil
+	}
+	return fetch, nil
+}
+
+// oktaFetch returns a function that makes one client credentials request
+// with a fresh client assertion.
+func oktaFetch(signer jose.Signer, clientID, tokenURL string, scopes []string, dpop bool) func(context.Context) (*oauth2.Token, error) {
 	return func(ctx context.Context) (*oauth2.Token, error) {
 		assertion, err := oktaAssertion(signer, clientID, tokenURL, time.Now())
 		if err != nil {
@@ -118,8 +145,12 @@ func (c *OktaConfig) tokenSource() (func(context.Context) (*oauth2.Token, error)
 			// in an Authorization header first.
 			AuthStyle: oauth2.AuthStyleInParams,
 		}
-		return cc.Token(ctx)
-	}, nil
+		tok, err := cc.Token(ctx)
+		if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && !dpop && re.ErrorCode == "invalid_dpop_proof" {
+			re.ErrorDescription += " (the service app requires DPoP: set dpop: true)"
+		}
+		return tok, err
+	}
 }
 
 // oktaAssertion signs one client assertion [assertion]: iss and sub are the

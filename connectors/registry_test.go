@@ -52,7 +52,7 @@ func TestBuildReportsEveryProblemTogether(t *testing.T) {
 		t.Fatalf("Build = %v, %v; want no connectors and an error", cs, err)
 	}
 	known := fmt.Sprint(connectors.Types())
-	const oktaKeys = "base_url, client_id, forget_devices, key_id, private_key, scopes, token, token_url"
+	const oktaKeys = "base_url, client_id, dpop, forget_devices, key_id, private_key, scopes, token, token_url"
 	want := []string{
 		`connectors[0] (okta).tokn: unknown key (known: ` + oktaKeys + `)`,
 		`connectors[0] (okta).token: required, or client_id + private_key for an OAuth service app`,

@@ -1,0 +1,169 @@
+package connectors
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"golang.org/x/oauth2"
+)
+
+// DPoP: OAuth 2.0 Demonstrating Proof of Possession, RFC 9449, cited below
+// as [dpop] with its section. A DPoP-bound access token is useless without
+// the private key it is bound to: every request that presents it carries a
+// fresh proof, a JWT signed with that key.
+//
+//	[dpop]      https://datatracker.ietf.org/doc/html/rfc9449
+//	[okta-dpop] https://developer.okta.com/docs/guides/dpop/oktaresourceserver/main/
+
+// dpopProver holds the key a connector's DPoP-bound tokens are bound to and
+// makes the proofs. The key is made when the connector opens and lives in
+// memory only: a restart makes a new key, and the next token is bound to
+// it. It is safe for concurrent use.
+type dpopProver struct {
+	signer jose.Signer
+
+	mu    sync.Mutex
+	nonce string // the authorization server's last DPoP-Nonce [dpop §8]
+}
+
+func newDPoPProver() (*dpopProver, error) {
+	// ES256 on P-256: the algorithm every DPoP server must support in
+	// practice, and a key that is cheap to make and to sign with.
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, errors.New("cannot make a DPoP key")
+	}
+	// [dpop §4.2]: typ "dpop+jwt", an asymmetric alg, and the public key
+	// in the jwk header (go-jose embeds the public part only).
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
+		(&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
+	if err != nil {
+		return nil, errors.New("cannot sign with the DPoP key")
+	}
+	return &dpopProver{signer: signer}, nil
+}
+
+// dpopClaims are a proof's claims [dpop §4.2].
+type dpopClaims struct {
+	ID       string `json:"jti"`
+	Method   string `json:"htm"`
+	URL      string `json:"htu"`
+	IssuedAt int64  `json:"iat"`
+	// ATH is base64url(SHA-256(access token)), on requests that present a
+	// token [dpop §7].
+	ATH   string `json:"ath,omitempty"`
+	Nonce string `json:"nonce,omitempty"`
+}
+
+// proof returns a fresh proof for a request of method to u. htu is u
+// without query and fragment [dpop §4.2]; accessToken, when not "", is
+// bound by its hash (ath); nonce, when not "", is the server's.
+func (p *dpopProver) proof(method string, u *url.URL, accessToken, nonce string) (string, error) {
+	id := make([]byte, 18)
+	if _, err := rand.Read(id); err != nil {
+		return "", errors.New("cannot make a DPoP proof id")
+	}
+	htu := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	c := dpopClaims{ID: base64.RawURLEncoding.EncodeToString(id), Method: method, URL: htu.String(),
+		IssuedAt: time.Now().Unix(), Nonce: nonce}
+	if accessToken != "" {
+		h := sha256.Sum256([]byte(accessToken))
+		c.ATH = base64.RawURLEncoding.EncodeToString(h[:])
+	}
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	jws, err := p.signer.Sign(payload)
+	if err != nil {
+		return "", errors.New("cannot sign a DPoP proof")
+	}
+	return jws.CompactSerialize()
+}
+
+func (p *dpopProver) lastNonce() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.nonce
+}
+
+// keepNonce remembers the nonce an answer carries, if any: the server may
+// hand out a new one on any answer [dpop §8.2].
+func (p *dpopProver) keepNonce(h http.Header) {
+	if n := h.Get("DPoP-Nonce"); n != "" {
+		p.mu.Lock()
+		p.nonce = n
+		p.mu.Unlock()
+	}
+}
+
+// tokenClient returns hc with every request carrying a proof, for the token
+// endpoint, and the nonce of every answer kept. A 400 use_dpop_nonce answer
+// with a DPoP-Nonce header is the server asking for its nonce [dpop §8];
+// Okta asks on the first token request of a key [okta-dpop]. The caller
+// asks again (with a new client assertion: Okta refuses one used before).
+func (p *dpopProver) tokenClient(hc *http.Client) *http.Client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	c := *hc
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	c.Transport = dpopTokenTransport{p: p, next: next}
+	return &c
+}
+
+type dpopTokenTransport struct {
+	p    *dpopProver
+	next http.RoundTripper
+}
+
+// RoundTrip sends a copy of req with a fresh proof (with the last nonce
+// known) and keeps the nonce of the answer.
+func (t dpopTokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	proof, err := t.p.proof(req.Method, req.URL, "", t.p.lastNonce())
+	if err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	r := req.Clone(req.Context())
+	r.Header.Set("DPoP", proof)
+	resp, err := t.next.RoundTrip(r)
+	if err == nil {
+		t.p.keepNonce(resp.Header)
+	}
+	return resp, err
+}
+
+// authorize is a ClientOptions.Authorize: a DPoP token goes as
+// "Authorization: DPoP <token>" with a proof that binds it (ath) to this
+// request [dpop §7.1]; a server that answered a Bearer token anyway gets it
+// as Bearer, as token_type says.
+func (p *dpopProver) authorize(req *http.Request, tok *oauth2.Token) error {
+	if !strings.EqualFold(tok.Type(), "DPoP") {
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		return nil
+	}
+	proof, err := p.proof(req.Method, req.URL, tok.AccessToken, "")
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "DPoP "+tok.AccessToken)
+	req.Header.Set("DPoP", proof)
+	return nil
+}

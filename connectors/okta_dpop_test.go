@@ -1,0 +1,251 @@
+package connectors_test
+
+import (
+	"crypto"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/offboarder/offboarder/connectors"
+)
+
+// The fake below is an Okta org whose service app requires DPoP, shaped
+// from Okta's guide (https://developer.okta.com/docs/guides/dpop/oktaresourceserver/main/),
+// the support article "The DPoP Proof JWT Header Is Missing"
+// (https://support.okta.com/help/s/article/the-dpop-proof-jwt-header-is-missing),
+// the devforum thread on client credentials with DPoP
+// (https://devforum.okta.com/t/client-credentials-oauth-for-okta-with-dpop-enabled/30239)
+// and RFC 9449: the token endpoint wants a DPoP proof (typ dpop+jwt, the
+// public key in jwk, htm POST, htu the endpoint, jti, iat), answers the
+// first one 400 {"error":"use_dpop_nonce"} with a DPoP-Nonce header, then
+// issues token_type "DPoP" bound to the key's thumbprint; the API wants
+// "Authorization: DPoP <token>" and a proof per call whose htm and htu are
+// the call's, whose ath is the token's SHA-256 and whose key is the bound
+// one, never a jti twice.
+
+const oktaDPoPNonce = "eyJ7S_zG.yH2JdVU8s4N9Q"
+
+// oktaDPoPFake is that org.
+type oktaDPoPFake struct {
+	t      *testing.T
+	tokens oktaTokenFake // checks the client assertion
+
+	mu       sync.Mutex
+	bound    string          // the thumbprint the token is bound to
+	jtis     map[string]bool // proofs seen
+	tokenReq int             // token requests
+	apiCalls int             // API calls that passed the checks
+	bearer   bool            // answer token_type Bearer, as an app without DPoP would
+}
+
+// verify checks a DPoP proof as RFC 9449 §4.3 says and returns its key's
+// thumbprint, or says why it is refused.
+func (f *oktaDPoPFake) verify(proof, method, htu, token, nonce string) (string, string) {
+	jws, err := jose.ParseSigned(proof, []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.ES512, jose.RS256, jose.RS384, jose.RS512})
+	if err != nil {
+		return "", "the DPoP proof is not a JWS: " + err.Error()
+	}
+	h := jws.Signatures[0].Protected
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != "dpop+jwt" {
+		return "", fmt.Sprintf("typ %q, want dpop+jwt", typ)
+	}
+	if h.JSONWebKey == nil || !h.JSONWebKey.IsPublic() {
+		return "", "no public jwk in the header"
+	}
+	payload, err := jws.Verify(h.JSONWebKey)
+	if err != nil {
+		return "", "the DPoP proof signature is invalid"
+	}
+	var c struct {
+		JTI   string `json:"jti"`
+		HTM   string `json:"htm"`
+		HTU   string `json:"htu"`
+		IAT   int64  `json:"iat"`
+		ATH   string `json:"ath"`
+		Nonce string `json:"nonce"`
+	}
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return "", "claims: " + err.Error()
+	}
+	ath := ""
+	if token != "" {
+		sum := sha256.Sum256([]byte(token))
+		ath = base64.RawURLEncoding.EncodeToString(sum[:])
+	}
+	switch {
+	case c.HTM != method:
+		return "", fmt.Sprintf("htm %q, want %q", c.HTM, method)
+	case c.HTU != htu:
+		return "", fmt.Sprintf("htu %q, want %q", c.HTU, htu)
+	case c.JTI == "" || f.jtis[c.JTI]:
+		return "", "jti missing or used again"
+	case time.Since(time.Unix(c.IAT, 0)).Abs() > time.Minute:
+		return "", "iat is not now"
+	case c.ATH != ath:
+		return "", fmt.Sprintf("ath %q, want %q", c.ATH, ath)
+	case c.Nonce != nonce:
+		return "", "use_dpop_nonce"
+	}
+	f.jtis[c.JTI] = true
+	tp, err := h.JSONWebKey.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", "thumbprint: " + err.Error()
+	}
+	return string(tp), ""
+}
+
+func (f *oktaDPoPFake) handler() http.Handler {
+	t := f.t
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /oauth2/v1/token", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.tokenReq++
+		w.Header().Set("Content-Type", "application/json")
+		if err := r.ParseForm(); err != nil {
+			t.Error(err)
+		}
+		if why := f.tokens.check(r.PostForm.Get("client_assertion"), "http://"+r.Host+"/oauth2/v1/token"); why != "" {
+			t.Errorf("client assertion: %s", why)
+		}
+		proof := r.Header.Get("DPoP")
+		if proof == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"error":"invalid_dpop_proof","error_description":"The DPoP proof JWT header is missing."}`)
+			return
+		}
+		tp, why := f.verify(proof, http.MethodPost, "http://"+r.Host+"/oauth2/v1/token", "", oktaDPoPNonce)
+		if why == "use_dpop_nonce" {
+			w.Header().Set("DPoP-Nonce", oktaDPoPNonce)
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"error":"use_dpop_nonce","error_description":"Authorization server requires nonce in DPoP proof."}`)
+			return
+		}
+		if why != "" {
+			t.Errorf("token request proof: %s", why)
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"error":"invalid_dpop_proof","error_description":%q}`, why)
+			return
+		}
+		typ := "DPoP"
+		if f.bearer {
+			typ = "Bearer"
+		}
+		f.bound = tp
+		fmt.Fprintf(w, `{"token_type":%q,"expires_in":3600,"access_token":%q,"scope":"okta.users.manage"}`, typ, oktaAccessToken)
+	})
+	api := func(want func(w http.ResponseWriter)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if f.bearer {
+				if got := r.Header.Get("Authorization"); got != "Bearer "+oktaAccessToken || r.Header.Get("DPoP") != "" {
+					t.Errorf("a Bearer token went as %q with DPoP %q", got, r.Header.Get("DPoP"))
+				}
+			} else {
+				if got := r.Header.Get("Authorization"); got != "DPoP "+oktaAccessToken {
+					t.Errorf("Authorization = %q, want the DPoP scheme", got)
+				}
+				tp, why := f.verify(r.Header.Get("DPoP"), r.Method, "http://"+r.Host+r.URL.EscapedPath(), oktaAccessToken, "")
+				if why == "" && tp != f.bound {
+					why = "the proof's key is not the one the token is bound to"
+				}
+				if why != "" {
+					t.Errorf("%s %s: %s", r.Method, r.URL.Path, why)
+					w.WriteHeader(http.StatusBadRequest)
+					fmt.Fprintf(w, `{"error":"invalid_dpop_proof","error_description":%q}`, why)
+					return
+				}
+			}
+			f.apiCalls++
+			want(w)
+		}
+	}
+	mux.HandleFunc("GET /api/v1/users/{login}", api(func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, activeUser)
+	}))
+	mux.HandleFunc("DELETE /api/v1/users/{id}/sessions", api(func(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) }))
+	return mux
+}
+
+func TestOktaDPoP(t *testing.T) {
+	key := pemPKCS8(t, oktaRSAKey())
+	start := func(t *testing.T, bearer bool) (*oktaDPoPFake, string) {
+		f := &oktaDPoPFake{t: t, tokens: oktaTokenFake{pub: oktaRSAKey().Public()}, jtis: map[string]bool{}, bearer: bearer}
+		srv := httptest.NewServer(f.handler())
+		t.Cleanup(srv.Close)
+		return f, srv.URL
+	}
+
+	t.Run("a service app that requires DPoP: nonce challenge, DPoP token, a proof per call", func(t *testing.T) {
+		f, base := start(t, false)
+		c, err := openOktaOAuth(base, key, map[string]any{"dpop": true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, who := range []string{oktaEmail, oktaEmail} { // the second reuses the token
+			if out, err := c.Revoke(t.Context(), connectors.Subject{Email: who}); err != nil || out != connectors.Acknowledged {
+				t.Fatalf("Revoke = %q, %v", out, err)
+			}
+		}
+		if f.tokenReq != 2 {
+			t.Errorf("%d token requests, want 2 (the nonce challenge, then the token)", f.tokenReq)
+		}
+		if f.apiCalls != 4 {
+			t.Errorf("%d API calls passed the DPoP checks, want 4", f.apiCalls)
+		}
+	})
+
+	t.Run("without dpop the token request is refused and the error says to set it", func(t *testing.T) {
+		f, base := start(t, false)
+		c, err := openOktaOAuth(base, key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail})
+		e, ok := errors.AsType[*connectors.Error](err)
+		if !ok || connectors.Retryable(err) || !strings.Contains(err.Error(), "The DPoP proof JWT header is missing.") ||
+			!strings.Contains(err.Error(), "set dpop: true") {
+			t.Fatalf("error = %v, want a permanent error that says to set dpop: true", err)
+		}
+		if e.Kind == connectors.Transient || f.apiCalls != 0 {
+			t.Errorf("kind %v, %d API calls", e.Kind, f.apiCalls)
+		}
+		if strings.Contains(err.Error(), "PRIVATE KEY") {
+			t.Error("the error holds the private key")
+		}
+	})
+
+	t.Run("a Bearer token answered to a DPoP request goes as Bearer, without proofs", func(t *testing.T) {
+		f, base := start(t, true)
+		c, err := openOktaOAuth(base, key, map[string]any{"dpop": true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); err != nil || out != connectors.Acknowledged {
+			t.Fatalf("Revoke = %q, %v", out, err)
+		}
+		if f.apiCalls != 2 {
+			t.Errorf("%d API calls, want 2", f.apiCalls)
+		}
+	})
+
+	t.Run("dpop needs a service app", func(t *testing.T) {
+		_, err := connectors.Build([]connectors.Spec{{Name: "okta", Type: "okta", Settings: map[string]any{
+			"base_url": "https://example.okta.com", "token": "00abc", "dpop": true}}}, connectors.Deps{})
+		if err == nil || !strings.Contains(err.Error(), "dpop") {
+			t.Fatalf("Build = %v, want an error naming dpop", err)
+		}
+	})
+}
