@@ -7,7 +7,7 @@ ADDR  ?= 127.0.0.1:8080
 SIM   ?= 127.0.0.1:8089
 EMAIL ?= alice@example.com
 
-.PHONY: run build test test-faults test-unit lint fuzz bench webhook cases clean deps-test
+.PHONY: run build test test-faults test-unit lint fuzz bench profile webhook cases clean deps-test
 
 build:
 	$(GO) build -o $(BIN) ./cmd/offboarder
@@ -76,6 +76,16 @@ bench: deps-test
 	OFFBOARDER_PERF=1 PERF_SECONDS=$(PERF_SECONDS) PERF_OUT=$(CURDIR)/bin/perf-table.md \
 	  $(GO) test -count=1 -timeout 30m -run '^TestPerformanceTable$$' ./e2e/
 	@cat bin/perf-table.md
+
+# The table with a CPU profile of each sustained run, taken through the
+# process's /debug/pprof (admin token), into bin/cpu-<store>.pprof; then the
+# top of each. PERF_DB=sqlite or PERF_DB=postgresql measures one store only.
+profile: deps-test
+	@mkdir -p bin
+	OFFBOARDER_PERF=1 PERF_SECONDS=$(PERF_SECONDS) PERF_OUT=$(CURDIR)/bin/perf-table.md PERF_PROFILE_DIR=$(CURDIR)/bin \
+	  $(GO) test -count=1 -timeout 30m -run '^TestPerformanceTable$$' ./e2e/
+	@cat bin/perf-table.md
+	@for p in bin/cpu-*.pprof; do echo "== $$p"; $(GO) tool pprof -top -nodecount 30 $$p 2>/dev/null | sed -n '1,40p'; done
 
 # Every fuzz target for FUZZTIME (default 10s; CI runs 30s), from the seed
 # corpus in testdata/fuzz, FUZZ_JOBS targets at a time.

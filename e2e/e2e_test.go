@@ -245,6 +245,9 @@ func TestAdminAPIAuth(t *testing.T) {
 		{http.MethodGet, "/monitoring/"},
 		{http.MethodGet, "/monitoring/api/queues"},
 		{http.MethodDelete, "/monitoring/api/queues/revoke"},
+		{http.MethodGet, "/debug/pprof/"},
+		{http.MethodGet, "/debug/pprof/heap"},
+		{http.MethodGet, "/debug/pprof/profile?seconds=1"},
 	}
 	for _, r := range routes {
 		for _, tok := range []string{"", "wrong-token", " "} {
@@ -261,6 +264,14 @@ func TestAdminAPIAuth(t *testing.T) {
 	req.SetBasicAuth("ops", adminToken)
 	if code, _ := e.do(req); code != http.StatusOK {
 		t.Fatalf("dashboard with basic auth: %d", code)
+	}
+	// The runtime's profiles, for an operator chasing CPU or memory: a
+	// heap profile is gzip'd protobuf; the command line is not served.
+	if code, res := e.admin(http.MethodGet, "/debug/pprof/heap", adminToken, nil); code != http.StatusOK || !strings.HasPrefix(res["_raw"].(string), "\x1f\x8b") {
+		t.Fatalf("heap profile with the token: %d, %.40q", code, res["_raw"])
+	}
+	if code, _ := e.admin(http.MethodGet, "/debug/pprof/cmdline", adminToken, nil); code != http.StatusNotFound {
+		t.Fatalf("cmdline: want 404, got %d", code)
 	}
 	code, res := e.admin(http.MethodPost, "/v1/offboard", adminToken, []byte(`{"email":"erin@example.com","reason":"manual"}`))
 	if code != http.StatusAccepted || res["case_id"] == "" {

@@ -57,7 +57,11 @@ func TestPerformanceTable(t *testing.T) {
 		{"SQLite", func(t *testing.T) string { return "sqlite:" + t.TempDir() + "/o.db" }},
 		{"PostgreSQL", func(t *testing.T) string { return testenv.Postgres(t) }},
 	}
+	only := strings.ToLower(os.Getenv("PERF_DB")) // "sqlite" or "postgresql": one store only
 	for _, db := range dbs {
+		if only != "" && !strings.HasPrefix(strings.ToLower(db.name), only) {
+			continue
+		}
 		t.Run(db.name, func(t *testing.T) {
 			rows = append(rows, perfIngest(t, db.name, db.url(t), window)...)
 			rows = append(rows, perfTimeToRevoke(t, db.name, db.url(t)))
@@ -343,7 +347,7 @@ func perfSustained(t *testing.T, db, dbURL, bin string, window time.Duration) []
 	beforeRedis := redisUsed(t, rdb)
 	beforeDB := dbBytes(t, dbURL)
 	cmd := exec.Command(bin, "run", "--config", cfg, "--addr", addr, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "REDIS_URL=redis://"+e.Redis.Addr, "DATABASE_URL="+dbURL)
+	cmd.Env = append(os.Environ(), "REDIS_URL=redis://"+e.Redis.Addr, "DATABASE_URL="+dbURL, "OFFBOARDER_ADMIN_TOKEN="+adminToken)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
@@ -387,6 +391,7 @@ func perfSustained(t *testing.T, db, dbURL, bin string, window time.Duration) []
 		}
 	}()
 	start, cpu0 := time.Now(), procCPU(cmd.Process.Pid)
+	profiled := profileCPU(t, "http://"+addr, db, window)
 	for range 8 {
 		wg.Go(func() {
 			for {
@@ -408,6 +413,7 @@ func perfSustained(t *testing.T, db, dbURL, bin string, window time.Duration) []
 	}
 	wg.Wait()
 	<-ctx.Done()
+	<-profiled
 	doneInWindow := closedCount(sqlDB)
 	rate := float64(doneInWindow) / time.Since(start).Seconds()
 	cpuPerCase := (procCPU(cmd.Process.Pid) - cpu0) / time.Duration(max(doneInWindow, 1))
@@ -435,6 +441,42 @@ func perfSustained(t *testing.T, db, dbURL, bin string, window time.Duration) []
 		{db, "footprint: Redis bytes per case, queued / after completion", fmt.Sprintf("%.0f B / %.0f B", queued, redisPer), "", "", ""},
 		{db, "footprint: database bytes per completed case", fmt.Sprintf("%.0f B", dbPer), "", "", ""},
 	}
+}
+
+// profileCPU takes a CPU profile of the offboarder process at base for
+// most of window, through its /debug/pprof, into PERF_PROFILE_DIR/cpu-<db>.pprof
+// when that is set (make profile); the channel closes when it is written.
+func profileCPU(t *testing.T, base, db string, window time.Duration) <-chan struct{} {
+	done := make(chan struct{})
+	dir := os.Getenv("PERF_PROFILE_DIR")
+	if dir == "" {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		secs := max(int(window.Seconds())-1, 1)
+		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs), nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("profile: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("profile: %d %s", resp.StatusCode, b)
+			return
+		}
+		out := filepath.Join(dir, "cpu-"+strings.ToLower(db)+".pprof")
+		if err := os.WriteFile(out, b, 0o644); err != nil {
+			t.Error(err)
+			return
+		}
+		t.Logf("CPU profile of the sustained run: %s", out)
+	}()
+	return done
 }
 
 // vendorCeiling is the most offboardings per second this machine can make

@@ -118,8 +118,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, serveHTTP, w
 		defer h.Close()
 		handler = h
 	} else {
-		// A worker alone still answers health checks and serves its metrics.
+		// A worker alone still answers health checks and serves its metrics
+		// and, to the admin token's holder, its profiles.
 		mux := http.NewServeMux()
+		mux.Handle(webhook.ProfilePath+"/", webhook.ProfileHandler(os.Getenv("OFFBOARDER_ADMIN_TOKEN")))
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"status":"ok"}`) })
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		handler = mux
