@@ -25,6 +25,8 @@ import (
 //
 //	[dpop]      https://datatracker.ietf.org/doc/html/rfc9449
 //	[okta-dpop] https://developer.okta.com/docs/guides/dpop/oktaresourceserver/main/
+//	[okta-htu]  https://github.com/okta/okta-sdk-python/issues/541 and
+//	            https://github.com/okta/okta-sdk-nodejs/issues/521
 
 // dpopProver holds the key a connector's DPoP-bound tokens are bound to and
 // makes the proofs. The key is made when the connector opens and lives in
@@ -67,15 +69,19 @@ type dpopClaims struct {
 }
 
 // proof returns a fresh proof for a request of method to u. htu is u
-// without query and fragment [dpop §4.2]; accessToken, when not "", is
-// bound by its hash (ath); nonce, when not "", is the server's.
+// without query and fragment [dpop §4.2], its path percent-decoded: Okta
+// decodes the request's path before comparing it with htu, so a path that
+// carries an escaped character (a login's "+" as %2B, say) fails as
+// "'htu' claim in the DPoP proof JWT is invalid" unless htu holds the
+// decoded form [okta-htu]. accessToken, when not "", is bound by its hash
+// (ath); nonce, when not "", is the server's.
 func (p *dpopProver) proof(method string, u *url.URL, accessToken, nonce string) (string, error) {
 	id := make([]byte, 18)
 	if _, err := rand.Read(id); err != nil {
 		return "", errors.New("cannot make a DPoP proof id")
 	}
-	htu := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
-	c := dpopClaims{ID: base64.RawURLEncoding.EncodeToString(id), Method: method, URL: htu.String(),
+	htu := u.Scheme + "://" + u.Host + u.Path
+	c := dpopClaims{ID: base64.RawURLEncoding.EncodeToString(id), Method: method, URL: htu,
 		IssuedAt: time.Now().Unix(), Nonce: nonce}
 	if accessToken != "" {
 		h := sha256.Sum256([]byte(accessToken))

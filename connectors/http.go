@@ -236,6 +236,9 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 		if c.o.VendorError != nil && len(raw) > 0 {
 			vendor = sanitize(c.o.VendorError(raw), c.o.Secrets)
 		}
+		if vendor == "" { // a refused token or proof may say why only in its challenge
+			vendor = sanitize(challengeError(resp.Header.Get("WWW-Authenticate")), c.o.Secrets)
+		}
 		if resp.StatusCode == http.StatusUnauthorized {
 			c.dropToken()
 		}

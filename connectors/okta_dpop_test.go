@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,7 +32,11 @@ import (
 // issues token_type "DPoP" bound to the key's thumbprint; the API wants
 // "Authorization: DPoP <token>" and a proof per call whose htm and htu are
 // the call's, whose ath is the token's SHA-256 and whose key is the bound
-// one, never a jti twice.
+// one, never a jti twice. Okta compares htu with the request's path
+// percent-decoded, and refuses a proof at the API with 400 and a DPoP
+// challenge that carries the reason, as two reports show
+// (https://github.com/okta/okta-sdk-python/issues/541,
+// https://github.com/okta/okta-sdk-nodejs/issues/453 and /521).
 
 const oktaDPoPNonce = "eyJ7S_zG.yH2JdVU8s4N9Q"
 
@@ -45,6 +50,7 @@ type oktaDPoPFake struct {
 	jtis     map[string]bool // proofs seen
 	tokenReq int             // token requests
 	apiCalls int             // API calls that passed the checks
+	refused  []string        // why API calls were refused
 	bearer   bool            // answer token_type Bearer, as an app without DPoP would
 }
 
@@ -156,14 +162,16 @@ func (f *oktaDPoPFake) handler() http.Handler {
 				if got := r.Header.Get("Authorization"); got != "DPoP "+oktaAccessToken {
 					t.Errorf("Authorization = %q, want the DPoP scheme", got)
 				}
-				tp, why := f.verify(r.Header.Get("DPoP"), r.Method, "http://"+r.Host+r.URL.EscapedPath(), oktaAccessToken, "")
+				tp, why := f.verify(r.Header.Get("DPoP"), r.Method, "http://"+r.Host+r.URL.Path, oktaAccessToken, "")
 				if why == "" && tp != f.bound {
 					why = "the proof's key is not the one the token is bound to"
 				}
 				if why != "" {
-					t.Errorf("%s %s: %s", r.Method, r.URL.Path, why)
+					f.refused = append(f.refused, why)
+					w.Header().Set("WWW-Authenticate", `DPoP algs="RS256 RS384 RS512 ES256 ES384 ES512", authorization_uri="http://`+r.Host+
+						`/oauth2/v1/authorize", realm="http://`+r.Host+`", scope="okta.users.manage", error="invalid_dpop_proof", error_description=`+
+						strconv.Quote(why)+`, resource="`+r.URL.Path+`"`)
 					w.WriteHeader(http.StatusBadRequest)
-					fmt.Fprintf(w, `{"error":"invalid_dpop_proof","error_description":%q}`, why)
 					return
 				}
 			}
@@ -171,10 +179,12 @@ func (f *oktaDPoPFake) handler() http.Handler {
 			want(w)
 		}
 	}
-	mux.HandleFunc("GET /api/v1/users/{login}", api(func(w http.ResponseWriter) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, activeUser)
-	}))
+	mux.HandleFunc("GET /api/v1/users/{login}", func(w http.ResponseWriter, r *http.Request) {
+		api(func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, oktaUser(oktaID, "ACTIVE", r.PathValue("login"), r.PathValue("login")))
+		})(w, r)
+	})
 	mux.HandleFunc("DELETE /api/v1/users/{id}/sessions", api(func(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) }))
 	return mux
 }
@@ -202,8 +212,44 @@ func TestOktaDPoP(t *testing.T) {
 		if f.tokenReq != 2 {
 			t.Errorf("%d token requests, want 2 (the nonce challenge, then the token)", f.tokenReq)
 		}
-		if f.apiCalls != 4 {
-			t.Errorf("%d API calls passed the DPoP checks, want 4", f.apiCalls)
+		if f.apiCalls != 4 || len(f.refused) > 0 {
+			t.Errorf("%d API calls passed the DPoP checks, want 4; refused: %q", f.apiCalls, f.refused)
+		}
+	})
+
+	// A login with "+" goes as %2B in the path (Okta asks for it); Okta
+	// decodes the path before comparing it with htu.
+	t.Run("a login that is escaped in the path", func(t *testing.T) {
+		f, base := start(t, false)
+		c, err := openOktaOAuth(base, key, map[string]any{"dpop": true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err := c.Revoke(t.Context(), connectors.Subject{Email: "isaac+ops@example.org"}); err != nil || out != connectors.Acknowledged {
+			t.Fatalf("Revoke = %q, %v; refused: %q", out, err, f.refused)
+		}
+	})
+
+	// A refused proof is a permanent error that carries Okta's reason,
+	// which is only in the challenge.
+	t.Run("a proof refused at the API", func(t *testing.T) {
+		f, base := start(t, false)
+		c, err := openOktaOAuth(base, key, map[string]any{"dpop": true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first revoke fetches the token (binding it); then the binding
+		// is spoilt.
+		if _, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); err != nil {
+			t.Fatal(err)
+		}
+		f.mu.Lock()
+		f.bound = "another key"
+		f.mu.Unlock()
+		_, err = c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail})
+		if err == nil || connectors.Retryable(err) || !strings.Contains(err.Error(), "invalid_dpop_proof") ||
+			!strings.Contains(err.Error(), "not the one the token is bound to") {
+			t.Fatalf("error = %v, want a permanent error with Okta's reason", err)
 		}
 	})
 
