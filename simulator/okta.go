@@ -46,6 +46,11 @@ type okta struct {
 	byLogin map[string]*oktaUser // lower-case login
 	grants  map[[32]byte]oktaGrant
 	jtis    map[string]time.Time // client assertion ids seen → their expiry
+
+	// DPoP (okta_dpop.go): proof ids seen → when, and the nonces.
+	proofs           map[string]time.Time
+	nonce, prevNonce string
+	nonceAt          time.Time
 }
 
 // oktaTypeID is the id of the org's one user type.
@@ -61,7 +66,7 @@ type oktaUser struct {
 
 func newOkta(opts func() Options) *okta {
 	return &okta{opts: opts, byID: map[string]*oktaUser{}, byLogin: map[string]*oktaUser{},
-		grants: map[[32]byte]oktaGrant{}, jtis: map[string]time.Time{}}
+		grants: map[[32]byte]oktaGrant{}, jtis: map[string]time.Time{}, proofs: map[string]time.Time{}}
 }
 
 func (o *okta) name() string { return "okta" }
@@ -142,15 +147,16 @@ func (o *okta) subject(r *http.Request) string {
 // client's assertion itself) and wants, on every other call, either
 // "Authorization: SSWS <token>" (compared in constant time) or
 // "Authorization: Bearer <access token>" that the token endpoint issued and
-// that has not expired; what the token's scopes allow is the routes' part.
+// that has not expired ("DPoP <access token>" for a DPoP-bound one); what
+// the token's scopes allow, and a bound token's proof, are the routes' part.
 // https://developer.okta.com/docs/api/openapi/okta-management/guides/overview
 // https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/main/
 func (o *okta) authorized(r *http.Request, opts Options) bool {
 	if strings.HasSuffix(r.Pattern, oktaTokenPath) {
 		return true
 	}
-	if _, ok := o.grant(r); ok {
-		return true
+	if g, scheme, _, ok := o.grant(r); ok {
+		return g.jkt != "" || scheme == "Bearer" // an unbound token is never DPoP
 	}
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "SSWS ")
 	got, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(opts.OktaToken))

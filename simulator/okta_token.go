@@ -23,8 +23,9 @@ import (
 //     and https://support.okta.com/help/s/article/okta-client-assertion-error-invalid-key-id
 //   - Scopes on the API: https://support.okta.com/help/s/article/insufficient-scope-error-when-making-a-request-to-an-oauth-or-management-endpoint
 //
-// DPoP, which Okta requires by default of new service apps, is not
-// simulated: the fake behaves as an app with "Require DPoP" cleared.
+// DPoP, which Okta requires by default of new service apps, is
+// Options.OktaDPoP (okta_dpop.go); without it the fake behaves as an app
+// with "Require DPoP" cleared, and ignores a DPoP header.
 
 const (
 	oktaTokenPath     = "/oauth2/v1/token"
@@ -43,6 +44,7 @@ var oktaGrantable = []string{oktaReadScope, oktaManageScope}
 type oktaGrant struct {
 	scopes  []string
 	expires time.Time
+	jkt     string // the thumbprint of the DPoP key it is bound to, or ""
 }
 
 // token trades a client assertion for an access token. The request is
@@ -72,6 +74,12 @@ func (o *okta) token(w http.ResponseWriter, r *http.Request) {
 		oauth2Fail(w, http.StatusUnauthorized, "invalid_client", why)
 		return
 	}
+	jkt := ""
+	if opts.OktaDPoP {
+		if jkt = o.tokenProof(w, r); jkt == "" {
+			return
+		}
+	}
 	scopes := strings.Fields(p.Get("scope"))
 	if len(scopes) == 0 {
 		oauth2Fail(w, http.StatusBadRequest, "invalid_scope",
@@ -92,9 +100,13 @@ func (o *okta) token(w http.ResponseWriter, r *http.Request) {
 			delete(o.grants, k)
 		}
 	}
-	o.grants[sha256.Sum256([]byte(access))] = oktaGrant{scopes: scopes, expires: now.Add(oktaTokenLife)}
+	o.grants[sha256.Sum256([]byte(access))] = oktaGrant{scopes: scopes, expires: now.Add(oktaTokenLife), jkt: jkt}
 	o.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": int(oktaTokenLife.Seconds()),
+	tokenType := "Bearer"
+	if jkt != "" {
+		tokenType = "DPoP"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"token_type": tokenType, "expires_in": int(oktaTokenLife.Seconds()),
 		"access_token": access, "scope": strings.Join(scopes, " ")})
 }
 
@@ -141,16 +153,17 @@ func (o *okta) checkAssertion(assertion, clientID, aud string, opts Options) str
 	return ""
 }
 
-// grant returns the grant of the call's bearer token, if it is live.
-func (o *okta) grant(r *http.Request) (oktaGrant, bool) {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token == "" {
-		return oktaGrant{}, false
+// grant returns the grant of the call's access token, if it is live, with
+// the scheme it came with ("Bearer" or "DPoP") and the token.
+func (o *okta) grant(r *http.Request) (oktaGrant, string, string, bool) {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if (scheme != "Bearer" && scheme != "DPoP") || token == "" {
+		return oktaGrant{}, "", "", false
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	g, ok := o.grants[sha256.Sum256([]byte(token))]
-	return g, ok && time.Now().Before(g.expires)
+	return g, scheme, token, ok && time.Now().Before(g.expires)
 }
 
 // allowed reports whether the call may use a route that needs scope, and
@@ -158,8 +171,11 @@ func (o *okta) grant(r *http.Request) (oktaGrant, bool) {
 // challenge Okta sends. An SSWS token may do anything; an access token
 // needs scope, or okta.users.manage, which includes reading.
 func (o *okta) allowed(w http.ResponseWriter, r *http.Request, scope string) bool {
-	g, bearer := o.grant(r)
-	if !bearer || slices.Contains(g.scopes, scope) || slices.Contains(g.scopes, oktaManageScope) {
+	g, scheme, token, oauth := o.grant(r)
+	if oauth && g.jkt != "" && !o.apiProof(w, r, g, scheme, token) {
+		return false
+	}
+	if !oauth || slices.Contains(g.scopes, scope) || slices.Contains(g.scopes, oktaManageScope) {
 		return true
 	}
 	base := oktaBase(r)

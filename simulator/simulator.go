@@ -64,6 +64,11 @@ type Options struct {
 	// means "sim-okta-client"; a nil key accepts no assertion.
 	OktaClientID  string
 	OktaPublicKey crypto.PublicKey
+	// OktaDPoP makes that service app require DPoP (RFC 9449), as Okta
+	// does by default for new service apps: the token endpoint wants a
+	// proof with its nonce and issues DPoP-bound tokens, and the API wants
+	// a proof on every call that presents one (okta_dpop.go).
+	OktaDPoP bool
 	// EntraClientID and EntraClientSecret are the client credentials the
 	// Entra fake's token endpoint accepts; "" means "sim-entra-client" and
 	// "sim-entra-secret".
