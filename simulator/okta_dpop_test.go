@@ -223,3 +223,18 @@ func TestOktaDPoP(t *testing.T) {
 		}
 	})
 }
+
+// FuzzOktaDPoPProof: the fake's proof check takes anything without a panic
+// and accepts only a proof signed by the key in its own header for this
+// htm and htu; the seeds are in testdata/fuzz/FuzzOktaDPoPProof.
+func FuzzOktaDPoPProof(f *testing.F) {
+	f.Add(`eyJhbGciOiJFUzI1NiIsImp3ayI6eyJrdHkiOiJFQyJ9LCJ0eXAiOiJkcG9wK2p3dCJ9.e30.c2ln`)
+	f.Add("not.a.jwt")
+	o := newOkta(func() Options { return Options{} })
+	f.Fuzz(func(t *testing.T, proof string) {
+		jkt, c, why := o.checkProof(proof, "GET", "http://sim/okta/api/v1/users")
+		if why == "" && (jkt == "" || c.HTM != "GET" || c.HTU != "http://sim/okta/api/v1/users" || c.JTI == "") {
+			t.Fatalf("accepted %q: %q %+v", proof, jkt, c)
+		}
+	})
+}
