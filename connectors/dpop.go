@@ -35,8 +35,9 @@ import (
 type dpopProver struct {
 	signer jose.Signer
 
-	mu    sync.Mutex
-	nonce string // the authorization server's last DPoP-Nonce [dpop §8]
+	mu       sync.Mutex
+	nonce    string // the authorization server's last DPoP-Nonce [dpop §8]
+	apiNonce string // the resource server's, kept apart [dpop §9]
 }
 
 func newDPoPProver() (*dpopProver, error) {
@@ -165,11 +166,40 @@ func (p *dpopProver) authorize(req *http.Request, tok *oauth2.Token) error {
 		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 		return nil
 	}
-	proof, err := p.proof(req.Method, req.URL, tok.AccessToken, "")
+	p.mu.Lock()
+	nonce := p.apiNonce
+	p.mu.Unlock()
+	proof, err := p.proof(req.Method, req.URL, tok.AccessToken, nonce)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Authorization", "DPoP "+tok.AccessToken)
 	req.Header.Set("DPoP", proof)
 	return nil
+}
+
+// answered is a ClientOptions.Answered: it keeps the nonce a resource
+// server hands out on any answer [dpop §8.2, §9], and reports a 401 whose
+// DPoP challenge is use_dpop_nonce with a DPoP-Nonce header — the server
+// asking for its nonce [dpop §9] — so that the request goes once more, at
+// once, with a proof that carries it, rather than failing as rejected
+// credentials.
+func (p *dpopProver) answered(status int, h http.Header) (again bool) {
+	n := h.Get("DPoP-Nonce")
+	if n == "" {
+		return false
+	}
+	p.mu.Lock()
+	p.apiNonce = n
+	p.mu.Unlock()
+	if status != http.StatusUnauthorized {
+		return false
+	}
+	for _, ch := range h.Values("WWW-Authenticate") {
+		scheme, _, _ := strings.Cut(strings.TrimSpace(ch), " ")
+		if strings.EqualFold(scheme, "DPoP") && strings.HasPrefix(challengeError(ch), "use_dpop_nonce") {
+			return true
+		}
+	}
+	return false
 }

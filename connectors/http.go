@@ -59,6 +59,11 @@ type ClientOptions struct {
 	// "Authorization: Bearer …". A DPoP-bound token needs a proof per
 	// request (dpop.go).
 	Authorize func(req *http.Request, tok *oauth2.Token) error
+	// Answered sees the status and headers of every answer to a request
+	// that carried Token's token; again true sends that request once more
+	// at once (a 401 that asks for a DPoP nonce, dpop.go), and the token
+	// is kept. Nil sees nothing.
+	Answered func(status int, h http.Header) (again bool)
 	// VendorError returns the short summary in a vendor's error body (e.g.
 	// Okta's errorCode and errorSummary), or "" if there is none. Its answer
 	// is sanitized and cut short before it reaches an error.
@@ -169,7 +174,7 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (int, error) {
 	}))
 	err = retry.Do(ctx, waits, func(ctx context.Context) error {
 		var e *Error
-		status, e = c.once(ctx, what, r.Method, u, body, out)
+		status, e = c.once(ctx, what, r.Method, u, body, out, false)
 		switch {
 		case e == nil:
 			return nil
@@ -189,8 +194,10 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (int, error) {
 	return status, err
 }
 
-// once sends one request and classifies its result.
-func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body []byte, out any) (int, *Error) {
+// once sends one request and classifies its result. An answer that
+// ClientOptions.Answered wants sent again is, once (resent marks that
+// second sending).
+func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body []byte, out any, resent bool) (int, *Error) {
 	rctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
 	defer cancel()
 	var rd io.Reader
@@ -230,6 +237,10 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 	c.logger(ctx).Debug().Str("connector", c.name).Str("method", method).Str("path", u.EscapedPath()).
 		Int("status_code", resp.StatusCode).Dur("duration", time.Since(start)).Msg("connector request")
 
+	if c.o.Token != nil && c.o.Answered != nil && c.o.Answered(resp.StatusCode, resp.Header) && !resent {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // keep the connection reusable
+		return c.once(ctx, what, method, u, body, out, true)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		vendor := ""

@@ -134,7 +134,7 @@ func (c *OktaConfig) Open(name string, d Deps) (Connector, error) {
 			if dpop, err = newDPoPProver(); err != nil {
 				return nil, keyErr("dpop", err)
 			}
-			o.Authorize = dpop.authorize
+			o.Authorize, o.Answered = dpop.authorize, dpop.answered
 		}
 		tok, err := c.tokenSource(dpop)
 		if err != nil {

@@ -51,6 +51,9 @@ type oktaDPoPFake struct {
 	tokenReq int             // token requests
 	apiCalls int             // API calls that passed the checks
 	refused  []string        // why API calls were refused
+	apiNonce string          // when set, the API wants this nonce in proofs [RFC 9449 §9]
+	rotate   string          // when set, the next successful API answer hands it out as the new nonce
+	nonceAsk int             // 401 use_dpop_nonce answers of the API
 	bearer   bool            // answer token_type Bearer, as an app without DPoP would
 }
 
@@ -162,7 +165,18 @@ func (f *oktaDPoPFake) handler() http.Handler {
 				if got := r.Header.Get("Authorization"); got != "DPoP "+oktaAccessToken {
 					t.Errorf("Authorization = %q, want the DPoP scheme", got)
 				}
-				tp, why := f.verify(r.Header.Get("DPoP"), r.Method, "http://"+r.Host+r.URL.Path, oktaAccessToken, "")
+				tp, why := f.verify(r.Header.Get("DPoP"), r.Method, "http://"+r.Host+r.URL.Path, oktaAccessToken, f.apiNonce)
+				if why == "use_dpop_nonce" { // RFC 9449 §9's example answer
+					f.nonceAsk++
+					w.Header().Set("DPoP-Nonce", f.apiNonce)
+					w.Header().Set("WWW-Authenticate", `DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"`)
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				if f.rotate != "" {
+					f.apiNonce, f.rotate = f.rotate, ""
+					w.Header().Set("DPoP-Nonce", f.apiNonce)
+				}
 				if why == "" && tp != f.bound {
 					why = "the proof's key is not the one the token is bound to"
 				}
@@ -214,6 +228,32 @@ func TestOktaDPoP(t *testing.T) {
 		}
 		if f.apiCalls != 4 || len(f.refused) > 0 {
 			t.Errorf("%d API calls passed the DPoP checks, want 4; refused: %q", f.apiCalls, f.refused)
+		}
+	})
+
+	// A resource server may want its own nonce [RFC 9449 §9]: its 401
+	// challenge is met at once with the same token, and a new nonce handed
+	// out on a later answer [§8.2] is used from then on.
+	t.Run("the API asks for a nonce, then rotates it", func(t *testing.T) {
+		f, base := start(t, false)
+		f.apiNonce = "resource-nonce-1"
+		c, err := openOktaOAuth(base, key, map[string]any{"dpop": true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			if i == 1 {
+				f.mu.Lock()
+				f.rotate = "resource-nonce-2"
+				f.mu.Unlock()
+			}
+			if out, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); err != nil || out != connectors.Acknowledged {
+				t.Fatalf("Revoke %d = %q, %v", i, out, err)
+			}
+		}
+		if f.nonceAsk != 1 || f.tokenReq != 2 || f.apiCalls != 6 || len(f.refused) > 0 {
+			t.Errorf("nonce asked %d times (want 1), %d token requests (want 2), %d API calls (want 6), refused %q",
+				f.nonceAsk, f.tokenReq, f.apiCalls, f.refused)
 		}
 	})
 
