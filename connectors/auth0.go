@@ -28,6 +28,8 @@ import (
 //	[list-users]    https://auth0.com/docs/api/management/v2/users/get-users
 //	[rate]          https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy
 //	[errors]        https://auth0.com/docs/api/management/v2 (error body: statusCode, error, message, errorCode)
+//	[audiences]     https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens
+//	                ("Control access token audience" and "Custom domains and the Auth0 Management API")
 
 // auth0ReadBacks bounds how often a user's sessions and refresh tokens are
 // read back after their deletion was accepted; the first wait between
@@ -42,11 +44,17 @@ const (
 
 // Auth0Config is the settings of an auth0 connector.
 type Auth0Config struct {
-	// BaseURL is the tenant's canonical domain, e.g.
-	// https://example.us.auth0.com, without /api/v2. The Management API's
-	// audience is BaseURL + "/api/v2/" [m2m-token], so a custom domain does
-	// not work here.
+	// BaseURL is where the tenant is called, without /api/v2: its
+	// canonical domain, e.g. https://example.us.auth0.com, or a custom
+	// domain with Audience set.
 	BaseURL string `json:"base_url"`
+	// Audience is the Management API's identifier, asked for in the token
+	// request; empty means BaseURL + "/api/v2/" [m2m-token]. The
+	// identifier is always the canonical https://{tenant}.auth0.com/api/v2/
+	// [audiences], so a base_url on a custom domain needs it set: Auth0
+	// then issues the token for the custom domain, and the API must be
+	// called through that domain too [audiences].
+	Audience string `json:"audience"`
 	// ClientID and ClientSecret are a machine-to-machine application's,
 	// authorized for the Management API with read:users, delete:sessions,
 	// delete:refresh_tokens and, to verify, read:sessions and
@@ -78,7 +86,24 @@ func (c *Auth0Config) Validate() error {
 			errs = append(errs, keyErr("token_url", err))
 		}
 	}
+	if c.Audience != "" {
+		if err := checkBaseURL(c.Audience); err != nil {
+			errs = append(errs, keyErr("audience", err))
+		} else if u, _ := url.Parse(c.Audience); !strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), auth0APIPath) {
+			// Any other identifier is refused 403 "Service not found".
+			errs = append(errs, fieldErr("audience", "give the Management API's identifier, e.g. https://example.us.auth0.com/api/v2/"))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// audience is the configured identifier, with its trailing slash, or
+// base's.
+func (c *Auth0Config) audience(base string) string {
+	if c.Audience == "" {
+		return base + auth0APIPath + "/"
+	}
+	return strings.TrimSuffix(c.Audience, "/") + "/"
 }
 
 // Open returns the *Auth0 connector named name.
@@ -97,7 +122,7 @@ func (c *Auth0Config) Open(name string, d Deps) (Connector, error) {
 		ClientID:       c.ClientID,
 		ClientSecret:   string(c.ClientSecret),
 		TokenURL:       tokenURL,
-		EndpointParams: url.Values{"audience": {base + auth0APIPath + "/"}},
+		EndpointParams: url.Values{"audience": {c.audience(base)}},
 		AuthStyle:      oauth2.AuthStyleInParams,
 	}
 	api, err := NewClient(name, c.BaseURL, d.HTTPClient, ClientOptions{

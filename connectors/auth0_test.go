@@ -56,10 +56,11 @@ func openAuth0(baseURL string, extra map[string]any) (connectors.Connector, erro
 // auth0TokenAnswer is what the fake token endpoint answers at path (""
 // means /oauth/token); a zero status issues auth0AccessToken.
 type auth0TokenAnswer struct {
-	path   string
-	status int
-	header map[string]string
-	body   string
+	path     string
+	audience string // the audience the request must ask for; "" means the fake's own /api/v2/
+	status   int
+	header   map[string]string
+	body     string
 }
 
 // auth0Fake serves the token endpoint, checking the client credentials
@@ -75,11 +76,15 @@ func auth0Fake(t *testing.T, tok auth0TokenAnswer, steps ...step) http.Handler {
 		if err := r.ParseForm(); err != nil {
 			t.Errorf("token request: %v", err)
 		}
+		audience := tok.audience
+		if audience == "" {
+			audience = "http://" + r.Host + "/api/v2/"
+		}
 		want := url.Values{
 			"grant_type":    {"client_credentials"},
 			"client_id":     {auth0ClientID},
 			"client_secret": {auth0Secret},
-			"audience":      {"http://" + r.Host + "/api/v2/"},
+			"audience":      {audience},
 		}
 		if r.PostForm.Encode() != want.Encode() {
 			t.Errorf("token request form = %q, want %q", strings.ReplaceAll(r.PostForm.Encode(), auth0Secret, "<secret>"),
@@ -354,6 +359,12 @@ func TestAuth0Token(t *testing.T) {
 		name:  "a base_url with a trailing slash gives the same audience",
 		extra: func(base string) map[string]any { return map[string]any{"base_url": base + "/"} },
 	}, {
+		// A custom domain: the token asks for the canonical identifier, the
+		// calls go to base_url.
+		name:  "audience is the identifier asked for, with its trailing slash",
+		tok:   auth0TokenAnswer{audience: "https://example.us.auth0.com/api/v2/"},
+		extra: func(string) map[string]any { return map[string]any{"audience": "https://example.us.auth0.com/api/v2"} },
+	}, {
 		name: "a wrong client secret (401 access_denied) is a permanent auth error",
 		tok:  auth0TokenAnswer{status: 401, body: `{"error":"access_denied","error_description":"Unauthorized"}`},
 		kind: connectors.Auth,
@@ -462,6 +473,11 @@ func TestAuth0Settings(t *testing.T) {
 			"(auth0).base_url: give the tenant url without /api/v2, e.g. https://example.us.auth0.com",
 			"(auth0).token_url: must not hold credentials; put them in their own keys",
 		},
+	}, {
+		name: "an audience that is not the Management API's identifier",
+		settings: map[string]any{"base_url": "https://login.example.com", "client_id": auth0ClientID,
+			"client_secret": auth0Secret, "audience": "https://example.us.auth0.com/"},
+		want: []string{"(auth0).audience: give the Management API's identifier, e.g. https://example.us.auth0.com/api/v2/"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
