@@ -1,6 +1,9 @@
 package simulator
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -42,4 +45,25 @@ func DemoGoogleCredentials(tokenURL string) (credentials []byte, public *rsa.Pub
 		return nil, nil, err
 	}
 	return b, &key.PublicKey, nil
+}
+
+// DemoOktaClientID is the client id of the Okta service app DemoOktaKey
+// makes the key of.
+const DemoOktaClientID = "0oa-offboarder-demo"
+
+// DemoOktaKey makes a demo Okta service app's key: a fresh EC P-256 key as
+// PKCS #8 PEM (what the okta connector's private_key takes, signed ES256).
+// Set Options.OktaClientID to DemoOktaClientID and Options.OktaPublicKey to
+// the returned public key, and the simulator's Okta token endpoint accepts
+// the app's client assertions. Nothing is written anywhere.
+func DemoOktaKey() (pemKey []byte, public crypto.PublicKey, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulator: demo okta key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("simulator: demo okta key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), key.Public(), nil
 }

@@ -236,14 +236,11 @@ func demoGoogleCredentials(simAddr string, log zerolog.Logger) (*rsa.PublicKey, 
 	if os.Getenv("GOOGLE_CREDENTIALS") != "" {
 		return nil, nil
 	}
-	host, port, err := net.SplitHostPort(simAddr)
+	hostport, err := dialable(simAddr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: --simulator %q: %w", errUsage, simAddr, err)
 	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	creds, pub, err := simulator.DemoGoogleCredentials("http://" + net.JoinHostPort(host, port) + "/google/token")
+	creds, pub, err := simulator.DemoGoogleCredentials("http://" + hostport + "/google/token")
 	if err != nil {
 		return nil, err
 	}
