@@ -45,6 +45,9 @@ func NormalizeEmail(s string) (string, error) {
 	if strings.ContainsRune(local, '@') && !(strings.HasPrefix(local, `"`) && strings.HasSuffix(local, `"`)) {
 		return "", errors.New("email has more than one @")
 	}
+	// The limits hold for the form stored, checked after lower-casing: a
+	// letter may take more bytes in lower case ("Ⱥ" is 2 bytes, "ⱥ" 3).
+	local = strings.ToLower(local)
 	if len(local) > 64 {
 		return "", errors.New("email local part longer than 64 bytes")
 	}
@@ -52,5 +55,9 @@ func NormalizeEmail(s string) (string, error) {
 	if err != nil || !strings.Contains(ascii, ".") || strings.HasSuffix(ascii, ".") {
 		return "", errors.New("email domain is not a valid domain name")
 	}
-	return strings.ToLower(local) + "@" + ascii, nil
+	out := local + "@" + ascii
+	if len(out) > 320 {
+		return "", errors.New("email longer than 320 bytes")
+	}
+	return out, nil
 }
