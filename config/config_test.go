@@ -26,6 +26,7 @@ var goodEnv = map[string]string{
 	"ATLASSIAN_TOKEN":        "CANARY-atlassian",
 	"CAEP_RP1_TOKEN":         "CANARY-rp1",
 	"LEGACY_TOKEN":           "CANARY-legacy",
+	"SSF_AUTHORIZATION":      "Bearer CANARY-ssf-stream",
 	"UNSET_WITH_DEFAULT":     "",
 }
 
@@ -100,6 +101,7 @@ func TestGoodFileResolvesEveryFeature(t *testing.T) {
 		{"a secret file is read into its key with the newline trimmed", entry(cfg.Sources, "okta"), "secret", "CANARY-okta-hook", true},
 		{"a CRLF ending is trimmed too", entry(cfg.Sources, "entra"), "client_secret", "CANARY-entra-client-secret", true},
 		{"a default applies when the variable is unset", entry(cfg.Sources, "entra"), "client_id", "offboarder-app", false},
+		{"an ssf stream's authorization_header is a secret", entry(cfg.Sources, "caep-in"), "authorization_header", "Bearer CANARY-ssf-stream", true},
 		{"a mapping stays a mapping", entry(cfg.Sources, "entra"), "events", map[string]any{"user.deleted": "termination", "user.disabled": "deactivation"}, false},
 		{"several newlines at the end of a file are trimmed", entry(cfg.Connectors, "slack"), "token", "xoxp-CANARY-slack", true},
 		{"a boolean stays a boolean", entry(cfg.Connectors, "atlassian"), "disable", true, false},

@@ -46,7 +46,7 @@ var secretNames = map[string]bool{
 	"token": true, "secret": true, "client_secret": true, "private_key": true,
 	"credentials": true, "api_key": true, "service_user_token": true,
 	"client_state": true, "channel_token": true, "signing_key": true,
-	"password": true, "authorization": true,
+	"password": true, "authorization": true, "authorization_header": true,
 }
 
 // isSecretName reports whether key names a secret, at any level of an entry

@@ -3,7 +3,6 @@ package sources
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -181,7 +180,7 @@ func newGoogle(s Spec, path string) (Source, error) {
 	}
 	g := &Google{
 		name:      s.Name,
-		token:     sha256.Sum256([]byte(c.ChannelToken)),
+		token:     secretHash(c.ChannelToken),
 		secret:    c.ChannelToken,
 		tokenMark: googleMark(c.ChannelToken),
 		notifyURL: c.NotificationURL,
@@ -251,8 +250,7 @@ func (g *Google) Handshake(r *Request) (*Response, bool) {
 func (g *Google) Verify(r *Request) error {
 	tokens := r.Header.Values(GoogleChannelTokenHeader)
 	ids := r.Header.Values(GoogleChannelIDHeader)
-	got := sha256.Sum256([]byte(strings.Join(tokens, "\x00")))
-	tokenOK := subtle.ConstantTimeCompare(got[:], g.token[:]) == 1
+	tokenOK := sameSecret(strings.Join(tokens, "\x00"), g.token)
 	switch {
 	case len(tokens) == 0:
 		return fmt.Errorf("google: %w", unauthorized("missing %s header", GoogleChannelTokenHeader))

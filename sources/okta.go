@@ -1,8 +1,6 @@
 package sources
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -97,7 +95,7 @@ func newOkta(s Spec, path string) (Source, error) {
 		// secret could never match.
 		return nil, fmt.Errorf("%s.secret: must be a header value without control characters or surrounding spaces", path)
 	}
-	o := &Okta{name: s.Name, header: OktaDefaultHeader, secret: sha256.Sum256([]byte(*c.Secret)), events: map[string]string{}}
+	o := &Okta{name: s.Name, header: OktaDefaultHeader, secret: secretHash(*c.Secret), events: map[string]string{}}
 	if c.Header != "" {
 		h := http.CanonicalHeaderKey(c.Header)
 		if !httpguts.ValidHeaderFieldName(c.Header) || h == OktaChallengeHeader {
@@ -185,8 +183,7 @@ func (o *Okta) Verify(r *Request) error {
 	default:
 		return fmt.Errorf("okta: %w", unauthorized("more than one %s header", o.header))
 	}
-	got := sha256.Sum256([]byte(values[0]))
-	if subtle.ConstantTimeCompare(got[:], o.secret[:]) != 1 {
+	if !sameSecret(values[0], o.secret) {
 		return fmt.Errorf("okta: %w", unauthorized("%s header does not match", o.header))
 	}
 	return nil

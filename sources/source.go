@@ -8,6 +8,8 @@ package sources
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -222,4 +224,15 @@ func decodeSettings(s Spec, path string, dst any) error {
 		}
 	}
 	return nil
+}
+
+// secretHash is how a configured shared secret is kept: its SHA-256.
+func secretHash(secret string) [32]byte { return sha256.Sum256([]byte(secret)) }
+
+// sameSecret compares what a request presents with a secret kept as its
+// secretHash. Both sides are hashed before a constant-time compare, so
+// neither the content nor the length of the secret shows in the timing.
+func sameSecret(got string, want [32]byte) bool {
+	h := sha256.Sum256([]byte(got))
+	return subtle.ConstantTimeCompare(h[:], want[:]) == 1
 }

@@ -108,6 +108,7 @@ type SSF struct {
 	maxAge   time.Duration
 	events   map[string]string
 	keys     *ssfKeys
+	authz    *[32]byte // authorization_header's hash, if configured
 	now      func() time.Time
 }
 
@@ -123,7 +124,8 @@ func (s *SSF) Type() string { return "ssf" }
 // stream with a verification event, an ordinary SET.
 func (s *SSF) Handshake(*Request) (*Response, bool) { return nil, false }
 
-// Verify implements Source. It checks, in order: the Content-Type is
+// Verify implements Source. It checks, in order: the Authorization header
+// is the configured authorization_header, if one is; the Content-Type is
 // application/secevent+jwt; the body is a JWS compact serialization (not
 // encrypted) whose alg is allowed and whose typ is secevent+jwt; the
 // signature verifies with the transmitter's key named by kid (an unknown kid
@@ -143,6 +145,14 @@ func (s *SSF) Verify(r *Request) error {
 
 // verify authenticates r and returns the SET's verified claims.
 func (s *SSF) verify(r *Request) ([]byte, error) {
+	// The stream's authorization_header, when configured, comes first and is
+	// refused as RFC 8935 §2.4's authentication_failed ("could not
+	// authenticate the SET Transmitter from the contents of the request").
+	if s.authz != nil {
+		if v := r.Header.Values("Authorization"); len(v) != 1 || !sameSecret(v[0], *s.authz) {
+			return nil, ssfRefused(errAuthFailed, "the Authorization header is missing or is not the stream's authorization_header")
+		}
+	}
 	// https://www.rfc-editor.org/rfc/rfc8935.html#section-2
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || !strings.EqualFold(mt, SSFContentType) {

@@ -21,6 +21,13 @@ type ssfConfig struct {
 	Events      map[string]any `json:"events"`       // event type URI → reason
 	AllowedAlgs []string       `json:"allowed_algs"` // default RS256, PS256, ES256
 	MaxAge      string         `json:"max_age"`      // default 24h
+	// AuthorizationHeader is the stream's authorization_header: the
+	// Authorization value the receiver set in the stream's push delivery
+	// configuration, which "the Transmitter MUST set with each event
+	// delivery" (SSF 1.0, "Push Delivery using HTTP",
+	// https://openid.net/specs/openid-sharedsignals-framework-1_0.html).
+	// Optional: the SET's signature authenticates the transmitter either way.
+	AuthorizationHeader string `json:"authorization_header"`
 }
 
 func newSSF(s Spec, path string) (Source, error) {
@@ -79,6 +86,17 @@ func newSSFWithClient(s Spec, path string, hc *http.Client) (*SSF, error) {
 			bad("max_age", "want a duration between 1m and 720h")
 		}
 		src.maxAge = d
+	}
+	if c.AuthorizationHeader != "" {
+		switch a := c.AuthorizationHeader; {
+		case strings.TrimSpace(a) == "":
+			bad("authorization_header", "required: blanks are not a secret")
+		case len(a) < 16 || len(a) > 4096 || !printable(a):
+			bad("authorization_header", "want 16 to 4096 printable characters, e.g. \"Bearer \" and at least 16 random bytes")
+		default:
+			h := secretHash(a)
+			src.authz = &h
+		}
 	}
 	for t, r := range ssfDefaultEvents {
 		src.events[t] = r

@@ -426,6 +426,45 @@ func TestSSFRefusesWithTheRFCAnswer(t *testing.T) {
 	}
 }
 
+// A stream configured with authorization_header (SSF 1.0, "Push Delivery
+// using HTTP") takes only deliveries that carry exactly that Authorization
+// value; the rest is RFC 8935's authentication_failed, before the SET is read.
+func TestSSFAuthorizationHeader(t *testing.T) {
+	const authz = "Bearer stream-7f3c9a1e5d2b8c4f"
+	token := rs256(t, setClaims(t, "caep-session-revoked-email.json", time.Now(), nil))
+	with := func(values ...string) *Request {
+		r := ssfRequest(t, token, SSFContentType)
+		for _, v := range values {
+			r.Header.Add("Authorization", v)
+		}
+		return r
+	}
+	src := newTestSSF(t, map[string]any{"authorization_header": authz})
+	if err := src.Verify(with(authz)); err != nil {
+		t.Fatalf("the stream's header: %v", err)
+	}
+	for name, r := range map[string]*Request{
+		"missing":           with(),
+		"wrong":             with("Bearer stream-7f3c9a1e5d2b8c4e"),
+		"a prefix of it":    with(authz[:len(authz)-1]),
+		"twice":             with(authz, authz),
+		"another scheme":    with("Basic " + authz[len("Bearer "):]),
+		"with garbage body": {Context: t.Context(), Method: "POST", Header: http.Header{"Content-Type": {"text/plain"}}, Body: []byte("x")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := src.Verify(r)
+			wantSSFAnswer(t, err, ErrUnauthorized, errAuthFailed)
+			if strings.Contains(err.Error(), authz) {
+				t.Fatal("the error holds the secret")
+			}
+		})
+	}
+	// Without it, an Authorization header is neither needed nor looked at.
+	if err := newTestSSF(t, nil).Verify(with("Bearer anything")); err != nil {
+		t.Fatalf("no authorization_header configured: %v", err)
+	}
+}
+
 func TestSSFIatWindowEdges(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	src := newTestSSF(t, map[string]any{"max_age": "1h"})
@@ -467,6 +506,8 @@ func TestSSFBuildReportsEachKey(t *testing.T) {
 		{"events map URIs", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "events": map[string]any{"session-revoked": "security"}}, `.events["session-revoked"]: not an event type URI`},
 		{"events map to reasons", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "events": map[string]any{CAEPSessionRevoked: "logout"}}, ".events[\"" + CAEPSessionRevoked + "\"]: want one of"},
 		{"unknown keys are refused", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "secret": "x"}, `unknown field "secret"`},
+		{"a blank authorization_header", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "authorization_header": "  "}, ".authorization_header: required: blanks are not a secret"},
+		{"a short authorization_header", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "authorization_header": "Bearer x"}, ".authorization_header: want 16 to 4096 printable characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
