@@ -36,16 +36,13 @@ const (
 
 // env is one running offboarder: server, worker, store, Redis and simulator.
 type env struct {
-	t     testing.TB
-	URL   string
-	Store *store.Store
-	Redis *testenv.Redis
-	Sim   *simulator.Simulator
-	// SimOptions are the simulator's options, to change a knob with SetOptions
-	// without dropping the vendors' credentials.
-	SimOptions simulator.Options
-	SimURL     string
-	Worker     *worker.Worker
+	t      testing.TB
+	URL    string
+	Store  *store.Store
+	Redis  *testenv.Redis
+	Sim    *simulator.Simulator
+	SimURL string
+	Worker *worker.Worker
 	// WorkerOptions are the options Worker was built with, for tests that
 	// start another worker (after a shutdown, say).
 	WorkerOptions worker.Options
@@ -102,8 +99,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	t.Cleanup(func() { st.Close() })
 	e.Store = st
 
-	e.SimOptions = simulator.Options{OktaToken: oktaToken, GoogleKey: &googleSAKey().PublicKey}
-	e.Sim = simulator.New(e.SimOptions)
+	e.Sim = simulator.New(simulator.Options{OktaToken: oktaToken, GoogleKey: &googleSAKey().PublicKey})
 	e.Sim.AddUser("alice@example.com", 2)
 	e.Sim.AddUser("bob@example.com", 1)
 	simSrv := httptest.NewServer(e.Sim.Handler())

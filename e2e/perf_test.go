@@ -29,6 +29,7 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/internal/testenv"
+	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
@@ -235,9 +236,7 @@ func perfIngest(t *testing.T, db, dbURL string, window time.Duration) []perfRow 
 func perfTimeToRevoke(t *testing.T, db, dbURL string) perfRow {
 	const cases, rate = 200, 20
 	e := start(t, dbURL, envOptions{allConnectors: true, concurrency: 100, taskCheck: 5 * time.Millisecond, quiet: true})
-	opts := e.SimOptions
-	opts.Latency = 50 * time.Millisecond
-	e.Sim.SetOptions(opts)
+	e.Sim.Tune(func(o *simulator.Options) { o.Latency = 50 * time.Millisecond })
 	for i := range cases {
 		e.Sim.AddUser(fmt.Sprintf("ttr%d@example.com", i), 1)
 		e.Sim.AddUser(fmt.Sprintf("floor%d@example.com", i), 1)

@@ -40,7 +40,7 @@ func TestRejectedCredentialsFailTheEntryAtOnce(t *testing.T) {
 
 func TestVendorOutageIsRetriedUntilItEnds(t *testing.T) {
 	e := start(t, "sqlite:"+t.TempDir()+"/o.db", envOptions{})
-	e.Sim.SetOptions(simulator.Options{OktaToken: oktaToken, ErrorRate: 1})
+	e.Sim.Tune(func(o *simulator.Options) { o.ErrorRate = 1 })
 	code, res := e.post("hr", body("evt-503", "alice@example.com"), "")
 	if code != http.StatusAccepted {
 		t.Fatalf("%d %v", code, res)
@@ -73,7 +73,7 @@ func TestVendorOutageIsRetriedUntilItEnds(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	e.Sim.SetOptions(simulator.Options{OktaToken: oktaToken})
+	e.Sim.Tune(func(o *simulator.Options) { o.ErrorRate = 0 })
 	c := e.waitCase(id)
 	if c.State != store.StateCompleted || c.Entries[0].Outcome != "acknowledged" || c.Entries[0].Attempts < 3 {
 		t.Fatalf("want acknowledged after retries, got %s %+v", c.State, c.Entries[0])

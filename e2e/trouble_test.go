@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/store"
 )
 
@@ -15,9 +16,7 @@ import (
 // (no retry storm): each case costs a few calls, not dozens.
 func TestVendorTroubleStillCompletesEveryCase(t *testing.T) {
 	e := start(t, "sqlite:"+t.TempDir()+"/o.db", envOptions{concurrency: 20})
-	opts := e.SimOptions
-	opts.ErrorRate, opts.RateLimit, opts.Seed = 0.3, 20, 7
-	e.Sim.SetOptions(opts)
+	e.Sim.Tune(func(o *simulator.Options) { o.ErrorRate, o.RateLimit, o.Seed = 0.3, 20, 7 })
 	const cases = 30
 	ids := make([]string, cases)
 	for i := range cases {

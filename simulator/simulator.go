@@ -229,13 +229,24 @@ func (s *Simulator) Reset() {
 	s.calls = nil
 }
 
-// SetOptions replaces the knobs; calls already past a knob keep the old
-// value. Out-of-range values are clamped (a negative Latency or RateLimit
-// counts as 0, ErrorRate is kept within 0..1). The error-rate draw restarts
-// only when Seed changes.
+// SetOptions replaces every option, the vendors' credentials included (an
+// unset one falls back to its default; Tune changes some and keeps the
+// rest). Calls already past a knob keep the old value. Out-of-range values
+// are clamped (a negative Latency or RateLimit counts as 0, ErrorRate is
+// kept within 0..1). The error-rate draw restarts only when Seed changes.
 func (s *Simulator) SetOptions(o Options) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.applyOptions(o)
+}
+
+// Tune changes some options and keeps the others: change gets a copy of the
+// current ones, and what it leaves is applied as SetOptions would.
+func (s *Simulator) Tune(change func(o *Options)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.opts
+	change(&o)
 	s.applyOptions(o)
 }
 

@@ -435,3 +435,18 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("%d calls recorded, want %d", n, 8*20*2)
 	}
 }
+
+// Tune changes a knob and keeps the vendors' credentials; SetOptions
+// replaces them all.
+func TestTuneKeepsTheOtherOptions(t *testing.T) {
+	f := start(t, Options{OktaToken: "tuned-okta-token"})
+	f.sim.Seed(0)
+	f.sim.Tune(func(o *Options) { o.RateLimit = 1000 })
+	if resp, _ := f.do(t, "GET", "/okta/api/v1/users?limit=1", "SSWS tuned-okta-token", ""); resp.StatusCode != 200 {
+		t.Fatalf("after Tune: %d", resp.StatusCode)
+	}
+	f.sim.SetOptions(Options{RateLimit: 1000})
+	if resp, _ := f.do(t, "GET", "/okta/api/v1/users?limit=1", "SSWS tuned-okta-token", ""); resp.StatusCode != 401 {
+		t.Fatalf("after SetOptions the token is the default again: %d", resp.StatusCode)
+	}
+}
