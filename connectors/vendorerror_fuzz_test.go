@@ -1,0 +1,26 @@
+package connectors
+
+import "testing"
+
+// FuzzVendorErrors: every vendor's error-body reader takes any bytes
+// without a panic, and what it returns is made of the body (bounded by it,
+// plus its own few words); the seeds are in testdata/fuzz/FuzzVendorErrors.
+func FuzzVendorErrors(f *testing.F) {
+	f.Add([]byte(`{"errorCode":"E0000011","errorSummary":"Invalid token provided","errorId":"oae1"}`))
+	f.Add([]byte(`{"error":{"code":"Request_ResourceNotFound","message":"Resource 'x' does not exist."}}`))
+	f.Add([]byte(`{"error":{"code":403,"message":"Not Authorized to access this resource/api","errors":[{"reason":"forbidden"}]}}`))
+	f.Add([]byte(`{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}`))
+	f.Add([]byte(`{"error":"HTTP 403 Forbidden"}`))
+	f.Add([]byte(`{"status":{"error":true,"code":401,"type":"Unauthorized","message":"Authentication Failure"}}`))
+	readers := map[string]func([]byte) string{
+		"okta": oktaError, "entra": graphError, "google": GoogleError,
+		"auth0": auth0Error, "keycloak": keycloakError, "onelogin": oneloginError,
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for name, read := range readers {
+			if out := read(body); len(out) > 2*len(body)+64 {
+				t.Fatalf("%s: %d bytes of summary from a %d-byte body", name, len(out), len(body))
+			}
+		}
+	})
+}
