@@ -2,6 +2,9 @@ package sources
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -141,5 +144,31 @@ func FuzzSSFClaims(f *testing.F) {
 			return
 		}
 		checkSSFEvents(t, s, d)
+	})
+}
+
+// FuzzParseJWKS: a transmitter's key set (fetched from its jwks_uri) never
+// panics the parser, and every key it keeps is a public signature key of
+// an accepted kind, never a secret; the seeds are in testdata/fuzz/FuzzParseJWKS.
+func FuzzParseJWKS(f *testing.F) {
+	f.Add([]byte(ssfDefaultJWKS(f)))
+	f.Add([]byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`))
+	f.Add([]byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","use":"sig"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		keys, err := parseJWKS(b)
+		if err == nil && len(keys) == 0 {
+			t.Fatal("no error and no key")
+		}
+		for _, k := range keys {
+			switch pub := k.key.(type) {
+			case *rsa.PublicKey:
+				if pub.N.BitLen() < ssfMinRSABits {
+					t.Fatalf("kept a %d-bit RSA key", pub.N.BitLen())
+				}
+			case *ecdsa.PublicKey, ed25519.PublicKey:
+			default:
+				t.Fatalf("kept a %T", k.key)
+			}
+		}
 	})
 }
