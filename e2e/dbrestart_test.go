@@ -44,7 +44,7 @@ func TestDatabaseOutageIs503UntilItComesBack(t *testing.T) {
 	if cases := e.cases(); len(cases) != 2 || first.State != store.StateCompleted {
 		t.Fatalf("want exactly the two cases, got %d", len(cases))
 	}
-	if err := e.Store.VerifyAudit(t.Context()); err != nil {
+	if _, err := e.Store.VerifyAudit(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -169,7 +169,7 @@ func TestLateDuplicatesCallEachConnectorOnce(t *testing.T) {
 		if mine != 2 {
 			t.Errorf("%d cases for the person, want 2", mine)
 		}
-		if err := e.Store.VerifyAudit(t.Context()); err != nil {
+		if _, err := e.Store.VerifyAudit(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	})

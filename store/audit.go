@@ -133,13 +133,24 @@ func scanAudit(r scanner) (AuditEntry, error) {
 	return a, err
 }
 
-// VerifyAudit recomputes the whole hash chain and returns an error naming the first bad seq.
+// AuditHead is where a verified audit chain ends: its last seq (the number
+// of rows) and that row's hash, which commits to every row before it. An
+// auditor who notes it can later tell that nothing up to it has changed.
+type AuditHead struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// VerifyAudit recomputes the whole hash chain and returns its head, or an
+// error naming the first bad seq.
 //
 // It reads one snapshot. A changed field, a changed hash, a deleted or
 // inserted row and a cut-off tail (the rows no longer reach audit_head) are
 // all reported as an *AuditError with the first seq that does not verify;
-// a database failure is returned as itself. An empty log verifies.
-func (s *Store) VerifyAudit(ctx context.Context) error {
+// a database failure is returned as itself. An empty log verifies (seq 0,
+// the genesis hash).
+func (s *Store) VerifyAudit(ctx context.Context) (AuditHead, error) {
+	var head AuditHead
 	err := s.read(ctx, func(t *tx) error {
 		var headSeq int64
 		var headHash string
@@ -179,14 +190,15 @@ func (s *Store) VerifyAudit(ctx context.Context) error {
 		case prev != headHash:
 			return &AuditError{Seq: headSeq, Reason: "hash does not match the head"}
 		}
+		head = AuditHead{Seq: headSeq, Hash: headHash}
 		return nil
 	})
 	if err == nil {
-		return nil
+		return head, nil
 	}
 	var broken *AuditError
 	if errors.As(err, &broken) {
-		return err
+		return AuditHead{}, err
 	}
-	return fmt.Errorf("store: verify audit: %w", err)
+	return AuditHead{}, fmt.Errorf("store: verify audit: %w", err)
 }

@@ -76,7 +76,7 @@ func TestGroupCommit(t *testing.T) {
 			if batches, writes, _ := s.CommitStats(); batches != 1 || writes != 3 {
 				t.Errorf("CommitStats = %d batches, %d writes; want 1, 3", batches, writes)
 			}
-			if err := s.VerifyAudit(t.Context()); err != nil {
+			if _, err := s.VerifyAudit(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			if n := auditRows(t, s); n != 2 {
@@ -98,7 +98,7 @@ func TestGroupCommit(t *testing.T) {
 			if n := auditRows(t, s); n != 2 {
 				t.Errorf("want 2 audit rows (a, b), got %d", n)
 			}
-			if err := s.VerifyAudit(t.Context()); err != nil {
+			if _, err := s.VerifyAudit(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -149,7 +149,7 @@ func TestGroupCommit(t *testing.T) {
 			if _, _, retried := s.CommitStats(); retried != 1 {
 				t.Errorf("retried batches = %d, want 1", retried)
 			}
-			if err := s.VerifyAudit(t.Context()); err != nil {
+			if _, err := s.VerifyAudit(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			if n := auditRows(t, s); n != 3 {
@@ -198,7 +198,7 @@ func TestGroupCommit(t *testing.T) {
 			if batches, writes, _ := s.CommitStats(); batches == 0 || writes < 2 {
 				t.Errorf("no group commit under %d concurrent writers: %d batches, %d writes", n, batches, writes)
 			}
-			if err := s.VerifyAudit(t.Context()); err != nil {
+			if _, err := s.VerifyAudit(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 		}},

@@ -55,7 +55,7 @@ func TestResolveSubject(t *testing.T) {
 			if c := getCase(t, s, open.CaseID); len(c.Events) != 2 {
 				t.Fatalf("the events did not move: %+v", c.Events)
 			}
-			if err := s.VerifyAudit(t.Context()); err != nil {
+			if _, err := s.VerifyAudit(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 		}},

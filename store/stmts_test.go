@@ -65,7 +65,7 @@ func TestSQLiteStatementsArePreparedAndReused(t *testing.T) {
 					t.Errorf("case %s is %s, want completed", c.ID, c.State)
 				}
 			}
-			if err := s.VerifyAudit(ctx); err != nil {
+			if _, err := s.VerifyAudit(ctx); err != nil {
 				t.Fatal(err)
 			}
 		})

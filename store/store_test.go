@@ -126,7 +126,7 @@ func actions(c *Case) []string {
 // verify fails the test unless the audit chain verifies.
 func verify(t *testing.T, s *Store) {
 	t.Helper()
-	if err := s.VerifyAudit(t.Context()); err != nil {
+	if _, err := s.VerifyAudit(t.Context()); err != nil {
 		t.Fatalf("VerifyAudit: %v", err)
 	}
 }

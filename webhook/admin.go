@@ -117,6 +117,26 @@ func (s *Server) handleGetCase(c *gin.Context) {
 	c.JSON(http.StatusOK, cs)
 }
 
+// handleVerifyAudit recomputes the audit log's whole hash chain from the
+// database and answers 200 either way: {"verified": true, "head": {"seq",
+// "hash"}} — the head commits to every row, so an auditor who keeps it can
+// tell later that nothing up to it changed — or {"verified": false,
+// "first_bad_seq", "reason"}. A database that cannot be read is 503.
+func (s *Server) handleVerifyAudit(c *gin.Context) {
+	head, err := s.opts.Store.VerifyAudit(c.Request.Context())
+	if broken, ok := errors.AsType[*store.AuditError](err); ok {
+		zerolog.Ctx(c.Request.Context()).Error().Int64("seq", broken.Seq).Str("reason", broken.Reason).Msg("audit chain does not verify")
+		c.JSON(http.StatusOK, gin.H{"verified": false, "first_bad_seq": broken.Seq, "reason": broken.Reason})
+		return
+	}
+	if err != nil {
+		zerolog.Ctx(c.Request.Context()).Error().Err(err).Msg("verify audit")
+		abort(c, http.StatusServiceUnavailable, "store unavailable")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"verified": true, "head": head})
+}
+
 // handleOffboard is the manual trigger: the generic body, id optional.
 func (s *Server) handleOffboard(c *gin.Context) {
 	body, status := readBody(c)

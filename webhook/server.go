@@ -105,6 +105,7 @@ func New(o Options) *Server {
 	v1.GET("/cases", s.handleListCases)
 	v1.GET("/cases/:id", s.handleGetCase)
 	v1.POST("/offboard", s.handleOffboard)
+	v1.GET("/audit/verify", s.handleVerifyAudit)
 	s.mountProfiles()
 
 	if o.Dashboard {

@@ -190,7 +190,7 @@ func cmdCases(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	limit := fs.Int("limit", 50, "at most this many")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var rest []string
-	if len(args) > 0 && (args[0] == "list" || args[0] == "show") {
+	if len(args) > 0 && (args[0] == "list" || args[0] == "show" || args[0] == "verify") {
 		rest, args = args[:1], args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
@@ -203,6 +203,12 @@ func cmdCases(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c, err := client()
 	if err != nil {
 		return err
+	}
+	if len(rest) > 0 && rest[0] == "verify" {
+		if len(rest) != 1 {
+			return fmt.Errorf("%w: cases verify takes no argument", errUsage)
+		}
+		return verifyAudit(ctx, c, stdout, *asJSON)
 	}
 	if len(rest) > 0 {
 		if rest[0] == "show" {
@@ -285,6 +291,35 @@ func printCase(w io.Writer, cs *store.Case) {
 	for _, a := range cs.Audit {
 		fmt.Fprintf(w, "  #%d %s %s %s %s %s\n", a.Seq, a.At.Format(time.RFC3339Nano), a.Actor, a.Action, a.Connector, a.Detail)
 	}
+}
+
+// verifyAudit asks the server to recompute the audit log's hash chain and
+// prints its head, or fails (exit 1) naming the first row that does not
+// verify.
+func verifyAudit(ctx context.Context, c *apiClient, stdout io.Writer, asJSON bool) error {
+	var out struct {
+		Verified    bool             `json:"verified"`
+		Head        *store.AuditHead `json:"head,omitempty"`
+		FirstBadSeq int64            `json:"first_bad_seq,omitempty"`
+		Reason      string           `json:"reason,omitempty"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/v1/audit/verify", nil, &out); err != nil {
+		return err
+	}
+	if asJSON {
+		if err := printJSON(stdout, out); err != nil {
+			return err
+		}
+	} else if out.Verified && out.Head != nil {
+		fmt.Fprintf(stdout, "audit log verified: %d rows; head seq %d hash %s\n", out.Head.Seq, out.Head.Seq, out.Head.Hash)
+	}
+	switch {
+	case !out.Verified:
+		return fmt.Errorf("the audit log does not verify: first bad row seq %d: %s", out.FirstBadSeq, out.Reason)
+	case out.Head == nil:
+		return fmt.Errorf("the server said verified but gave no head")
+	}
+	return nil
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"database/sql"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// An auditor asks the service to prove the record: GET /v1/audit/verify
+// recomputes the audit log's hash chain from the database and answers its
+// head, which grows as cases happen; a row edited in the database behind
+// offboarder's back is named by seq. Admin token only. `offboarder cases
+// verify` says the same and exits non-zero on a broken chain.
+func TestAuditVerifyEndpoint(t *testing.T) {
+	bin := buildOffboarder(t)
+	cli := func(t *testing.T, base string) (string, error) {
+		cmd := exec.Command(bin, "cases", "verify", "--url", base)
+		cmd.Env = append(os.Environ(), "OFFBOARDER_ADMIN_TOKEN="+adminToken)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	dialects(t, func(t *testing.T, dbURL func(*testing.T) string) {
+		u := dbURL(t)
+		e := start(t, u, envOptions{})
+		if code, _ := e.admin(http.MethodGet, "/v1/audit/verify", "", nil); code != http.StatusUnauthorized {
+			t.Fatalf("without the token: %d", code)
+		}
+		head := func() (seq float64, hash string) {
+			t.Helper()
+			code, res := e.admin(http.MethodGet, "/v1/audit/verify", adminToken, nil)
+			h, _ := res["head"].(map[string]any)
+			if code != http.StatusOK || res["verified"] != true || h == nil {
+				t.Fatalf("verify: %d %v", code, res)
+			}
+			seq, _ = h["seq"].(float64)
+			hash, _ = h["hash"].(string)
+			if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(hash) {
+				t.Fatalf("head hash %q", hash)
+			}
+			return seq, hash
+		}
+		seq0, _ := head()
+		code, res := e.post("hr", body("evt-audit", "alice@example.com"), "")
+		if code != http.StatusAccepted {
+			t.Fatalf("%d %v", code, res)
+		}
+		e.waitCase(res["case_id"].(string))
+		seq1, hash1 := head()
+		if seq1 <= seq0 {
+			t.Fatalf("the head did not move: %v → %v", seq0, seq1)
+		}
+		if out, err := cli(t, e.URL); err != nil || !strings.Contains(out, "audit log verified") || !strings.Contains(out, hash1) {
+			t.Fatalf("cases verify: %v\n%s", err, out)
+		}
+
+		// Edit one row behind offboarder's back.
+		driver, dsn := "pgx", u
+		if path, ok := strings.CutPrefix(u, "sqlite:"); ok {
+			driver, dsn = "sqlite", path+"?_pragma=busy_timeout(10000)"
+		}
+		db, err := sql.Open(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec("UPDATE audit SET actor = 'someone-else' WHERE seq = 2"); err != nil {
+			t.Fatal(err)
+		}
+		code, res = e.admin(http.MethodGet, "/v1/audit/verify", adminToken, nil)
+		if code != http.StatusOK || res["verified"] != false || res["first_bad_seq"] != 2.0 || res["reason"] == "" || res["head"] != nil {
+			t.Fatalf("after an edit: %d %v (head was %v %s)", code, res, seq1, hash1)
+		}
+		out, err := cli(t, e.URL)
+		if x, ok := err.(*exec.ExitError); !ok || x.ExitCode() != 1 || !strings.Contains(out, "first bad row seq 2") {
+			t.Fatalf("cases verify on a broken chain: %v\n%s", err, out)
+		}
+	})
+}
