@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"database/sql"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // An auditor asks the service to prove the record: GET /v1/audit/verify
@@ -17,15 +19,15 @@ import (
 // verify` says the same and exits non-zero on a broken chain.
 func TestAuditVerifyEndpoint(t *testing.T) {
 	bin := buildOffboarder(t)
-	cli := func(t *testing.T, base string) (string, error) {
-		cmd := exec.Command(bin, "cases", "verify", "--url", base)
+	cli := func(t *testing.T, base string, args ...string) (string, error) {
+		cmd := exec.Command(bin, append([]string{"cases", "verify", "--url", base}, args...)...)
 		cmd.Env = append(os.Environ(), "OFFBOARDER_ADMIN_TOKEN="+adminToken)
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
 	dialects(t, func(t *testing.T, dbURL func(*testing.T) string) {
 		u := dbURL(t)
-		e := start(t, u, envOptions{})
+		e := start(t, u, envOptions{relay: 20 * time.Millisecond, auditLog: 20 * time.Millisecond})
 		if code, _ := e.admin(http.MethodGet, "/v1/audit/verify", "", nil); code != http.StatusUnauthorized {
 			t.Fatalf("without the token: %d", code)
 		}
@@ -55,6 +57,28 @@ func TestAuditVerifyEndpoint(t *testing.T) {
 		}
 		if out, err := cli(t, e.URL); err != nil || !strings.Contains(out, "audit log verified") || !strings.Contains(out, hash1) {
 			t.Fatalf("cases verify: %v\n%s", err, out)
+		}
+		// The worker logs the head, so that copies outside the database
+		// anchor the chain.
+		logged := fmt.Sprintf(`"audit_seq":%d,"audit_hash":"%s","message":"audit head"`, int64(seq1), hash1)
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(e.Log.String(), logged); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the head %d:%s was not logged", int64(seq1), hash1)
+			}
+		}
+		// A head noted earlier (an anchor) is checked against the chain.
+		anchor := fmt.Sprintf("%d:%s", int64(seq1), hash1)
+		if out, err := cli(t, e.URL, "--anchor", anchor); err != nil || !strings.Contains(out, "anchor "+anchor+" still holds") {
+			t.Fatalf("cases verify --anchor: %v\n%s", err, out)
+		}
+		code, res = e.admin(http.MethodGet, fmt.Sprintf("/v1/audit/verify?seq=%d&hash=%s", int64(seq1)+1000, hash1), adminToken, nil)
+		if code != http.StatusOK || res["verified"] != false || !strings.Contains(fmt.Sprint(res["reason"]), "missing") {
+			t.Fatalf("an anchor past the end: %d %v", code, res)
+		}
+		for _, q := range []string{"?seq=1", "?hash=" + hash1, "?seq=0&hash=" + hash1, "?seq=1&hash=ABC", "?seq=x&hash=" + hash1} {
+			if code, res := e.admin(http.MethodGet, "/v1/audit/verify"+q, adminToken, nil); code != http.StatusBadRequest || res["error"] == "" {
+				t.Errorf("anchor %s: %d %v, want 400 naming the problem", q, code, res)
+			}
 		}
 
 		// Edit one row behind offboarder's back.

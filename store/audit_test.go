@@ -89,6 +89,43 @@ func TestVerifyAudit(t *testing.T) {
 			exec(t, s, `INSERT INTO audit (seq, at, case_id, connector, action, actor, detail, prev_hash, hash)
 				SELECT 8, at, case_id, connector, action, actor, detail, hash, hash FROM audit WHERE seq = 7`)
 		})},
+		// Someone with write access to the database edits row 2 and
+		// recomputes every hash after it and the head: the chain verifies
+		// on its own, which is why heads are logged and noted elsewhere.
+		// The head noted before no longer holds.
+		{"a rewritten chain verifies alone but not against a head noted before", func(t *testing.T, s *Store) {
+			someHistory(t, s)
+			noted, err := s.VerifyAudit(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h, err := s.CurrentAuditHead(t.Context()); err != nil || h != noted {
+				t.Fatalf("CurrentAuditHead = %+v, %v; want %+v", h, err, noted)
+			}
+			prev := genesisHash
+			for seq := int64(1); seq <= noted.Seq; seq++ {
+				a, err := scanAudit(s.db.QueryRowContext(t.Context(), s.rebind("SELECT "+auditCols+" FROM audit WHERE seq = ?"), seq))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if seq == 2 {
+					a.Actor = "someone-else"
+				}
+				hash := chainHash(prev, a.Seq, micros(a.At), a.CaseID, a.Connector, a.Action, a.Actor, a.Detail)
+				exec(t, s, "UPDATE audit SET actor = ?, prev_hash = ?, hash = ? WHERE seq = ?", a.Actor, prev, hash, seq)
+				prev = hash
+			}
+			exec(t, s, "UPDATE audit_head SET hash = ? WHERE id = 1", prev)
+			if _, err := s.VerifyAudit(t.Context()); err != nil {
+				t.Fatalf("the rewritten chain should verify on its own: %v", err)
+			}
+			if hash, err := s.AuditHash(t.Context(), noted.Seq); err != nil || hash == noted.Hash {
+				t.Fatalf("AuditHash(%d) = %q, %v: the noted head still holds", noted.Seq, hash, err)
+			}
+			if _, err := s.AuditHash(t.Context(), noted.Seq+1); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("AuditHash past the end = %v, want ErrNotFound", err)
+			}
+		}},
 	})
 }
 

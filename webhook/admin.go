@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -117,24 +119,62 @@ func (s *Server) handleGetCase(c *gin.Context) {
 	c.JSON(http.StatusOK, cs)
 }
 
+var auditHashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
 // handleVerifyAudit recomputes the audit log's whole hash chain from the
 // database and answers 200 either way: {"verified": true, "head": {"seq",
 // "hash"}} — the head commits to every row, so an auditor who keeps it can
 // tell later that nothing up to it changed — or {"verified": false,
-// "first_bad_seq", "reason"}. A database that cannot be read is 503.
+// "first_bad_seq", "reason"}. With ?seq=N&hash=H (a head noted earlier, an
+// anchor) the chain verifies only if row N still has hash H. A malformed
+// anchor is 400; a database that cannot be read is 503.
 func (s *Server) handleVerifyAudit(c *gin.Context) {
-	head, err := s.opts.Store.VerifyAudit(c.Request.Context())
-	if broken, ok := errors.AsType[*store.AuditError](err); ok {
-		zerolog.Ctx(c.Request.Context()).Error().Int64("seq", broken.Seq).Str("reason", broken.Reason).Msg("audit chain does not verify")
-		c.JSON(http.StatusOK, gin.H{"verified": false, "first_bad_seq": broken.Seq, "reason": broken.Reason})
+	ctx := c.Request.Context()
+	var anchor *store.AuditHead
+	if qs, qh := c.Query("seq"), c.Query("hash"); qs != "" || qh != "" {
+		seq, err := strconv.ParseInt(qs, 10, 64)
+		switch {
+		case err != nil || seq < 1:
+			abort(c, http.StatusBadRequest, "seq: want the positive seq of an audit row noted earlier, with its hash")
+			return
+		case !auditHashRE.MatchString(qh):
+			abort(c, http.StatusBadRequest, "hash: want the 64 lower-case hex digits of that row's hash")
+			return
+		}
+		anchor = &store.AuditHead{Seq: seq, Hash: qh}
+	}
+	broken := func(seq int64, reason string) {
+		zerolog.Ctx(ctx).Error().Int64("seq", seq).Str("reason", reason).Msg("audit chain does not verify")
+		c.JSON(http.StatusOK, gin.H{"verified": false, "first_bad_seq": seq, "reason": reason})
+	}
+	unavailable := func(err error) {
+		zerolog.Ctx(ctx).Error().Err(err).Msg("verify audit")
+		abort(c, http.StatusServiceUnavailable, "store unavailable")
+	}
+	head, err := s.opts.Store.VerifyAudit(ctx)
+	if bad, ok := errors.AsType[*store.AuditError](err); ok {
+		broken(bad.Seq, bad.Reason)
 		return
 	}
 	if err != nil {
-		zerolog.Ctx(c.Request.Context()).Error().Err(err).Msg("verify audit")
-		abort(c, http.StatusServiceUnavailable, "store unavailable")
+		unavailable(err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"verified": true, "head": head})
+	if anchor == nil {
+		c.JSON(http.StatusOK, gin.H{"verified": true, "head": head})
+		return
+	}
+	hash, err := s.opts.Store.AuditHash(ctx, anchor.Seq)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		broken(anchor.Seq, fmt.Sprintf("the anchor's row is missing (the chain ends at seq %d)", head.Seq))
+	case err != nil:
+		unavailable(err)
+	case hash != anchor.Hash:
+		broken(anchor.Seq, "the row's hash is not the anchor's: the chain up to it was rewritten")
+	default:
+		c.JSON(http.StatusOK, gin.H{"verified": true, "head": head, "anchor": anchor})
+	}
 }
 
 // handleOffboard is the manual trigger: the generic body, id optional.

@@ -35,6 +35,7 @@ type Options struct {
 	Concurrency       int           // [100]
 	TaskCheckInterval time.Duration // [5ms] how often an idle worker looks for new tasks
 	RelayInterval     time.Duration // [10s]
+	AuditLogInterval  time.Duration // [1h] how often the audit chain's head is logged (an anchor kept outside the database)
 	ShutdownTimeout   time.Duration // [25s] after it, active tasks are cancelled and re-queued
 	MaxRetry          int           // [tasks.RevokeMaxRetry] attempts after the first for one revoke
 	DryRun            bool          // every entry is recorded as skipped
@@ -67,6 +68,9 @@ func New(o Options) *Worker {
 	}
 	if o.RelayInterval <= 0 {
 		o.RelayInterval = 10 * time.Second
+	}
+	if o.AuditLogInterval <= 0 {
+		o.AuditLogInterval = time.Hour
 	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 25 * time.Second

@@ -189,6 +189,7 @@ func cmdCases(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	state := fs.String("state", "", "only this state")
 	limit := fs.Int("limit", 50, "at most this many")
 	asJSON := fs.Bool("json", false, "print JSON")
+	anchor := fs.String("anchor", "", "with verify: SEQ:HASH, a head noted earlier, which the chain must still hold")
 	var rest []string
 	if len(args) > 0 && (args[0] == "list" || args[0] == "show" || args[0] == "verify") {
 		rest, args = args[:1], args[1:]
@@ -208,7 +209,7 @@ func cmdCases(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if len(rest) != 1 {
 			return fmt.Errorf("%w: cases verify takes no argument", errUsage)
 		}
-		return verifyAudit(ctx, c, stdout, *asJSON)
+		return verifyAudit(ctx, c, stdout, *anchor, *asJSON)
 	}
 	if len(rest) > 0 {
 		if rest[0] == "show" {
@@ -293,17 +294,26 @@ func printCase(w io.Writer, cs *store.Case) {
 	}
 }
 
-// verifyAudit asks the server to recompute the audit log's hash chain and
-// prints its head, or fails (exit 1) naming the first row that does not
-// verify.
-func verifyAudit(ctx context.Context, c *apiClient, stdout io.Writer, asJSON bool) error {
+// verifyAudit asks the server to recompute the audit log's hash chain (and
+// to check an anchor, SEQ:HASH, if given) and prints its head, or fails
+// (exit 1) naming the first row that does not verify.
+func verifyAudit(ctx context.Context, c *apiClient, stdout io.Writer, anchor string, asJSON bool) error {
+	path := "/v1/audit/verify"
+	if anchor != "" {
+		seq, hash, ok := strings.Cut(anchor, ":")
+		if !ok {
+			return fmt.Errorf("%w: --anchor: want SEQ:HASH, as cases verify printed them", errUsage)
+		}
+		path += "?" + url.Values{"seq": {seq}, "hash": {hash}}.Encode()
+	}
 	var out struct {
 		Verified    bool             `json:"verified"`
 		Head        *store.AuditHead `json:"head,omitempty"`
+		Anchor      *store.AuditHead `json:"anchor,omitempty"`
 		FirstBadSeq int64            `json:"first_bad_seq,omitempty"`
 		Reason      string           `json:"reason,omitempty"`
 	}
-	if err := c.do(ctx, http.MethodGet, "/v1/audit/verify", nil, &out); err != nil {
+	if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
 		return err
 	}
 	if asJSON {
@@ -311,7 +321,10 @@ func verifyAudit(ctx context.Context, c *apiClient, stdout io.Writer, asJSON boo
 			return err
 		}
 	} else if out.Verified && out.Head != nil {
-		fmt.Fprintf(stdout, "audit log verified: %d rows; head seq %d hash %s\n", out.Head.Seq, out.Head.Seq, out.Head.Hash)
+		fmt.Fprintf(stdout, "audit log verified: %d rows; head %d:%s\n", out.Head.Seq, out.Head.Seq, out.Head.Hash)
+		if out.Anchor != nil {
+			fmt.Fprintf(stdout, "anchor %d:%s still holds\n", out.Anchor.Seq, out.Anchor.Hash)
+		}
 	}
 	switch {
 	case !out.Verified:
