@@ -160,6 +160,14 @@ func TestLateDuplicatesCallEachConnectorOnce(t *testing.T) {
 		if first := e.waitCase(id); first.State != store.StateCompleted || len(first.Events) != 1 {
 			t.Errorf("first case after the second: %s, %d events", first.State, len(first.Events))
 		}
+		// Each case lists the other, so an auditor reading one finds both.
+		firstCase := e.waitCase(id)
+		if len(second.Related) != 1 || second.Related[0].ID != id || second.Related[0].State != store.StateCompleted || second.Related[0].ClosedAt == nil {
+			t.Errorf("second case's related cases: %+v, want the first", second.Related)
+		}
+		if len(firstCase.Related) != 1 || firstCase.Related[0].ID != second.ID {
+			t.Errorf("first case's related cases: %+v, want the second", firstCase.Related)
+		}
 		var mine int
 		for _, cs := range e.cases() {
 			if cs.Email == "late@example.com" {

@@ -100,6 +100,9 @@ func (s *Store) GetCase(ctx context.Context, id string) (*Case, error) {
 		if c.Events, err = t.events(id); err != nil {
 			return err
 		}
+		if c.Related, err = t.related(c.ID, c.Email); err != nil {
+			return err
+		}
 		c.Audit, err = t.caseAudit(id)
 		return err
 	})
@@ -107,6 +110,41 @@ func (s *Store) GetCase(ctx context.Context, id string) (*Case, error) {
 		return nil, fmt.Errorf("store: get case %s: %w", id, err)
 	}
 	return &c, nil
+}
+
+// maxRelated bounds the related cases listed on a case.
+const maxRelated = 20
+
+// related lists the other cases of email, newest first; none for a case
+// whose subject is not known yet (an id-only event not resolved).
+func (t *tx) related(id, email string) ([]RelatedCase, error) {
+	if email == "" {
+		return nil, nil
+	}
+	rows, err := t.query(`SELECT id, state, reason, created_at, closed_at FROM cases
+		WHERE email = ? AND id <> ? ORDER BY created_at DESC, id DESC LIMIT ?`, email, id, maxRelated)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []RelatedCase
+	for rows.Next() {
+		var (
+			r       RelatedCase
+			created int64
+			closed  sql.NullInt64
+		)
+		if err := rows.Scan(&r.ID, &r.State, &r.Reason, &created, &closed); err != nil {
+			return nil, err
+		}
+		r.CreatedAt = fromMicros(created)
+		if closed.Valid {
+			at := fromMicros(closed.Int64)
+			r.ClosedAt = &at
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // CaseRow returns a case without its Events, Entries or Audit: what the

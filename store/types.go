@@ -79,6 +79,20 @@ type Case struct {
 	Events      []EventRecord     `json:"events,omitempty"`
 	Entries     []Entry           `json:"entries"`
 	Audit       []AuditEntry      `json:"audit,omitempty"`
+	// Related are the other cases of the same email, newest first (at most
+	// maxRelated): a person offboarded again, by a new event after an
+	// earlier case closed, has two cases, and an auditor reading one sees
+	// the other. Only GetCase fills it.
+	Related []RelatedCase `json:"related_cases,omitempty"`
+}
+
+// RelatedCase is another case of the same subject, as listed on a case.
+type RelatedCase struct {
+	ID        string     `json:"id"`
+	State     string     `json:"state"`
+	Reason    string     `json:"reason"`
+	CreatedAt time.Time  `json:"created_at"`
+	ClosedAt  *time.Time `json:"closed_at,omitempty"`
 }
 
 // EventRecord is an event as recorded on its case.

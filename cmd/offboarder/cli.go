@@ -288,6 +288,12 @@ func printCase(w io.Writer, cs *store.Case) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", e.Connector, e.Outcome, e.Attempts, fin, e.LastError)
 	}
 	tw.Flush()
+	if len(cs.Related) > 0 {
+		fmt.Fprintln(w, "\nother cases of this person:")
+		for _, r := range cs.Related {
+			fmt.Fprintf(w, "  %s %s %s created %s\n", r.ID, r.State, r.Reason, r.CreatedAt.Format(time.RFC3339))
+		}
+	}
 	fmt.Fprintln(w, "\naudit:")
 	for _, a := range cs.Audit {
 		fmt.Fprintf(w, "  #%d %s %s %s %s %s\n", a.Seq, a.At.Format(time.RFC3339Nano), a.Actor, a.Action, a.Connector, a.Detail)

@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/offboarder/offboarder/store"
 )
 
 // `offboarder simulate` can hand out demo credentials for the vendors that
@@ -99,5 +102,22 @@ func TestSimulateOktaDPoPNeedsAKey(t *testing.T) {
 	if code := runMain(t.Context(), []string{"simulate", "--addr", "127.0.0.1:0", "--okta-dpop"}, &out, &errb); code != 2 ||
 		!strings.Contains(errb.String(), "--okta-private-key") {
 		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+}
+
+// cases show lists a person's other cases, so a second offboarding is
+// found from the first and the other way round.
+func TestPrintCaseListsRelatedCases(t *testing.T) {
+	var b bytes.Buffer
+	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	printCase(&b, &store.Case{ID: "c2", Email: "alice@example.com", State: store.StateCompleted, CreatedAt: at, EffectiveAt: at,
+		Related: []store.RelatedCase{{ID: "c1", State: store.StateCompleted, Reason: "terminated", CreatedAt: at.Add(-time.Hour)}}})
+	if !strings.Contains(b.String(), "other cases of this person:\n  c1 completed terminated created 2026-11-28T08:00:00Z") {
+		t.Fatalf("output:\n%s", b.String())
+	}
+	b.Reset()
+	printCase(&b, &store.Case{ID: "c3", CreatedAt: at, EffectiveAt: at})
+	if strings.Contains(b.String(), "other cases") {
+		t.Fatalf("a case without others lists some:\n%s", b.String())
 	}
 }
