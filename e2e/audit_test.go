@@ -10,6 +10,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/offboarder/offboarder/worker"
 )
 
 // An auditor asks the service to prove the record: GET /v1/audit/verify
@@ -27,7 +31,8 @@ func TestAuditVerifyEndpoint(t *testing.T) {
 	}
 	dialects(t, func(t *testing.T, dbURL func(*testing.T) string) {
 		u := dbURL(t)
-		e := start(t, u, envOptions{relay: 20 * time.Millisecond, auditLog: 20 * time.Millisecond})
+		reg := prometheus.NewRegistry()
+		e := start(t, u, envOptions{relay: 20 * time.Millisecond, auditLog: 20 * time.Millisecond, metrics: worker.NewMetrics(reg)})
 		if code, _ := e.admin(http.MethodGet, "/v1/audit/verify", "", nil); code != http.StatusUnauthorized {
 			t.Fatalf("without the token: %d", code)
 		}
@@ -64,6 +69,22 @@ func TestAuditVerifyEndpoint(t *testing.T) {
 		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(e.Log.String(), logged); time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("the head %d:%s was not logged", int64(seq1), hash1)
+			}
+		}
+		// … and exports its seq, which only grows.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			mfs, _ := reg.Gather()
+			var v float64
+			for _, mf := range mfs {
+				if mf.GetName() == "offboarder_audit_head_seq" {
+					v = mf.GetMetric()[0].GetGauge().GetValue()
+				}
+			}
+			if v == seq1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("offboarder_audit_head_seq = %v, want %v", v, seq1)
 			}
 		}
 		// A head noted earlier (an anchor) is checked against the chain.

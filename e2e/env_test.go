@@ -54,8 +54,9 @@ type envOptions struct {
 	noWorker   bool
 	adminToken *string
 	relay      time.Duration
-	auditLog   time.Duration // the worker's AuditLogInterval; 0 means its default
-	oktaToken  string        // the token the connector sends; "" means the one the simulator accepts
+	auditLog   time.Duration   // the worker's AuditLogInterval; 0 means its default
+	metrics    *worker.Metrics // the worker's metrics; nil records none
+	oktaToken  string          // the token the connector sends; "" means the one the simulator accepts
 	// allConnectors configures the six identity-provider connectors
 	// (okta, entra, google, auth0, keycloak, onelogin) against the simulator.
 	allConnectors bool
@@ -136,7 +137,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 		e.WorkerOptions = worker.Options{
 			Redis: redisOpt, Store: st, Connectors: conns, Sources: srcs, Logger: log,
 			Concurrency: cmp.Or(o.concurrency, 4), TaskCheckInterval: cmp.Or(o.taskCheck, 10*time.Millisecond), RelayInterval: relay,
-			ShutdownTimeout: 2 * time.Second, AuditLogInterval: o.auditLog,
+			ShutdownTimeout: 2 * time.Second, AuditLogInterval: o.auditLog, Metrics: o.metrics,
 		}
 		e.Worker = e.startWorker()
 	}

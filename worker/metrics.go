@@ -16,6 +16,7 @@ type Metrics struct {
 	outcomes *prometheus.CounterVec
 	toRevoke *prometheus.HistogramVec
 	relay    prometheus.Counter
+	auditSeq prometheus.Gauge
 }
 
 // NewMetrics registers the worker's series with reg.
@@ -43,8 +44,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "offboarder_relay_tasks_total",
 			Help: "Tasks the relay had to re-create because Redis did not hold them.",
 		}),
+		auditSeq: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "offboarder_audit_head_seq",
+			Help: "The audit chain's last seq when the worker last logged its head (hourly); it only grows, so a fall means rows were removed.",
+		}),
 	}
-	reg.MustRegister(m.calls, m.callTime, m.outcomes, m.toRevoke, m.relay)
+	reg.MustRegister(m.calls, m.callTime, m.outcomes, m.toRevoke, m.relay, m.auditSeq)
 	return m
 }
 
@@ -77,4 +82,11 @@ func (m *Metrics) relayed(n int) {
 		return
 	}
 	m.relay.Add(float64(n))
+}
+
+func (m *Metrics) auditHead(seq int64) {
+	if m == nil {
+		return
+	}
+	m.auditSeq.Set(float64(seq))
 }

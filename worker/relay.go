@@ -47,6 +47,7 @@ func (w *Worker) logAuditHead(ctx context.Context) bool {
 		return false
 	}
 	w.log.Info().Int64("audit_seq", h.Seq).Str("audit_hash", h.Hash).Msg("audit head")
+	w.opts.Metrics.auditHead(h.Seq)
 	return true
 }
 
