@@ -71,20 +71,13 @@ func TestAuditVerifyEndpoint(t *testing.T) {
 				t.Fatalf("the head %d:%s was not logged", int64(seq1), hash1)
 			}
 		}
-		// … and exports its seq, which only grows.
+		// … and exports its seq, which only grows, and that it verified.
 		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			mfs, _ := reg.Gather()
-			var v float64
-			for _, mf := range mfs {
-				if mf.GetName() == "offboarder_audit_head_seq" {
-					v = mf.GetMetric()[0].GetGauge().GetValue()
-				}
-			}
-			if v == seq1 {
+			if gauge(reg, "offboarder_audit_head_seq") == seq1 && gauge(reg, "offboarder_audit_chain_verified") == 1 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("offboarder_audit_head_seq = %v, want %v", v, seq1)
+				t.Fatalf("offboarder_audit_head_seq = %v, want %v; verified %v", gauge(reg, "offboarder_audit_head_seq"), seq1, gauge(reg, "offboarder_audit_chain_verified"))
 			}
 		}
 		// A head noted earlier (an anchor) is checked against the chain.
@@ -123,5 +116,27 @@ func TestAuditVerifyEndpoint(t *testing.T) {
 		if x, ok := err.(*exec.ExitError); !ok || x.ExitCode() != 1 || !strings.Contains(out, "first bad row seq 2") {
 			t.Fatalf("cases verify on a broken chain: %v\n%s", err, out)
 		}
+		// The worker's own check finds it too: an error in the log and the
+		// gauge at 0.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if strings.Contains(e.Log.String(), `"audit_seq":2,"reason":"hash does not match the row","message":"the audit chain does not verify`) &&
+				gauge(reg, "offboarder_audit_chain_verified") == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the worker did not report the broken chain (offboarder_audit_chain_verified = %v)", gauge(reg, "offboarder_audit_chain_verified"))
+			}
+		}
 	})
+}
+
+// gauge reads an unlabelled gauge from reg (-1 when it is not there).
+func gauge(reg *prometheus.Registry, name string) float64 {
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	return -1
 }

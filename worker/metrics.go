@@ -17,6 +17,7 @@ type Metrics struct {
 	toRevoke *prometheus.HistogramVec
 	relay    prometheus.Counter
 	auditSeq prometheus.Gauge
+	auditOK  prometheus.Gauge
 }
 
 // NewMetrics registers the worker's series with reg.
@@ -46,10 +47,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		auditSeq: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "offboarder_audit_head_seq",
-			Help: "The audit chain's last seq when the worker last logged its head (hourly); it only grows, so a fall means rows were removed.",
+			Help: "The audit chain's last seq when the worker last verified it (hourly); it only grows, so a fall means rows were removed.",
+		}),
+		auditOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "offboarder_audit_chain_verified",
+			Help: "1 when the worker's last check of the whole audit chain (hourly) verified, 0 when rows were changed or removed.",
 		}),
 	}
-	reg.MustRegister(m.calls, m.callTime, m.outcomes, m.toRevoke, m.relay, m.auditSeq)
+	reg.MustRegister(m.calls, m.callTime, m.outcomes, m.toRevoke, m.relay, m.auditSeq, m.auditOK)
 	return m
 }
 
@@ -84,9 +89,14 @@ func (m *Metrics) relayed(n int) {
 	m.relay.Add(float64(n))
 }
 
-func (m *Metrics) auditHead(seq int64) {
+func (m *Metrics) auditChecked(ok bool, seq int64) {
 	if m == nil {
 		return
 	}
+	if !ok {
+		m.auditOK.Set(0)
+		return
+	}
+	m.auditOK.Set(1)
 	m.auditSeq.Set(float64(seq))
 }

@@ -2,10 +2,12 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
 )
 
@@ -16,13 +18,13 @@ func (w *Worker) relayLoop(ctx context.Context) {
 	defer close(w.done)
 	t := time.NewTicker(w.opts.RelayInterval)
 	defer t.Stop()
-	var logged time.Time // when the audit head was last logged
+	var logged time.Time // when the audit chain was last checked
 	for {
 		if _, err := w.Relay(ctx); err != nil && ctx.Err() == nil {
 			w.log.Warn().Err(err).Msg("relay pass failed; will try again")
 		}
 		w.enqueueMaintenance(ctx)
-		if time.Since(logged) >= w.opts.AuditLogInterval && w.logAuditHead(ctx) {
+		if time.Since(logged) >= w.opts.AuditLogInterval && w.checkAudit(ctx) {
 			logged = time.Now()
 		}
 		select {
@@ -33,21 +35,49 @@ func (w *Worker) relayLoop(ctx context.Context) {
 	}
 }
 
-// logAuditHead logs where the audit chain ends (seq and hash; neither is a
-// secret). A log shipped out of the machine then holds anchors: a chain
-// rewritten in the database, hashes recomputed, no longer reaches them
-// (GET /v1/audit/verify?seq=&hash= checks one). It reports whether it
-// logged.
-func (w *Worker) logAuditHead(ctx context.Context) bool {
-	h, err := w.opts.Store.CurrentAuditHead(ctx)
-	if err != nil {
+// checkAudit recomputes the whole audit chain, checks that the head this
+// process verified last still holds, and logs the new head (seq and hash;
+// neither is a secret). A log shipped out of the machine then holds
+// anchors: a chain rewritten in the database, hashes recomputed, no longer
+// reaches them (GET /v1/audit/verify?seq=&hash= checks one), and a rewrite
+// of rows this process verified is found here; an edited row is found by
+// the recomputation. A chain that does not verify is logged as an error at
+// every check until a person looks. The cost grows with the log: one read
+// of every audit row an hour. It reports whether it checked.
+func (w *Worker) checkAudit(ctx context.Context) bool {
+	broken := func(seq int64, reason string) bool {
+		w.log.Error().Int64("audit_seq", seq).Str("reason", reason).
+			Msg("the audit chain does not verify: rows were changed or removed in the database")
+		w.opts.Metrics.auditChecked(false, 0)
+		return true
+	}
+	failed := func(err error) bool {
 		if ctx.Err() == nil {
-			w.log.Warn().Err(err).Msg("cannot read the audit head; will try again")
+			w.log.Warn().Err(err).Msg("cannot verify the audit chain; will try again")
 		}
 		return false
 	}
-	w.log.Info().Int64("audit_seq", h.Seq).Str("audit_hash", h.Hash).Msg("audit head")
-	w.opts.Metrics.auditHead(h.Seq)
+	head, err := w.opts.Store.VerifyAudit(ctx)
+	if bad, ok := errors.AsType[*store.AuditError](err); ok {
+		return broken(bad.Seq, bad.Reason)
+	}
+	if err != nil {
+		return failed(err)
+	}
+	if prev := w.verified; prev.Seq > 0 {
+		hash, err := w.opts.Store.AuditHash(ctx, prev.Seq)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return broken(prev.Seq, "a row this process verified is missing")
+		case err != nil:
+			return failed(err)
+		case hash != prev.Hash:
+			return broken(prev.Seq, "the hash of a row this process verified changed: the chain up to it was rewritten")
+		}
+	}
+	w.verified = head
+	w.log.Info().Int64("audit_seq", head.Seq).Str("audit_hash", head.Hash).Msg("audit head")
+	w.opts.Metrics.auditChecked(true, head.Seq)
 	return true
 }
 

@@ -35,7 +35,7 @@ type Options struct {
 	Concurrency       int           // [100]
 	TaskCheckInterval time.Duration // [5ms] how often an idle worker looks for new tasks
 	RelayInterval     time.Duration // [10s]
-	AuditLogInterval  time.Duration // [1h] how often the audit chain's head is logged (an anchor kept outside the database)
+	AuditLogInterval  time.Duration // [1h] how often the audit chain is verified and its head logged
 	ShutdownTimeout   time.Duration // [25s] after it, active tasks are cancelled and re-queued
 	MaxRetry          int           // [tasks.RevokeMaxRetry] attempts after the first for one revoke
 	DryRun            bool          // every entry is recorded as skipped
@@ -53,6 +53,7 @@ type Worker struct {
 	resolvers   map[string]sources.Resolver
 	maintainers map[string]sources.Maintainer
 	log         zerolog.Logger
+	verified    store.AuditHead // the audit head this process verified last (relay loop only)
 	stop        context.CancelFunc
 	done        chan struct{}
 	shutdown    sync.Once

@@ -1,0 +1,49 @@
+package worker
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/offboarder/offboarder/store"
+)
+
+// checkAudit logs the verified head, and a head it verified before that no
+// longer holds (a rewritten chain, which verifies on its own) or no longer
+// exists is an error, every check, with the gauge at 0.
+func TestCheckAuditHoldsTheHeadItVerified(t *testing.T) {
+	st, err := store.Open(t.Context(), "sqlite:"+t.TempDir()+"/o.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Ingest(t.Context(), store.Event{Source: "hr", EventID: "e1", Type: "employee.terminated", Email: "ann@example.com",
+		Reason: "terminated", ReceivedAt: time.Now(), Actor: "source:hr"}); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	w := &Worker{opts: Options{Store: st}, log: zerolog.New(&log)}
+	if !w.checkAudit(t.Context()) || w.verified.Seq < 1 || !strings.Contains(log.String(), `"message":"audit head"`) {
+		t.Fatalf("first check: verified %+v, log %s", w.verified, log.String())
+	}
+	good := w.verified
+
+	for name, prev := range map[string]store.AuditHead{
+		"the hash of a row this process verified changed": {Seq: good.Seq, Hash: strings.Repeat("f", 64)},
+		"a row this process verified is missing":          {Seq: good.Seq + 100, Hash: good.Hash},
+	} {
+		t.Run(name, func(t *testing.T) {
+			log.Reset()
+			w.verified = prev
+			if !w.checkAudit(t.Context()) || !strings.Contains(log.String(), name) || !strings.Contains(log.String(), `"level":"error"`) {
+				t.Fatalf("log: %s", log.String())
+			}
+			if w.verified != prev {
+				t.Fatalf("a failed check moved the verified head to %+v", w.verified)
+			}
+		})
+	}
+}
