@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -151,6 +150,15 @@ type AuditHead struct {
 // a database failure is returned as itself. An empty log verifies (seq 0,
 // the genesis hash).
 func (s *Store) VerifyAudit(ctx context.Context) (AuditHead, error) {
+	return s.VerifyAuditAgainst(ctx, AuditHead{})
+}
+
+// VerifyAuditAgainst is VerifyAudit that also wants a head noted before
+// (an anchor, kept outside the database) to still hold: row anchor.Seq must
+// exist with anchor.Hash. A chain rewritten with recomputed hashes verifies
+// on its own, but not against a head noted before the rewrite. An anchor
+// with seq 0 (nothing noted yet) asks no more than VerifyAudit does.
+func (s *Store) VerifyAuditAgainst(ctx context.Context, anchor AuditHead) (AuditHead, error) {
 	var head AuditHead
 	err := s.read(ctx, func(t *tx) error {
 		var headSeq int64
@@ -176,6 +184,8 @@ func (s *Store) VerifyAudit(ctx context.Context) (AuditHead, error) {
 				return &AuditError{Seq: a.Seq, Reason: "prev_hash does not match the hash of the row before"}
 			case chainHash(a.PrevHash, a.Seq, micros(a.At), a.CaseID, a.Connector, a.Action, a.Actor, a.Detail) != a.Hash:
 				return &AuditError{Seq: a.Seq, Reason: "hash does not match the row"}
+			case a.Seq == anchor.Seq && a.Hash != anchor.Hash:
+				return &AuditError{Seq: a.Seq, Reason: "its hash is not the one noted before: the chain up to it was rewritten"}
 			}
 			prev = a.Hash
 			want++
@@ -190,6 +200,8 @@ func (s *Store) VerifyAudit(ctx context.Context) (AuditHead, error) {
 			return &AuditError{Seq: headSeq + 1, Reason: fmt.Sprintf("beyond the head (seq %d)", headSeq)}
 		case prev != headHash:
 			return &AuditError{Seq: headSeq, Reason: "hash does not match the head"}
+		case anchor.Seq > headSeq:
+			return &AuditError{Seq: anchor.Seq, Reason: fmt.Sprintf("missing: noted before, but the chain ends at seq %d", headSeq)}
 		}
 		head = AuditHead{Seq: headSeq, Hash: headHash}
 		return nil
@@ -202,37 +214,4 @@ func (s *Store) VerifyAudit(ctx context.Context) (AuditHead, error) {
 		return AuditHead{}, err
 	}
 	return AuditHead{}, fmt.Errorf("store: verify audit: %w", err)
-}
-
-// CurrentAuditHead reads where the audit chain ends now, without verifying
-// it: cheap enough to log regularly, so that copies of the head kept
-// outside the database (a shipped log) anchor the chain — a chain rewritten
-// in the database, hashes recomputed, no longer reaches an anchored head.
-func (s *Store) CurrentAuditHead(ctx context.Context) (AuditHead, error) {
-	var h AuditHead
-	err := s.read(ctx, func(t *tx) error {
-		return t.queryRow("SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&h.Seq, &h.Hash)
-	})
-	if err != nil {
-		return AuditHead{}, fmt.Errorf("store: audit head: %w", err)
-	}
-	return h, nil
-}
-
-// AuditHash returns the hash of audit row seq (ErrNotFound if there is
-// none): with a chain that verifies, a row whose hash is still the one an
-// auditor noted proves every row up to it unchanged since.
-func (s *Store) AuditHash(ctx context.Context, seq int64) (string, error) {
-	var hash string
-	err := s.read(ctx, func(t *tx) error {
-		err := t.queryRow("SELECT hash FROM audit WHERE seq = ?", seq).Scan(&hash)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("store: audit row %d: %w", seq, err)
-	}
-	return hash, nil
 }

@@ -99,8 +99,8 @@ func TestVerifyAudit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if h, err := s.CurrentAuditHead(t.Context()); err != nil || h != noted {
-				t.Fatalf("CurrentAuditHead = %+v, %v; want %+v", h, err, noted)
+			if h, err := s.VerifyAuditAgainst(t.Context(), noted); err != nil || h != noted {
+				t.Fatalf("VerifyAuditAgainst(its own head) = %+v, %v; want %+v", h, err, noted)
 			}
 			prev := genesisHash
 			for seq := int64(1); seq <= noted.Seq; seq++ {
@@ -119,11 +119,13 @@ func TestVerifyAudit(t *testing.T) {
 			if _, err := s.VerifyAudit(t.Context()); err != nil {
 				t.Fatalf("the rewritten chain should verify on its own: %v", err)
 			}
-			if hash, err := s.AuditHash(t.Context(), noted.Seq); err != nil || hash == noted.Hash {
-				t.Fatalf("AuditHash(%d) = %q, %v: the noted head still holds", noted.Seq, hash, err)
+			var broken *AuditError
+			if _, err := s.VerifyAuditAgainst(t.Context(), noted); !errors.As(err, &broken) || broken.Seq != noted.Seq {
+				t.Fatalf("VerifyAuditAgainst(the noted head) = %v, want an *AuditError at seq %d", err, noted.Seq)
 			}
-			if _, err := s.AuditHash(t.Context(), noted.Seq+1); !errors.Is(err, ErrNotFound) {
-				t.Fatalf("AuditHash past the end = %v, want ErrNotFound", err)
+			past := AuditHead{Seq: noted.Seq + 1, Hash: noted.Hash}
+			if _, err := s.VerifyAuditAgainst(t.Context(), past); !errors.As(err, &broken) || broken.Seq != past.Seq {
+				t.Fatalf("VerifyAuditAgainst(a head past the end) = %v, want an *AuditError at seq %d", err, past.Seq)
 			}
 		}},
 	})

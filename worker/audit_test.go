@@ -32,8 +32,8 @@ func TestCheckAuditHoldsTheHeadItVerified(t *testing.T) {
 	good := w.verified
 
 	for name, prev := range map[string]store.AuditHead{
-		"the hash of a row this process verified changed": {Seq: good.Seq, Hash: strings.Repeat("f", 64)},
-		"a row this process verified is missing":          {Seq: good.Seq + 100, Hash: good.Hash},
+		"its hash is not the one noted before: the chain up to it was rewritten": {Seq: good.Seq, Hash: strings.Repeat("f", 64)},
+		"missing: noted before, but the chain ends at seq":                       {Seq: good.Seq + 100, Hash: good.Hash},
 	} {
 		t.Run(name, func(t *testing.T) {
 			log.Reset()

@@ -45,35 +45,18 @@ func (w *Worker) relayLoop(ctx context.Context) {
 // every check until a person looks. The cost grows with the log: one read
 // of every audit row an hour. It reports whether it checked.
 func (w *Worker) checkAudit(ctx context.Context) bool {
-	broken := func(seq int64, reason string) bool {
-		w.log.Error().Int64("audit_seq", seq).Str("reason", reason).
+	head, err := w.opts.Store.VerifyAuditAgainst(ctx, w.verified)
+	if bad, ok := errors.AsType[*store.AuditError](err); ok {
+		w.log.Error().Int64("audit_seq", bad.Seq).Str("reason", bad.Reason).
 			Msg("the audit chain does not verify: rows were changed or removed in the database")
 		w.opts.Metrics.auditChecked(false, 0)
 		return true
 	}
-	failed := func(err error) bool {
+	if err != nil {
 		if ctx.Err() == nil {
 			w.log.Warn().Err(err).Msg("cannot verify the audit chain; will try again")
 		}
 		return false
-	}
-	head, err := w.opts.Store.VerifyAudit(ctx)
-	if bad, ok := errors.AsType[*store.AuditError](err); ok {
-		return broken(bad.Seq, bad.Reason)
-	}
-	if err != nil {
-		return failed(err)
-	}
-	if prev := w.verified; prev.Seq > 0 {
-		hash, err := w.opts.Store.AuditHash(ctx, prev.Seq)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return broken(prev.Seq, "a row this process verified is missing")
-		case err != nil:
-			return failed(err)
-		case hash != prev.Hash:
-			return broken(prev.Seq, "the hash of a row this process verified changed: the chain up to it was rewritten")
-		}
 	}
 	w.verified = head
 	w.log.Info().Int64("audit_seq", head.Seq).Str("audit_hash", head.Hash).Msg("audit head")
