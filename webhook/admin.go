@@ -28,23 +28,33 @@ const adminSource = sources.ReservedName
 func (s *Server) requireAdmin(basic bool) gin.HandlerFunc {
 	want := []byte(s.opts.AdminToken)
 	return func(c *gin.Context) {
-		if len(want) == 0 {
-			abort(c, http.StatusForbidden, "admin API disabled: OFFBOARDER_ADMIN_TOKEN is not set")
-			return
-		}
-		got, ok := presentedToken(c.Request, basic)
-		if !ok || len(got) == 0 || subtle.ConstantTimeCompare(got, want) != 1 {
-			if basic {
-				c.Header("WWW-Authenticate", `Basic realm="offboarder", charset="UTF-8"`)
-			} else {
-				c.Header("WWW-Authenticate", `Bearer realm="offboarder"`)
-			}
-			zerolog.Ctx(c.Request.Context()).Warn().Str("path", c.Request.URL.Path).Msg("admin request refused")
-			abort(c, http.StatusUnauthorized, "missing or invalid admin token")
+		if status, msg := adminRefusal(c.Writer.Header(), c.Request, want, basic); status != 0 {
+			abort(c, status, msg)
 			return
 		}
 		c.Next()
 	}
+}
+
+// adminRefusal is the admin surface's one token check: 0 when r presents
+// want, else the status and message to answer (403 with no token
+// configured; 401 with the challenge set on h, and a log line, for a
+// missing or wrong one).
+func adminRefusal(h http.Header, r *http.Request, want []byte, basic bool) (int, string) {
+	if len(want) == 0 {
+		return http.StatusForbidden, "admin API disabled: OFFBOARDER_ADMIN_TOKEN is not set"
+	}
+	got, ok := presentedToken(r, basic)
+	if ok && len(got) > 0 && subtle.ConstantTimeCompare(got, want) == 1 {
+		return 0, ""
+	}
+	if basic {
+		h.Set("WWW-Authenticate", `Basic realm="offboarder", charset="UTF-8"`)
+	} else {
+		h.Set("WWW-Authenticate", `Bearer realm="offboarder"`)
+	}
+	zerolog.Ctx(r.Context()).Warn().Str("path", r.URL.Path).Msg("admin request refused")
+	return http.StatusUnauthorized, "missing or invalid admin token"
 }
 
 func presentedToken(r *http.Request, basic bool) ([]byte, bool) {

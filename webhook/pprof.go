@@ -1,14 +1,12 @@
 package webhook
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"net/http/pprof"
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/rs/zerolog"
 )
 
 // ProfilePath is where the Go runtime's profiles (net/http/pprof) are
@@ -29,15 +27,8 @@ const ProfilePath = "/debug/pprof"
 func ProfileHandler(adminToken string) http.Handler {
 	want := []byte(adminToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(want) == 0 {
-			writeError(w, http.StatusForbidden, "admin API disabled: OFFBOARDER_ADMIN_TOKEN is not set")
-			return
-		}
-		got, ok := presentedToken(r, true)
-		if !ok || len(got) == 0 || subtle.ConstantTimeCompare(got, want) != 1 {
-			zerolog.Ctx(r.Context()).Warn().Str("path", r.URL.Path).Msg("admin request refused")
-			w.Header().Set("WWW-Authenticate", `Basic realm="offboarder", charset="UTF-8"`)
-			writeError(w, http.StatusUnauthorized, "missing or invalid admin token")
+		if status, msg := adminRefusal(w.Header(), r, want, true); status != 0 {
+			writeError(w, status, msg)
 			return
 		}
 		switch name := strings.TrimPrefix(r.URL.Path, ProfilePath+"/"); name {
