@@ -12,10 +12,21 @@ import "strings"
 //
 // Values are tokens or quoted strings with backslash escapes (RFC 9110
 // §11.2); the first occurrence of each name counts. Anything it cannot
-// read ends the scan: the result is a message for a person, never a
-// decision.
+// read ends the scan.
 func challengeError(h string) string {
-	var code, desc string
+	code, desc := challengeParams(h)
+	switch {
+	case code == "":
+		return desc
+	case desc == "":
+		return code
+	}
+	return code + ": " + desc
+}
+
+// challengeParams returns the error and error_description auth-params of
+// a WWW-Authenticate challenge, "" for each that is absent.
+func challengeParams(h string) (code, desc string) {
 	seenCode, seenDesc := false, false
 	for i := 0; i < len(h); {
 		// Skip separators, then read a token (a scheme or a parameter name).
@@ -28,7 +39,7 @@ func challengeError(h string) string {
 		}
 		name := strings.ToLower(h[start:i])
 		if i < len(h) && h[i] == '"' { // a quoted string where a name belongs
-			return joinChallenge(code, desc)
+			return code, desc
 		}
 		if i >= len(h) || h[i] != '=' {
 			continue // a scheme, or a token68 without "="
@@ -57,7 +68,7 @@ func challengeError(h string) string {
 				b.WriteByte(c)
 			}
 			if !closed {
-				return joinChallenge(code, desc)
+				return code, desc
 			}
 			value = b.String()
 		} else {
@@ -74,15 +85,5 @@ func challengeError(h string) string {
 			desc, seenDesc = value, true
 		}
 	}
-	return joinChallenge(code, desc)
-}
-
-func joinChallenge(code, desc string) string {
-	switch {
-	case code == "":
-		return desc
-	case desc == "":
-		return code
-	}
-	return code + ": " + desc
+	return code, desc
 }

@@ -197,7 +197,7 @@ func (p *dpopProver) answered(status int, h http.Header) (again bool) {
 	}
 	for _, ch := range h.Values("WWW-Authenticate") {
 		scheme, _, _ := strings.Cut(strings.TrimSpace(ch), " ")
-		if strings.EqualFold(scheme, "DPoP") && strings.HasPrefix(challengeError(ch), "use_dpop_nonce") {
+		if code, _ := challengeParams(ch); strings.EqualFold(scheme, "DPoP") && code == "use_dpop_nonce" {
 			return true
 		}
 	}
