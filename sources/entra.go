@@ -2,7 +2,6 @@ package sources
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -133,7 +132,7 @@ func newEntra(s Spec, path string) (Source, error) {
 	}
 	e := &Entra{
 		name:        s.Name,
-		clientState: sha256.Sum256([]byte(c.ClientState)),
+		clientState: secretHash(c.ClientState),
 		secret:      c.ClientState,
 		stateMark:   entraMark(c.ClientState),
 		notifyURL:   c.NotificationURL,
@@ -206,16 +205,13 @@ func (e *Entra) Verify(r *Request) error {
 	if len(c.Value) == 0 {
 		return fmt.Errorf("entra: %w", unauthorized("no notification to authenticate"))
 	}
-	ok := 1
-	for _, item := range c.Value {
-		if item.ClientState == nil {
-			ok = 0
-			continue
+	ok := true
+	for _, item := range c.Value { // every item is compared, whatever came before
+		if item.ClientState == nil || !sameSecret(*item.ClientState, e.clientState) {
+			ok = false
 		}
-		got := sha256.Sum256([]byte(*item.ClientState))
-		ok &= subtle.ConstantTimeCompare(got[:], e.clientState[:])
 	}
-	if ok != 1 {
+	if !ok {
 		return fmt.Errorf("entra: %w", unauthorized("clientState missing or wrong in at least one of %d notifications", len(c.Value)))
 	}
 	return nil
