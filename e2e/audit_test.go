@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"database/sql"
 	"fmt"
 	"net/http"
 	"os"
@@ -96,16 +95,7 @@ func TestAuditVerifyEndpoint(t *testing.T) {
 		}
 
 		// Edit one row behind offboarder's back.
-		driver, dsn := "pgx", u
-		if path, ok := strings.CutPrefix(u, "sqlite:"); ok {
-			driver, dsn = "sqlite", path+"?_pragma=busy_timeout(10000)"
-		}
-		db, err := sql.Open(driver, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if _, err := db.Exec("UPDATE audit SET actor = 'someone-else' WHERE seq = 2"); err != nil {
+		if _, err := openSQL(t, u).Exec("UPDATE audit SET actor = 'someone-else' WHERE seq = 2"); err != nil {
 			t.Fatal(err)
 		}
 		code, res = e.admin(http.MethodGet, "/v1/audit/verify", adminToken, nil)
