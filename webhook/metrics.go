@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"net/http"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,7 +17,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "offboarder_http_requests_total",
-			Help: "HTTP requests by route, method and status code.",
+			Help: "HTTP requests by route (the route's template, or unmatched), method (a standard one, or other) and status code.",
 		}, []string{"route", "method", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "offboarder_http_request_seconds",
@@ -33,3 +34,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// methodLabel is a request's method as a label: one of the methods HTTP
+// defines, or "other". A client may send any token as a method, and each
+// new label value would be a new series kept for the life of the process.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
+}

@@ -156,7 +156,7 @@ func (s *Server) accessLog(c *gin.Context) {
 		route = "unmatched"
 	}
 	d := time.Since(start)
-	s.metrics.requests.WithLabelValues(route, c.Request.Method, itoa(c.Writer.Status())).Inc()
+	s.metrics.requests.WithLabelValues(route, methodLabel(c.Request.Method), itoa(c.Writer.Status())).Inc()
 	s.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
 	// The path, never the query (it may carry a sender's token).
 	zerolog.Ctx(c.Request.Context()).Debug().Str("method", c.Request.Method).Str("path", c.Request.URL.Path).
