@@ -15,7 +15,9 @@ const DashboardPath = "/monitoring"
 
 // mountDashboard serves asynqmon at /monitoring/ — every method and sub-path —
 // behind the admin token (Bearer, or HTTP Basic with the token as password
-// so that a browser can log in). Payloads and results are shown redacted.
+// so that a browser can log in). A browser's cached Basic credentials are
+// what a foreign page would ride on, so a cross-site write is refused
+// before the token is looked at. Payloads and results are shown redacted.
 func (s *Server) mountDashboard() {
 	h := asynqmon.New(asynqmon.Options{
 		RootPath:         DashboardPath,
@@ -24,7 +26,7 @@ func (s *Server) mountDashboard() {
 		ResultFormatter:  asynqmon.ResultFormatterFunc(func(string, []byte) string { return "<redacted>" }),
 	})
 	s.closers = append(s.closers, h.Close)
-	g := s.engine.Group(DashboardPath, s.requireAdmin(true))
+	g := s.engine.Group(DashboardPath, refuseCrossSite(s.cop), s.requireAdmin(true))
 	g.Any("", gin.WrapH(h))
 	g.Any("/*path", gin.WrapH(h))
 }

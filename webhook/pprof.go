@@ -22,11 +22,17 @@ const ProfilePath = "/debug/pprof"
 
 // ProfileHandler serves ProfilePath/… to holders of adminToken (Bearer, or
 // HTTP Basic with the token as password); with no token it refuses every
-// request, like the rest of the admin surface. A worker-only process, which
+// request, like the rest of the admin surface, and refuses a cross-site
+// write before the token is looked at. A worker-only process, which
 // has no admin API, mounts it next to its metrics.
 func ProfileHandler(adminToken string) http.Handler {
 	want := []byte(adminToken)
+	cop := http.NewCrossOriginProtection()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if status, msg := crossSiteRefusal(cop, r); status != 0 {
+			writeError(w, status, msg)
+			return
+		}
 		if status, msg := adminRefusal(w.Header(), r, want, true); status != 0 {
 			writeError(w, status, msg)
 			return

@@ -60,6 +60,7 @@ type Server struct {
 	log     zerolog.Logger
 	metrics *metrics
 	ping    func(ctx context.Context) error
+	cop     *http.CrossOriginProtection
 	closers []func() error
 }
 
@@ -79,6 +80,7 @@ func New(o Options) *Server {
 		conns:   make(map[string]bool, len(o.Connectors)),
 		log:     o.Logger.With().Str("component", "http").Logger(),
 		metrics: newMetrics(o.Registry),
+		cop:     http.NewCrossOriginProtection(),
 	}
 	for _, src := range o.Sources {
 		s.sources[src.Name()] = src
@@ -101,7 +103,7 @@ func New(o Options) *Server {
 	e.GET("/readyz", s.handleReady)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{})))
 
-	v1 := e.Group("/v1", s.requireAdmin(false))
+	v1 := e.Group("/v1", refuseCrossSite(s.cop), s.requireAdmin(false))
 	v1.GET("/cases", s.handleListCases)
 	v1.GET("/cases/:id", s.handleGetCase)
 	v1.POST("/offboard", s.handleOffboard)
