@@ -24,11 +24,26 @@ func (s *Server) redisPinger() func(ctx context.Context) error {
 }
 
 // handleReady answers 200 when the store and Redis both answer within 2s,
-// else 503 naming which one did not.
+// else 503 naming which one did not. The body also gives each queue's state
+// at the queue watch's latest look ("queues": running, paused or unknown),
+// and a paused queue adds a line to "warnings" without changing the status:
+// the process can take deliveries, but that queue's work waits for a person.
 func (s *Server) handleReady(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	status, code := gin.H{"store": "ok", "redis": "ok"}, http.StatusOK
+	if queues := s.queues.States(); queues != nil {
+		status["queues"] = queues
+		var warnings []string
+		for _, q := range watchedQueues {
+			if queues[q] == queuePaused {
+				warnings = append(warnings, "queue "+q+" is paused: none of its tasks run until it is resumed")
+			}
+		}
+		if len(warnings) > 0 {
+			status["warnings"] = warnings
+		}
+	}
 	if err := s.opts.Store.Ping(ctx); err != nil {
 		status["store"], code = "unavailable", http.StatusServiceUnavailable
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("readyz: store")

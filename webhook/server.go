@@ -49,6 +49,9 @@ type Options struct {
 	EnqueueTimeout time.Duration
 	// Dashboard serves /monitoring/ when true.
 	Dashboard bool
+	// QueuePollInterval is how often the server looks for a paused queue
+	// (offboarder_queue_paused, the log, /readyz). Default 5s.
+	QueuePollInterval time.Duration
 }
 
 // Server is the HTTP handler of offboarder.
@@ -61,6 +64,7 @@ type Server struct {
 	metrics *metrics
 	ping    func(ctx context.Context) error
 	cop     *http.CrossOriginProtection
+	queues  *QueueWatch
 	closers []func() error
 }
 
@@ -89,6 +93,8 @@ func New(o Options) *Server {
 		s.conns[c] = true
 	}
 	s.ping = s.redisPinger()
+	s.queues = WatchQueues(o.Redis, o.Registry, o.Logger, o.QueuePollInterval)
+	s.closers = append(s.closers, s.queues.Close)
 
 	e := s.engine
 	e.ContextWithFallback = true
@@ -119,7 +125,8 @@ func New(o Options) *Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
 
-// Close releases the dashboard's and the readiness check's Redis connections.
+// Close stops the queue watch and releases the dashboard's, the queue
+// watch's and the readiness check's Redis connections.
 func (s *Server) Close() error {
 	for _, c := range s.closers {
 		_ = c()

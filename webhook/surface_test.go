@@ -51,7 +51,7 @@ func startSurface(t *testing.T) *surface {
 	s := &surface{t: t, store: st, reg: prometheus.NewRegistry(), client: client, insp: insp, log: &syncBuffer{}}
 	h := New(Options{Store: st, Queue: client, Redis: redisOpt, Sources: srcs, Connectors: []string{"okta"},
 		AdminToken: testAdminToken, Logger: zerolog.New(s.log).Level(zerolog.DebugLevel), Registry: s.reg,
-		Dashboard: true})
+		Dashboard: true, QueuePollInterval: 20 * time.Millisecond})
 	t.Cleanup(func() { h.Close() })
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config = NewHTTPServer(h)

@@ -119,7 +119,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, serveHTTP, w
 		handler = h
 	} else {
 		// A worker alone still answers health checks and serves its metrics
-		// and, to the admin token's holder, its profiles.
+		// (with offboarder_queue_paused: a paused queue stops this worker
+		// too) and, to the admin token's holder, its profiles.
+		queues := webhook.WatchQueues(redisOpt, reg, log, 0)
+		defer queues.Close()
 		mux := http.NewServeMux()
 		mux.Handle(webhook.ProfilePath+"/", webhook.ProfileHandler(os.Getenv("OFFBOARDER_ADMIN_TOKEN")))
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"status":"ok"}`) })
