@@ -13,6 +13,7 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The fake below is shaped from Microsoft's documentation: the client
@@ -149,9 +150,9 @@ func TestEntraRevoke(t *testing.T) {
 		tok        entraTokenAnswer
 		steps      []step
 		want       connectors.Outcome
-		kind       connectors.Kind // 0: no error
-		retryAfter time.Duration   // RetryAfter expected
-		text       []string        // in the error text
+		kind       vendorapi.Kind // 0: no error
+		retryAfter time.Duration  // vendorapi.RetryAfter expected
+		text       []string       // in the error text
 	}{{
 		name:    "a user whose UPN is the email is revoked and verified by reading the cutoff back",
 		subject: connectors.Subject{Email: entraEmail},
@@ -256,7 +257,7 @@ func TestEntraRevoke(t *testing.T) {
 		subject: connectors.Subject{Email: entraEmail},
 		steps: []step{{method: "POST", path: entraPath(entraEmail) + "/revokeSignInSessions", status: 429, body: graphThrottled,
 			header: map[string]string{"Retry-After": "29.128"}}},
-		kind:       connectors.RateLimited,
+		kind:       vendorapi.RateLimited,
 		retryAfter: 30 * time.Second,
 		text:       []string{"TooManyRequests", "rate limited"},
 	}, {
@@ -264,20 +265,20 @@ func TestEntraRevoke(t *testing.T) {
 		subject: connectors.Subject{Email: entraEmail},
 		steps: []step{{method: "POST", path: entraPath(entraEmail) + "/revokeSignInSessions", status: 503, body: graphDown,
 			header: map[string]string{"Retry-After": "10"}}},
-		kind:       connectors.Transient,
+		kind:       vendorapi.Transient,
 		retryAfter: 10 * time.Second,
 		text:       []string{"serviceNotAvailable", "request-id 94fb3b52"},
 	}, {
 		name:    "a rejected access token is a permanent auth error",
 		subject: connectors.Subject{Email: entraEmail},
 		steps:   []step{revokeSessions(entraEmail, 401, graphBadToken)},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"entra: ", "credentials rejected", "InvalidAuthenticationToken", "status 401"},
 	}, {
 		name:    "an app without User.RevokeSessions.All is a permanent auth error naming the permission",
 		subject: connectors.Subject{Email: entraEmail},
 		steps:   []step{revokeSessions(entraEmail, 403, graphDenied)},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"missing scope or permission", "Authorization_RequestDenied"},
 	}, {
 		name:    "a wrong client secret is a permanent auth error and no graph call is made",
@@ -285,19 +286,19 @@ func TestEntraRevoke(t *testing.T) {
 		tok: entraTokenAnswer{status: 401, body: `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.",` +
 			`"error_codes":[7000215],"timestamp":"2024-05-01 12:00:00Z","trace_id":"255d1aef-8c98-452f-ac51-23d051240864",` +
 			`"correlation_id":"fb3d2015-bc17-4bb9-bb85-30c5cf1aaaa7"}`},
-		kind: connectors.Auth,
+		kind: vendorapi.Auth,
 		text: []string{"fetching an access token", "invalid_client", "AADSTS7000215"},
 	}, {
 		name:    "an app unknown to the tenant is a permanent auth error",
 		subject: connectors.Subject{Email: entraEmail},
 		tok: entraTokenAnswer{status: 400, body: `{"error":"unauthorized_client","error_description":"AADSTS700016: Application with identifier '` +
 			entraClientID + `' was not found in the directory 'Contoso'.","error_codes":[700016]}`},
-		kind: connectors.Auth,
+		kind: vendorapi.Auth,
 		text: []string{"unauthorized_client", "AADSTS700016"},
 	}, {
 		name:    "a subject with neither an email nor an entra id is invalid and sends nothing",
 		subject: connectors.Subject{},
-		kind:    connectors.Invalid,
+		kind:    vendorapi.Invalid,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -317,9 +318,9 @@ func TestEntraRevoke(t *testing.T) {
 				}
 				return
 			}
-			e, ok := errors.AsType[*connectors.Error](err)
+			e, ok := errors.AsType[*vendorapi.Error](err)
 			if !ok {
-				t.Fatalf("error = %v, want a *connectors.Error of kind %v", err, tt.kind)
+				t.Fatalf("error = %v, want a *Error of kind %v", err, tt.kind)
 			}
 			if e.Kind != tt.kind || e.RetryAfter != tt.retryAfter {
 				t.Errorf("kind = %v, RetryAfter = %v; want %v, %v (%v)", e.Kind, e.RetryAfter, tt.kind, tt.retryAfter, err)
@@ -391,11 +392,11 @@ func TestEntraCheck(t *testing.T) {
 		name   string
 		status int
 		body   string
-		kind   connectors.Kind
+		kind   vendorapi.Kind
 	}{
 		{"an app that can read users passes", 200, graphUsers([3]string{entraID, entraEmail, entraEmail}), 0},
-		{"a rejected token fails with an auth error", 401, graphBadToken, connectors.Auth},
-		{"an app without permission fails with an auth error", 403, graphDenied, connectors.Auth},
+		{"a rejected token fails with an auth error", 401, graphBadToken, vendorapi.Auth},
+		{"an app without permission fails with an auth error", 403, graphDenied, vendorapi.Auth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -411,7 +412,7 @@ func TestEntraCheck(t *testing.T) {
 			if tt.kind == 0 && err != nil {
 				t.Fatalf("Check: %v", err)
 			}
-			if e, ok := errors.AsType[*connectors.Error](err); tt.kind != 0 && (!ok || e.Kind != tt.kind) {
+			if e, ok := errors.AsType[*vendorapi.Error](err); tt.kind != 0 && (!ok || e.Kind != tt.kind) {
 				t.Fatalf("Check error = %v, want kind %v", err, tt.kind)
 			}
 		})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The fake below is shaped from Keycloak's documentation and source: the
@@ -158,7 +159,7 @@ func TestKeycloakRevoke(t *testing.T) {
 		subject    connectors.Subject
 		steps      []step
 		want       connectors.Outcome
-		kind       connectors.Kind // 0: no error
+		kind       vendorapi.Kind // 0: no error
 		retryAfter time.Duration
 		text       []string // in the error text
 	}{{
@@ -241,36 +242,36 @@ func TestKeycloakRevoke(t *testing.T) {
 		name:    "a service account without manage-users is a permanent auth error",
 		subject: connectors.Subject{Email: kcEmail},
 		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 403, kcForbidden), kcConsents(kcID, 200, "[]").maybe()},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"keycloak: POST " + kcRealm + "/users/" + kcID + "/logout", "missing scope or permission", "HTTP 403 Forbidden"},
 	}, {
 		name:    "an unknown realm is a permanent error that says what to check, never not_found",
 		subject: connectors.Subject{Email: kcEmail},
 		steps:   []step{kcSearch(404, kcNoRealm)},
-		kind:    connectors.NotFoundErr,
+		kind:    vendorapi.NotFound,
 		text:    []string{"Realm not found.", "check realm", "/auth"},
 	}, {
 		name:    "a rejected access token is a permanent auth error that names the credentials",
 		subject: connectors.Subject{Email: kcEmail},
 		steps:   []step{kcSearch(401, kcBadToken)},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"credentials rejected", "HTTP 401 Unauthorized", "status 401"},
 	}, {
 		name:    "a keycloak server error is transient",
 		subject: connectors.Subject{Email: kcEmail},
 		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 500, kcUnavailable), kcConsents(kcID, 200, "[]").maybe()},
-		kind:    connectors.Transient,
+		kind:    vendorapi.Transient,
 		text:    []string{"unknown_error"},
 	}, {
 		name:       "a 429 from a proxy in front goes back to the queue with its Retry-After",
 		subject:    connectors.Subject{Email: kcEmail},
 		steps:      []step{kcLimited()},
-		kind:       connectors.RateLimited,
+		kind:       vendorapi.RateLimited,
 		retryAfter: 30 * time.Second,
 	}, {
 		name:    "a subject without an email is invalid and sends nothing",
 		subject: connectors.Subject{IDs: map[string]string{"okta": "00u1"}},
-		kind:    connectors.Invalid,
+		kind:    vendorapi.Invalid,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,9 +291,9 @@ func TestKeycloakRevoke(t *testing.T) {
 				}
 				return
 			}
-			e, ok := errors.AsType[*connectors.Error](err)
+			e, ok := errors.AsType[*vendorapi.Error](err)
 			if !ok {
-				t.Fatalf("error = %v, want a *connectors.Error of kind %v", err, tt.kind)
+				t.Fatalf("error = %v, want a *Error of kind %v", err, tt.kind)
 			}
 			if e.Kind != tt.kind {
 				t.Errorf("kind = %v, want %v (%v)", e.Kind, tt.kind, err)
@@ -356,27 +357,27 @@ func TestKeycloakToken(t *testing.T) {
 	tests := []struct {
 		name string
 		tok  kcToken
-		kind connectors.Kind
+		kind vendorapi.Kind
 		text []string
 	}{{
 		name: "a wrong client secret (401) is a permanent auth error",
 		tok:  kcToken{status: 401, body: `{"error":"unauthorized_client","error_description":"Invalid client or Invalid client credentials"}`},
-		kind: connectors.Auth,
+		kind: vendorapi.Auth,
 		text: []string{"fetching an access token", "credentials rejected", "Invalid client or Invalid client credentials"},
 	}, {
 		name: "a client without service accounts enabled (400 unauthorized_client) is a permanent auth error",
 		tok:  kcToken{status: 400, body: `{"error":"unauthorized_client","error_description":"Client not enabled to retrieve service account"}`},
-		kind: connectors.Auth,
+		kind: vendorapi.Auth,
 		text: []string{"credentials rejected", "Client not enabled to retrieve service account"},
 	}, {
 		name: "an unknown realm at the token endpoint says what to check",
 		tok:  kcToken{status: 404, body: `{"error":"Realm does not exist"}`},
-		kind: connectors.NotFoundErr,
+		kind: vendorapi.NotFound,
 		text: []string{"fetching an access token", "check realm", "/auth"},
 	}, {
 		name: "a token endpoint that is down is transient",
 		tok:  kcToken{status: 503, body: `{"error":"unknown_error"}`},
-		kind: connectors.Transient,
+		kind: vendorapi.Transient,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -387,7 +388,7 @@ func TestKeycloakToken(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = c.Revoke(t.Context(), connectors.Subject{Email: kcEmail})
-			if e, ok := errors.AsType[*connectors.Error](err); !ok || e.Kind != tt.kind {
+			if e, ok := errors.AsType[*vendorapi.Error](err); !ok || e.Kind != tt.kind {
 				t.Fatalf("error = %v, want kind %v", err, tt.kind)
 			}
 			for _, s := range tt.text {
@@ -408,12 +409,12 @@ func TestKeycloakCheck(t *testing.T) {
 		name   string
 		status int
 		body   string
-		kind   connectors.Kind
+		kind   vendorapi.Kind
 		text   string
 	}{
 		{"a service account that can view users passes", 200, kcUsers(kcID), 0, ""},
-		{"a service account without view-users fails with an auth error", 403, kcForbidden, connectors.Auth, "HTTP 403 Forbidden"},
-		{"an unknown realm fails and says what to check", 404, kcNoRealm, connectors.NotFoundErr, "check realm"},
+		{"a service account without view-users fails with an auth error", 403, kcForbidden, vendorapi.Auth, "HTTP 403 Forbidden"},
+		{"an unknown realm fails and says what to check", 404, kcNoRealm, vendorapi.NotFound, "check realm"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -432,7 +433,7 @@ func TestKeycloakCheck(t *testing.T) {
 				}
 				return
 			}
-			if e, ok := errors.AsType[*connectors.Error](err); !ok || e.Kind != tt.kind || !strings.Contains(err.Error(), tt.text) {
+			if e, ok := errors.AsType[*vendorapi.Error](err); !ok || e.Kind != tt.kind || !strings.Contains(err.Error(), tt.text) {
 				t.Fatalf("Check error = %v, want kind %v mentioning %q", err, tt.kind, tt.text)
 			}
 		})

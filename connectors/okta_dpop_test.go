@@ -18,6 +18,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The fake below is an Okta org whose service app requires DPoP, shaped
@@ -287,7 +288,7 @@ func TestOktaDPoP(t *testing.T) {
 		f.bound = "another key"
 		f.mu.Unlock()
 		_, err = c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail})
-		if err == nil || connectors.Retryable(err) || !strings.Contains(err.Error(), "invalid_dpop_proof") ||
+		if err == nil || vendorapi.Retryable(err) || !strings.Contains(err.Error(), "invalid_dpop_proof") ||
 			!strings.Contains(err.Error(), "not the one the token is bound to") {
 			t.Fatalf("error = %v, want a permanent error with Okta's reason", err)
 		}
@@ -300,12 +301,12 @@ func TestOktaDPoP(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail})
-		e, ok := errors.AsType[*connectors.Error](err)
-		if !ok || connectors.Retryable(err) || !strings.Contains(err.Error(), "The DPoP proof JWT header is missing.") ||
+		e, ok := errors.AsType[*vendorapi.Error](err)
+		if !ok || vendorapi.Retryable(err) || !strings.Contains(err.Error(), "The DPoP proof JWT header is missing.") ||
 			!strings.Contains(err.Error(), "set dpop: true") {
 			t.Fatalf("error = %v, want a permanent error that says to set dpop: true", err)
 		}
-		if e.Kind == connectors.Transient || f.apiCalls != 0 {
+		if e.Kind == vendorapi.Transient || f.apiCalls != 0 {
 			t.Errorf("kind %v, %d API calls", e.Kind, f.apiCalls)
 		}
 		if strings.Contains(err.Error(), "PRIVATE KEY") {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The fake below is shaped from Okta's documentation:
@@ -97,9 +98,9 @@ func TestOktaRevoke(t *testing.T) {
 		subject    connectors.Subject
 		steps      []step
 		want       connectors.Outcome
-		kind       connectors.Kind // 0: no error
-		retryAfter time.Duration   // minimum RetryAfter expected
-		text       []string        // in the error text
+		kind       vendorapi.Kind // 0: no error
+		retryAfter time.Duration  // minimum vendorapi.RetryAfter expected
+		text       []string       // in the error text
 	}{{
 		name:    "a user whose login is the email has sessions and oauth tokens cleared",
 		subject: connectors.Subject{Email: oktaEmail},
@@ -190,31 +191,31 @@ func TestOktaRevoke(t *testing.T) {
 		name:       "a 429 whose reset is far away goes back to the queue with the wait",
 		subject:    connectors.Subject{Email: oktaEmail},
 		steps:      []step{rateLimited(30 * time.Second)},
-		kind:       connectors.RateLimited,
+		kind:       vendorapi.RateLimited,
 		retryAfter: 28 * time.Second,
 		text:       []string{"E0000047", "rate limited"},
 	}, {
 		name:    "a rejected token is a permanent auth error that names the credentials",
 		subject: connectors.Subject{Email: oktaEmail},
 		steps:   []step{getLogin(oktaEmail, 401, invalidToken)},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"okta: ", "credentials rejected", "E0000011: Invalid token provided", "status 401"},
 	}, {
 		name:    "a token without permission is a permanent auth error that names the permission",
 		subject: connectors.Subject{Email: oktaEmail},
 		steps:   []step{getLogin(oktaEmail, 200, activeUser), clearSessions(oktaID, 403, noPermission)},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"missing scope or permission", "E0000006"},
 	}, {
 		name:    "an okta server error is transient",
 		subject: connectors.Subject{Email: oktaEmail},
 		steps:   []step{getLogin(oktaEmail, 500, internalError)},
-		kind:    connectors.Transient,
+		kind:    vendorapi.Transient,
 		text:    []string{"E0000009"},
 	}, {
 		name:    "a subject with neither an email nor an okta id is invalid and sends nothing",
 		subject: connectors.Subject{},
-		kind:    connectors.Invalid,
+		kind:    vendorapi.Invalid,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -234,9 +235,9 @@ func TestOktaRevoke(t *testing.T) {
 				}
 				return
 			}
-			e, ok := errors.AsType[*connectors.Error](err)
+			e, ok := errors.AsType[*vendorapi.Error](err)
 			if !ok {
-				t.Fatalf("error = %v, want a *connectors.Error of kind %v", err, tt.kind)
+				t.Fatalf("error = %v, want a *Error of kind %v", err, tt.kind)
 			}
 			if e.Kind != tt.kind {
 				t.Errorf("kind = %v, want %v (%v)", e.Kind, tt.kind, err)
@@ -263,11 +264,11 @@ func TestOktaCheck(t *testing.T) {
 		name   string
 		status int
 		body   string
-		kind   connectors.Kind
+		kind   vendorapi.Kind
 	}{
 		{"a token that can read users passes", 200, "[" + activeUser + "]", 0},
-		{"a rejected token fails with an auth error", 401, invalidToken, connectors.Auth},
-		{"a token without permission fails with an auth error", 403, noPermission, connectors.Auth},
+		{"a rejected token fails with an auth error", 401, invalidToken, vendorapi.Auth},
+		{"a token without permission fails with an auth error", 403, noPermission, vendorapi.Auth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,7 +284,7 @@ func TestOktaCheck(t *testing.T) {
 			if tt.kind == 0 && err != nil {
 				t.Fatalf("Check: %v", err)
 			}
-			if e, ok := errors.AsType[*connectors.Error](err); tt.kind != 0 && (!ok || e.Kind != tt.kind) {
+			if e, ok := errors.AsType[*vendorapi.Error](err); tt.kind != 0 && (!ok || e.Kind != tt.kind) {
 				t.Fatalf("Check error = %v, want kind %v", err, tt.kind)
 			}
 		})

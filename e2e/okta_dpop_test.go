@@ -12,6 +12,7 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/simulator"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The okta connector, as a service app that requires DPoP, against the
@@ -44,7 +45,7 @@ func TestOktaServiceAppWithDPoPAgainstTheSimulator(t *testing.T) {
 
 	t.Run("without dpop: a permanent error that says what to set", func(t *testing.T) {
 		_, err := build(t, false).Revoke(t.Context(), connectors.Subject{Email: people[0]})
-		if err == nil || connectors.Retryable(err) || !strings.Contains(err.Error(), "set dpop: true") {
+		if err == nil || vendorapi.Retryable(err) || !strings.Contains(err.Error(), "set dpop: true") {
 			t.Fatalf("Revoke: %v", err)
 		}
 		if n := sim.Sessions("okta", people[0]); n != 2 {

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // idSource is a sender whose events carry only an employee id, as BambooHR,
@@ -36,11 +36,11 @@ func (s *idSource) Parse(r *sources.Request) (sources.Delivery, error) {
 func (s *idSource) Resolve(_ context.Context, ev sources.Event) (sources.Resolution, error) {
 	s.calls.Add(1)
 	if s.failures.Add(-1) >= 0 {
-		return sources.Resolution{}, &connectors.Error{Connector: "idtest", Kind: connectors.Transient, Status: 503, Msg: "directory unavailable"}
+		return sources.Resolution{}, &vendorapi.Error{System: "idtest", Kind: vendorapi.Transient, Status: 503, Msg: "directory unavailable"}
 	}
 	r, ok := s.directory[ev.IDs["idtest"]]
 	if !ok {
-		return sources.Resolution{}, &connectors.Error{Connector: "idtest", Kind: connectors.Invalid, Status: 404, Msg: "no such employee"}
+		return sources.Resolution{}, &vendorapi.Error{System: "idtest", Kind: vendorapi.Invalid, Status: 404, Msg: "no such employee"}
 	}
 	return r, nil
 }

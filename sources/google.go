@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The google source receives Admin SDK Reports API push notifications for
@@ -80,7 +80,7 @@ type Google struct {
 	tokenMark string
 	notifyURL string
 	events    map[string]string
-	api       *connectors.Client
+	api       *vendorapi.Client
 	now       func() time.Time
 	newID     func() string
 }
@@ -132,18 +132,18 @@ func newGoogle(s Spec, path string) (Source, error) {
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = GoogleDefaultBaseURL
-	} else if err := senderURL(c.BaseURL); err != nil {
+	} else if err := vendorapi.CheckURL(c.BaseURL); err != nil {
 		errs.add(path, "base_url", "%s", err)
 	} else if strings.Contains(c.BaseURL, "/admin/") {
 		errs.add(path, "base_url", "give the root without /admin/reports/v1, e.g. %s", GoogleDefaultBaseURL)
 	}
 	switch {
 	case c.TokenURL != "":
-		if err := senderURL(c.TokenURL); err != nil {
+		if err := vendorapi.CheckURL(c.TokenURL); err != nil {
 			errs.add(path, "token_url", "%s", err)
 		}
 	case key.TokenURI != "":
-		if err := senderURL(key.TokenURI); err != nil {
+		if err := vendorapi.CheckURL(key.TokenURI); err != nil {
 			errs.add(path, "credentials", "the json key's token_uri: %s", err)
 		}
 		c.TokenURL = key.TokenURI
@@ -196,11 +196,11 @@ func newGoogle(s Spec, path string) (Source, error) {
 
 // googleParseKey parses a service account's JSON key [sa]; its errors never
 // echo it.
-func googleParseKey(raw string) (connectors.GoogleServiceAccount, error) {
+func googleParseKey(raw string) (vendorapi.GoogleServiceAccount, error) {
 	if raw == "" {
-		return connectors.GoogleServiceAccount{}, errors.New("required: the service account's JSON key (credentials or credentials_file)")
+		return vendorapi.GoogleServiceAccount{}, errors.New("required: the service account's JSON key (credentials or credentials_file)")
 	}
-	return connectors.ParseGoogleServiceAccount(raw)
+	return vendorapi.ParseGoogleServiceAccount(raw)
 }
 
 // googleChannelID makes a new channel id: the prefix and 128 random bits.

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The hibob source receives HiBob (Bob) webhooks v2 and asks Bob's People
@@ -91,7 +91,7 @@ type HiBob struct {
 	secrets [][]byte
 	events  map[string]string
 	now     func() time.Time
-	client  *connectors.Client
+	client  *vendorapi.Client
 }
 
 var (
@@ -112,7 +112,7 @@ func newHiBob(s Spec, path string) (Source, error) {
 }
 
 // newHiBobWithClient builds the source with hc for Bob's API (nil:
-// connectors.NewHTTPClient). Every problem of the settings is reported, each
+// vendorapi.NewHTTPClient). Every problem of the settings is reported, each
 // naming its key and none echoing a value.
 func newHiBobWithClient(s Spec, path string, hc *http.Client) (*HiBob, error) {
 	var c hibobConfig
@@ -164,7 +164,7 @@ func newHiBobWithClient(s Spec, path string, hc *http.Client) (*HiBob, error) {
 	// user name and its token as the password.
 	// https://apidocs.hibob.com/reference/authorization
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(c.ServiceUserID+":"+c.ServiceUserToken))
-	client, err := connectors.NewClient("hibob", base, hc, connectors.ClientOptions{
+	client, err := vendorapi.NewClient("hibob", base, hc, vendorapi.ClientOptions{
 		Auth:        func(hd http.Header) { hd.Set("Authorization", auth) },
 		VendorError: hibobVendorError,
 		Secrets:     []string{c.ServiceUserToken, auth},

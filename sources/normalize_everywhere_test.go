@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // emailPath is one way an email reaches a subject: a source's delivery built
@@ -183,8 +183,8 @@ func resolvedEmails(t *testing.T) func(Resolution, error) ([]string, string) {
 	return func(res Resolution, err error) ([]string, string) {
 		t.Helper()
 		if err != nil {
-			var ce *connectors.Error
-			if !errors.As(err, &ce) || ce.Kind != connectors.Invalid || connectors.Retryable(err) {
+			var ce *vendorapi.Error
+			if !errors.As(err, &ce) || ce.Kind != vendorapi.Invalid || vendorapi.Retryable(err) {
 				t.Errorf("an unusable email is not a permanent Invalid error: %#v", err)
 			}
 			return nil, err.Error()

@@ -13,6 +13,7 @@ import (
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 const actor = "worker"
@@ -131,11 +132,11 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 	}
 	retry, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	if connectors.Retryable(rerr) && (retry < maxRetry || !IsFailure(rerr)) {
+	if vendorapi.Retryable(rerr) && (retry < maxRetry || !IsFailure(rerr)) {
 		if err := w.opts.Store.RecordRetry(ctx, p.CaseID, p.Connector, rerr.Error()); err != nil {
 			log.Error().Err(err).Msg("record retry")
 		}
-		log.Warn().Err(rerr).Dur("retry_after", connectors.RetryAfter(rerr)).Msg("revoke failed; will retry")
+		log.Warn().Err(rerr).Dur("retry_after", vendorapi.RetryAfter(rerr)).Msg("revoke failed; will retry")
 		return rerr
 	}
 	return w.finish(ctx, log, c, p.Connector, string(connectors.Failed), rerr.Error(), true)

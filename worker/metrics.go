@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // Metrics are the worker's Prometheus series. A nil *Metrics records nothing.
@@ -63,7 +63,7 @@ func (m *Metrics) observeCall(connector string, d time.Duration, err error) {
 		return
 	}
 	result := "ok"
-	var e *connectors.Error
+	var e *vendorapi.Error
 	switch {
 	case errors.As(err, &e):
 		result = e.Kind.String()

@@ -8,10 +8,10 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
-	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // resolve asks the sender's API who an id-only case's subject is. It
@@ -30,7 +30,7 @@ func (w *Worker) resolve(ctx context.Context, log zerolog.Logger, c *store.Case)
 	}
 	res, err := r.Resolve(ctx, sources.Event{ID: first.EventID, Type: first.Type, Reason: first.Reason, IDs: c.SubjectIDs, EffectiveAt: c.EffectiveAt})
 	if err != nil {
-		if connectors.Retryable(err) && ctx.Err() == nil {
+		if vendorapi.Retryable(err) && ctx.Err() == nil {
 			return nil, fmt.Errorf("offboard: resolve subject: %w", err)
 		}
 		if ctx.Err() != nil {
@@ -90,7 +90,7 @@ func (w *Worker) handleMaintain(ctx context.Context, t *asynq.Task) error {
 	log := zerolog.Ctx(ctx).With().Str("source", p.Source).Logger()
 	events, err := m.Maintain(ctx, sourceState{w.opts.Store, p.Source})
 	if err != nil {
-		if !connectors.Retryable(err) {
+		if !vendorapi.Retryable(err) {
 			return permanent(fmt.Errorf("maintain %s: %w", p.Source, err))
 		}
 		return fmt.Errorf("maintain %s: %w", p.Source, err)
