@@ -11,6 +11,7 @@ import (
 
 	"github.com/sethvargo/go-retry"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -164,7 +165,7 @@ func (a *Auth0) Name() string { return a.name }
 // when some entry is still listed (the deletion is accepted and eventually
 // consistent) or the credentials may not read them back (403), NotFound
 // when no user has the email.
-func (a *Auth0) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+func (a *Auth0) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	if id := s.IDs[auth0UserIDsKey]; id != "" {
 		switch out, err := a.revokeUser(ctx, id); {
 		case err == nil:
@@ -187,7 +188,7 @@ func (a *Auth0) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 	if _, err := a.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: auth0APIPath + "/users-by-email", Query: q}, &users); err != nil {
 		return "", err
 	}
-	result := NotFound
+	result := offboard.NotFound
 	for _, u := range users {
 		if u.UserID == "" || !strings.EqualFold(u.Email, email) {
 			continue
@@ -198,7 +199,7 @@ func (a *Auth0) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 			continue // deleted since the lookup; nothing is left to delete
 		case err != nil:
 			return "", err
-		case result == NotFound || out == Acknowledged:
+		case result == offboard.NotFound || out == offboard.Acknowledged:
 			result = out
 		}
 	}
@@ -207,7 +208,7 @@ func (a *Auth0) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 
 // revokeUser deletes the sessions and refresh tokens of the user with id,
 // then reads them back. A 404 is a vendorapi.NotFound *vendorapi.Error: no such user.
-func (a *Auth0) revokeUser(ctx context.Context, id string) (Outcome, error) {
+func (a *Auth0) revokeUser(ctx context.Context, id string) (offboard.Outcome, error) {
 	user := auth0APIPath + "/users/" + url.PathEscape(id)
 	// [del-sessions]: 202 "Session deletion request accepted"; [del-refresh]:
 	// 202 likewise. Both need an Enterprise plan [sessions][refresh]; without
@@ -234,15 +235,15 @@ func (a *Auth0) revokeUser(ctx context.Context, id string) (Outcome, error) {
 	case vendorapi.IsKind(err, vendorapi.Auth):
 		log.Warn().Str("connector", a.name).Str("auth0_user_id", id).Err(err).
 			Msg("auth0 deletion accepted but cannot be read back: grant read:sessions and read:refresh_tokens to verify")
-		return Acknowledged, nil
+		return offboard.Acknowledged, nil
 	case err != nil:
 		return "", err
 	case left != "":
 		log.Info().Str("connector", a.name).Str("auth0_user_id", id).Str("still_listed", left).
 			Msg("auth0 deletion accepted and still in progress")
-		return Acknowledged, nil
+		return offboard.Acknowledged, nil
 	}
-	return Verified, nil
+	return offboard.Verified, nil
 }
 
 // errStillListed marks a read-back that still found something.

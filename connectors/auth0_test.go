@@ -13,6 +13,7 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -188,93 +189,93 @@ func join(parts ...[]step) []step {
 func TestAuth0Revoke(t *testing.T) {
 	tests := []struct {
 		name       string
-		subject    connectors.Subject
+		subject    offboard.Subject
 		steps      []step
-		want       connectors.Outcome
+		want       offboard.Outcome
 		kind       vendorapi.Kind   // 0: no error
 		retryAfter [2]time.Duration // vendorapi.RetryAfter expected within [min, max]
 		text       []string         // in the error text
 	}{{
 		name:    "a user found by email has sessions and refresh tokens deleted and both read back empty",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   join([]step{byEmail(200, auth0Users(auth0ID))}, auth0Revoked(auth0IDPath)),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "an auth0 id on the subject is used without a lookup",
-		subject: connectors.Subject{Email: auth0Email, IDs: map[string]string{"auth0": auth0ID}},
+		subject: offboard.Subject{Email: auth0Email, IDs: map[string]string{"auth0": auth0ID}},
 		steps:   auth0Revoked(auth0IDPath),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "an auth0 id unknown to this tenant falls back to the email",
-		subject: connectors.Subject{Email: auth0Email, IDs: map[string]string{"auth0": "auth0|other"}},
+		subject: offboard.Subject{Email: auth0Email, IDs: map[string]string{"auth0": "auth0|other"}},
 		steps: join([]step{delSessions("auth0%7Cother", 404, auth0NoUser).maybe(), delRefresh("auth0%7Cother", 404, auth0NoUser).maybe(), byEmail(200, auth0Users(auth0ID))},
 			auth0Revoked(auth0IDPath)),
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "every user with the email is revoked, one per connection",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   join([]step{byEmail(200, auth0Users(auth0ID, auth0SocialID))}, auth0Revoked(auth0IDPath), auth0Revoked(auth0SocialPath)),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "sessions still listed after the accepted deletion are read again until gone",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps: []step{
 			byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 202, ""), delRefresh(auth0IDPath, 202, ""),
 			getSessions(auth0IDPath, 200, auth0OneSession), getRefresh(auth0IDPath, 200, auth0NoTokens),
 			getSessions(auth0IDPath, 200, auth0NoSessions), getRefresh(auth0IDPath, 200, auth0NoTokens),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "a deletion still in progress after three read-backs is acknowledged",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps: []step{
 			byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 202, ""), delRefresh(auth0IDPath, 202, ""),
 			getSessions(auth0IDPath, 200, auth0NoSessions), getRefresh(auth0IDPath, 200, auth0OneToken),
 			getSessions(auth0IDPath, 200, auth0NoSessions), getRefresh(auth0IDPath, 200, auth0OneToken),
 			getSessions(auth0IDPath, 200, auth0NoSessions), getRefresh(auth0IDPath, 200, auth0OneToken),
 		},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "one user verified and one still in progress make the revoke acknowledged",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps: join([]step{byEmail(200, auth0Users(auth0SocialID, auth0ID))}, auth0Revoked(auth0SocialPath), []step{
 			delSessions(auth0IDPath, 202, ""), delRefresh(auth0IDPath, 202, ""),
 			getSessions(auth0IDPath, 200, auth0OneSession), getRefresh(auth0IDPath, 200, auth0NoTokens),
 			getSessions(auth0IDPath, 200, auth0OneSession), getRefresh(auth0IDPath, 200, auth0NoTokens),
 			getSessions(auth0IDPath, 200, auth0OneSession), getRefresh(auth0IDPath, 200, auth0NoTokens),
 		}),
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "credentials that may not read sessions back leave the accepted deletion acknowledged",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps: []step{
 			byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 202, ""), delRefresh(auth0IDPath, 202, ""),
 			getSessions(auth0IDPath, 403, auth0NoReadScope), getRefresh(auth0IDPath, 200, auth0NoTokens).maybe(),
 		},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "no user with the email is not_found",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   []step{byEmail(200, "[]")},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a hit whose email is another address is not revoked",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   []step{byEmail(200, `[{"user_id":"auth0|x","email":"someone.else@example.com"}]`)},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a user deleted between lookup and deletion is not_found",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   []step{byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 404, auth0NoUser).maybe(), delRefresh(auth0IDPath, 404, auth0NoUser).maybe()},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a 429 whose reset is a second away is waited out inside the attempt",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   join([]step{auth0RateLimited(byEmail(0, ""), time.Second), byEmail(200, auth0Users(auth0ID))}, auth0Revoked(auth0IDPath)),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "a 429 whose reset is far away goes back to the queue with the wait",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   []step{byEmail(200, auth0Users(auth0ID)), auth0RateLimited(delSessions(auth0IDPath, 0, ""), 30*time.Second), delRefresh(auth0IDPath, 202, "")},
 		kind:    vendorapi.RateLimited,
 		// The reset is an epoch second set when the table is built, a few
@@ -283,25 +284,25 @@ func TestAuth0Revoke(t *testing.T) {
 		text:       []string{"too_many_requests: Global limit has been reached", "rate limited"},
 	}, {
 		name:    "a token without delete:sessions is a permanent auth error naming the scope",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   []step{byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 403, auth0NoScope), delRefresh(auth0IDPath, 202, "").maybe()},
 		kind:    vendorapi.Auth,
 		text:    []string{"missing scope or permission", "insufficient_scope", "delete:sessions"},
 	}, {
 		name:    "a rejected token is a permanent auth error that names the credentials",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   []step{byEmail(401, auth0BadToken)},
 		kind:    vendorapi.Auth,
 		text:    []string{"auth0: ", "credentials rejected", "Unauthorized: Invalid token", "status 401"},
 	}, {
 		name:    "an auth0 server error while deleting refresh tokens is transient",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   []step{byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 202, ""), delRefresh(auth0IDPath, 503, auth0Unavailable)},
 		kind:    vendorapi.Transient,
 		text:    []string{"Service Unavailable: The service is temporarily unavailable"},
 	}, {
 		name:    "a subject with neither an email nor an auth0 id is invalid and sends nothing",
-		subject: connectors.Subject{},
+		subject: offboard.Subject{},
 		kind:    vendorapi.Invalid,
 	}}
 	for _, tt := range tests {
@@ -399,9 +400,9 @@ func TestAuth0Token(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := c.Revoke(t.Context(), connectors.Subject{Email: auth0Email})
+			out, err := c.Revoke(t.Context(), offboard.Subject{Email: auth0Email})
 			if tt.kind == 0 {
-				if err != nil || out != connectors.NotFound {
+				if err != nil || out != offboard.NotFound {
 					t.Fatalf("Revoke = %q, %v; want not_found", out, err)
 				}
 				return
@@ -491,7 +492,7 @@ func TestAuth0Conformance(t *testing.T) {
 	conformance.Run(t, conformance.Harness{
 		New:     func(base string) (connectors.Connector, error) { return openAuth0(base, nil) },
 		Secret:  auth0Secret,
-		Subject: connectors.Subject{Email: auth0Email},
+		Subject: offboard.Subject{Email: auth0Email},
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			switch s {
 			case conformance.Success:

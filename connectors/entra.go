@@ -11,6 +11,7 @@ import (
 
 	"github.com/sethvargo/go-retry"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -183,7 +184,7 @@ func (e *Entra) Name() string { return e.name }
 // tokens are revoked, and access tokens already issued live until they
 // expire [revoke]. Guests are not revoked here: they sign in through their
 // home tenant [revoke].
-func (e *Entra) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+func (e *Entra) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	if id := s.IDs[entraIDsKey]; id != "" {
 		switch out, err := e.revoke(ctx, id); {
 		case err == nil:
@@ -213,14 +214,14 @@ func (e *Entra) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 	if err != nil {
 		return "", err
 	}
-	result := NotFound
+	result := offboard.NotFound
 	for _, u := range users {
 		switch out, err := e.revoke(ctx, u.ID); {
 		case vendorapi.IsKind(err, vendorapi.NotFound):
 			// Deleted since the lookup; nothing is left to revoke.
 		case err != nil:
 			return "", err
-		case result == NotFound || out == Acknowledged:
+		case result == offboard.NotFound || out == offboard.Acknowledged:
 			result = out
 		}
 	}
@@ -261,7 +262,7 @@ func (e *Entra) find(ctx context.Context, email string) ([]entraUser, error) {
 // Retry-After, possibly in fractional seconds [throttling], which the shared
 // classifier reads. 403 (Authorization_RequestDenied) means the app lacks
 // User.RevokeSessions.All.
-func (e *Entra) revoke(ctx context.Context, key string) (Outcome, error) {
+func (e *Entra) revoke(ctx context.Context, key string) (offboard.Outcome, error) {
 	user := entraUsers + "/" + url.PathEscape(key)
 	at := time.Now()
 	var ok struct {
@@ -275,15 +276,15 @@ func (e *Entra) revoke(ctx context.Context, key string) (Outcome, error) {
 	verified, err := e.readBack(ctx, user, at)
 	switch {
 	case err == nil && verified:
-		return Verified, nil
+		return offboard.Verified, nil
 	case err == nil:
 		log.Info().Str("connector", e.name).Str("entra_user", key).
 			Msg("entra revoke accepted; the directory does not show it yet")
-		return Acknowledged, nil
+		return offboard.Acknowledged, nil
 	case vendorapi.IsKind(err, vendorapi.Auth), vendorapi.IsKind(err, vendorapi.NotFound):
 		log.Warn().Str("connector", e.name).Str("entra_user", key).Err(err).
 			Msg("entra revoke accepted but cannot be read back: grant User.Read.All to verify")
-		return Acknowledged, nil
+		return offboard.Acknowledged, nil
 	}
 	return "", err
 }

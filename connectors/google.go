@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2/jwt"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -173,7 +174,7 @@ func (g *Google) Name() string { return g.name }
 // Acknowledged when tokens keep appearing (see revoke), and NotFound when
 // Google has no such user. Web and device sessions have no listing to
 // re-read: users.signOut's success is Google's word that they are ended.
-func (g *Google) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+func (g *Google) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	var keys []string
 	if id := s.IDs["google"]; id != "" {
 		keys = append(keys, id)
@@ -193,7 +194,7 @@ func (g *Google) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 		}
 		// 404: an id from another workspace or a user deleted since; try the email.
 	}
-	return NotFound, nil
+	return offboard.NotFound, nil
 }
 
 // revoke signs out the user with userKey while listing their tokens,
@@ -205,7 +206,7 @@ func (g *Google) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 // left to the job's next run (the outcome is Acknowledged): a vendor that
 // keeps re-issuing is not chased in a loop. A 404 from signOut or a listing
 // is a vendorapi.NotFound *vendorapi.Error (no such user, or deleted since).
-func (g *Google) revoke(ctx context.Context, userKey string) (Outcome, error) {
+func (g *Google) revoke(ctx context.Context, userKey string) (offboard.Outcome, error) {
 	user := googleDirectory + "/users/" + url.PathEscape(userKey)
 	// [signout]: POST with an empty body; success is an empty answer. A 404
 	// (reason notFound) means no such user [errors]. Google documents no
@@ -257,11 +258,11 @@ func (g *Google) revoke(ctx context.Context, userKey string) (Outcome, error) {
 	if n := len(left.Items); n > 0 {
 		log.Warn().Str("connector", g.name).Str("google_user", userKey).Int("deleted", deleted).Int("left", n).
 			Msg("google oauth tokens keep appearing after their deletion")
-		return Acknowledged, nil
+		return offboard.Acknowledged, nil
 	}
 	log.Info().Str("connector", g.name).Str("google_user", userKey).Int("deleted", deleted).
 		Msg("google oauth tokens deleted; none left")
-	return Verified, nil
+	return offboard.Verified, nil
 }
 
 // tokens is GET …/users/{userKey}/tokens [tokens-list].

@@ -20,6 +20,7 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -241,81 +242,81 @@ func TestGoogleRevoke(t *testing.T) {
 	const appA, appB = "1234567890-a.apps.googleusercontent.com", "anonymous-b"
 	tests := []struct {
 		name       string
-		subject    connectors.Subject
+		subject    offboard.Subject
 		steps      []step
-		want       connectors.Outcome
+		want       offboard.Outcome
 		kind       vendorapi.Kind // 0: no error
 		status     int            // the error's status, when kind != 0
 		retryAfter time.Duration  // minimum vendorapi.RetryAfter expected
 		text       []string       // in the error text
 	}{{
 		name:    "a user is signed out, every token is deleted and a second listing shows none",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
 			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA, appB)).with(),
 			deleteToken(googleEmail, appA, 204, ""), deleteToken(googleEmail, appB, 204, "").with(),
 			listTokens(googleEmail, 200, googleTokenList()),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "a user without tokens is signed out, listed again after the sign-out and verified",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps:   signedOutNoTokens(googleEmail),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "a google id on the subject is the user key",
-		subject: connectors.Subject{Email: googleEmail, IDs: map[string]string{"google": googleID}},
+		subject: offboard.Subject{Email: googleEmail, IDs: map[string]string{"google": googleID}},
 		steps:   signedOutNoTokens(googleID),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "a google id unknown to this workspace falls back to the email",
-		subject: connectors.Subject{Email: googleEmail, IDs: map[string]string{"google": "999"}},
+		subject: offboard.Subject{Email: googleEmail, IDs: map[string]string{"google": "999"}},
 		steps: []step{
 			signOut("999", 404, googleNotFound).maybe(), listTokens("999", 404, googleNotFound).maybe(),
 			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()).with(),
 			listTokens(googleEmail, 200, googleTokenList()),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "a user absent from google is not_found",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps:   []step{signOut(googleEmail, 404, googleNotFound).maybe(), listTokens(googleEmail, 404, googleNotFound).maybe()},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a user deleted while being signed out is not_found",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps:   []step{signOut(googleEmail, 204, "").maybe(), listTokens(googleEmail, 404, googleNotFound).with()},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a token already gone when deleted counts as deleted",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
 			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
 			deleteToken(googleEmail, appA, 404, googleErr(404, "NOT_FOUND", "notFound", "Resource Not Found: clientId")),
 			listTokens(googleEmail, 200, googleTokenList()),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "a token that shows up in the second listing is deleted once more",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
 			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
 			deleteToken(googleEmail, appA, 204, ""), listTokens(googleEmail, 200, googleTokenList(appB)),
 			deleteToken(googleEmail, appB, 204, ""), listTokens(googleEmail, 200, googleTokenList()),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "tokens that keep appearing leave the revoke acknowledged after two rounds",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
 			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
 			deleteToken(googleEmail, appA, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)),
 			deleteToken(googleEmail, appA, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)),
 		},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:       "a 403 userRateLimitExceeded is a retryable rate limit, not an auth error",
-		subject:    connectors.Subject{Email: googleEmail},
+		subject:    offboard.Subject{Email: googleEmail},
 		steps:      []step{withHeader(signOut(googleEmail, 403, googleUserRate), "Retry-After", "30"), listTokens(googleEmail, 200, googleTokenList()).with()},
 		kind:       vendorapi.RateLimited,
 		status:     403,
@@ -323,16 +324,16 @@ func TestGoogleRevoke(t *testing.T) {
 		text:       []string{"rate limited", "userRateLimitExceeded"},
 	}, {
 		name:    "a 403 userRateLimitExceeded with a short Retry-After is waited out inside the attempt",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
 			withHeader(signOut(googleEmail, 403, googleUserRate), "Retry-After", "1"),
 			signOut(googleEmail, 204, "").with(), listTokens(googleEmail, 200, googleTokenList()).with(),
 			listTokens(googleEmail, 200, googleTokenList()),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:       "a 429 rateLimitExceeded goes back to the queue with its Retry-After",
-		subject:    connectors.Subject{Email: googleEmail},
+		subject:    offboard.Subject{Email: googleEmail},
 		steps:      []step{signOut(googleEmail, 204, ""), withHeader(listTokens(googleEmail, 429, googleRate), "Retry-After", "45").with()},
 		kind:       vendorapi.RateLimited,
 		status:     429,
@@ -340,28 +341,28 @@ func TestGoogleRevoke(t *testing.T) {
 		text:       []string{"RESOURCE_EXHAUSTED", "rateLimitExceeded"},
 	}, {
 		name:    "a 403 without a rate-limit reason is a permanent auth error",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps:   []step{signOut(googleEmail, 403, googleForbidden), listTokens(googleEmail, 200, googleTokenList()).maybe()},
 		kind:    vendorapi.Auth,
 		status:  403,
 		text:    []string{"missing scope or permission", "Not Authorized to access this resource/api"},
 	}, {
 		name:    "a 403 dailyLimitExceeded stays permanent, as google says not to retry it",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps:   []step{signOut(googleEmail, 403, googleDailyLimit), listTokens(googleEmail, 200, googleTokenList()).maybe()},
 		kind:    vendorapi.Auth,
 		status:  403,
 		text:    []string{"dailyLimitExceeded"},
 	}, {
 		name:    "a rejected access token is a permanent auth error that names the credentials",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps:   []step{signOut(googleEmail, 401, googleInvalidCreds), listTokens(googleEmail, 200, googleTokenList()).maybe()},
 		kind:    vendorapi.Auth,
 		status:  401,
 		text:    []string{"google: ", "credentials rejected", "UNAUTHENTICATED: Invalid Credentials (reason authError)"},
 	}, {
 		name:    "a google backend error while deleting a token is transient",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
 			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
 			deleteToken(googleEmail, appA, 503, googleBackend),
@@ -371,7 +372,7 @@ func TestGoogleRevoke(t *testing.T) {
 		text:   []string{"backendError"},
 	}, {
 		name:    "a subject with neither an email nor a google id is invalid and sends nothing",
-		subject: connectors.Subject{},
+		subject: offboard.Subject{},
 		kind:    vendorapi.Invalid,
 	}}
 	for _, tt := range tests {
@@ -460,9 +461,9 @@ func TestGoogleToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := c.Revoke(t.Context(), connectors.Subject{Email: googleEmail})
+			out, err := c.Revoke(t.Context(), offboard.Subject{Email: googleEmail})
 			if tt.kind == 0 {
-				if err != nil || out != connectors.Verified {
+				if err != nil || out != offboard.Verified {
 					t.Fatalf("Revoke = %q, %v; want verified", out, err)
 				}
 				return
@@ -572,7 +573,7 @@ func TestGoogleConformance(t *testing.T) {
 	conformance.Run(t, conformance.Harness{
 		New:     func(base string) (connectors.Connector, error) { return openGoogle(base, nil) },
 		Secret:  googlePEM(),
-		Subject: connectors.Subject{Email: googleEmail},
+		Subject: offboard.Subject{Email: googleEmail},
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			switch s {
 			case conformance.Success:

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -166,7 +167,7 @@ func (k *Keycloak) Name() string { return k.name }
 // user's offline tokens has its consent revoked as well, the documented
 // way to revoke them [server-admin]. Access tokens already issued live until
 // they expire [sessions]. Disabled users are logged out like anyone.
-func (k *Keycloak) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+func (k *Keycloak) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	email := strings.TrimSpace(s.Email)
 	if email == "" {
 		return "", &vendorapi.Error{System: k.name, Kind: vendorapi.Invalid, Msg: "subject has no email"}
@@ -175,7 +176,7 @@ func (k *Keycloak) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 	if err != nil {
 		return "", err
 	}
-	result := NotFound
+	result := offboard.NotFound
 	for _, u := range users {
 		out, err := k.revokeUser(ctx, u)
 		switch {
@@ -183,7 +184,7 @@ func (k *Keycloak) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 			continue // deleted since the lookup; nothing is left to end
 		case err != nil:
 			return "", err
-		case result == NotFound || out == Acknowledged:
+		case result == offboard.NotFound || out == offboard.Acknowledged:
 			result = out
 		}
 	}
@@ -226,7 +227,7 @@ const keycloakConsentRounds = 2
 // sessions and the consents are read back together, and offline tokens
 // the read-back still shows are revoked and listed again. Three round
 // trips for a user without offline tokens, four with.
-func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, error) {
+func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (offboard.Outcome, error) {
 	user := k.realm + "/users/" + url.PathEscape(u.ID)
 	// [users] POST …/users/{id}/logout: "Remove all user sessions associated
 	// with the user", 204. It needs manage-users; without it 403
@@ -278,7 +279,7 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, err
 	switch {
 	case vendorapi.IsKind(err, vendorapi.Auth):
 		log.Warn().Err(err).Msg("keycloak logout done but cannot be read back: grant view-users to verify")
-		return Acknowledged, nil
+		return offboard.Acknowledged, nil
 	case err != nil:
 		return "", err
 	}
@@ -290,9 +291,9 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, err
 	}
 	if len(left) > 0 {
 		log.Info().Str("still_listed", strings.Join(left, " and ")).Msg("keycloak logout done and something is still listed")
-		return Acknowledged, nil
+		return offboard.Acknowledged, nil
 	}
-	return Verified, nil
+	return offboard.Verified, nil
 }
 
 // revokeOffline revokes the consent of every client in consents that holds

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -195,11 +196,11 @@ func (o *Okta) Name() string { return o.name }
 // for clearing sessions [sessions], so a SUSPENDED or DEPROVISIONED
 // (deactivated) user's sessions and tokens are cleared like anyone's.
 // Deactivation stops new sign-ins; clearing ends what is already issued.
-func (o *Okta) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+func (o *Okta) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	if id := s.IDs["okta"]; id != "" {
 		switch err := o.clear(ctx, oktaUser{ID: id, Status: "unknown"}); {
 		case err == nil:
-			return Acknowledged, nil
+			return offboard.Acknowledged, nil
 		case !vendorapi.IsKind(err, vendorapi.NotFound):
 			return "", err
 		}
@@ -224,9 +225,9 @@ func (o *Okta) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 		// 404: deleted since the lookup; nothing is left to clear.
 	}
 	if cleared == 0 {
-		return NotFound, nil
+		return offboard.NotFound, nil
 	}
-	return Acknowledged, nil
+	return offboard.Acknowledged, nil
 }
 
 // find returns the users that are email, or none.

@@ -18,6 +18,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -220,7 +221,7 @@ func TestOktaDPoP(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, who := range []string{oktaEmail, oktaEmail} { // the second reuses the token
-			if out, err := c.Revoke(t.Context(), connectors.Subject{Email: who}); err != nil || out != connectors.Acknowledged {
+			if out, err := c.Revoke(t.Context(), offboard.Subject{Email: who}); err != nil || out != offboard.Acknowledged {
 				t.Fatalf("Revoke = %q, %v", out, err)
 			}
 		}
@@ -248,7 +249,7 @@ func TestOktaDPoP(t *testing.T) {
 				f.rotate = "resource-nonce-2"
 				f.mu.Unlock()
 			}
-			if out, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); err != nil || out != connectors.Acknowledged {
+			if out, err := c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail}); err != nil || out != offboard.Acknowledged {
 				t.Fatalf("Revoke %d = %q, %v", i, out, err)
 			}
 		}
@@ -266,7 +267,7 @@ func TestOktaDPoP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out, err := c.Revoke(t.Context(), connectors.Subject{Email: "isaac+ops@example.org"}); err != nil || out != connectors.Acknowledged {
+		if out, err := c.Revoke(t.Context(), offboard.Subject{Email: "isaac+ops@example.org"}); err != nil || out != offboard.Acknowledged {
 			t.Fatalf("Revoke = %q, %v; refused: %q", out, err, f.refused)
 		}
 	})
@@ -281,13 +282,13 @@ func TestOktaDPoP(t *testing.T) {
 		}
 		// The first revoke fetches the token (binding it); then the binding
 		// is spoilt.
-		if _, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); err != nil {
+		if _, err := c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail}); err != nil {
 			t.Fatal(err)
 		}
 		f.mu.Lock()
 		f.bound = "another key"
 		f.mu.Unlock()
-		_, err = c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail})
+		_, err = c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail})
 		if err == nil || vendorapi.Retryable(err) || !strings.Contains(err.Error(), "invalid_dpop_proof") ||
 			!strings.Contains(err.Error(), "not the one the token is bound to") {
 			t.Fatalf("error = %v, want a permanent error with Okta's reason", err)
@@ -300,7 +301,7 @@ func TestOktaDPoP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail})
+		_, err = c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail})
 		e, ok := errors.AsType[*vendorapi.Error](err)
 		if !ok || vendorapi.Retryable(err) || !strings.Contains(err.Error(), "The DPoP proof JWT header is missing.") ||
 			!strings.Contains(err.Error(), "set dpop: true") {
@@ -320,7 +321,7 @@ func TestOktaDPoP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); err != nil || out != connectors.Acknowledged {
+		if out, err := c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail}); err != nil || out != offboard.Acknowledged {
 			t.Fatalf("Revoke = %q, %v", out, err)
 		}
 		if f.apiCalls != 2 {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -244,8 +245,8 @@ func TestOktaServiceApp(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail})
-			if err != nil || got != connectors.Acknowledged {
+			got, err := c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail})
+			if err != nil || got != offboard.Acknowledged {
 				t.Fatalf("Revoke = %q, %v; want acknowledged", got, err)
 			}
 			if fake.requests != 1 {
@@ -268,10 +269,10 @@ func TestOktaServiceAppFetchesAFreshAssertionEachTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); !isAuth(err) {
+	if _, err := c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail}); !isAuth(err) {
 		t.Fatalf("first Revoke: %v, want an auth error", err)
 	}
-	if got, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); err != nil || got != connectors.Acknowledged {
+	if got, err := c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail}); err != nil || got != offboard.Acknowledged {
 		t.Fatalf("second Revoke = %q, %v", got, err)
 	}
 	if fake.requests != 2 || len(fake.jtis) != 2 {
@@ -317,7 +318,7 @@ func TestOktaServiceAppTokenRefusals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail})
+			_, err = c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail})
 			e, ok := errors.AsType[*vendorapi.Error](err)
 			if !ok || e.Kind != tt.kind || e.Status != tt.status {
 				t.Fatalf("error = %v, want kind %v with status %d", err, tt.kind, tt.status)
@@ -361,7 +362,7 @@ func TestOktaForgetDevices(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, err := cs[0].Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); err != nil || got != connectors.Acknowledged {
+			if got, err := cs[0].Revoke(t.Context(), offboard.Subject{Email: oktaEmail}); err != nil || got != offboard.Acknowledged {
 				t.Fatalf("Revoke = %q, %v", got, err)
 			}
 		})
@@ -451,7 +452,7 @@ func TestOktaServiceAppConformance(t *testing.T) {
 	conformance.Run(t, conformance.Harness{
 		New:     func(base string) (connectors.Connector, error) { return openOktaOAuth(base, key, nil) },
 		Secret:  key,
-		Subject: connectors.Subject{Email: oktaEmail},
+		Subject: offboard.Subject{Email: oktaEmail},
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			fake := &oktaTokenFake{pub: oktaRSAKey().Public()}
 			switch s {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -129,7 +130,7 @@ func (o *OneLogin) Name() string { return o.name }
 // An email holding "*" is refused as vendorapi.Invalid before any call: the user
 // search reads "*" as a wildcard [query], so the address cannot be looked
 // up exactly.
-func (o *OneLogin) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+func (o *OneLogin) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	email := strings.TrimSpace(s.Email)
 	switch {
 	case email == "":
@@ -147,14 +148,14 @@ func (o *OneLogin) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 	if _, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: oneloginUsers, Query: q}, &found); err != nil {
 		return "", err
 	}
-	result := NotFound
+	result := offboard.NotFound
 	for _, u := range found {
 		if u.ID == 0 || !strings.EqualFold(u.Email, email) {
 			continue
 		}
 		switch err := o.logout(ctx, u.ID); {
 		case err == nil:
-			result = Acknowledged
+			result = offboard.Acknowledged
 		case !vendorapi.IsKind(err, vendorapi.NotFound):
 			return "", err
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -146,81 +147,81 @@ func olLimited(s step, resetIn int) step {
 func TestOneLoginRevoke(t *testing.T) {
 	tests := []struct {
 		name       string
-		subject    connectors.Subject
+		subject    offboard.Subject
 		steps      []step
-		want       connectors.Outcome
+		want       offboard.Outcome
 		kind       vendorapi.Kind // 0: no error
 		retryAfter time.Duration
 		text       []string // in the error text
 	}{{
 		name:    "a user found by email is logged out and acknowledged, as onelogin has no read-back",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(200, olUsers(olID)), olLogout(olID, 200, olLoggedOutBody)},
-		want:    connectors.Acknowledged,
+		want:    offboard.Acknowledged,
 	}, {
 		name:    "every user with the email is logged out",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(200, olUsers(olID, olTwinID)), olLogout(olID, 200, olLoggedOutBody), olLogout(olTwinID, 200, olLoggedOutBody)},
-		want:    connectors.Acknowledged,
+		want:    offboard.Acknowledged,
 	}, {
 		name:    "no user with the email is not_found",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(200, "[]")},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "an answer with another email logs nobody out",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(200, `[{"id":1,"email":"someone.else@example.com"}]`)},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a user deleted between the lookup and the logout is not_found",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(200, olUsers(olID)), olLogout(olID, 404, olNoUser)},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a 429 whose reset is a second away is waited out inside the attempt",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olLimited(olSearch(0, ""), 1), olSearch(200, olUsers(olID)), olLogout(olID, 200, olLoggedOutBody)},
-		want:    connectors.Acknowledged,
+		want:    offboard.Acknowledged,
 	}, {
 		name:       "a 429 reads X-RateLimit-Reset as the seconds left, not an epoch",
-		subject:    connectors.Subject{Email: olEmail},
+		subject:    offboard.Subject{Email: olEmail},
 		steps:      []step{olSearch(200, olUsers(olID)), olLimited(olLogout(olID, 0, ""), 832)},
 		kind:       vendorapi.RateLimited,
 		retryAfter: 832 * time.Second,
 		text:       []string{"TooManyRequestsError", "rate limited"},
 	}, {
 		name:    "a credential without the manage users scope is a permanent auth error that says so",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(200, olUsers(olID)), olLogout(olID, 401, olNoScope)},
 		kind:    vendorapi.Auth,
 		text:    []string{"onelogin: PUT /api/1/users/56781966/logout", "Unauthorized: Insufficient Permission", "manage users"},
 	}, {
 		name:    "a user the credential may not touch is a permanent auth error",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(200, olUsers(olID)), olLogout(olID, 403, olNotThisUser)},
 		kind:    vendorapi.Auth,
 		text:    []string{"forbidden: user is not authorized to access this User"},
 	}, {
 		name:    "a rejected access token is a permanent auth error that names the credentials",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(401, olV2BadToken)},
 		kind:    vendorapi.Auth,
 		text:    []string{"credentials rejected", "UnauthorizedError: Unauthorized", "status 401"},
 	}, {
 		name:    "a onelogin server error is transient",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(503, olV2Unavailable)},
 		kind:    vendorapi.Transient,
 		text:    []string{"ServiceUnavailableError"},
 	}, {
 		name:    "an email with a wildcard is refused before any call",
-		subject: connectors.Subject{Email: "isaac*@example.com"},
+		subject: offboard.Subject{Email: "isaac*@example.com"},
 		kind:    vendorapi.Invalid,
 		text:    []string{"wildcard", "by hand"},
 	}, {
 		name:    "a subject without an email is invalid and sends nothing",
-		subject: connectors.Subject{},
+		subject: offboard.Subject{},
 		kind:    vendorapi.Invalid,
 	}}
 	for _, tt := range tests {
@@ -305,9 +306,9 @@ func TestOneLoginToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := c.Revoke(t.Context(), connectors.Subject{Email: olEmail})
+			out, err := c.Revoke(t.Context(), offboard.Subject{Email: olEmail})
 			if tt.kind == 0 {
-				if err != nil || out != connectors.NotFound {
+				if err != nil || out != offboard.NotFound {
 					t.Fatalf("Revoke = %q, %v; want not_found", out, err)
 				}
 				return
@@ -390,7 +391,7 @@ func TestOneLoginConformance(t *testing.T) {
 	conformance.Run(t, conformance.Harness{
 		New:     func(base string) (connectors.Connector, error) { return openOneLogin(base, nil) },
 		Secret:  olSecret,
-		Subject: connectors.Subject{Email: olEmail},
+		Subject: offboard.Subject{Email: olEmail},
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			switch s {
 			case conformance.Success:

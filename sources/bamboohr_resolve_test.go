@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -31,7 +32,7 @@ func bambooHRGet(id string, status int, header map[string]string, body string) a
 }
 
 func TestBambooHRResolve(t *testing.T) {
-	ev := Event{ID: "67890@2026-01-31T18:42:00+0000", Type: BambooHREmployeeUpdated, Reason: ReasonTerminated, IDs: map[string]string{"bamboohr": "67890"}}
+	ev := Event{ID: "67890@2026-01-31T18:42:00+0000", Type: BambooHREmployeeUpdated, Reason: offboard.ReasonTerminated, IDs: map[string]string{"bamboohr": "67890"}}
 	// Errors carry their reason in X-BambooHR-Error-Message with an empty
 	// body: https://documentation.bamboohr.com/reference/get-employees-directory (403)
 	errHeader := func(msg string) map[string]string { return map[string]string{"X-BambooHR-Error-Message": msg} }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -116,7 +117,7 @@ func (e *Entra) Resolve(ctx context.Context, ev Event) (Resolution, error) {
 	if err != nil {
 		return Resolution{}, err
 	}
-	return Resolution{Email: email, Offboard: true, Reason: ReasonTerminated}, nil
+	return Resolution{Email: email, Offboard: true, Reason: offboard.ReasonTerminated}, nil
 }
 
 // entraEmail is the user's mail, else its userPrincipalName, normalised. A

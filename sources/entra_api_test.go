@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -80,12 +81,12 @@ func TestEntraResolve(t *testing.T) {
 			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
 				{method: http.MethodGet, path: deletedPath, auth: entraBearer, status: http.StatusOK,
 					body: `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#directoryObjects/$entity","@odata.type":"#microsoft.graph.user","id":"` + entraUserA + `","displayName":"Adele Vance","mail":"AdeleV@contoso.com","userPrincipalName":"87d349ed44d743e19a835f2406dee5bdAdeleV@contoso.com","deletedDateTime":"2026-03-10T09:58:00Z"}`}},
-			want: Resolution{Email: "adelev@contoso.com", Offboard: true, Reason: ReasonTerminated}},
+			want: Resolution{Email: "adelev@contoso.com", Offboard: true, Reason: offboard.ReasonTerminated}},
 		{name: "a soft-deleted user without mail loses the id prefix of its user principal name",
 			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
 				{method: http.MethodGet, path: deletedPath, auth: entraBearer, status: http.StatusOK,
 					body: `{"@odata.type":"#microsoft.graph.user","id":"` + entraUserA + `","mail":null,"userPrincipalName":"87d349ed44d743e19a835f2406dee5bdAdeleV@contoso.com"}`}},
-			want: Resolution{Email: "adelev@contoso.com", Offboard: true, Reason: ReasonTerminated}},
+			want: Resolution{Email: "adelev@contoso.com", Offboard: true, Reason: offboard.ReasonTerminated}},
 		{name: "a deleted item that is not a user is refused",
 			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
 				{method: http.MethodGet, path: deletedPath, auth: entraBearer, status: http.StatusOK,
@@ -132,7 +133,7 @@ func TestEntraResolve(t *testing.T) {
 			if ids == nil {
 				ids = map[string]string{"entra": entraUserA}
 			}
-			got, err := e.Resolve(t.Context(), Event{ID: "x", Type: "updated", IDs: ids, Reason: ReasonDeactivated})
+			got, err := e.Resolve(t.Context(), Event{ID: "x", Type: "updated", IDs: ids, Reason: offboard.ReasonDeactivated})
 			if tt.kind == 0 {
 				if err != nil {
 					t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -55,9 +56,9 @@ const (
 // googleDefaultEvents maps admin activity event names to reasons; `events`
 // adds to it and overrides it. Both carry the user's primary email in
 // USER_EMAIL [events].
-var googleDefaultEvents = map[string]string{
-	"SUSPEND_USER": ReasonSuspended,
-	"DELETE_USER":  ReasonTerminated,
+var googleDefaultEvents = map[string]offboard.Reason{
+	"SUSPEND_USER": offboard.ReasonSuspended,
+	"DELETE_USER":  offboard.ReasonTerminated,
 }
 
 // googleEventNameRE is the form of an admin activity event name.
@@ -79,7 +80,7 @@ type Google struct {
 	secret    string   // the channel token: sent when a channel is made, never logged
 	tokenMark string
 	notifyURL string
-	events    map[string]string
+	events    map[string]offboard.Reason
 	api       *vendorapi.Client
 	now       func() time.Time
 	newID     func() string
@@ -150,9 +151,9 @@ func newGoogle(s Spec, path string) (Source, error) {
 	default:
 		c.TokenURL = googleSourceTokenURL
 	}
-	events := map[string]string{}
+	events := map[string]offboard.Reason{}
 	for name, r := range googleDefaultEvents {
-		events[name] = r
+		events[name] = offboard.Reason(r)
 	}
 	names := make([]string, 0, len(c.Events))
 	for name := range c.Events {
@@ -164,12 +165,12 @@ func newGoogle(s Spec, path string) (Source, error) {
 		switch {
 		case !googleEventNameRE.MatchString(name):
 			errs.add(path, fmt.Sprintf("events[%q]", truncate(name, 64)), "not an admin activity event name such as SUSPEND_USER")
-		case r != "" && !ValidReason(r):
+		case r != "" && !offboard.Reason(r).Valid():
 			errs.add(path, fmt.Sprintf("events[%q]", name), "want one of terminated, suspended, deactivated, security, manual, or \"\" to drop a default")
 		case r == "":
 			delete(events, name)
 		default:
-			events[name] = r
+			events[name] = offboard.Reason(r)
 		}
 	}
 	if len(events) == 0 && len(names) > 0 {

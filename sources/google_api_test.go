@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/oauth2/jws"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -185,7 +186,7 @@ func TestGoogleMaintainKeepsChannelsAndPolls(t *testing.T) {
 	if got, want := googleIDs(events), []string{pushed(del), pushed(suspend)}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("poll events = %v, want the pushes' ids %v", got, want)
 	}
-	if events[0].Email != "bob@example.com" || events[0].Reason != ReasonTerminated || events[1].Email != "liz@example.com" || events[1].Reason != ReasonSuspended {
+	if events[0].Email != "bob@example.com" || events[0].Reason != offboard.ReasonTerminated || events[1].Email != "liz@example.com" || events[1].Reason != offboard.ReasonSuspended {
 		t.Fatalf("poll events = %+v", events)
 	}
 	s := googleStored(t, st)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -72,11 +73,11 @@ const (
 //   - employee.access.revoked.immediately: a termination flow asked for
 //     access to end now, before the termination date → security, never
 //     scheduled later.
-var hibobDefaultEvents = map[string]string{
-	HiBobEmployeeLeft:        ReasonTerminated,
-	HiBobEmployeeInactivated: ReasonDeactivated,
-	HiBobEmployeeDeleted:     ReasonDeactivated,
-	HiBobAccessRevokedAtOnce: ReasonSecurity,
+var hibobDefaultEvents = map[string]offboard.Reason{
+	HiBobEmployeeLeft:        offboard.ReasonTerminated,
+	HiBobEmployeeInactivated: offboard.ReasonDeactivated,
+	HiBobEmployeeDeleted:     offboard.ReasonDeactivated,
+	HiBobAccessRevokedAtOnce: offboard.ReasonSecurity,
 }
 
 // hibobEventTypeRE is the form of a Bob event type (employee.left).
@@ -89,7 +90,7 @@ var hibobEventTypeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]
 type HiBob struct {
 	name    string
 	secrets [][]byte
-	events  map[string]string
+	events  map[string]offboard.Reason
 	now     func() time.Time
 	client  *vendorapi.Client
 }
@@ -133,9 +134,9 @@ func newHiBobWithClient(s Spec, path string, hc *http.Client) (*HiBob, error) {
 	case len(c.ServiceUserToken) > 4096 || !printable(c.ServiceUserToken) || strings.ContainsAny(c.ServiceUserToken, " \t"):
 		errs = append(errs, fmt.Errorf("%s.service_user_token: must be printable, without spaces", path))
 	}
-	h := &HiBob{name: s.Name, secrets: secrets, events: map[string]string{}, now: time.Now}
+	h := &HiBob{name: s.Name, secrets: secrets, events: map[string]offboard.Reason{}, now: time.Now}
 	for t, r := range hibobDefaultEvents {
-		h.events[t] = r
+		h.events[t] = offboard.Reason(r)
 	}
 	types := make([]string, 0, len(c.Events))
 	for t := range c.Events {
@@ -147,10 +148,10 @@ func newHiBobWithClient(s Spec, path string, hc *http.Client) (*HiBob, error) {
 		switch {
 		case len(t) > hibobMaxEventTypeLen || !hibobEventTypeRE.MatchString(t):
 			errs = append(errs, fmt.Errorf("%s.events[%q]: not a Bob event type such as employee.left", path, truncate(t, 64)))
-		case !ValidReason(r):
+		case !offboard.Reason(r).Valid():
 			errs = append(errs, fmt.Errorf("%s.events[%q]: want one of terminated, suspended, deactivated, security, manual", path, t))
 		default:
-			h.events[t] = r
+			h.events[t] = offboard.Reason(r)
 		}
 	}
 	if len(errs) > 0 {

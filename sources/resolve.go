@@ -3,6 +3,8 @@ package sources
 import (
 	"context"
 	"time"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // Resolver is implemented by sources whose events carry only an id (Entra's
@@ -24,7 +26,7 @@ type Resolution struct {
 	Offboard bool
 	Ignored  string
 	// Reason, when set, replaces the event's reason.
-	Reason string
+	Reason offboard.Reason
 	// EffectiveAt, when set, replaces the event's effective time (a
 	// termination date in the future schedules the case for it).
 	EffectiveAt time.Time

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -74,11 +75,11 @@ func (m *Metrics) observeCall(connector string, d time.Duration, err error) {
 	m.callTime.WithLabelValues(connector).Observe(d.Seconds())
 }
 
-func (m *Metrics) observeOutcome(connector, outcome string, since time.Time) {
+func (m *Metrics) observeOutcome(connector string, outcome offboard.Outcome, since time.Time) {
 	if m == nil {
 		return
 	}
-	m.outcomes.WithLabelValues(connector, outcome).Inc()
+	m.outcomes.WithLabelValues(connector, string(outcome)).Inc()
 	m.toRevoke.WithLabelValues(connector).Observe(time.Since(since).Seconds())
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -61,7 +62,7 @@ type Harness struct {
 	// any error text.
 	Secret string
 	// Subject is a subject that exists in the Success scenario.
-	Subject connectors.Subject
+	Subject offboard.Subject
 	// Handler returns the vendor-shaped fake for a scenario. It may fail t
 	// on an unexpected request (and, through t.Cleanup, on unused steps).
 	Handler func(t *testing.T, s Scenario) http.Handler
@@ -86,7 +87,7 @@ func Run(t *testing.T, h Harness) {
 		if err != nil {
 			t.Fatalf("revoke: unexpected error: %v", err)
 		}
-		if !out.Final() || out == connectors.Failed {
+		if !out.Final() || out == offboard.Failed {
 			t.Fatalf("outcome = %q, want a final outcome other than failed", out)
 		}
 	})
@@ -96,8 +97,8 @@ func Run(t *testing.T, h Harness) {
 		if err != nil {
 			t.Fatalf("revoke: unexpected error: %v", err)
 		}
-		if out != connectors.NotFound {
-			t.Fatalf("outcome = %q, want %q", out, connectors.NotFound)
+		if out != offboard.NotFound {
+			t.Fatalf("outcome = %q, want %q", out, offboard.NotFound)
 		}
 	})
 
@@ -169,7 +170,7 @@ func Run(t *testing.T, h Harness) {
 // harness's subject under a context that ends after timeout; a zero timeout
 // means a context cancelled before the call. It fails t if a scenario that
 // should reach the vendor did not.
-func revoke(t *testing.T, h Harness, s Scenario, timeout time.Duration) (connectors.Outcome, error) {
+func revoke(t *testing.T, h Harness, s Scenario, timeout time.Duration) (offboard.Outcome, error) {
 	t.Helper()
 	var calls atomic.Int64
 	fake := h.Handler(t, s)
