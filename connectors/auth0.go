@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-retry"
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // Auth0's documentation, cited below by these names:
@@ -59,8 +60,8 @@ type Auth0Config struct {
 	// authorized for the Management API with read:users, delete:sessions,
 	// delete:refresh_tokens and, to verify, read:sessions and
 	// read:refresh_tokens.
-	ClientID     string `json:"client_id"`
-	ClientSecret Secret `json:"client_secret"`
+	ClientID     string           `json:"client_id"`
+	ClientSecret vendorapi.Secret `json:"client_secret"`
 	// TokenURL is where access tokens are fetched; empty means
 	// BaseURL + "/oauth/token".
 	TokenURL string `json:"token_url"`
@@ -69,29 +70,29 @@ type Auth0Config struct {
 // Validate reports every problem with the settings, each naming its key.
 func (c *Auth0Config) Validate() error {
 	var errs []error
-	if err := checkBaseURL(c.BaseURL); err != nil {
-		errs = append(errs, keyErr("base_url", err))
+	if err := vendorapi.CheckURL(c.BaseURL); err != nil {
+		errs = append(errs, vendorapi.KeyErr("base_url", err))
 	} else if u, _ := url.Parse(c.BaseURL); strings.Contains(strings.TrimSuffix(u.Path, "/"), auth0APIPath) {
 		// With /api/v2 here every path would 404, which reads as "no such user".
-		errs = append(errs, fieldErr("base_url", "give the tenant url without /api/v2, e.g. https://example.us.auth0.com"))
+		errs = append(errs, vendorapi.FieldErr("base_url", "give the tenant url without /api/v2, e.g. https://example.us.auth0.com"))
 	}
 	if c.ClientID == "" {
-		errs = append(errs, fieldErr("client_id", "required"))
+		errs = append(errs, vendorapi.FieldErr("client_id", "required"))
 	}
 	if c.ClientSecret == "" {
-		errs = append(errs, fieldErr("client_secret", "required"))
+		errs = append(errs, vendorapi.FieldErr("client_secret", "required"))
 	}
 	if c.TokenURL != "" {
-		if err := checkBaseURL(c.TokenURL); err != nil {
-			errs = append(errs, keyErr("token_url", err))
+		if err := vendorapi.CheckURL(c.TokenURL); err != nil {
+			errs = append(errs, vendorapi.KeyErr("token_url", err))
 		}
 	}
 	if c.Audience != "" {
-		if err := checkBaseURL(c.Audience); err != nil {
-			errs = append(errs, keyErr("audience", err))
+		if err := vendorapi.CheckURL(c.Audience); err != nil {
+			errs = append(errs, vendorapi.KeyErr("audience", err))
 		} else if u, _ := url.Parse(c.Audience); !strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), auth0APIPath) {
 			// Any other identifier is refused 403 "Service not found".
-			errs = append(errs, fieldErr("audience", "give the Management API's identifier, e.g. https://example.us.auth0.com/api/v2/"))
+			errs = append(errs, vendorapi.FieldErr("audience", "give the Management API's identifier, e.g. https://example.us.auth0.com/api/v2/"))
 		}
 	}
 	return errors.Join(errs...)
@@ -118,15 +119,9 @@ func (c *Auth0Config) Open(name string, d Deps) (Connector, error) {
 	// credentials go in the body: "Post" is a new application's token
 	// endpoint authentication method, and auto-detection would first try
 	// Basic and double the requests.
-	cc := &clientcredentials.Config{
-		ClientID:       c.ClientID,
-		ClientSecret:   string(c.ClientSecret),
-		TokenURL:       tokenURL,
-		EndpointParams: url.Values{"audience": {c.audience(base)}},
-		AuthStyle:      oauth2.AuthStyleInParams,
-	}
-	api, err := NewClient(name, c.BaseURL, d.HTTPClient, ClientOptions{
-		Token:       cc.Token,
+	token := vendorapi.ClientCredentials(c.ClientID, c.ClientSecret, tokenURL, nil, url.Values{"audience": {c.audience(base)}})
+	api, err := vendorapi.NewClient(name, c.BaseURL, d.HTTPClient, vendorapi.ClientOptions{
+		Token:       token,
 		VendorError: auth0Error,
 		Secrets:     []string{string(c.ClientSecret)},
 		Logger:      d.Logger,
@@ -140,7 +135,7 @@ func (c *Auth0Config) Open(name string, d Deps) (Connector, error) {
 // Auth0 deletes a person's Auth0 sessions and refresh tokens.
 type Auth0 struct {
 	name string
-	api  *Client
+	api  *vendorapi.Client
 }
 
 var (
@@ -170,19 +165,19 @@ func (a *Auth0) Name() string { return a.name }
 // when some entry is still listed (the deletion is accepted and eventually
 // consistent) or the credentials may not read them back (403), NotFound
 // when no user has the email.
-func (a *Auth0) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+func (a *Auth0) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	if id := s.IDs[auth0UserIDsKey]; id != "" {
 		switch out, err := a.revokeUser(ctx, id); {
 		case err == nil:
 			return out, nil
-		case !isKind(err, NotFoundErr):
+		case !vendorapi.IsKind(err, vendorapi.NotFound):
 			return "", err
 		}
 		// An id from another tenant, or a user deleted since: try the email.
 	}
 	email := strings.TrimSpace(s.Email)
 	if email == "" {
-		return "", &Error{Connector: a.name, Kind: Invalid, Msg: "subject has neither an email nor an auth0 id"}
+		return "", &vendorapi.Error{System: a.name, Kind: vendorapi.Invalid, Msg: "subject has neither an email nor an auth0 id"}
 	}
 	// [by-email]: an exact, case-sensitive match against the stored email,
 	// which Auth0 keeps in lower case for its own database connections (as
@@ -190,21 +185,21 @@ func (a *Auth0) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 	// unlike search. It answers a JSON array, empty when nobody matches.
 	var users []auth0User
 	q := url.Values{"email": {email}, "fields": {"user_id,email"}, "include_fields": {"true"}}
-	if _, err := a.api.Do(ctx, Request{Method: http.MethodGet, Path: auth0APIPath + "/users-by-email", Query: q}, &users); err != nil {
+	if _, err := a.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: auth0APIPath + "/users-by-email", Query: q}, &users); err != nil {
 		return "", err
 	}
-	result := NotFound
+	result := offboard.NotFound
 	for _, u := range users {
 		if u.UserID == "" || !strings.EqualFold(u.Email, email) {
 			continue
 		}
 		out, err := a.revokeUser(ctx, u.UserID)
 		switch {
-		case isKind(err, NotFoundErr):
+		case vendorapi.IsKind(err, vendorapi.NotFound):
 			continue // deleted since the lookup; nothing is left to delete
 		case err != nil:
 			return "", err
-		case result == NotFound || out == Acknowledged:
+		case result == offboard.NotFound || out == offboard.Acknowledged:
 			result = out
 		}
 	}
@@ -212,13 +207,13 @@ func (a *Auth0) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 }
 
 // revokeUser deletes the sessions and refresh tokens of the user with id,
-// then reads them back. A 404 is a NotFoundErr *Error: no such user.
-func (a *Auth0) revokeUser(ctx context.Context, id string) (Outcome, error) {
+// then reads them back. A 404 is a vendorapi.NotFound *vendorapi.Error: no such user.
+func (a *Auth0) revokeUser(ctx context.Context, id string) (offboard.Outcome, error) {
 	user := auth0APIPath + "/users/" + url.PathEscape(id)
 	// [del-sessions]: 202 "Session deletion request accepted"; [del-refresh]:
 	// 202 likewise. Both need an Enterprise plan [sessions][refresh]; without
 	// one, or without the delete:sessions / delete:refresh_tokens scope, the
-	// answer is a 403, a permanent Auth error a person must act on. 429
+	// answer is a 403, a permanent vendorapi.Auth error a person must act on. 429
 	// carries X-RateLimit-Reset, the epoch second the limit resets [rate],
 	// which the shared classifier reads. The two deletions are sent
 	// together: each is only accepted (202) and carried out afterwards, so
@@ -226,29 +221,29 @@ func (a *Auth0) revokeUser(ctx context.Context, id string) (Outcome, error) {
 	// read-back below is what tells that both are done.
 	del := func(what string) func(context.Context) error {
 		return func(ctx context.Context) error {
-			_, err := a.api.Do(ctx, Request{Method: http.MethodDelete, Path: user + what}, nil)
+			_, err := a.api.Do(ctx, vendorapi.Request{Method: http.MethodDelete, Path: user + what}, nil)
 			return err
 		}
 	}
 	if err := concurrently(ctx, del("/sessions"), del("/refresh-tokens")); err != nil {
 		return "", err
 	}
-	log := a.api.logger(ctx)
+	log := a.api.Logger(ctx)
 	log.Info().Str("connector", a.name).Str("auth0_user_id", id).Msg("auth0 sessions and refresh tokens deletion accepted")
 	left, err := a.readBack(ctx, user)
 	switch {
-	case isKind(err, Auth):
+	case vendorapi.IsKind(err, vendorapi.Auth):
 		log.Warn().Str("connector", a.name).Str("auth0_user_id", id).Err(err).
 			Msg("auth0 deletion accepted but cannot be read back: grant read:sessions and read:refresh_tokens to verify")
-		return Acknowledged, nil
+		return offboard.Acknowledged, nil
 	case err != nil:
 		return "", err
 	case left != "":
 		log.Info().Str("connector", a.name).Str("auth0_user_id", id).Str("still_listed", left).
 			Msg("auth0 deletion accepted and still in progress")
-		return Acknowledged, nil
+		return offboard.Acknowledged, nil
 	}
-	return Verified, nil
+	return offboard.Verified, nil
 }
 
 // errStillListed marks a read-back that still found something.
@@ -290,9 +285,9 @@ func (a *Auth0) readBack(ctx context.Context, user string) (string, error) {
 	switch {
 	case errors.Is(err, errStillListed):
 		return strings.Join(left, " and "), nil
-	case err != nil && !errors.As(err, new(*Error)):
+	case err != nil && !errors.As(err, new(*vendorapi.Error)):
 		// ctx ended during a wait between reads.
-		return "", &Error{Connector: a.name, Kind: Transient, Msg: "GET " + user + ": stopped", Err: ctx.Err()}
+		return "", &vendorapi.Error{System: a.name, Kind: vendorapi.Transient, Msg: "GET " + user + ": stopped", Err: ctx.Err()}
 	}
 	return "", err
 }
@@ -300,18 +295,18 @@ func (a *Auth0) readBack(ctx context.Context, user string) (string, error) {
 // read is one page of one entry: take sets the page size of both read-backs
 // [get-sessions][get-refresh], and one entry is enough to tell.
 func (a *Auth0) read(ctx context.Context, path string, out any) error {
-	_, err := a.api.Do(ctx, Request{Method: http.MethodGet, Path: path, Query: url.Values{"take": {"1"}}}, out)
+	_, err := a.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: path, Query: url.Values{"take": {"1"}}}, out)
 	return err
 }
 
 // Check is the cheapest authenticated read, GET /api/v2/users?per_page=1
-// [list-users]: it fails with an Auth *Error when the client credentials are
+// [list-users]: it fails with a vendorapi.Auth *vendorapi.Error when the client credentials are
 // rejected by the token endpoint (401 access_denied) or the application is
 // not authorized for the Management API or lacks read:users (403).
 func (a *Auth0) Check(ctx context.Context) error {
 	var users []auth0User
 	q := url.Values{"per_page": {"1"}, "fields": {"user_id"}, "include_fields": {"true"}}
-	_, err := a.api.Do(ctx, Request{Method: http.MethodGet, Path: auth0APIPath + "/users", Query: q}, &users)
+	_, err := a.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: auth0APIPath + "/users", Query: q}, &users)
 	return err
 }
 

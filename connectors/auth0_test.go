@@ -13,6 +13,8 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The fake below is shaped from Auth0's documentation: the client
@@ -187,121 +189,121 @@ func join(parts ...[]step) []step {
 func TestAuth0Revoke(t *testing.T) {
 	tests := []struct {
 		name       string
-		subject    connectors.Subject
+		subject    offboard.Subject
 		steps      []step
-		want       connectors.Outcome
-		kind       connectors.Kind  // 0: no error
-		retryAfter [2]time.Duration // RetryAfter expected within [min, max]
+		want       offboard.Outcome
+		kind       vendorapi.Kind   // 0: no error
+		retryAfter [2]time.Duration // vendorapi.RetryAfter expected within [min, max]
 		text       []string         // in the error text
 	}{{
 		name:    "a user found by email has sessions and refresh tokens deleted and both read back empty",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   join([]step{byEmail(200, auth0Users(auth0ID))}, auth0Revoked(auth0IDPath)),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "an auth0 id on the subject is used without a lookup",
-		subject: connectors.Subject{Email: auth0Email, IDs: map[string]string{"auth0": auth0ID}},
+		subject: offboard.Subject{Email: auth0Email, IDs: map[string]string{"auth0": auth0ID}},
 		steps:   auth0Revoked(auth0IDPath),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "an auth0 id unknown to this tenant falls back to the email",
-		subject: connectors.Subject{Email: auth0Email, IDs: map[string]string{"auth0": "auth0|other"}},
+		subject: offboard.Subject{Email: auth0Email, IDs: map[string]string{"auth0": "auth0|other"}},
 		steps: join([]step{delSessions("auth0%7Cother", 404, auth0NoUser).maybe(), delRefresh("auth0%7Cother", 404, auth0NoUser).maybe(), byEmail(200, auth0Users(auth0ID))},
 			auth0Revoked(auth0IDPath)),
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "every user with the email is revoked, one per connection",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   join([]step{byEmail(200, auth0Users(auth0ID, auth0SocialID))}, auth0Revoked(auth0IDPath), auth0Revoked(auth0SocialPath)),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "sessions still listed after the accepted deletion are read again until gone",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps: []step{
 			byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 202, ""), delRefresh(auth0IDPath, 202, ""),
 			getSessions(auth0IDPath, 200, auth0OneSession), getRefresh(auth0IDPath, 200, auth0NoTokens),
 			getSessions(auth0IDPath, 200, auth0NoSessions), getRefresh(auth0IDPath, 200, auth0NoTokens),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "a deletion still in progress after three read-backs is acknowledged",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps: []step{
 			byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 202, ""), delRefresh(auth0IDPath, 202, ""),
 			getSessions(auth0IDPath, 200, auth0NoSessions), getRefresh(auth0IDPath, 200, auth0OneToken),
 			getSessions(auth0IDPath, 200, auth0NoSessions), getRefresh(auth0IDPath, 200, auth0OneToken),
 			getSessions(auth0IDPath, 200, auth0NoSessions), getRefresh(auth0IDPath, 200, auth0OneToken),
 		},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "one user verified and one still in progress make the revoke acknowledged",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps: join([]step{byEmail(200, auth0Users(auth0SocialID, auth0ID))}, auth0Revoked(auth0SocialPath), []step{
 			delSessions(auth0IDPath, 202, ""), delRefresh(auth0IDPath, 202, ""),
 			getSessions(auth0IDPath, 200, auth0OneSession), getRefresh(auth0IDPath, 200, auth0NoTokens),
 			getSessions(auth0IDPath, 200, auth0OneSession), getRefresh(auth0IDPath, 200, auth0NoTokens),
 			getSessions(auth0IDPath, 200, auth0OneSession), getRefresh(auth0IDPath, 200, auth0NoTokens),
 		}),
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "credentials that may not read sessions back leave the accepted deletion acknowledged",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps: []step{
 			byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 202, ""), delRefresh(auth0IDPath, 202, ""),
 			getSessions(auth0IDPath, 403, auth0NoReadScope), getRefresh(auth0IDPath, 200, auth0NoTokens).maybe(),
 		},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "no user with the email is not_found",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   []step{byEmail(200, "[]")},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a hit whose email is another address is not revoked",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   []step{byEmail(200, `[{"user_id":"auth0|x","email":"someone.else@example.com"}]`)},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a user deleted between lookup and deletion is not_found",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   []step{byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 404, auth0NoUser).maybe(), delRefresh(auth0IDPath, 404, auth0NoUser).maybe()},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a 429 whose reset is a second away is waited out inside the attempt",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   join([]step{auth0RateLimited(byEmail(0, ""), time.Second), byEmail(200, auth0Users(auth0ID))}, auth0Revoked(auth0IDPath)),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "a 429 whose reset is far away goes back to the queue with the wait",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   []step{byEmail(200, auth0Users(auth0ID)), auth0RateLimited(delSessions(auth0IDPath, 0, ""), 30*time.Second), delRefresh(auth0IDPath, 202, "")},
-		kind:    connectors.RateLimited,
+		kind:    vendorapi.RateLimited,
 		// The reset is an epoch second set when the table is built, a few
 		// seconds of earlier read-back waits ago.
 		retryAfter: [2]time.Duration{15 * time.Second, 30 * time.Second},
 		text:       []string{"too_many_requests: Global limit has been reached", "rate limited"},
 	}, {
 		name:    "a token without delete:sessions is a permanent auth error naming the scope",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   []step{byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 403, auth0NoScope), delRefresh(auth0IDPath, 202, "").maybe()},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"missing scope or permission", "insufficient_scope", "delete:sessions"},
 	}, {
 		name:    "a rejected token is a permanent auth error that names the credentials",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   []step{byEmail(401, auth0BadToken)},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"auth0: ", "credentials rejected", "Unauthorized: Invalid token", "status 401"},
 	}, {
 		name:    "an auth0 server error while deleting refresh tokens is transient",
-		subject: connectors.Subject{Email: auth0Email},
+		subject: offboard.Subject{Email: auth0Email},
 		steps:   []step{byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 202, ""), delRefresh(auth0IDPath, 503, auth0Unavailable)},
-		kind:    connectors.Transient,
+		kind:    vendorapi.Transient,
 		text:    []string{"Service Unavailable: The service is temporarily unavailable"},
 	}, {
 		name:    "a subject with neither an email nor an auth0 id is invalid and sends nothing",
-		subject: connectors.Subject{},
-		kind:    connectors.Invalid,
+		subject: offboard.Subject{},
+		kind:    vendorapi.Invalid,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -321,9 +323,9 @@ func TestAuth0Revoke(t *testing.T) {
 				}
 				return
 			}
-			e, ok := errors.AsType[*connectors.Error](err)
+			e, ok := errors.AsType[*vendorapi.Error](err)
 			if !ok {
-				t.Fatalf("error = %v, want a *connectors.Error of kind %v", err, tt.kind)
+				t.Fatalf("error = %v, want a *Error of kind %v", err, tt.kind)
 			}
 			if e.Kind != tt.kind {
 				t.Errorf("kind = %v, want %v (%v)", e.Kind, tt.kind, err)
@@ -348,8 +350,8 @@ func TestAuth0Token(t *testing.T) {
 		name  string
 		tok   auth0TokenAnswer
 		extra func(base string) map[string]any
-		kind  connectors.Kind // 0: the revoke succeeds
-		wait  time.Duration   // minimum RetryAfter expected
+		kind  vendorapi.Kind // 0: the revoke succeeds
+		wait  time.Duration  // minimum vendorapi.RetryAfter expected
 		text  []string
 	}{{
 		name:  "token_url is where the token is fetched",
@@ -367,19 +369,19 @@ func TestAuth0Token(t *testing.T) {
 	}, {
 		name: "a wrong client secret (401 access_denied) is a permanent auth error",
 		tok:  auth0TokenAnswer{status: 401, body: `{"error":"access_denied","error_description":"Unauthorized"}`},
-		kind: connectors.Auth,
+		kind: vendorapi.Auth,
 		text: []string{"fetching an access token", "credentials rejected", "access_denied: Unauthorized"},
 	}, {
 		name: "an application not authorized for the management api (403) is a permanent auth error",
 		tok: auth0TokenAnswer{status: 403, body: `{"error":"access_denied","error_description":"Client is not authorized to access ` +
 			`\"https://example.us.auth0.com/api/v2/\". You need to create a \"client-grant\" associated to this API."}`},
-		kind: connectors.Auth,
+		kind: vendorapi.Auth,
 		text: []string{"missing scope or permission", "client-grant"},
 	}, {
 		name: "a rate-limited token endpoint goes back to the queue with the reset",
 		tok: auth0TokenAnswer{status: 429, body: `{"error":"too_many_requests","error_description":"Global limit has been reached"}`,
 			header: map[string]string{"X-RateLimit-Reset": strconv.FormatInt(time.Now().Add(40*time.Second).Unix(), 10)}},
-		kind: connectors.RateLimited,
+		kind: vendorapi.RateLimited,
 		wait: 38 * time.Second,
 	}}
 	for _, tt := range tests {
@@ -398,14 +400,14 @@ func TestAuth0Token(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := c.Revoke(t.Context(), connectors.Subject{Email: auth0Email})
+			out, err := c.Revoke(t.Context(), offboard.Subject{Email: auth0Email})
 			if tt.kind == 0 {
-				if err != nil || out != connectors.NotFound {
+				if err != nil || out != offboard.NotFound {
 					t.Fatalf("Revoke = %q, %v; want not_found", out, err)
 				}
 				return
 			}
-			e, ok := errors.AsType[*connectors.Error](err)
+			e, ok := errors.AsType[*vendorapi.Error](err)
 			if !ok || e.Kind != tt.kind || e.RetryAfter < tt.wait {
 				t.Fatalf("error = %v, want kind %v with a wait of at least %v", err, tt.kind, tt.wait)
 			}
@@ -428,12 +430,12 @@ func TestAuth0Check(t *testing.T) {
 		name   string
 		status int
 		body   string
-		kind   connectors.Kind
+		kind   vendorapi.Kind
 	}{
 		{"credentials that can read users pass", 200, `[{"user_id":"` + auth0ID + `"}]`, 0},
 		{"a token without read:users fails with an auth error", 403,
-			auth0Err(403, "Forbidden", "Insufficient scope, expected any of: read:users", "insufficient_scope"), connectors.Auth},
-		{"a rejected token fails with an auth error", 401, auth0BadToken, connectors.Auth},
+			auth0Err(403, "Forbidden", "Insufficient scope, expected any of: read:users", "insufficient_scope"), vendorapi.Auth},
+		{"a rejected token fails with an auth error", 401, auth0BadToken, vendorapi.Auth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -449,7 +451,7 @@ func TestAuth0Check(t *testing.T) {
 			if tt.kind == 0 && err != nil {
 				t.Fatalf("Check: %v", err)
 			}
-			if e, ok := errors.AsType[*connectors.Error](err); tt.kind != 0 && (!ok || e.Kind != tt.kind) {
+			if e, ok := errors.AsType[*vendorapi.Error](err); tt.kind != 0 && (!ok || e.Kind != tt.kind) {
 				t.Fatalf("Check error = %v, want kind %v", err, tt.kind)
 			}
 		})
@@ -490,7 +492,7 @@ func TestAuth0Conformance(t *testing.T) {
 	conformance.Run(t, conformance.Harness{
 		New:     func(base string) (connectors.Connector, error) { return openAuth0(base, nil) },
 		Secret:  auth0Secret,
-		Subject: connectors.Subject{Email: auth0Email},
+		Subject: offboard.Subject{Email: auth0Email},
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			switch s {
 			case conformance.Success:

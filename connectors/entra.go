@@ -2,7 +2,6 @@ package connectors
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -11,8 +10,9 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-retry"
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // Microsoft's documentation, cited below by these names:
@@ -68,7 +68,7 @@ type EntraConfig struct {
 	// ClientID is the app registration's application (client) id.
 	ClientID string `json:"client_id"`
 	// ClientSecret is a client secret of the app registration.
-	ClientSecret Secret `json:"client_secret"`
+	ClientSecret vendorapi.Secret `json:"client_secret"`
 	// BaseURL is Microsoft Graph's root without /v1.0; empty means
 	// https://graph.microsoft.com. A national cloud has its own (e.g.
 	// https://graph.microsoft.us) [clouds]; the token scope follows it:
@@ -102,25 +102,25 @@ func (c *EntraConfig) Validate() error {
 	var errs []error
 	switch {
 	case c.TenantID == "":
-		errs = append(errs, fieldErr("tenant_id", "required"))
+		errs = append(errs, vendorapi.FieldErr("tenant_id", "required"))
 	case !entraTenant.MatchString(c.TenantID):
-		errs = append(errs, fieldErr("tenant_id", "must be the directory (tenant) id, a GUID, or a domain such as contoso.onmicrosoft.com"))
+		errs = append(errs, vendorapi.FieldErr("tenant_id", "must be the directory (tenant) id, a GUID, or a domain such as contoso.onmicrosoft.com"))
 	}
 	if c.ClientID == "" {
-		errs = append(errs, fieldErr("client_id", "required"))
+		errs = append(errs, vendorapi.FieldErr("client_id", "required"))
 	}
 	if c.ClientSecret == "" {
-		errs = append(errs, fieldErr("client_secret", "required"))
+		errs = append(errs, vendorapi.FieldErr("client_secret", "required"))
 	}
-	if err := checkBaseURL(c.baseURL()); err != nil {
-		errs = append(errs, keyErr("base_url", err))
+	if err := vendorapi.CheckURL(c.baseURL()); err != nil {
+		errs = append(errs, vendorapi.KeyErr("base_url", err))
 	} else if u, _ := url.Parse(c.baseURL()); strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/v1.0") ||
 		strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/beta") {
-		errs = append(errs, fieldErr("base_url", "give the graph root without /v1.0, e.g. https://graph.microsoft.com"))
+		errs = append(errs, vendorapi.FieldErr("base_url", "give the graph root without /v1.0, e.g. https://graph.microsoft.com"))
 	}
 	if c.TokenURL != "" {
-		if err := checkBaseURL(c.TokenURL); err != nil {
-			errs = append(errs, keyErr("token_url", err))
+		if err := vendorapi.CheckURL(c.TokenURL); err != nil {
+			errs = append(errs, vendorapi.KeyErr("token_url", err))
 		}
 	}
 	return errors.Join(errs...)
@@ -132,17 +132,11 @@ func (c *EntraConfig) Open(name string, d Deps) (Connector, error) {
 	// and grant_type=client_credentials in the form. The answer is a bearer
 	// token for about an hour; errors are OAuth's (400 invalid_scope, 401
 	// invalid_client for a wrong secret, 400 unauthorized_client for an
-	// unknown app), which the shared Client classifies.
-	cc := &clientcredentials.Config{
-		ClientID:     c.ClientID,
-		ClientSecret: string(c.ClientSecret),
-		TokenURL:     c.tokenURL(),
-		Scopes:       []string{c.scope()},
-		AuthStyle:    oauth2.AuthStyleInParams,
-	}
-	api, err := NewClient(name, c.baseURL(), d.HTTPClient, ClientOptions{
-		Token:       cc.Token,
-		VendorError: graphError,
+	// unknown app), which the shared vendorapi.Client classifies.
+	token := vendorapi.ClientCredentials(c.ClientID, c.ClientSecret, c.tokenURL(), []string{c.scope()}, nil)
+	api, err := vendorapi.NewClient(name, c.baseURL(), d.HTTPClient, vendorapi.ClientOptions{
+		Token:       token,
+		VendorError: vendorapi.GraphError,
 		Secrets:     []string{string(c.ClientSecret)},
 		Logger:      d.Logger,
 	})
@@ -156,7 +150,7 @@ func (c *EntraConfig) Open(name string, d Deps) (Connector, error) {
 // session cookies through Microsoft Graph.
 type Entra struct {
 	name string
-	api  *Client
+	api  *vendorapi.Client
 }
 
 var (
@@ -190,19 +184,19 @@ func (e *Entra) Name() string { return e.name }
 // tokens are revoked, and access tokens already issued live until they
 // expire [revoke]. Guests are not revoked here: they sign in through their
 // home tenant [revoke].
-func (e *Entra) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+func (e *Entra) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	if id := s.IDs[entraIDsKey]; id != "" {
 		switch out, err := e.revoke(ctx, id); {
 		case err == nil:
 			return out, nil
-		case !isKind(err, NotFoundErr):
+		case !vendorapi.IsKind(err, vendorapi.NotFound):
 			return "", err
 		}
 		// An id from another tenant, or a user deleted since: try the email.
 	}
 	email := strings.TrimSpace(s.Email)
 	if email == "" {
-		return "", &Error{Connector: e.name, Kind: Invalid, Msg: "subject has neither an email nor an entra object id"}
+		return "", &vendorapi.Error{System: e.name, Kind: vendorapi.Invalid, Msg: "subject has neither an email nor an entra object id"}
 	}
 	// The UPN first: one call for the usual tenant whose UPNs are the
 	// emails. A UPN that starts with "$" needs another URL form
@@ -212,7 +206,7 @@ func (e *Entra) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 		switch out, err := e.revoke(ctx, email); {
 		case err == nil:
 			return out, nil
-		case !isKind(err, NotFoundErr):
+		case !vendorapi.IsKind(err, vendorapi.NotFound):
 			return "", err
 		}
 	}
@@ -220,14 +214,14 @@ func (e *Entra) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 	if err != nil {
 		return "", err
 	}
-	result := NotFound
+	result := offboard.NotFound
 	for _, u := range users {
 		switch out, err := e.revoke(ctx, u.ID); {
-		case isKind(err, NotFoundErr):
+		case vendorapi.IsKind(err, vendorapi.NotFound):
 			// Deleted since the lookup; nothing is left to revoke.
 		case err != nil:
 			return "", err
-		case result == NotFound || out == Acknowledged:
+		case result == offboard.NotFound || out == offboard.Acknowledged:
 			result = out
 		}
 	}
@@ -248,7 +242,7 @@ func (e *Entra) find(ctx context.Context, email string) ([]entraUser, error) {
 	var page struct {
 		Value []entraUser `json:"value"`
 	}
-	if _, err := e.api.Do(ctx, Request{Method: http.MethodGet, Path: entraUsers, Query: q}, &page); err != nil {
+	if _, err := e.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: entraUsers, Query: q}, &page); err != nil {
 		return nil, err
 	}
 	var users []entraUser
@@ -264,33 +258,33 @@ func (e *Entra) find(ctx context.Context, email string) ([]entraUser, error) {
 // [revoke], then the read-back. Graph documents 200 with {"value": true}
 // and, as a known issue, once answered 204 for the same success
 // [revoke-code]: any 2xx is success. 404 (Request_ResourceNotFound) is a
-// NotFoundErr *Error: no such user [errors]. 429 and 503 carry
+// vendorapi.NotFound *vendorapi.Error: no such user [errors]. 429 and 503 carry
 // Retry-After, possibly in fractional seconds [throttling], which the shared
 // classifier reads. 403 (Authorization_RequestDenied) means the app lacks
 // User.RevokeSessions.All.
-func (e *Entra) revoke(ctx context.Context, key string) (Outcome, error) {
+func (e *Entra) revoke(ctx context.Context, key string) (offboard.Outcome, error) {
 	user := entraUsers + "/" + url.PathEscape(key)
 	at := time.Now()
 	var ok struct {
 		Value bool `json:"value"`
 	}
-	if _, err := e.api.Do(ctx, Request{Method: http.MethodPost, Path: user + "/revokeSignInSessions"}, &ok); err != nil {
+	if _, err := e.api.Do(ctx, vendorapi.Request{Method: http.MethodPost, Path: user + "/revokeSignInSessions"}, &ok); err != nil {
 		return "", err
 	}
-	log := e.api.logger(ctx)
+	log := e.api.Logger(ctx)
 	log.Info().Str("connector", e.name).Str("entra_user", key).Msg("entra sign-in sessions revoked")
 	verified, err := e.readBack(ctx, user, at)
 	switch {
 	case err == nil && verified:
-		return Verified, nil
+		return offboard.Verified, nil
 	case err == nil:
 		log.Info().Str("connector", e.name).Str("entra_user", key).
 			Msg("entra revoke accepted; the directory does not show it yet")
-		return Acknowledged, nil
-	case isKind(err, Auth), isKind(err, NotFoundErr):
+		return offboard.Acknowledged, nil
+	case vendorapi.IsKind(err, vendorapi.Auth), vendorapi.IsKind(err, vendorapi.NotFound):
 		log.Warn().Str("connector", e.name).Str("entra_user", key).Err(err).
 			Msg("entra revoke accepted but cannot be read back: grant User.Read.All to verify")
-		return Acknowledged, nil
+		return offboard.Acknowledged, nil
 	}
 	return "", err
 }
@@ -311,7 +305,7 @@ func (e *Entra) readBack(ctx context.Context, user string, at time.Time) (bool, 
 	err := retry.Do(vctx, b, func(vctx context.Context) error {
 		var u entraUser
 		q := url.Values{"$select": {"signInSessionsValidFromDateTime"}}
-		if _, err := e.api.Do(vctx, Request{Method: http.MethodGet, Path: user, Query: q}, &u); err != nil {
+		if _, err := e.api.Do(vctx, vendorapi.Request{Method: http.MethodGet, Path: user, Query: q}, &u); err != nil {
 			return err
 		}
 		if from, err := time.Parse(time.RFC3339Nano, u.ValidFrom); err == nil && !from.Before(at.Add(-entraClockSkew)) {
@@ -323,7 +317,7 @@ func (e *Entra) readBack(ctx context.Context, user string, at time.Time) (bool, 
 	case err == nil:
 		return true, nil
 	case ctx.Err() != nil:
-		return false, &Error{Connector: e.name, Kind: Transient, Msg: "GET " + user + ": stopped", Err: ctx.Err()}
+		return false, &vendorapi.Error{System: e.name, Kind: vendorapi.Transient, Msg: "GET " + user + ": stopped", Err: ctx.Err()}
 	case errors.Is(err, errNotYet), vctx.Err() != nil:
 		return false, nil // the read-back's own time ran out
 	}
@@ -331,7 +325,7 @@ func (e *Entra) readBack(ctx context.Context, user string, at time.Time) (bool, 
 }
 
 // Check is the cheapest authenticated read, GET /v1.0/users?$top=1&$select=id
-// [list-users]: it fails with an Auth *Error when the token endpoint rejects
+// [list-users]: it fails with a vendorapi.Auth *vendorapi.Error when the token endpoint rejects
 // the client (401 invalid_client, 400 unauthorized_client) or Graph rejects
 // the token (401 InvalidAuthenticationToken) or the app may not read users
 // (403 Authorization_RequestDenied) [errors].
@@ -340,30 +334,6 @@ func (e *Entra) Check(ctx context.Context) error {
 		Value []entraUser `json:"value"`
 	}
 	q := url.Values{"$top": {"1"}, "$select": {"id"}}
-	_, err := e.api.Do(ctx, Request{Method: http.MethodGet, Path: entraUsers, Query: q}, &page)
+	_, err := e.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: entraUsers, Query: q}, &page)
 	return err
-}
-
-// graphError reads Graph's error body [errors] —
-// {"error":{"code","message","innerError":{"request-id","date"}}} — into one
-// short line: "Request_ResourceNotFound: Resource '…' does not exist …
-// (request-id …)". The request id is what Microsoft support asks for.
-func graphError(body []byte) string {
-	var b struct {
-		Error struct {
-			Code       string `json:"code"`
-			Message    string `json:"message"`
-			InnerError struct {
-				RequestID string `json:"request-id"`
-			} `json:"innerError"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(body, &b) != nil || (b.Error.Code == "" && b.Error.Message == "") {
-		return ""
-	}
-	s := strings.TrimPrefix(b.Error.Code+": "+b.Error.Message, ": ")
-	if id := b.Error.InnerError.RequestID; id != "" {
-		s += " (request-id " + id + ")"
-	}
-	return s
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The fake below is shaped from Microsoft's documentation: the client
@@ -145,159 +147,159 @@ func TestEntraRevoke(t *testing.T) {
 	long := time.Now().Add(-72 * time.Hour)
 	tests := []struct {
 		name       string
-		subject    connectors.Subject
+		subject    offboard.Subject
 		tok        entraTokenAnswer
 		steps      []step
-		want       connectors.Outcome
-		kind       connectors.Kind // 0: no error
-		retryAfter time.Duration   // RetryAfter expected
-		text       []string        // in the error text
+		want       offboard.Outcome
+		kind       vendorapi.Kind // 0: no error
+		retryAfter time.Duration  // vendorapi.RetryAfter expected
+		text       []string       // in the error text
 	}{{
 		name:    "a user whose UPN is the email is revoked and verified by reading the cutoff back",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps:   revokedNow(entraEmail),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "an entra object id on the subject is used without a lookup",
-		subject: connectors.Subject{Email: entraEmail, IDs: map[string]string{"entra": entraID}},
+		subject: offboard.Subject{Email: entraEmail, IDs: map[string]string{"entra": entraID}},
 		steps:   revokedNow(entraID),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "an object id unknown to this tenant falls back to the email",
-		subject: connectors.Subject{Email: entraEmail, IDs: map[string]string{"entra": "00000000-0000-0000-0000-000000000000"}},
+		subject: offboard.Subject{Email: entraEmail, IDs: map[string]string{"entra": "00000000-0000-0000-0000-000000000000"}},
 		steps: append([]step{revokeSessions("00000000-0000-0000-0000-000000000000", 404, graphNotFound)},
 			revokedNow(entraEmail)...),
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "a 204 answer to the revoke counts as success, as Graph's known issue says",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps:   []step{revokeSessions(entraEmail, 204, ""), validFrom(entraEmail, time.Now())},
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "a user whose UPN is not the email is found by mail",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps: append([]step{
 			revokeSessions(entraEmail, 404, graphNotFound),
 			usersFilter(entraEmail, 200, graphUsers([3]string{entraID, entraEmail, "adelev@contoso.onmicrosoft.com"})),
 		}, revokedNow(entraID)...),
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "every account that carries the email is revoked",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps: join([]step{
 			revokeSessions(entraEmail, 404, graphNotFound),
 			usersFilter(entraEmail, 200, graphUsers([3]string{entraID, entraEmail, "adelev@contoso.onmicrosoft.com"},
 				[3]string{"6e7b768e-07e2-4810-8459-485f84f8f204", "Adele.Vance@contoso.com", "adele-admin@contoso.onmicrosoft.com"})),
 		}, revokedNow(entraID), revokedNow("6e7b768e-07e2-4810-8459-485f84f8f204")),
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "a filter hit that is not the email exactly is not revoked",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps: []step{
 			revokeSessions(entraEmail, 404, graphNotFound),
 			usersFilter(entraEmail, 200, graphUsers([3]string{entraID, "someone@contoso.com", "someone@contoso.com"})),
 		},
-		want: connectors.NotFound,
+		want: offboard.NotFound,
 	}, {
 		name:    "a user absent from the tenant is not_found",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps:   []step{revokeSessions(entraEmail, 404, graphNotFound), usersFilter(entraEmail, 200, graphUsers())},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a single quote in the email is doubled in the OData filter",
-		subject: connectors.Subject{Email: "o'brien@contoso.com"},
+		subject: offboard.Subject{Email: "o'brien@contoso.com"},
 		steps:   []step{revokeSessions("o'brien@contoso.com", 404, graphNotFound), usersFilter("o''brien@contoso.com", 200, graphUsers())},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "an email that starts with $ goes straight to the filter",
-		subject: connectors.Subject{Email: "$adele@contoso.com"},
+		subject: offboard.Subject{Email: "$adele@contoso.com"},
 		steps:   []step{usersFilter("$adele@contoso.com", 200, graphUsers())},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a user deleted between lookup and revoke is not_found",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps: []step{
 			revokeSessions(entraEmail, 404, graphNotFound),
 			usersFilter(entraEmail, 200, graphUsers([3]string{entraID, entraEmail, "adelev@contoso.onmicrosoft.com"})),
 			revokeSessions(entraID, 404, graphNotFound),
 		},
-		want: connectors.NotFound,
+		want: offboard.NotFound,
 	}, {
 		name:    "a cutoff the directory shows late is read again until it shows",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps: []step{revokeSessions(entraEmail, 200, graphRevokedOK),
 			validFrom(entraEmail, long), validFrom(entraEmail, long), validFrom(entraEmail, time.Now())},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "a cutoff that never shows within the read-backs is acknowledged",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps: []step{revokeSessions(entraEmail, 200, graphRevokedOK),
 			validFrom(entraEmail, long), validFrom(entraEmail, long), validFrom(entraEmail, long), validFrom(entraEmail, long)},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "a cutoff seconds before the revoke, within clock skew, is verified",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps:   []step{revokeSessions(entraEmail, 200, graphRevokedOK), validFrom(entraEmail, time.Now().Add(-10*time.Second))},
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "a revoke that cannot be read back for want of User.Read.All is acknowledged",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps: []step{revokeSessions(entraEmail, 200, graphRevokedOK),
 			{method: "GET", path: entraPath(entraEmail), query: graphSelectFrom, status: 403, body: graphDenied}},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "a 429 with a short Retry-After is waited out inside the attempt",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps: append([]step{{method: "POST", path: entraPath(entraEmail) + "/revokeSignInSessions", status: 429, body: graphThrottled,
 			header: map[string]string{"Retry-After": "1"}}}, revokedNow(entraEmail)...),
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "a 429 with Graph's fractional Retry-After goes back to the queue with the wait rounded up",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps: []step{{method: "POST", path: entraPath(entraEmail) + "/revokeSignInSessions", status: 429, body: graphThrottled,
 			header: map[string]string{"Retry-After": "29.128"}}},
-		kind:       connectors.RateLimited,
+		kind:       vendorapi.RateLimited,
 		retryAfter: 30 * time.Second,
 		text:       []string{"TooManyRequests", "rate limited"},
 	}, {
 		name:    "a 503 with Retry-After is transient and keeps the wait",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps: []step{{method: "POST", path: entraPath(entraEmail) + "/revokeSignInSessions", status: 503, body: graphDown,
 			header: map[string]string{"Retry-After": "10"}}},
-		kind:       connectors.Transient,
+		kind:       vendorapi.Transient,
 		retryAfter: 10 * time.Second,
 		text:       []string{"serviceNotAvailable", "request-id 94fb3b52"},
 	}, {
 		name:    "a rejected access token is a permanent auth error",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps:   []step{revokeSessions(entraEmail, 401, graphBadToken)},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"entra: ", "credentials rejected", "InvalidAuthenticationToken", "status 401"},
 	}, {
 		name:    "an app without User.RevokeSessions.All is a permanent auth error naming the permission",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		steps:   []step{revokeSessions(entraEmail, 403, graphDenied)},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"missing scope or permission", "Authorization_RequestDenied"},
 	}, {
 		name:    "a wrong client secret is a permanent auth error and no graph call is made",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		tok: entraTokenAnswer{status: 401, body: `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.",` +
 			`"error_codes":[7000215],"timestamp":"2024-05-01 12:00:00Z","trace_id":"255d1aef-8c98-452f-ac51-23d051240864",` +
 			`"correlation_id":"fb3d2015-bc17-4bb9-bb85-30c5cf1aaaa7"}`},
-		kind: connectors.Auth,
+		kind: vendorapi.Auth,
 		text: []string{"fetching an access token", "invalid_client", "AADSTS7000215"},
 	}, {
 		name:    "an app unknown to the tenant is a permanent auth error",
-		subject: connectors.Subject{Email: entraEmail},
+		subject: offboard.Subject{Email: entraEmail},
 		tok: entraTokenAnswer{status: 400, body: `{"error":"unauthorized_client","error_description":"AADSTS700016: Application with identifier '` +
 			entraClientID + `' was not found in the directory 'Contoso'.","error_codes":[700016]}`},
-		kind: connectors.Auth,
+		kind: vendorapi.Auth,
 		text: []string{"unauthorized_client", "AADSTS700016"},
 	}, {
 		name:    "a subject with neither an email nor an entra id is invalid and sends nothing",
-		subject: connectors.Subject{},
-		kind:    connectors.Invalid,
+		subject: offboard.Subject{},
+		kind:    vendorapi.Invalid,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -317,9 +319,9 @@ func TestEntraRevoke(t *testing.T) {
 				}
 				return
 			}
-			e, ok := errors.AsType[*connectors.Error](err)
+			e, ok := errors.AsType[*vendorapi.Error](err)
 			if !ok {
-				t.Fatalf("error = %v, want a *connectors.Error of kind %v", err, tt.kind)
+				t.Fatalf("error = %v, want a *Error of kind %v", err, tt.kind)
 			}
 			if e.Kind != tt.kind || e.RetryAfter != tt.retryAfter {
 				t.Errorf("kind = %v, RetryAfter = %v; want %v, %v (%v)", e.Kind, e.RetryAfter, tt.kind, tt.retryAfter, err)
@@ -391,11 +393,11 @@ func TestEntraCheck(t *testing.T) {
 		name   string
 		status int
 		body   string
-		kind   connectors.Kind
+		kind   vendorapi.Kind
 	}{
 		{"an app that can read users passes", 200, graphUsers([3]string{entraID, entraEmail, entraEmail}), 0},
-		{"a rejected token fails with an auth error", 401, graphBadToken, connectors.Auth},
-		{"an app without permission fails with an auth error", 403, graphDenied, connectors.Auth},
+		{"a rejected token fails with an auth error", 401, graphBadToken, vendorapi.Auth},
+		{"an app without permission fails with an auth error", 403, graphDenied, vendorapi.Auth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -411,7 +413,7 @@ func TestEntraCheck(t *testing.T) {
 			if tt.kind == 0 && err != nil {
 				t.Fatalf("Check: %v", err)
 			}
-			if e, ok := errors.AsType[*connectors.Error](err); tt.kind != 0 && (!ok || e.Kind != tt.kind) {
+			if e, ok := errors.AsType[*vendorapi.Error](err); tt.kind != 0 && (!ok || e.Kind != tt.kind) {
 				t.Fatalf("Check error = %v, want kind %v", err, tt.kind)
 			}
 		})
@@ -454,7 +456,7 @@ func TestEntraConformance(t *testing.T) {
 	conformance.Run(t, conformance.Harness{
 		New:     openEntra,
 		Secret:  entraSecret,
-		Subject: connectors.Subject{Email: entraEmail},
+		Subject: offboard.Subject{Email: entraEmail},
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			switch s {
 			case conformance.Success:

@@ -2,19 +2,16 @@ package connectors
 
 import (
 	"context"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"net/http"
 	"net/mail"
 	"net/url"
-	"slices"
 	"strings"
 
-	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/jwt"
+
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // Google's documentation, cited below by these names:
@@ -45,7 +42,7 @@ type GoogleConfig struct {
 	// Credentials is the service account's JSON key, as Google's console
 	// downloads it. The service account needs domain-wide delegation for
 	// https://www.googleapis.com/auth/admin.directory.user.security.
-	Credentials Secret `json:"credentials"`
+	Credentials vendorapi.Secret `json:"credentials"`
 	// AdminEmail is the Workspace admin the service account acts as (the
 	// assertion's sub [sa]); the admin needs the right to manage users'
 	// security settings.
@@ -58,60 +55,9 @@ type GoogleConfig struct {
 	TokenURL string `json:"token_url"`
 }
 
-// GoogleServiceAccount is the part of a service account's JSON key that
-// offboarder reads; the google connector and the google source share it.
-type GoogleServiceAccount struct {
-	Type         string `json:"type"`
-	ClientEmail  string `json:"client_email"`
-	PrivateKeyID string `json:"private_key_id"`
-	PrivateKey   string `json:"private_key"`
-	TokenURI     string `json:"token_uri"`
-}
-
-// ParseGoogleServiceAccount parses a service account's JSON key and checks
-// that it holds an RSA private key; its errors never echo the key.
-func ParseGoogleServiceAccount(raw string) (GoogleServiceAccount, error) {
-	var k GoogleServiceAccount
-	if err := json.Unmarshal([]byte(raw), &k); err != nil {
-		return k, errors.New("not a service account json key")
-	}
-	switch {
-	case k.Type != "service_account":
-		return k, errors.New(`not a service account json key (its "type" must be "service_account")`)
-	case k.ClientEmail == "":
-		return k, errors.New("the json key has no client_email")
-	case k.PrivateKey == "":
-		return k, errors.New("the json key has no private_key")
-	}
-	if _, err := rsaKeyFromPEM(k.PrivateKey); err != nil {
-		return k, errors.New("the json key's private_key: " + err.Error())
-	}
-	return k, nil
-}
-
 // key parses the credentials; its errors never echo them.
-func (c *GoogleConfig) key() (GoogleServiceAccount, error) {
-	return ParseGoogleServiceAccount(string(c.Credentials))
-}
-
-// rsaKeyFromPEM parses an RSA private key in PEM, PKCS #8 ("PRIVATE KEY",
-// as Google's keys come) or PKCS #1 ("RSA PRIVATE KEY"). Its errors never
-// echo the key.
-func rsaKeyFromPEM(s string) (*rsa.PrivateKey, error) {
-	block, _ := pem.Decode([]byte(s))
-	if block == nil {
-		return nil, errors.New("not a PEM private key")
-	}
-	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
-		if rk, ok := k.(*rsa.PrivateKey); ok {
-			return rk, nil
-		}
-		return nil, errors.New("not an RSA key")
-	}
-	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		return k, nil
-	}
-	return nil, errors.New("cannot be parsed as an RSA private key")
+func (c *GoogleConfig) key() (vendorapi.GoogleServiceAccount, error) {
+	return vendorapi.ParseGoogleServiceAccount(string(c.Credentials))
 }
 
 func (c *GoogleConfig) baseURL() string {
@@ -122,7 +68,7 @@ func (c *GoogleConfig) baseURL() string {
 }
 
 // tokenURL is token_url, else the key's token_uri, else Google's.
-func (c *GoogleConfig) tokenURL(k GoogleServiceAccount) string {
+func (c *GoogleConfig) tokenURL(k vendorapi.GoogleServiceAccount) string {
 	switch {
 	case c.TokenURL != "":
 		return c.TokenURL
@@ -135,30 +81,30 @@ func (c *GoogleConfig) tokenURL(k GoogleServiceAccount) string {
 // Validate reports every problem with the settings, each naming its key.
 func (c *GoogleConfig) Validate() error {
 	var errs []error
-	if err := checkBaseURL(c.baseURL()); err != nil {
-		errs = append(errs, keyErr("base_url", err))
+	if err := vendorapi.CheckURL(c.baseURL()); err != nil {
+		errs = append(errs, vendorapi.KeyErr("base_url", err))
 	} else if u, _ := url.Parse(c.baseURL()); strings.Contains(strings.TrimSuffix(u.Path, "/"), "/admin/directory") {
 		// With the API path here every path would 404, which reads as "no such user".
-		errs = append(errs, fieldErr("base_url", "give the root without /admin/directory/v1, e.g. https://admin.googleapis.com"))
+		errs = append(errs, vendorapi.FieldErr("base_url", "give the root without /admin/directory/v1, e.g. https://admin.googleapis.com"))
 	}
 	if c.TokenURL != "" {
-		if err := checkBaseURL(c.TokenURL); err != nil {
-			errs = append(errs, keyErr("token_url", err))
+		if err := vendorapi.CheckURL(c.TokenURL); err != nil {
+			errs = append(errs, vendorapi.KeyErr("token_url", err))
 		}
 	}
 	if c.Credentials == "" {
-		errs = append(errs, fieldErr("credentials", "required"))
+		errs = append(errs, vendorapi.FieldErr("credentials", "required"))
 	} else if k, err := c.key(); err != nil {
-		errs = append(errs, keyErr("credentials", err))
+		errs = append(errs, vendorapi.KeyErr("credentials", err))
 	} else if c.TokenURL == "" && k.TokenURI != "" {
-		if err := checkBaseURL(k.TokenURI); err != nil {
-			errs = append(errs, fieldErr("credentials", "the json key's token_uri: %v", err))
+		if err := vendorapi.CheckURL(k.TokenURI); err != nil {
+			errs = append(errs, vendorapi.FieldErr("credentials", "the json key's token_uri: %v", err))
 		}
 	}
 	if c.AdminEmail == "" {
-		errs = append(errs, fieldErr("admin_email", "required"))
+		errs = append(errs, vendorapi.FieldErr("admin_email", "required"))
 	} else if a, err := mail.ParseAddress(c.AdminEmail); err != nil || a.Address != c.AdminEmail {
-		errs = append(errs, fieldErr("admin_email", "must be a bare address like admin@example.com"))
+		errs = append(errs, vendorapi.FieldErr("admin_email", "must be a bare address like admin@example.com"))
 	}
 	return errors.Join(errs...)
 }
@@ -167,7 +113,7 @@ func (c *GoogleConfig) Validate() error {
 func (c *GoogleConfig) Open(name string, d Deps) (Connector, error) {
 	k, err := c.key()
 	if err != nil {
-		return nil, keyErr("credentials", err)
+		return nil, vendorapi.KeyErr("credentials", err)
 	}
 	// [sa]: an RS256 assertion with iss = the service account, sub = the
 	// admin it acts as, scope, and aud = the token URL, traded for an
@@ -180,10 +126,10 @@ func (c *GoogleConfig) Open(name string, d Deps) (Connector, error) {
 		Scopes:       []string{googleScope},
 		TokenURL:     c.tokenURL(k),
 	}
-	api, err := NewClient(name, c.baseURL(), d.HTTPClient, ClientOptions{
-		Token:       GoogleToken(jc),
-		VendorError: GoogleError,
-		RateLimited: GoogleRateLimited,
+	api, err := vendorapi.NewClient(name, c.baseURL(), d.HTTPClient, vendorapi.ClientOptions{
+		Token:       vendorapi.GoogleToken(jc),
+		VendorError: vendorapi.GoogleError,
+		RateLimited: vendorapi.GoogleRateLimited,
 		Secrets:     []string{k.PrivateKey, string(c.Credentials)},
 		Logger:      d.Logger,
 	})
@@ -198,7 +144,7 @@ func (c *GoogleConfig) Open(name string, d Deps) (Connector, error) {
 type Google struct {
 	name  string
 	admin string
-	api   *Client
+	api   *vendorapi.Client
 }
 
 var (
@@ -228,7 +174,7 @@ func (g *Google) Name() string { return g.name }
 // Acknowledged when tokens keep appearing (see revoke), and NotFound when
 // Google has no such user. Web and device sessions have no listing to
 // re-read: users.signOut's success is Google's word that they are ended.
-func (g *Google) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+func (g *Google) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	var keys []string
 	if id := s.IDs["google"]; id != "" {
 		keys = append(keys, id)
@@ -237,18 +183,18 @@ func (g *Google) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 		keys = append(keys, email)
 	}
 	if len(keys) == 0 {
-		return "", &Error{Connector: g.name, Kind: Invalid, Msg: "subject has neither an email nor a google id"}
+		return "", &vendorapi.Error{System: g.name, Kind: vendorapi.Invalid, Msg: "subject has neither an email nor a google id"}
 	}
 	for _, key := range keys {
 		switch out, err := g.revoke(ctx, key); {
 		case err == nil:
 			return out, nil
-		case !isKind(err, NotFoundErr):
+		case !vendorapi.IsKind(err, vendorapi.NotFound):
 			return "", err
 		}
 		// 404: an id from another workspace or a user deleted since; try the email.
 	}
-	return NotFound, nil
+	return offboard.NotFound, nil
 }
 
 // revoke signs out the user with userKey while listing their tokens,
@@ -259,8 +205,8 @@ func (g *Google) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 // round covers that. Tokens still there after googleTokenRounds rounds are
 // left to the job's next run (the outcome is Acknowledged): a vendor that
 // keeps re-issuing is not chased in a loop. A 404 from signOut or a listing
-// is a NotFoundErr *Error (no such user, or deleted since).
-func (g *Google) revoke(ctx context.Context, userKey string) (Outcome, error) {
+// is a vendorapi.NotFound *vendorapi.Error (no such user, or deleted since).
+func (g *Google) revoke(ctx context.Context, userKey string) (offboard.Outcome, error) {
 	user := googleDirectory + "/users/" + url.PathEscape(userKey)
 	// [signout]: POST with an empty body; success is an empty answer. A 404
 	// (reason notFound) means no such user [errors]. Google documents no
@@ -274,7 +220,7 @@ func (g *Google) revoke(ctx context.Context, userKey string) (Outcome, error) {
 	var left googleTokens
 	err := concurrently(ctx,
 		func(ctx context.Context) error {
-			_, err := g.api.Do(ctx, Request{Method: http.MethodPost, Path: user + "/signOut"}, nil)
+			_, err := g.api.Do(ctx, vendorapi.Request{Method: http.MethodPost, Path: user + "/signOut"}, nil)
 			return err
 		},
 		func(ctx context.Context) (err error) { left, err = g.tokens(ctx, user); return err },
@@ -282,7 +228,7 @@ func (g *Google) revoke(ctx context.Context, userKey string) (Outcome, error) {
 	if err != nil {
 		return "", err
 	}
-	log := g.api.logger(ctx)
+	log := g.api.Logger(ctx)
 	log.Info().Str("connector", g.name).Str("google_user", userKey).Msg("google user signed out of every session")
 	if len(left.Items) == 0 {
 		// This listing may have been read before the sign-out took effect,
@@ -299,7 +245,7 @@ func (g *Google) revoke(ctx context.Context, userKey string) (Outcome, error) {
 			// client; success is an empty answer. A 404 means the token is
 			// gone already, which is what we want. Each client's deletion
 			// is independent of the others'.
-			dels[i] = g.api.deleteGone(user + "/tokens/" + url.PathEscape(t.ClientID))
+			dels[i] = deleteGone(g.api, user+"/tokens/"+url.PathEscape(t.ClientID))
 		}
 		if err := concurrently(ctx, dels...); err != nil {
 			return "", err
@@ -312,131 +258,27 @@ func (g *Google) revoke(ctx context.Context, userKey string) (Outcome, error) {
 	if n := len(left.Items); n > 0 {
 		log.Warn().Str("connector", g.name).Str("google_user", userKey).Int("deleted", deleted).Int("left", n).
 			Msg("google oauth tokens keep appearing after their deletion")
-		return Acknowledged, nil
+		return offboard.Acknowledged, nil
 	}
 	log.Info().Str("connector", g.name).Str("google_user", userKey).Int("deleted", deleted).
 		Msg("google oauth tokens deleted; none left")
-	return Verified, nil
+	return offboard.Verified, nil
 }
 
 // tokens is GET …/users/{userKey}/tokens [tokens-list].
 func (g *Google) tokens(ctx context.Context, user string) (googleTokens, error) {
 	var ts googleTokens
-	_, err := g.api.Do(ctx, Request{Method: http.MethodGet, Path: user + "/tokens"}, &ts)
+	_, err := g.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: user + "/tokens"}, &ts)
 	return ts, err
 }
 
 // Check lists the admin's own OAuth tokens [tokens-list]: the cheapest read
 // that the connector's one scope allows (users.list needs a user-read
-// scope the connector does not ask for). It fails with an Auth *Error when
+// scope the connector does not ask for). It fails with a vendorapi.Auth *vendorapi.Error when
 // the key is rejected or domain-wide delegation is not granted (the token
 // endpoint's invalid_grant or unauthorized_client [sa]), or when the admin
 // lacks the privilege (403).
 func (g *Google) Check(ctx context.Context) error {
 	_, err := g.tokens(ctx, googleDirectory+"/users/"+url.PathEscape(g.admin))
 	return err
-}
-
-// GoogleToken fetches an access token with jc, for a Client's
-// ClientOptions.Token; the google connector and the google source share it. x/oauth2/jwt posts the
-// assertion without a context, so the request is bound to ctx here (else a
-// hanging token endpoint would outlive the caller's deadline); and it does
-// not read the OAuth error body, so the error code is read here for the
-// Client to classify (RFC 6749 §5.2: invalid_grant, unauthorized_client).
-func GoogleToken(jc *jwt.Config) func(context.Context) (*oauth2.Token, error) {
-	return func(ctx context.Context) (*oauth2.Token, error) {
-		hc, _ := ctx.Value(oauth2.HTTPClient).(*http.Client)
-		if hc == nil {
-			hc = http.DefaultClient
-		}
-		bound := *hc
-		bound.Transport = ctxTransport{ctx: ctx, next: hc.Transport}
-		tok, err := jc.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, &bound)).Token()
-		if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && re.ErrorCode == "" {
-			var body struct {
-				Code        string `json:"error"`
-				Description string `json:"error_description"`
-			}
-			if json.Unmarshal(re.Body, &body) == nil {
-				re.ErrorCode, re.ErrorDescription = body.Code, body.Description
-			}
-		}
-		return tok, err
-	}
-}
-
-// ctxTransport sends every request under ctx.
-type ctxTransport struct {
-	ctx  context.Context
-	next http.RoundTripper // nil: http.DefaultTransport
-}
-
-func (t ctxTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	next := t.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	return next.RoundTrip(r.WithContext(t.ctx))
-}
-
-// googleErrorBody is Google's JSON error [errors].
-type googleErrorBody struct {
-	Error struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-		Status  string `json:"status"`
-		Errors  []struct {
-			Reason string `json:"reason"`
-		} `json:"errors"`
-	} `json:"error"`
-}
-
-func (b googleErrorBody) reasons() []string {
-	var rs []string
-	for _, e := range b.Error.Errors {
-		if e.Reason != "" {
-			rs = append(rs, e.Reason)
-		}
-	}
-	return rs
-}
-
-// GoogleError reads Google's error body into one short line (a Client's
-// ClientOptions.VendorError for every Google API):
-// "NOT_FOUND: Resource Not Found: userKey (reason notFound)".
-func GoogleError(body []byte) string {
-	var b googleErrorBody
-	if json.Unmarshal(body, &b) != nil || (b.Error.Message == "" && b.Error.Status == "") {
-		return ""
-	}
-	s := strings.TrimPrefix(b.Error.Status+": "+b.Error.Message, ": ")
-	if rs := b.reasons(); len(rs) > 0 {
-		s += " (reason " + strings.Join(rs, ", ") + ")"
-	}
-	return s
-}
-
-// GoogleRateLimited reports a 403 that is a rate limit [limits] (a Client's
-// ClientOptions.RateLimited for every Google API):
-// userRateLimitExceeded (the per-user quota), quotaExceeded (too many
-// concurrent requests; "retry using exponential back-off") and
-// rateLimitExceeded, or a RESOURCE_EXHAUSTED status. dailyLimitExceeded is
-// not among them: Google says not to retry it without fixing the problem.
-// The wait is read from Retry-After, which Google's rate-limit answers often
-// carry [retry-after]; without one the job queue's backoff applies, as the
-// exponential backoff Google asks for [limits].
-func GoogleRateLimited(status int, body []byte) bool {
-	if status != http.StatusForbidden {
-		return false
-	}
-	var b googleErrorBody
-	if json.Unmarshal(body, &b) != nil {
-		return false
-	}
-	if b.Error.Status == "RESOURCE_EXHAUSTED" {
-		return true
-	}
-	return slices.ContainsFunc(b.reasons(), func(r string) bool {
-		return r == "userRateLimitExceeded" || r == "rateLimitExceeded" || r == "quotaExceeded"
-	})
 }

@@ -20,6 +20,8 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The fake below is shaped from Google's documentation: the Directory API's
@@ -240,138 +242,138 @@ func TestGoogleRevoke(t *testing.T) {
 	const appA, appB = "1234567890-a.apps.googleusercontent.com", "anonymous-b"
 	tests := []struct {
 		name       string
-		subject    connectors.Subject
+		subject    offboard.Subject
 		steps      []step
-		want       connectors.Outcome
-		kind       connectors.Kind // 0: no error
-		status     int             // the error's status, when kind != 0
-		retryAfter time.Duration   // minimum RetryAfter expected
-		text       []string        // in the error text
+		want       offboard.Outcome
+		kind       vendorapi.Kind // 0: no error
+		status     int            // the error's status, when kind != 0
+		retryAfter time.Duration  // minimum vendorapi.RetryAfter expected
+		text       []string       // in the error text
 	}{{
 		name:    "a user is signed out, every token is deleted and a second listing shows none",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
 			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA, appB)).with(),
 			deleteToken(googleEmail, appA, 204, ""), deleteToken(googleEmail, appB, 204, "").with(),
 			listTokens(googleEmail, 200, googleTokenList()),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "a user without tokens is signed out, listed again after the sign-out and verified",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps:   signedOutNoTokens(googleEmail),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "a google id on the subject is the user key",
-		subject: connectors.Subject{Email: googleEmail, IDs: map[string]string{"google": googleID}},
+		subject: offboard.Subject{Email: googleEmail, IDs: map[string]string{"google": googleID}},
 		steps:   signedOutNoTokens(googleID),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "a google id unknown to this workspace falls back to the email",
-		subject: connectors.Subject{Email: googleEmail, IDs: map[string]string{"google": "999"}},
+		subject: offboard.Subject{Email: googleEmail, IDs: map[string]string{"google": "999"}},
 		steps: []step{
 			signOut("999", 404, googleNotFound).maybe(), listTokens("999", 404, googleNotFound).maybe(),
 			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()).with(),
 			listTokens(googleEmail, 200, googleTokenList()),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "a user absent from google is not_found",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps:   []step{signOut(googleEmail, 404, googleNotFound).maybe(), listTokens(googleEmail, 404, googleNotFound).maybe()},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a user deleted while being signed out is not_found",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps:   []step{signOut(googleEmail, 204, "").maybe(), listTokens(googleEmail, 404, googleNotFound).with()},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a token already gone when deleted counts as deleted",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
 			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
 			deleteToken(googleEmail, appA, 404, googleErr(404, "NOT_FOUND", "notFound", "Resource Not Found: clientId")),
 			listTokens(googleEmail, 200, googleTokenList()),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "a token that shows up in the second listing is deleted once more",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
 			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
 			deleteToken(googleEmail, appA, 204, ""), listTokens(googleEmail, 200, googleTokenList(appB)),
 			deleteToken(googleEmail, appB, 204, ""), listTokens(googleEmail, 200, googleTokenList()),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "tokens that keep appearing leave the revoke acknowledged after two rounds",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
 			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
 			deleteToken(googleEmail, appA, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)),
 			deleteToken(googleEmail, appA, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)),
 		},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:       "a 403 userRateLimitExceeded is a retryable rate limit, not an auth error",
-		subject:    connectors.Subject{Email: googleEmail},
+		subject:    offboard.Subject{Email: googleEmail},
 		steps:      []step{withHeader(signOut(googleEmail, 403, googleUserRate), "Retry-After", "30"), listTokens(googleEmail, 200, googleTokenList()).with()},
-		kind:       connectors.RateLimited,
+		kind:       vendorapi.RateLimited,
 		status:     403,
 		retryAfter: 30 * time.Second,
 		text:       []string{"rate limited", "userRateLimitExceeded"},
 	}, {
 		name:    "a 403 userRateLimitExceeded with a short Retry-After is waited out inside the attempt",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
 			withHeader(signOut(googleEmail, 403, googleUserRate), "Retry-After", "1"),
 			signOut(googleEmail, 204, "").with(), listTokens(googleEmail, 200, googleTokenList()).with(),
 			listTokens(googleEmail, 200, googleTokenList()),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:       "a 429 rateLimitExceeded goes back to the queue with its Retry-After",
-		subject:    connectors.Subject{Email: googleEmail},
+		subject:    offboard.Subject{Email: googleEmail},
 		steps:      []step{signOut(googleEmail, 204, ""), withHeader(listTokens(googleEmail, 429, googleRate), "Retry-After", "45").with()},
-		kind:       connectors.RateLimited,
+		kind:       vendorapi.RateLimited,
 		status:     429,
 		retryAfter: 45 * time.Second,
 		text:       []string{"RESOURCE_EXHAUSTED", "rateLimitExceeded"},
 	}, {
 		name:    "a 403 without a rate-limit reason is a permanent auth error",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps:   []step{signOut(googleEmail, 403, googleForbidden), listTokens(googleEmail, 200, googleTokenList()).maybe()},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		status:  403,
 		text:    []string{"missing scope or permission", "Not Authorized to access this resource/api"},
 	}, {
 		name:    "a 403 dailyLimitExceeded stays permanent, as google says not to retry it",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps:   []step{signOut(googleEmail, 403, googleDailyLimit), listTokens(googleEmail, 200, googleTokenList()).maybe()},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		status:  403,
 		text:    []string{"dailyLimitExceeded"},
 	}, {
 		name:    "a rejected access token is a permanent auth error that names the credentials",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps:   []step{signOut(googleEmail, 401, googleInvalidCreds), listTokens(googleEmail, 200, googleTokenList()).maybe()},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		status:  401,
 		text:    []string{"google: ", "credentials rejected", "UNAUTHENTICATED: Invalid Credentials (reason authError)"},
 	}, {
 		name:    "a google backend error while deleting a token is transient",
-		subject: connectors.Subject{Email: googleEmail},
+		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
 			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
 			deleteToken(googleEmail, appA, 503, googleBackend),
 		},
-		kind:   connectors.Transient,
+		kind:   vendorapi.Transient,
 		status: 503,
 		text:   []string{"backendError"},
 	}, {
 		name:    "a subject with neither an email nor a google id is invalid and sends nothing",
-		subject: connectors.Subject{},
-		kind:    connectors.Invalid,
+		subject: offboard.Subject{},
+		kind:    vendorapi.Invalid,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -391,9 +393,9 @@ func TestGoogleRevoke(t *testing.T) {
 				}
 				return
 			}
-			e, ok := errors.AsType[*connectors.Error](err)
+			e, ok := errors.AsType[*vendorapi.Error](err)
 			if !ok {
-				t.Fatalf("error = %v, want a *connectors.Error of kind %v", err, tt.kind)
+				t.Fatalf("error = %v, want a *Error of kind %v", err, tt.kind)
 			}
 			if e.Kind != tt.kind || e.Status != tt.status {
 				t.Errorf("kind, status = %v, %d, want %v, %d (%v)", e.Kind, e.Status, tt.kind, tt.status, err)
@@ -415,7 +417,7 @@ func TestGoogleToken(t *testing.T) {
 		name  string
 		tok   googleTokenAnswer
 		extra func(base string) map[string]any
-		kind  connectors.Kind // 0: the revoke succeeds
+		kind  vendorapi.Kind // 0: the revoke succeeds
 		text  []string
 	}{{
 		name: "token_url wins over the key's token_uri",
@@ -430,18 +432,18 @@ func TestGoogleToken(t *testing.T) {
 	}, {
 		name: "a rejected assertion (400 invalid_grant) is a permanent auth error",
 		tok:  googleTokenAnswer{400, `{"error":"invalid_grant","error_description":"Invalid JWT Signature."}`},
-		kind: connectors.Auth,
+		kind: vendorapi.Auth,
 		text: []string{"fetching an access token", "credentials rejected", "invalid_grant: Invalid JWT Signature."},
 	}, {
 		name: "delegation not granted (401 unauthorized_client) is a permanent auth error",
 		tok: googleTokenAnswer{401, `{"error":"unauthorized_client","error_description":"Client is unauthorized to retrieve ` +
 			`access tokens using this method, or client not authorized for any of the scopes requested."}`},
-		kind: connectors.Auth,
+		kind: vendorapi.Auth,
 		text: []string{"credentials rejected", "unauthorized_client"},
 	}, {
 		name: "a failing token endpoint is transient",
 		tok:  googleTokenAnswer{503, `{"error":"temporarily_unavailable"}`},
-		kind: connectors.Transient,
+		kind: vendorapi.Transient,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -459,14 +461,14 @@ func TestGoogleToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := c.Revoke(t.Context(), connectors.Subject{Email: googleEmail})
+			out, err := c.Revoke(t.Context(), offboard.Subject{Email: googleEmail})
 			if tt.kind == 0 {
-				if err != nil || out != connectors.Verified {
+				if err != nil || out != offboard.Verified {
 					t.Fatalf("Revoke = %q, %v; want verified", out, err)
 				}
 				return
 			}
-			if e, ok := errors.AsType[*connectors.Error](err); !ok || e.Kind != tt.kind {
+			if e, ok := errors.AsType[*vendorapi.Error](err); !ok || e.Kind != tt.kind {
 				t.Fatalf("error = %v, want kind %v", err, tt.kind)
 			}
 			for _, s := range append(tt.text, "google: ") {
@@ -486,11 +488,11 @@ func TestGoogleCheck(t *testing.T) {
 		name   string
 		status int
 		body   string
-		kind   connectors.Kind
+		kind   vendorapi.Kind
 	}{
 		{"credentials that can list the admin's tokens pass", 200, googleTokenList(), 0},
-		{"an admin without the privilege fails with an auth error", 403, googleForbidden, connectors.Auth},
-		{"a rejected access token fails with an auth error", 401, googleInvalidCreds, connectors.Auth},
+		{"an admin without the privilege fails with an auth error", 403, googleForbidden, vendorapi.Auth},
+		{"a rejected access token fails with an auth error", 401, googleInvalidCreds, vendorapi.Auth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -504,7 +506,7 @@ func TestGoogleCheck(t *testing.T) {
 			if tt.kind == 0 && err != nil {
 				t.Fatalf("Check: %v", err)
 			}
-			if e, ok := errors.AsType[*connectors.Error](err); tt.kind != 0 && (!ok || e.Kind != tt.kind) {
+			if e, ok := errors.AsType[*vendorapi.Error](err); tt.kind != 0 && (!ok || e.Kind != tt.kind) {
 				t.Fatalf("Check error = %v, want kind %v", err, tt.kind)
 			}
 		})
@@ -560,7 +562,7 @@ func TestGoogleSettings(t *testing.T) {
 		})
 	}
 	t.Run("a good config prints no key", func(t *testing.T) {
-		c := connectors.GoogleConfig{Credentials: connectors.Secret(googleCredentials("")), AdminEmail: googleAdmin}
+		c := connectors.GoogleConfig{Credentials: vendorapi.Secret(googleCredentials("")), AdminEmail: googleAdmin}
 		if s := fmt.Sprintf("%+v %#v", c, c); strings.Contains(s, "PRIVATE KEY") {
 			t.Errorf("config prints its key: %s", s)
 		}
@@ -571,7 +573,7 @@ func TestGoogleConformance(t *testing.T) {
 	conformance.Run(t, conformance.Harness{
 		New:     func(base string) (connectors.Connector, error) { return openGoogle(base, nil) },
 		Secret:  googlePEM(),
-		Subject: connectors.Subject{Email: googleEmail},
+		Subject: offboard.Subject{Email: googleEmail},
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			switch s {
 			case conformance.Success:

@@ -8,8 +8,8 @@ import (
 	"net/url"
 	"strings"
 
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // Keycloak's documentation, cited below by these names:
@@ -47,8 +47,8 @@ type KeycloakConfig struct {
 	// Realm is the realm whose users are logged out (its name, not its id).
 	Realm string `json:"realm"`
 	// ClientID and ClientSecret are the service-account client's.
-	ClientID     string `json:"client_id"`
-	ClientSecret Secret `json:"client_secret"`
+	ClientID     string           `json:"client_id"`
+	ClientSecret vendorapi.Secret `json:"client_secret"`
 	// TokenURL is the token endpoint; empty means
 	// BaseURL + "/realms/{realm}/protocol/openid-connect/token" [token], the
 	// realm's own. A client in the master realm that administers this one
@@ -66,27 +66,27 @@ func (c *KeycloakConfig) tokenURL() string {
 // Validate reports every problem with the settings, each naming its key.
 func (c *KeycloakConfig) Validate() error {
 	var errs []error
-	if err := checkBaseURL(c.BaseURL); err != nil {
-		errs = append(errs, keyErr("base_url", err))
+	if err := vendorapi.CheckURL(c.BaseURL); err != nil {
+		errs = append(errs, vendorapi.KeyErr("base_url", err))
 	} else if u, _ := url.Parse(c.BaseURL); strings.Contains(u.Path+"/", "/admin/") || strings.Contains(u.Path+"/", "/realms/") {
 		// With /admin or /realms here every path would 404.
-		errs = append(errs, fieldErr("base_url", "give the server root without /admin or /realms, e.g. https://sso.example.com (with /auth if the server uses it)"))
+		errs = append(errs, vendorapi.FieldErr("base_url", "give the server root without /admin or /realms, e.g. https://sso.example.com (with /auth if the server uses it)"))
 	}
 	switch {
 	case c.Realm == "":
-		errs = append(errs, fieldErr("realm", "required"))
+		errs = append(errs, vendorapi.FieldErr("realm", "required"))
 	case strings.ContainsAny(c.Realm, "/\\") || strings.TrimSpace(c.Realm) != c.Realm:
-		errs = append(errs, fieldErr("realm", "must be the realm's name, without slashes or surrounding spaces"))
+		errs = append(errs, vendorapi.FieldErr("realm", "must be the realm's name, without slashes or surrounding spaces"))
 	}
 	if c.ClientID == "" {
-		errs = append(errs, fieldErr("client_id", "required"))
+		errs = append(errs, vendorapi.FieldErr("client_id", "required"))
 	}
 	if c.ClientSecret == "" {
-		errs = append(errs, fieldErr("client_secret", "required"))
+		errs = append(errs, vendorapi.FieldErr("client_secret", "required"))
 	}
 	if c.TokenURL != "" {
-		if err := checkBaseURL(c.TokenURL); err != nil {
-			errs = append(errs, keyErr("token_url", err))
+		if err := vendorapi.CheckURL(c.TokenURL); err != nil {
+			errs = append(errs, vendorapi.KeyErr("token_url", err))
 		}
 	}
 	return errors.Join(errs...)
@@ -98,15 +98,10 @@ func (c *KeycloakConfig) Open(name string, d Deps) (Connector, error) {
 	// "Client Id and Secret" authenticator takes the credentials in the form
 	// or as HTTP Basic, so they go in the form, unescaped. A wrong secret is
 	// 401 (unauthorized_client or invalid_client), an unknown realm 404
-	// ("Realm does not exist"); the shared Client classifies both.
-	cc := &clientcredentials.Config{
-		ClientID:     c.ClientID,
-		ClientSecret: string(c.ClientSecret),
-		TokenURL:     c.tokenURL(),
-		AuthStyle:    oauth2.AuthStyleInParams,
-	}
-	api, err := NewClient(name, c.BaseURL, d.HTTPClient, ClientOptions{
-		Token:       cc.Token,
+	// ("Realm does not exist"); the shared vendorapi.Client classifies both.
+	token := vendorapi.ClientCredentials(c.ClientID, c.ClientSecret, c.tokenURL(), nil, nil)
+	api, err := vendorapi.NewClient(name, c.BaseURL, d.HTTPClient, vendorapi.ClientOptions{
+		Token:       token,
 		VendorError: keycloakError,
 		Secrets:     []string{string(c.ClientSecret)},
 		Logger:      d.Logger,
@@ -122,7 +117,7 @@ func (c *KeycloakConfig) Open(name string, d Deps) (Connector, error) {
 // offline tokens in one realm, through the Admin REST API.
 type Keycloak struct {
 	name  string
-	api   *Client
+	api   *vendorapi.Client
 	realm string // "/admin/realms/{realm}", escaped
 }
 
@@ -172,24 +167,24 @@ func (k *Keycloak) Name() string { return k.name }
 // user's offline tokens has its consent revoked as well, the documented
 // way to revoke them [server-admin]. Access tokens already issued live until
 // they expire [sessions]. Disabled users are logged out like anyone.
-func (k *Keycloak) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+func (k *Keycloak) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	email := strings.TrimSpace(s.Email)
 	if email == "" {
-		return "", &Error{Connector: k.name, Kind: Invalid, Msg: "subject has no email"}
+		return "", &vendorapi.Error{System: k.name, Kind: vendorapi.Invalid, Msg: "subject has no email"}
 	}
 	users, err := k.find(ctx, email)
 	if err != nil {
 		return "", err
 	}
-	result := NotFound
+	result := offboard.NotFound
 	for _, u := range users {
 		out, err := k.revokeUser(ctx, u)
 		switch {
-		case isKind(err, NotFoundErr):
+		case vendorapi.IsKind(err, vendorapi.NotFound):
 			continue // deleted since the lookup; nothing is left to end
 		case err != nil:
 			return "", err
-		case result == NotFound || out == Acknowledged:
+		case result == offboard.NotFound || out == offboard.Acknowledged:
 			result = out
 		}
 	}
@@ -205,7 +200,7 @@ func (k *Keycloak) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 func (k *Keycloak) find(ctx context.Context, email string) ([]keycloakUser, error) {
 	q := url.Values{"email": {email}, "exact": {"true"}, "briefRepresentation": {"true"}}
 	var found []keycloakUser
-	if _, err := k.api.Do(ctx, Request{Method: http.MethodGet, Path: k.realm + "/users", Query: q}, &found); err != nil {
+	if _, err := k.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: k.realm + "/users", Query: q}, &found); err != nil {
 		return nil, k.hint(err)
 	}
 	var users []keycloakUser
@@ -224,7 +219,7 @@ func (k *Keycloak) find(ctx context.Context, email string) ([]keycloakUser, erro
 const keycloakConsentRounds = 2
 
 // revokeUser logs u out, revokes the consents of the clients holding u's
-// offline tokens and reads both back. A 404 is a NotFoundErr *Error: no
+// offline tokens and reads both back. A 404 is a vendorapi.NotFound *vendorapi.Error: no
 // such user.
 //
 // Round trips: the logout and a first listing of the consents go
@@ -232,7 +227,7 @@ const keycloakConsentRounds = 2
 // sessions and the consents are read back together, and offline tokens
 // the read-back still shows are revoked and listed again. Three round
 // trips for a user without offline tokens, four with.
-func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, error) {
+func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (offboard.Outcome, error) {
 	user := k.realm + "/users/" + url.PathEscape(u.ID)
 	// [users] POST …/users/{id}/logout: "Remove all user sessions associated
 	// with the user", 204. It needs manage-users; without it 403
@@ -251,7 +246,7 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, err
 	var consents []keycloakConsent
 	err := concurrently(ctx,
 		func(ctx context.Context) error {
-			_, err := k.api.Do(ctx, Request{Method: http.MethodPost, Path: user + "/logout"}, nil)
+			_, err := k.api.Do(ctx, vendorapi.Request{Method: http.MethodPost, Path: user + "/logout"}, nil)
 			return err
 		},
 		func(ctx context.Context) (err error) { consents, err = k.consents(ctx, user); return err },
@@ -259,7 +254,7 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, err
 	if err != nil {
 		return "", err
 	}
-	log := k.api.logger(ctx).With().Str("connector", k.name).Str("keycloak_user_id", u.ID).Logger()
+	log := k.api.Logger(ctx).With().Str("connector", k.name).Str("keycloak_user_id", u.ID).Logger()
 	log.Info().Msg("keycloak user logged out")
 
 	if err := k.revokeOffline(ctx, user, consents); err != nil {
@@ -269,7 +264,7 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, err
 	var sessions []json.RawMessage
 	err = concurrently(ctx,
 		func(ctx context.Context) error {
-			_, err := k.api.Do(ctx, Request{Method: http.MethodGet, Path: user + "/sessions"}, &sessions)
+			_, err := k.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: user + "/sessions"}, &sessions)
 			return err
 		},
 		func(ctx context.Context) (err error) { consents, err = k.consents(ctx, user); return err },
@@ -282,9 +277,9 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, err
 	}
 	var left []string
 	switch {
-	case isKind(err, Auth):
+	case vendorapi.IsKind(err, vendorapi.Auth):
 		log.Warn().Err(err).Msg("keycloak logout done but cannot be read back: grant view-users to verify")
-		return Acknowledged, nil
+		return offboard.Acknowledged, nil
 	case err != nil:
 		return "", err
 	}
@@ -296,9 +291,9 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (Outcome, err
 	}
 	if len(left) > 0 {
 		log.Info().Str("still_listed", strings.Join(left, " and ")).Msg("keycloak logout done and something is still listed")
-		return Acknowledged, nil
+		return offboard.Acknowledged, nil
 	}
-	return Verified, nil
+	return offboard.Verified, nil
 }
 
 // revokeOffline revokes the consent of every client in consents that holds
@@ -315,13 +310,13 @@ func (k *Keycloak) revokeOffline(ctx context.Context, user string, consents []ke
 		// means it is gone already. Each client's revocation touches only
 		// that client's consent and offline sessions, so they are sent
 		// together.
-		revokes = append(revokes, k.api.deleteGone(user+"/consents/"+url.PathEscape(c.ClientID)))
+		revokes = append(revokes, deleteGone(k.api, user+"/consents/"+url.PathEscape(c.ClientID)))
 	}
 	if err := concurrently(ctx, revokes...); err != nil {
 		return err
 	}
 	if len(revokes) > 0 {
-		k.api.logger(ctx).Info().Str("connector", k.name).Int("clients", len(revokes)).Msg("keycloak offline tokens revoked")
+		k.api.Logger(ctx).Info().Str("connector", k.name).Int("clients", len(revokes)).Msg("keycloak offline tokens revoked")
 	}
 	return nil
 }
@@ -344,20 +339,20 @@ func offlineClients(consents []keycloakConsent) int {
 // after them tells what is left.
 func (k *Keycloak) consents(ctx context.Context, user string) ([]keycloakConsent, error) {
 	var consents []keycloakConsent
-	_, err := k.api.Do(ctx, Request{Method: http.MethodGet, Path: user + "/consents"}, &consents)
+	_, err := k.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: user + "/consents"}, &consents)
 	return consents, err
 }
 
 // Check is the cheapest authenticated read, GET
 // /admin/realms/{realm}/users?max=1&briefRepresentation=true [users]: it
-// fails with an Auth *Error when the token endpoint rejects the client
+// fails with a vendorapi.Auth *vendorapi.Error when the token endpoint rejects the client
 // (401) or the service account lacks view-users (403), and with a
-// NotFoundErr one, naming realm and base_url, when the realm or the
+// vendorapi.NotFound one, naming realm and base_url, when the realm or the
 // context path is wrong (404).
 func (k *Keycloak) Check(ctx context.Context) error {
 	var users []keycloakUser
 	q := url.Values{"max": {"1"}, "briefRepresentation": {"true"}}
-	_, err := k.api.Do(ctx, Request{Method: http.MethodGet, Path: k.realm + "/users", Query: q}, &users)
+	_, err := k.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: k.realm + "/users", Query: q}, &users)
 	return k.hint(err)
 }
 
@@ -366,7 +361,7 @@ func (k *Keycloak) Check(ctx context.Context) error {
 // not exist", "Realm not found.") and for any path under the wrong context
 // root ("HTTP 404 Not Found") [quarkus].
 func (k *Keycloak) hint(err error) error {
-	if e, ok := errors.AsType[*Error](err); ok && e.Kind == NotFoundErr {
+	if e, ok := errors.AsType[*vendorapi.Error](err); ok && e.Kind == vendorapi.NotFound {
 		e.Msg += keycloakNotFoundHint
 	}
 	return err

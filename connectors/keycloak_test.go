@@ -12,6 +12,8 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The fake below is shaped from Keycloak's documentation and source: the
@@ -155,122 +157,122 @@ func kcLoggedOut(id string) []step {
 func TestKeycloakRevoke(t *testing.T) {
 	tests := []struct {
 		name       string
-		subject    connectors.Subject
+		subject    offboard.Subject
 		steps      []step
-		want       connectors.Outcome
-		kind       connectors.Kind // 0: no error
+		want       offboard.Outcome
+		kind       vendorapi.Kind // 0: no error
 		retryAfter time.Duration
 		text       []string // in the error text
 	}{{
 		name:    "a user found by email is logged out and has no session left",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps:   join([]step{kcSearch(200, kcUsers(kcID))}, kcLoggedOut(kcID)),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "offline tokens survive a logout, so their client's consent is revoked and read back",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps: []step{
 			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""),
 			kcConsents(kcID, 200, "["+kcWebConsent+","+kcAppOffline+"]").with(),
 			kcRevokeConsent(kcID, "mobile-app", 204, ""),
 			kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "["+kcWebConsent+"]").with(),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "offline tokens obtained while the logout was under way are revoked from the read-back",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps: []step{
 			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "["+kcWebConsent+"]").with(),
 			kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "["+kcWebConsent+","+kcAppOffline+"]").with(),
 			kcRevokeConsent(kcID, "mobile-app", 204, ""), kcConsents(kcID, 200, "["+kcWebConsent+"]"),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "offline tokens still listed after two rounds of revoking are acknowledged, not verified",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps: []step{
 			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "["+kcAppOffline+"]").with(),
 			kcRevokeConsent(kcID, "mobile-app", 204, ""), kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "["+kcAppOffline+"]").with(),
 			kcRevokeConsent(kcID, "mobile-app", 204, ""), kcConsents(kcID, 200, "["+kcAppOffline+"]"),
 		},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "a consent already gone (404) counts as revoked",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps: []step{
 			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "["+kcAppOffline+"]").with(),
 			kcRevokeConsent(kcID, "mobile-app", 404, `{"error":"Consent nor offline token not found"}`),
 			kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "[]").with(),
 		},
-		want: connectors.Verified,
+		want: offboard.Verified,
 	}, {
 		name:    "a session still listed after the logout is acknowledged, not verified",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps: []step{
 			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "[]").with(),
 			kcSessions(kcID, 200, kcOneSession), kcConsents(kcID, 200, "[]").with(),
 		},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "every user of a realm with duplicate emails is logged out",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps:   join([]step{kcSearch(200, kcUsers(kcID, kcTwinID))}, kcLoggedOut(kcID), kcLoggedOut(kcTwinID)),
-		want:    connectors.Verified,
+		want:    offboard.Verified,
 	}, {
 		name:    "no user with the email is not_found",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps:   []step{kcSearch(200, "[]")},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a server that ignores exact and answers a substring match logs nobody else out",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps:   []step{kcSearch(200, `[{"id":"`+kcTwinID+`","username":"ab","email":"ab.`+kcEmail+`"}]`)},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a user deleted between the lookup and the logout is not_found",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps:   []step{kcSearch(200, kcUsers(kcID)), unsure(kcLogout(kcID, 404, kcNoUser)), kcConsents(kcID, 404, kcNoUser).maybe()},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "credentials that may log out but not read sessions give acknowledged",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps: []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "[]").with(),
 			unsure(kcSessions(kcID, 403, kcForbidden)), kcConsents(kcID, 403, kcForbidden).maybe()},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "a service account without manage-users is a permanent auth error",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 403, kcForbidden), kcConsents(kcID, 200, "[]").maybe()},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"keycloak: POST " + kcRealm + "/users/" + kcID + "/logout", "missing scope or permission", "HTTP 403 Forbidden"},
 	}, {
 		name:    "an unknown realm is a permanent error that says what to check, never not_found",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps:   []step{kcSearch(404, kcNoRealm)},
-		kind:    connectors.NotFoundErr,
+		kind:    vendorapi.NotFound,
 		text:    []string{"Realm not found.", "check realm", "/auth"},
 	}, {
 		name:    "a rejected access token is a permanent auth error that names the credentials",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps:   []step{kcSearch(401, kcBadToken)},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"credentials rejected", "HTTP 401 Unauthorized", "status 401"},
 	}, {
 		name:    "a keycloak server error is transient",
-		subject: connectors.Subject{Email: kcEmail},
+		subject: offboard.Subject{Email: kcEmail},
 		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 500, kcUnavailable), kcConsents(kcID, 200, "[]").maybe()},
-		kind:    connectors.Transient,
+		kind:    vendorapi.Transient,
 		text:    []string{"unknown_error"},
 	}, {
 		name:       "a 429 from a proxy in front goes back to the queue with its Retry-After",
-		subject:    connectors.Subject{Email: kcEmail},
+		subject:    offboard.Subject{Email: kcEmail},
 		steps:      []step{kcLimited()},
-		kind:       connectors.RateLimited,
+		kind:       vendorapi.RateLimited,
 		retryAfter: 30 * time.Second,
 	}, {
 		name:    "a subject without an email is invalid and sends nothing",
-		subject: connectors.Subject{IDs: map[string]string{"okta": "00u1"}},
-		kind:    connectors.Invalid,
+		subject: offboard.Subject{IDs: map[string]string{"okta": "00u1"}},
+		kind:    vendorapi.Invalid,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,9 +292,9 @@ func TestKeycloakRevoke(t *testing.T) {
 				}
 				return
 			}
-			e, ok := errors.AsType[*connectors.Error](err)
+			e, ok := errors.AsType[*vendorapi.Error](err)
 			if !ok {
-				t.Fatalf("error = %v, want a *connectors.Error of kind %v", err, tt.kind)
+				t.Fatalf("error = %v, want a *Error of kind %v", err, tt.kind)
 			}
 			if e.Kind != tt.kind {
 				t.Errorf("kind = %v, want %v (%v)", e.Kind, tt.kind, err)
@@ -322,7 +324,7 @@ func TestKeycloakPaths(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out, err := c.Revoke(t.Context(), connectors.Subject{Email: kcEmail}); err != nil || out != connectors.NotFound {
+		if out, err := c.Revoke(t.Context(), offboard.Subject{Email: kcEmail}); err != nil || out != offboard.NotFound {
 			t.Fatalf("Revoke = %q, %v; want not_found", out, err)
 		}
 	})
@@ -335,7 +337,7 @@ func TestKeycloakPaths(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out, err := c.Revoke(t.Context(), connectors.Subject{Email: kcEmail}); err != nil || out != connectors.NotFound {
+		if out, err := c.Revoke(t.Context(), offboard.Subject{Email: kcEmail}); err != nil || out != offboard.NotFound {
 			t.Fatalf("Revoke = %q, %v; want not_found", out, err)
 		}
 	})
@@ -346,7 +348,7 @@ func TestKeycloakPaths(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out, err := c.Revoke(t.Context(), connectors.Subject{Email: kcEmail}); err != nil || out != connectors.NotFound {
+		if out, err := c.Revoke(t.Context(), offboard.Subject{Email: kcEmail}); err != nil || out != offboard.NotFound {
 			t.Fatalf("Revoke = %q, %v; want not_found", out, err)
 		}
 	})
@@ -356,27 +358,27 @@ func TestKeycloakToken(t *testing.T) {
 	tests := []struct {
 		name string
 		tok  kcToken
-		kind connectors.Kind
+		kind vendorapi.Kind
 		text []string
 	}{{
 		name: "a wrong client secret (401) is a permanent auth error",
 		tok:  kcToken{status: 401, body: `{"error":"unauthorized_client","error_description":"Invalid client or Invalid client credentials"}`},
-		kind: connectors.Auth,
+		kind: vendorapi.Auth,
 		text: []string{"fetching an access token", "credentials rejected", "Invalid client or Invalid client credentials"},
 	}, {
 		name: "a client without service accounts enabled (400 unauthorized_client) is a permanent auth error",
 		tok:  kcToken{status: 400, body: `{"error":"unauthorized_client","error_description":"Client not enabled to retrieve service account"}`},
-		kind: connectors.Auth,
+		kind: vendorapi.Auth,
 		text: []string{"credentials rejected", "Client not enabled to retrieve service account"},
 	}, {
 		name: "an unknown realm at the token endpoint says what to check",
 		tok:  kcToken{status: 404, body: `{"error":"Realm does not exist"}`},
-		kind: connectors.NotFoundErr,
+		kind: vendorapi.NotFound,
 		text: []string{"fetching an access token", "check realm", "/auth"},
 	}, {
 		name: "a token endpoint that is down is transient",
 		tok:  kcToken{status: 503, body: `{"error":"unknown_error"}`},
-		kind: connectors.Transient,
+		kind: vendorapi.Transient,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,8 +388,8 @@ func TestKeycloakToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = c.Revoke(t.Context(), connectors.Subject{Email: kcEmail})
-			if e, ok := errors.AsType[*connectors.Error](err); !ok || e.Kind != tt.kind {
+			_, err = c.Revoke(t.Context(), offboard.Subject{Email: kcEmail})
+			if e, ok := errors.AsType[*vendorapi.Error](err); !ok || e.Kind != tt.kind {
 				t.Fatalf("error = %v, want kind %v", err, tt.kind)
 			}
 			for _, s := range tt.text {
@@ -408,12 +410,12 @@ func TestKeycloakCheck(t *testing.T) {
 		name   string
 		status int
 		body   string
-		kind   connectors.Kind
+		kind   vendorapi.Kind
 		text   string
 	}{
 		{"a service account that can view users passes", 200, kcUsers(kcID), 0, ""},
-		{"a service account without view-users fails with an auth error", 403, kcForbidden, connectors.Auth, "HTTP 403 Forbidden"},
-		{"an unknown realm fails and says what to check", 404, kcNoRealm, connectors.NotFoundErr, "check realm"},
+		{"a service account without view-users fails with an auth error", 403, kcForbidden, vendorapi.Auth, "HTTP 403 Forbidden"},
+		{"an unknown realm fails and says what to check", 404, kcNoRealm, vendorapi.NotFound, "check realm"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -432,7 +434,7 @@ func TestKeycloakCheck(t *testing.T) {
 				}
 				return
 			}
-			if e, ok := errors.AsType[*connectors.Error](err); !ok || e.Kind != tt.kind || !strings.Contains(err.Error(), tt.text) {
+			if e, ok := errors.AsType[*vendorapi.Error](err); !ok || e.Kind != tt.kind || !strings.Contains(err.Error(), tt.text) {
 				t.Fatalf("Check error = %v, want kind %v mentioning %q", err, tt.kind, tt.text)
 			}
 		})
@@ -480,7 +482,7 @@ func TestKeycloakConformance(t *testing.T) {
 	conformance.Run(t, conformance.Harness{
 		New:     func(base string) (connectors.Connector, error) { return openKeycloak(base, nil) },
 		Secret:  kcSecret,
-		Subject: connectors.Subject{Email: kcEmail},
+		Subject: offboard.Subject{Email: kcEmail},
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			switch s {
 			case conformance.Success:

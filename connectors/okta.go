@@ -8,6 +8,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // Okta's documentation, cited below by these names:
@@ -50,7 +53,7 @@ type OktaConfig struct {
 	BaseURL string `json:"base_url"`
 	// Token is an API token, sent as "Authorization: SSWS <token>"; give it
 	// without the "SSWS " prefix.
-	Token Secret `json:"token"`
+	Token vendorapi.Secret `json:"token"`
 
 	// ClientID is the service app's client id; it is the iss and sub of
 	// every client assertion [assertion].
@@ -59,7 +62,7 @@ type OktaConfig struct {
 	// the service app: RSA of at least 2048 bits (signed RS256) or EC on
 	// P-256, P-384 or P-521 (ES256, ES384, ES512), as PKCS #8 ("PRIVATE
 	// KEY"), PKCS #1 ("RSA PRIVATE KEY") or SEC 1 ("EC PRIVATE KEY").
-	PrivateKey Secret `json:"private_key"`
+	PrivateKey vendorapi.Secret `json:"private_key"`
 	// KeyID is the kid of the registered key, sent in the assertion's
 	// header; Okta refuses an assertion whose kid matches none of the app's
 	// keys ("The client_assertion JWT kid is invalid.") [kid]. Empty sends
@@ -95,27 +98,27 @@ func (c *OktaConfig) oktaOAuth() bool { return c.ClientID != "" || c.PrivateKey 
 // Validate reports every problem with the settings, each naming its key.
 func (c *OktaConfig) Validate() error {
 	var errs []error
-	if err := checkBaseURL(c.BaseURL); err != nil {
-		errs = append(errs, keyErr("base_url", err))
+	if err := vendorapi.CheckURL(c.BaseURL); err != nil {
+		errs = append(errs, vendorapi.KeyErr("base_url", err))
 	} else if u, _ := url.Parse(c.BaseURL); strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v1") ||
 		strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/api") {
 		// With /api/v1 here every path would 404, which reads as "no such user".
-		errs = append(errs, fieldErr("base_url", "give the org url without /api/v1, e.g. https://example.okta.com"))
+		errs = append(errs, vendorapi.FieldErr("base_url", "give the org url without /api/v1, e.g. https://example.okta.com"))
 	}
 	switch {
 	case c.Token != "" && c.oktaOAuth():
-		errs = append(errs, fieldErr("token", "give either token or client_id + private_key, not both"))
+		errs = append(errs, vendorapi.FieldErr("token", "give either token or client_id + private_key, not both"))
 	case c.Token == "" && !c.oktaOAuth():
-		errs = append(errs, fieldErr("token", "required, or client_id + private_key for an OAuth service app"))
+		errs = append(errs, vendorapi.FieldErr("token", "required, or client_id + private_key for an OAuth service app"))
 	case strings.HasPrefix(strings.ToUpper(string(c.Token)), "SSWS "):
-		errs = append(errs, fieldErr("token", `give the token without the "SSWS " prefix`))
+		errs = append(errs, vendorapi.FieldErr("token", `give the token without the "SSWS " prefix`))
 	case c.Token != "":
 		for _, k := range []struct {
 			key string
 			set bool
 		}{{"key_id", c.KeyID != ""}, {"scopes", c.Scopes != nil}, {"token_url", c.TokenURL != ""}, {"dpop", c.DPoP}} {
 			if k.set {
-				errs = append(errs, fieldErr(k.key, "only used with client_id + private_key, not with token"))
+				errs = append(errs, vendorapi.FieldErr(k.key, "only used with client_id + private_key, not with token"))
 			}
 		}
 	default:
@@ -126,26 +129,26 @@ func (c *OktaConfig) Validate() error {
 
 // Open returns the *Okta connector named name.
 func (c *OktaConfig) Open(name string, d Deps) (Connector, error) {
-	o := ClientOptions{VendorError: oktaError, Logger: d.Logger}
+	o := vendorapi.ClientOptions{VendorError: oktaError, Logger: d.Logger}
 	if c.oktaOAuth() {
-		var dpop *dpopProver
+		var dpop *vendorapi.DPoP
 		if c.DPoP {
 			var err error
-			if dpop, err = newDPoPProver(); err != nil {
-				return nil, keyErr("dpop", err)
+			if dpop, err = vendorapi.NewDPoP(); err != nil {
+				return nil, vendorapi.KeyErr("dpop", err)
 			}
-			o.Authorize, o.Answered = dpop.authorize, dpop.answered
+			o.Authorize, o.Answered = dpop.Authorize, dpop.Answered
 		}
 		tok, err := c.tokenSource(dpop)
 		if err != nil {
-			return nil, keyErr("private_key", err)
+			return nil, vendorapi.KeyErr("private_key", err)
 		}
 		o.Token, o.Secrets = tok, []string{string(c.PrivateKey)}
 	} else {
 		token := string(c.Token)
 		o.Auth, o.Secrets = func(h http.Header) { h.Set("Authorization", "SSWS "+token) }, []string{token}
 	}
-	api, err := NewClient(name, c.BaseURL, d.HTTPClient, o)
+	api, err := vendorapi.NewClient(name, c.BaseURL, d.HTTPClient, o)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +159,7 @@ func (c *OktaConfig) Open(name string, d Deps) (Connector, error) {
 // OAuth tokens Okta issued to them.
 type Okta struct {
 	name          string
-	api           *Client
+	api           *vendorapi.Client
 	forgetDevices bool
 }
 
@@ -193,19 +196,19 @@ func (o *Okta) Name() string { return o.name }
 // for clearing sessions [sessions], so a SUSPENDED or DEPROVISIONED
 // (deactivated) user's sessions and tokens are cleared like anyone's.
 // Deactivation stops new sign-ins; clearing ends what is already issued.
-func (o *Okta) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+func (o *Okta) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	if id := s.IDs["okta"]; id != "" {
 		switch err := o.clear(ctx, oktaUser{ID: id, Status: "unknown"}); {
 		case err == nil:
-			return Acknowledged, nil
-		case !isKind(err, NotFoundErr):
+			return offboard.Acknowledged, nil
+		case !vendorapi.IsKind(err, vendorapi.NotFound):
 			return "", err
 		}
 		// An id from another org, or a user deleted since: try the email.
 	}
 	email := strings.TrimSpace(s.Email)
 	if email == "" {
-		return "", &Error{Connector: o.name, Kind: Invalid, Msg: "subject has neither an email nor an okta id"}
+		return "", &vendorapi.Error{System: o.name, Kind: vendorapi.Invalid, Msg: "subject has neither an email nor an okta id"}
 	}
 	users, err := o.find(ctx, email)
 	if err != nil {
@@ -216,15 +219,15 @@ func (o *Okta) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 		switch err := o.clear(ctx, u); {
 		case err == nil:
 			cleared++
-		case !isKind(err, NotFoundErr):
+		case !vendorapi.IsKind(err, vendorapi.NotFound):
 			return "", err
 		}
 		// 404: deleted since the lookup; nothing is left to clear.
 	}
 	if cleared == 0 {
-		return NotFound, nil
+		return offboard.NotFound, nil
 	}
-	return Acknowledged, nil
+	return offboard.Acknowledged, nil
 }
 
 // find returns the users that are email, or none.
@@ -248,11 +251,11 @@ func (o *Okta) find(ctx context.Context, email string) ([]oktaUser, error) {
 	if !strings.Contains(email, "/") {
 		var u oktaUser
 		path := "/api/v1/users/" + strings.ReplaceAll(url.PathEscape(email), "+", "%2B")
-		_, err := o.api.Do(ctx, Request{Method: http.MethodGet, Path: path}, &u)
+		_, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: path}, &u)
 		switch {
 		case err == nil && u.is(email):
 			return []oktaUser{u}, nil
-		case err != nil && !isKind(err, NotFoundErr): // [errors] E0000007 is 404
+		case err != nil && !vendorapi.IsKind(err, vendorapi.NotFound): // [errors] E0000007 is 404
 			return nil, err
 		}
 	}
@@ -262,7 +265,7 @@ func (o *Okta) find(ctx context.Context, email string) ([]oktaUser, error) {
 		"limit":  {"200"}, // the documented maximum page [search]
 	}
 	var found []oktaUser
-	if _, err := o.api.Do(ctx, Request{Method: http.MethodGet, Path: "/api/v1/users", Query: q}, &found); err != nil {
+	if _, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: "/api/v1/users", Query: q}, &found); err != nil {
 		return nil, err
 	}
 	var users []oktaUser
@@ -284,26 +287,26 @@ func (o *Okta) find(ctx context.Context, email string) ([]oktaUser, error) {
 // carries X-Rate-Limit-Reset, the UTC epoch second the window resets
 // [rate], which the shared classifier reads.
 func (o *Okta) clear(ctx context.Context, u oktaUser) error {
-	_, err := o.api.Do(ctx, Request{
+	_, err := o.api.Do(ctx, vendorapi.Request{
 		Method: http.MethodDelete,
 		Path:   "/api/v1/users/" + url.PathEscape(u.ID) + "/sessions",
 		Query:  url.Values{"oauthTokens": {"true"}, "forgetDevices": {strconv.FormatBool(o.forgetDevices)}},
 	}, nil)
 	if err == nil {
-		o.api.logger(ctx).Info().Str("connector", o.name).Str("okta_user_id", u.ID).
+		o.api.Logger(ctx).Info().Str("connector", o.name).Str("okta_user_id", u.ID).
 			Str("user_status", u.Status).Msg("okta sessions and oauth tokens cleared")
 	}
 	return err
 }
 
 // Check is the cheapest authenticated read, GET /api/v1/users?limit=1
-// [list-users]: it fails with an Auth *Error when the token is rejected
+// [list-users]: it fails with a vendorapi.Auth *vendorapi.Error when the token is rejected
 // (401, E0000011) or lacks permission to read users (403, E0000006)
 // [errors], and, for a service app, when the token endpoint rejects the
 // client (401 invalid_client) [bad-sig][kid].
 func (o *Okta) Check(ctx context.Context) error {
 	var users []oktaUser
-	_, err := o.api.Do(ctx, Request{Method: http.MethodGet, Path: "/api/v1/users", Query: url.Values{"limit": {"1"}}}, &users)
+	_, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: "/api/v1/users", Query: url.Values{"limit": {"1"}}}, &users)
 	return err
 }
 

@@ -18,6 +18,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The fake below is an Okta org whose service app requires DPoP, shaped
@@ -219,7 +221,7 @@ func TestOktaDPoP(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, who := range []string{oktaEmail, oktaEmail} { // the second reuses the token
-			if out, err := c.Revoke(t.Context(), connectors.Subject{Email: who}); err != nil || out != connectors.Acknowledged {
+			if out, err := c.Revoke(t.Context(), offboard.Subject{Email: who}); err != nil || out != offboard.Acknowledged {
 				t.Fatalf("Revoke = %q, %v", out, err)
 			}
 		}
@@ -247,7 +249,7 @@ func TestOktaDPoP(t *testing.T) {
 				f.rotate = "resource-nonce-2"
 				f.mu.Unlock()
 			}
-			if out, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); err != nil || out != connectors.Acknowledged {
+			if out, err := c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail}); err != nil || out != offboard.Acknowledged {
 				t.Fatalf("Revoke %d = %q, %v", i, out, err)
 			}
 		}
@@ -265,7 +267,7 @@ func TestOktaDPoP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out, err := c.Revoke(t.Context(), connectors.Subject{Email: "isaac+ops@example.org"}); err != nil || out != connectors.Acknowledged {
+		if out, err := c.Revoke(t.Context(), offboard.Subject{Email: "isaac+ops@example.org"}); err != nil || out != offboard.Acknowledged {
 			t.Fatalf("Revoke = %q, %v; refused: %q", out, err, f.refused)
 		}
 	})
@@ -280,14 +282,14 @@ func TestOktaDPoP(t *testing.T) {
 		}
 		// The first revoke fetches the token (binding it); then the binding
 		// is spoilt.
-		if _, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); err != nil {
+		if _, err := c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail}); err != nil {
 			t.Fatal(err)
 		}
 		f.mu.Lock()
 		f.bound = "another key"
 		f.mu.Unlock()
-		_, err = c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail})
-		if err == nil || connectors.Retryable(err) || !strings.Contains(err.Error(), "invalid_dpop_proof") ||
+		_, err = c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail})
+		if err == nil || vendorapi.Retryable(err) || !strings.Contains(err.Error(), "invalid_dpop_proof") ||
 			!strings.Contains(err.Error(), "not the one the token is bound to") {
 			t.Fatalf("error = %v, want a permanent error with Okta's reason", err)
 		}
@@ -299,13 +301,13 @@ func TestOktaDPoP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail})
-		e, ok := errors.AsType[*connectors.Error](err)
-		if !ok || connectors.Retryable(err) || !strings.Contains(err.Error(), "The DPoP proof JWT header is missing.") ||
+		_, err = c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail})
+		e, ok := errors.AsType[*vendorapi.Error](err)
+		if !ok || vendorapi.Retryable(err) || !strings.Contains(err.Error(), "The DPoP proof JWT header is missing.") ||
 			!strings.Contains(err.Error(), "set dpop: true") {
 			t.Fatalf("error = %v, want a permanent error that says to set dpop: true", err)
 		}
-		if e.Kind == connectors.Transient || f.apiCalls != 0 {
+		if e.Kind == vendorapi.Transient || f.apiCalls != 0 {
 			t.Errorf("kind %v, %d API calls", e.Kind, f.apiCalls)
 		}
 		if strings.Contains(err.Error(), "PRIVATE KEY") {
@@ -319,7 +321,7 @@ func TestOktaDPoP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); err != nil || out != connectors.Acknowledged {
+		if out, err := c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail}); err != nil || out != offboard.Acknowledged {
 			t.Fatalf("Revoke = %q, %v", out, err)
 		}
 		if f.apiCalls != 2 {

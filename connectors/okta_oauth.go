@@ -20,6 +20,8 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // Okta's service-app mode: a private_key_jwt client assertion, traded for a
@@ -43,24 +45,24 @@ var oktaDefaultScopes = []string{"okta.users.manage"}
 func (c *OktaConfig) validateOAuth() []error {
 	var errs []error
 	if c.ClientID == "" {
-		errs = append(errs, fieldErr("client_id", "required with private_key"))
+		errs = append(errs, vendorapi.FieldErr("client_id", "required with private_key"))
 	}
 	if c.PrivateKey == "" {
-		errs = append(errs, fieldErr("private_key", "required with client_id"))
+		errs = append(errs, vendorapi.FieldErr("private_key", "required with client_id"))
 	} else if _, _, err := oktaSigningKey(string(c.PrivateKey)); err != nil {
-		errs = append(errs, keyErr("private_key", err))
+		errs = append(errs, vendorapi.KeyErr("private_key", err))
 	}
 	if c.TokenURL != "" {
-		if err := checkBaseURL(c.TokenURL); err != nil {
-			errs = append(errs, keyErr("token_url", err))
+		if err := vendorapi.CheckURL(c.TokenURL); err != nil {
+			errs = append(errs, vendorapi.KeyErr("token_url", err))
 		}
 	}
 	if c.Scopes != nil && len(c.Scopes) == 0 {
-		errs = append(errs, fieldErr("scopes", "give at least one scope, or leave scopes out for okta.users.manage"))
+		errs = append(errs, vendorapi.FieldErr("scopes", "give at least one scope, or leave scopes out for okta.users.manage"))
 	}
 	for i, s := range c.Scopes {
 		if s == "" || strings.ContainsAny(s, " \t\r\n\"\\") {
-			errs = append(errs, fieldErr(fmt.Sprintf("scopes[%d]", i), "must be one scope name, e.g. okta.users.manage"))
+			errs = append(errs, vendorapi.FieldErr(fmt.Sprintf("scopes[%d]", i), "must be one scope name, e.g. okta.users.manage"))
 		}
 	}
 	return errs
@@ -74,7 +76,7 @@ func (c *OktaConfig) tokenURL() string {
 	return strings.TrimSuffix(c.BaseURL, "/") + oktaTokenPath
 }
 
-// tokenSource returns the ClientOptions.Token of a service app: every call
+// tokenSource returns the vendorapi.ClientOptions.Token of a service app: every call
 // signs a fresh client assertion and makes one client credentials request
 // [get-token]:
 //
@@ -84,14 +86,14 @@ func (c *OktaConfig) tokenURL() string {
 //
 // Okta answers a rejected assertion 401 invalid_client ("The
 // client_assertion signature is invalid." [bad-sig], "The client_assertion
-// JWT kid is invalid." [kid]); the shared Client classifies it as Auth.
+// JWT kid is invalid." [kid]); the shared vendorapi.Client classifies it as vendorapi.Auth.
 //
 // With dpop (the dpop key), every token request carries a DPoP proof and a
 // nonce challenge is answered (dpop.go); Okta then issues token_type
 // "DPoP". Without it, a service app that requires DPoP answers 400
 // invalid_dpop_proof ("The DPoP proof JWT header is missing.") [okta-dpop],
 // which the error then says how to fix.
-func (c *OktaConfig) tokenSource(dpop *dpopProver) (func(context.Context) (*oauth2.Token, error), error) {
+func (c *OktaConfig) tokenSource(dpop *vendorapi.DPoP) (func(context.Context) (*oauth2.Token, error), error) {
 	key, alg, err := oktaSigningKey(string(c.PrivateKey))
 	if err != nil {
 		return nil, err
@@ -112,9 +114,9 @@ func (c *OktaConfig) tokenSource(dpop *dpopProver) (func(context.Context) (*oaut
 	if dpop != nil {
 		hc := func(ctx context.Context) *http.Client { c, _ := ctx.Value(oauth2.HTTPClient).(*http.Client); return c }
 		return func(ctx context.Context) (*oauth2.Token, error) {
-			ctx = context.WithValue(ctx, oauth2.HTTPClient, dpop.tokenClient(hc(ctx)))
+			ctx = context.WithValue(ctx, oauth2.HTTPClient, dpop.TokenClient(hc(ctx)))
 			tok, err := fetch(ctx)
-			if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && re.ErrorCode == "use_dpop_nonce" && dpop.lastNonce() != "" {
+			if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && re.ErrorCode == "use_dpop_nonce" && dpop.LastNonce() != "" {
 				// The nonce challenge [okta-dpop]: once more, with the
 				// nonce and a new assertion.
 				tok, err = fetch(ctx)
@@ -205,7 +207,7 @@ func oktaSigningKey(s string) (crypto.Signer, jose.SignatureAlgorithm, error) {
 		}
 		return nil, "", errors.New("an EC key must be on P-256, P-384 or P-521")
 	}
-	rk, err := rsaKeyFromPEM(s)
+	rk, err := vendorapi.RSAKeyFromPEM(s)
 	if err != nil {
 		return nil, "", errors.New("must be an RSA or EC private key in PEM (PKCS #8, PKCS #1 or SEC 1)")
 	}

@@ -24,6 +24,8 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The token endpoint below is shaped from Okta's "Implement OAuth for Okta
@@ -243,8 +245,8 @@ func TestOktaServiceApp(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail})
-			if err != nil || got != connectors.Acknowledged {
+			got, err := c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail})
+			if err != nil || got != offboard.Acknowledged {
 				t.Fatalf("Revoke = %q, %v; want acknowledged", got, err)
 			}
 			if fake.requests != 1 {
@@ -256,7 +258,7 @@ func TestOktaServiceApp(t *testing.T) {
 
 func TestOktaServiceAppFetchesAFreshAssertionEachTime(t *testing.T) {
 	fake := &oktaTokenFake{pub: oktaRSAKey().Public()}
-	// The first token is rejected by the API (revoked, say): the Client
+	// The first token is rejected by the API (revoked, say): the vendorapi.Client
 	// drops it, and the next attempt signs a new assertion, whose jti the
 	// fake checks was not seen before.
 	srv := httptest.NewServer(fake.handler(t,
@@ -267,10 +269,10 @@ func TestOktaServiceAppFetchesAFreshAssertionEachTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); !isAuth(err) {
+	if _, err := c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail}); !isAuth(err) {
 		t.Fatalf("first Revoke: %v, want an auth error", err)
 	}
-	if got, err := c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); err != nil || got != connectors.Acknowledged {
+	if got, err := c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail}); err != nil || got != offboard.Acknowledged {
 		t.Fatalf("second Revoke = %q, %v", got, err)
 	}
 	if fake.requests != 2 || len(fake.jtis) != 2 {
@@ -279,8 +281,8 @@ func TestOktaServiceAppFetchesAFreshAssertionEachTime(t *testing.T) {
 }
 
 func isAuth(err error) bool {
-	e, ok := errors.AsType[*connectors.Error](err)
-	return ok && e.Kind == connectors.Auth
+	e, ok := errors.AsType[*vendorapi.Error](err)
+	return ok && e.Kind == vendorapi.Auth
 }
 
 func TestOktaServiceAppTokenRefusals(t *testing.T) {
@@ -288,23 +290,23 @@ func TestOktaServiceAppTokenRefusals(t *testing.T) {
 		name   string
 		status int
 		body   string
-		kind   connectors.Kind
+		kind   vendorapi.Kind
 		text   []string
 	}{
 		{"a rejected assertion is a permanent auth error", 401,
 			`{"error":"invalid_client","error_description":"The client_assertion signature is invalid."}`,
-			connectors.Auth, []string{"okta: ", "credentials", "invalid_client", "signature is invalid"}},
+			vendorapi.Auth, []string{"okta: ", "credentials", "invalid_client", "signature is invalid"}},
 		{"a client refused with 400 invalid_client is a permanent auth error too", 400,
 			`{"error":"invalid_client","error_description":"The client_assertion JWT kid is invalid."}`,
-			connectors.Auth, []string{"invalid_client", "kid is invalid"}},
+			vendorapi.Auth, []string{"invalid_client", "kid is invalid"}},
 		{"an app that requires DPoP is a permanent invalid error naming it", 400,
 			`{"error":"invalid_dpop_proof","error_description":"The DPoP proof JWT header is missing."}`,
-			connectors.Invalid, []string{"invalid_dpop_proof"}},
+			vendorapi.Invalid, []string{"invalid_dpop_proof"}},
 		{"a scope the app was not granted is a permanent invalid error", 400,
 			`{"error":"invalid_scope","error_description":"The following scopes were requested, but not granted: okta.users.manage"}`,
-			connectors.Invalid, []string{"invalid_scope", "okta.users.manage"}},
+			vendorapi.Invalid, []string{"invalid_scope", "okta.users.manage"}},
 		{"a failing token endpoint is transient", 503,
-			`{"errorCode":"E0000010","errorSummary":"Service is in read-only mode"}`, connectors.Transient, nil},
+			`{"errorCode":"E0000010","errorSummary":"Service is in read-only mode"}`, vendorapi.Transient, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -316,8 +318,8 @@ func TestOktaServiceAppTokenRefusals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = c.Revoke(t.Context(), connectors.Subject{Email: oktaEmail})
-			e, ok := errors.AsType[*connectors.Error](err)
+			_, err = c.Revoke(t.Context(), offboard.Subject{Email: oktaEmail})
+			e, ok := errors.AsType[*vendorapi.Error](err)
 			if !ok || e.Kind != tt.kind || e.Status != tt.status {
 				t.Fatalf("error = %v, want kind %v with status %d", err, tt.kind, tt.status)
 			}
@@ -360,7 +362,7 @@ func TestOktaForgetDevices(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, err := cs[0].Revoke(t.Context(), connectors.Subject{Email: oktaEmail}); err != nil || got != connectors.Acknowledged {
+			if got, err := cs[0].Revoke(t.Context(), offboard.Subject{Email: oktaEmail}); err != nil || got != offboard.Acknowledged {
 				t.Fatalf("Revoke = %q, %v", got, err)
 			}
 		})
@@ -450,7 +452,7 @@ func TestOktaServiceAppConformance(t *testing.T) {
 	conformance.Run(t, conformance.Harness{
 		New:     func(base string) (connectors.Connector, error) { return openOktaOAuth(base, key, nil) },
 		Secret:  key,
-		Subject: connectors.Subject{Email: oktaEmail},
+		Subject: offboard.Subject{Email: oktaEmail},
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			fake := &oktaTokenFake{pub: oktaRSAKey().Public()}
 			switch s {

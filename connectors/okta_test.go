@@ -12,6 +12,8 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The fake below is shaped from Okta's documentation:
@@ -94,127 +96,127 @@ func openOkta(baseURL string) (connectors.Connector, error) {
 func TestOktaRevoke(t *testing.T) {
 	tests := []struct {
 		name       string
-		subject    connectors.Subject
+		subject    offboard.Subject
 		steps      []step
-		want       connectors.Outcome
-		kind       connectors.Kind // 0: no error
-		retryAfter time.Duration   // minimum RetryAfter expected
-		text       []string        // in the error text
+		want       offboard.Outcome
+		kind       vendorapi.Kind // 0: no error
+		retryAfter time.Duration  // minimum vendorapi.RetryAfter expected
+		text       []string       // in the error text
 	}{{
 		name:    "a user whose login is the email has sessions and oauth tokens cleared",
-		subject: connectors.Subject{Email: oktaEmail},
+		subject: offboard.Subject{Email: oktaEmail},
 		steps:   []step{getLogin(oktaEmail, 200, activeUser), clearSessions(oktaID, 204, "")},
-		want:    connectors.Acknowledged,
+		want:    offboard.Acknowledged,
 	}, {
 		name:    "an okta id on the subject is used without a lookup",
-		subject: connectors.Subject{Email: oktaEmail, IDs: map[string]string{"okta": oktaID}},
+		subject: offboard.Subject{Email: oktaEmail, IDs: map[string]string{"okta": oktaID}},
 		steps:   []step{clearSessions(oktaID, 204, "")},
-		want:    connectors.Acknowledged,
+		want:    offboard.Acknowledged,
 	}, {
 		name:    "an okta id unknown to this org falls back to the email",
-		subject: connectors.Subject{Email: oktaEmail, IDs: map[string]string{"okta": "00uOTHERORG"}},
+		subject: offboard.Subject{Email: oktaEmail, IDs: map[string]string{"okta": "00uOTHERORG"}},
 		steps: []step{
 			clearSessions("00uOTHERORG", 404, oktaErr("E0000007", "Not found: Resource not found: 00uOTHERORG (User)")),
 			getLogin(oktaEmail, 200, activeUser), clearSessions(oktaID, 204, ""),
 		},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "a user whose login is not the email is found by search",
-		subject: connectors.Subject{Email: oktaEmail},
+		subject: offboard.Subject{Email: oktaEmail},
 		steps: []step{
 			getLogin(oktaEmail, 404, userNotFound),
 			search(oktaEmail, 200, "["+oktaUser(oktaID, "ACTIVE", "ibrock@corp.example", oktaEmail)+"]"),
 			clearSessions(oktaID, 204, ""),
 		},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "every account that carries the email is cleared",
-		subject: connectors.Subject{Email: oktaEmail},
+		subject: offboard.Subject{Email: oktaEmail},
 		steps: []step{
 			getLogin(oktaEmail, 404, userNotFound),
 			search(oktaEmail, 200, "["+oktaUser(oktaID, "ACTIVE", "ibrock", oktaEmail)+","+
 				oktaUser("00uADMINTWIN", "ACTIVE", "ibrock-admin", oktaEmail)+"]"),
 			clearSessions(oktaID, 204, ""), clearSessions("00uADMINTWIN", 204, ""),
 		},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "a user absent from okta is not_found",
-		subject: connectors.Subject{Email: oktaEmail},
+		subject: offboard.Subject{Email: oktaEmail},
 		steps:   []step{getLogin(oktaEmail, 404, userNotFound), search(oktaEmail, 200, "[]")},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a search hit that is not the email exactly is not cleared",
-		subject: connectors.Subject{Email: oktaEmail},
+		subject: offboard.Subject{Email: oktaEmail},
 		steps: []step{
 			getLogin(oktaEmail, 404, userNotFound),
 			search(oktaEmail, 200, "["+oktaUser("00uSOMEONEELSE", "ACTIVE", "x@example.org", "x@example.org")+"]"),
 		},
-		want: connectors.NotFound,
+		want: offboard.NotFound,
 	}, {
 		name:    "a deactivated user still has sessions and tokens cleared",
-		subject: connectors.Subject{Email: oktaEmail},
+		subject: offboard.Subject{Email: oktaEmail},
 		steps:   []step{getLogin(oktaEmail, 200, oktaUser(oktaID, "DEPROVISIONED", oktaEmail, oktaEmail)), clearSessions(oktaID, 204, "")},
-		want:    connectors.Acknowledged,
+		want:    offboard.Acknowledged,
 	}, {
 		name:    "a user deleted between lookup and revoke is not_found",
-		subject: connectors.Subject{Email: oktaEmail},
+		subject: offboard.Subject{Email: oktaEmail},
 		steps:   []step{getLogin(oktaEmail, 200, activeUser), clearSessions(oktaID, 404, userNotFound)},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a plus sign in the email is escaped in the path",
-		subject: connectors.Subject{Email: "isaac+ops@example.com"},
+		subject: offboard.Subject{Email: "isaac+ops@example.com"},
 		steps: []step{
 			getLogin("isaac%2Bops@example.com", 200, oktaUser(oktaID, "ACTIVE", "isaac+ops@example.com", "isaac+ops@example.com")),
 			clearSessions(oktaID, 204, ""),
 		},
-		want: connectors.Acknowledged,
+		want: offboard.Acknowledged,
 	}, {
 		name:    "an email with a slash goes straight to search, as a login with a slash cannot be fetched",
-		subject: connectors.Subject{Email: "a/b@example.com"},
+		subject: offboard.Subject{Email: "a/b@example.com"},
 		steps:   []step{search("a/b@example.com", 200, "[]")},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "quotes and backslashes in the email are escaped in the search expression",
-		subject: connectors.Subject{Email: `"i\b"@example.com`},
+		subject: offboard.Subject{Email: `"i\b"@example.com`},
 		steps: []step{
 			getLogin("%22i%5Cb%22@example.com", 404, userNotFound),
 			search(`\"i\\b\"@example.com`, 200, "[]"),
 		},
-		want: connectors.NotFound,
+		want: offboard.NotFound,
 	}, {
 		name:    "a 429 whose reset is a second away is waited out inside the attempt",
-		subject: connectors.Subject{Email: oktaEmail},
+		subject: offboard.Subject{Email: oktaEmail},
 		steps:   []step{rateLimited(time.Second), getLogin(oktaEmail, 200, activeUser), clearSessions(oktaID, 204, "")},
-		want:    connectors.Acknowledged,
+		want:    offboard.Acknowledged,
 	}, {
 		name:       "a 429 whose reset is far away goes back to the queue with the wait",
-		subject:    connectors.Subject{Email: oktaEmail},
+		subject:    offboard.Subject{Email: oktaEmail},
 		steps:      []step{rateLimited(30 * time.Second)},
-		kind:       connectors.RateLimited,
+		kind:       vendorapi.RateLimited,
 		retryAfter: 28 * time.Second,
 		text:       []string{"E0000047", "rate limited"},
 	}, {
 		name:    "a rejected token is a permanent auth error that names the credentials",
-		subject: connectors.Subject{Email: oktaEmail},
+		subject: offboard.Subject{Email: oktaEmail},
 		steps:   []step{getLogin(oktaEmail, 401, invalidToken)},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"okta: ", "credentials rejected", "E0000011: Invalid token provided", "status 401"},
 	}, {
 		name:    "a token without permission is a permanent auth error that names the permission",
-		subject: connectors.Subject{Email: oktaEmail},
+		subject: offboard.Subject{Email: oktaEmail},
 		steps:   []step{getLogin(oktaEmail, 200, activeUser), clearSessions(oktaID, 403, noPermission)},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"missing scope or permission", "E0000006"},
 	}, {
 		name:    "an okta server error is transient",
-		subject: connectors.Subject{Email: oktaEmail},
+		subject: offboard.Subject{Email: oktaEmail},
 		steps:   []step{getLogin(oktaEmail, 500, internalError)},
-		kind:    connectors.Transient,
+		kind:    vendorapi.Transient,
 		text:    []string{"E0000009"},
 	}, {
 		name:    "a subject with neither an email nor an okta id is invalid and sends nothing",
-		subject: connectors.Subject{},
-		kind:    connectors.Invalid,
+		subject: offboard.Subject{},
+		kind:    vendorapi.Invalid,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -234,9 +236,9 @@ func TestOktaRevoke(t *testing.T) {
 				}
 				return
 			}
-			e, ok := errors.AsType[*connectors.Error](err)
+			e, ok := errors.AsType[*vendorapi.Error](err)
 			if !ok {
-				t.Fatalf("error = %v, want a *connectors.Error of kind %v", err, tt.kind)
+				t.Fatalf("error = %v, want a *Error of kind %v", err, tt.kind)
 			}
 			if e.Kind != tt.kind {
 				t.Errorf("kind = %v, want %v (%v)", e.Kind, tt.kind, err)
@@ -263,11 +265,11 @@ func TestOktaCheck(t *testing.T) {
 		name   string
 		status int
 		body   string
-		kind   connectors.Kind
+		kind   vendorapi.Kind
 	}{
 		{"a token that can read users passes", 200, "[" + activeUser + "]", 0},
-		{"a rejected token fails with an auth error", 401, invalidToken, connectors.Auth},
-		{"a token without permission fails with an auth error", 403, noPermission, connectors.Auth},
+		{"a rejected token fails with an auth error", 401, invalidToken, vendorapi.Auth},
+		{"a token without permission fails with an auth error", 403, noPermission, vendorapi.Auth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,7 +285,7 @@ func TestOktaCheck(t *testing.T) {
 			if tt.kind == 0 && err != nil {
 				t.Fatalf("Check: %v", err)
 			}
-			if e, ok := errors.AsType[*connectors.Error](err); tt.kind != 0 && (!ok || e.Kind != tt.kind) {
+			if e, ok := errors.AsType[*vendorapi.Error](err); tt.kind != 0 && (!ok || e.Kind != tt.kind) {
 				t.Fatalf("Check error = %v, want kind %v", err, tt.kind)
 			}
 		})
@@ -294,7 +296,7 @@ func TestOktaConformance(t *testing.T) {
 	conformance.Run(t, conformance.Harness{
 		New:     openOkta,
 		Secret:  oktaToken,
-		Subject: connectors.Subject{Email: oktaEmail},
+		Subject: offboard.Subject{Email: oktaEmail},
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			switch s {
 			case conformance.Success:

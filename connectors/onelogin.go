@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // OneLogin's documentation, cited below by these names:
@@ -45,8 +45,8 @@ type OneLoginConfig struct {
 	// https://api.eu.onelogin.com) serve the same paths [tokens].
 	BaseURL string `json:"base_url"`
 	// ClientID and ClientSecret are the API credential pair.
-	ClientID     string `json:"client_id"`
-	ClientSecret Secret `json:"client_secret"`
+	ClientID     string           `json:"client_id"`
+	ClientSecret vendorapi.Secret `json:"client_secret"`
 	// TokenURL is the Generate Tokens v2 endpoint; empty means
 	// BaseURL + "/auth/oauth2/v2/token" [tokens].
 	TokenURL string `json:"token_url"`
@@ -55,21 +55,21 @@ type OneLoginConfig struct {
 // Validate reports every problem with the settings, each naming its key.
 func (c *OneLoginConfig) Validate() error {
 	var errs []error
-	if err := checkBaseURL(c.BaseURL); err != nil {
-		errs = append(errs, keyErr("base_url", err))
+	if err := vendorapi.CheckURL(c.BaseURL); err != nil {
+		errs = append(errs, vendorapi.KeyErr("base_url", err))
 	} else if u, _ := url.Parse(c.BaseURL); strings.Contains(u.Path+"/", "/api/") || strings.Contains(u.Path+"/", "/auth/") {
 		// With /api/2 here every path would 404.
-		errs = append(errs, fieldErr("base_url", "give the api host without /api or /auth, e.g. https://example.onelogin.com"))
+		errs = append(errs, vendorapi.FieldErr("base_url", "give the api host without /api or /auth, e.g. https://example.onelogin.com"))
 	}
 	if c.ClientID == "" {
-		errs = append(errs, fieldErr("client_id", "required"))
+		errs = append(errs, vendorapi.FieldErr("client_id", "required"))
 	}
 	if c.ClientSecret == "" {
-		errs = append(errs, fieldErr("client_secret", "required"))
+		errs = append(errs, vendorapi.FieldErr("client_secret", "required"))
 	}
 	if c.TokenURL != "" {
-		if err := checkBaseURL(c.TokenURL); err != nil {
-			errs = append(errs, keyErr("token_url", err))
+		if err := vendorapi.CheckURL(c.TokenURL); err != nil {
+			errs = append(errs, vendorapi.KeyErr("token_url", err))
 		}
 	}
 	return errors.Join(errs...)
@@ -86,14 +86,9 @@ func (c *OneLoginConfig) Open(name string, d Deps) (Connector, error) {
 	// application/x-www-form-urlencoded body, which is what x/oauth2 sends
 	// with the credentials in the params. The answer is a bearer token for
 	// ten hours (expires_in 36000).
-	cc := &clientcredentials.Config{
-		ClientID:     c.ClientID,
-		ClientSecret: string(c.ClientSecret),
-		TokenURL:     tokenURL,
-		AuthStyle:    oauth2.AuthStyleInParams,
-	}
-	api, err := NewClient(name, c.BaseURL, d.HTTPClient, ClientOptions{
-		Token:       cc.Token,
+	token := vendorapi.ClientCredentials(c.ClientID, c.ClientSecret, tokenURL, nil, nil)
+	api, err := vendorapi.NewClient(name, c.BaseURL, d.HTTPClient, vendorapi.ClientOptions{
+		Token:       token,
 		VendorError: oneloginError,
 		Secrets:     []string{string(c.ClientSecret)},
 		Logger:      d.Logger,
@@ -107,7 +102,7 @@ func (c *OneLoginConfig) Open(name string, d Deps) (Connector, error) {
 // OneLogin ends a person's OneLogin sessions.
 type OneLogin struct {
 	name string
-	api  *Client
+	api  *vendorapi.Client
 }
 
 var (
@@ -132,16 +127,16 @@ func (o *OneLogin) Name() string { return o.name }
 // when no user has the email. Sessions that applications already opened
 // through single sign-on are theirs and are not ended here [logout].
 //
-// An email holding "*" is refused as Invalid before any call: the user
+// An email holding "*" is refused as vendorapi.Invalid before any call: the user
 // search reads "*" as a wildcard [query], so the address cannot be looked
 // up exactly.
-func (o *OneLogin) Revoke(ctx context.Context, s Subject) (Outcome, error) {
+func (o *OneLogin) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	email := strings.TrimSpace(s.Email)
 	switch {
 	case email == "":
-		return "", &Error{Connector: o.name, Kind: Invalid, Msg: "subject has no email"}
+		return "", &vendorapi.Error{System: o.name, Kind: vendorapi.Invalid, Msg: "subject has no email"}
 	case strings.Contains(email, "*"):
-		return "", &Error{Connector: o.name, Kind: Invalid,
+		return "", &vendorapi.Error{System: o.name, Kind: vendorapi.Invalid,
 			Msg: "the email holds \"*\", which the onelogin user search reads as a wildcard; log the user out by hand"}
 	}
 	// [list-users] GET /api/2/users?email=…: an exact match unless the value
@@ -150,18 +145,18 @@ func (o *OneLogin) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 	// page; an email matches far fewer. The match is checked again here.
 	var found []oneloginUser
 	q := url.Values{"email": {email}, "fields": {"id,email"}}
-	if _, err := o.api.Do(ctx, Request{Method: http.MethodGet, Path: oneloginUsers, Query: q}, &found); err != nil {
+	if _, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: oneloginUsers, Query: q}, &found); err != nil {
 		return "", err
 	}
-	result := NotFound
+	result := offboard.NotFound
 	for _, u := range found {
 		if u.ID == 0 || !strings.EqualFold(u.Email, email) {
 			continue
 		}
 		switch err := o.logout(ctx, u.ID); {
 		case err == nil:
-			result = Acknowledged
-		case !isKind(err, NotFoundErr):
+			result = offboard.Acknowledged
+		case !vendorapi.IsKind(err, vendorapi.NotFound):
 			return "", err
 		}
 		// 404: deleted since the lookup; nothing is left to end.
@@ -173,28 +168,28 @@ func (o *OneLogin) Revoke(ctx context.Context, s Subject) (Outcome, error) {
 // the Users v2 API has no logout of its own [v2-users]. OneLogin answers 200 with
 // a success status; 404 when no user has the id; 401 "Insufficient
 // Permission" when the credential lacks the Manage users or Manage All
-// scope, and 403 when it may not touch this user, both Auth errors a
+// scope, and 403 when it may not touch this user, both vendorapi.Auth errors a
 // person must act on [logout]. A 429 carries X-RateLimit-Reset, the
 // seconds left until the limit resets [rate], which the shared classifier
 // reads as delta-seconds.
 func (o *OneLogin) logout(ctx context.Context, id int64) error {
-	_, err := o.api.Do(ctx, Request{Method: http.MethodPut, Path: "/api/1/users/" + strconv.FormatInt(id, 10) + "/logout"}, nil)
-	if e, ok := errors.AsType[*Error](err); ok && e.Status == http.StatusUnauthorized {
+	_, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodPut, Path: "/api/1/users/" + strconv.FormatInt(id, 10) + "/logout"}, nil)
+	if e, ok := errors.AsType[*vendorapi.Error](err); ok && e.Status == http.StatusUnauthorized {
 		e.Msg += oneloginScopeHint
 	}
 	if err == nil {
-		o.api.logger(ctx).Info().Str("connector", o.name).Int64("onelogin_user_id", id).Msg("onelogin user logged out")
+		o.api.Logger(ctx).Info().Str("connector", o.name).Int64("onelogin_user_id", id).Msg("onelogin user logged out")
 	}
 	return err
 }
 
 // Check is the cheapest authenticated read, GET /api/2/users?limit=1&fields=id
-// [list-users][query]: it fails with an Auth *Error when the token endpoint
+// [list-users][query]: it fails with a vendorapi.Auth *vendorapi.Error when the token endpoint
 // rejects the credential pair (401) or the credential may not read users.
 func (o *OneLogin) Check(ctx context.Context) error {
 	var users []oneloginUser
 	q := url.Values{"limit": {"1"}, "fields": {"id"}}
-	_, err := o.api.Do(ctx, Request{Method: http.MethodGet, Path: oneloginUsers, Query: q}, &users)
+	_, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: oneloginUsers, Query: q}, &users)
 	return err
 }
 

@@ -13,6 +13,8 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The fake below is shaped from OneLogin's documentation: Generate Tokens
@@ -145,82 +147,82 @@ func olLimited(s step, resetIn int) step {
 func TestOneLoginRevoke(t *testing.T) {
 	tests := []struct {
 		name       string
-		subject    connectors.Subject
+		subject    offboard.Subject
 		steps      []step
-		want       connectors.Outcome
-		kind       connectors.Kind // 0: no error
+		want       offboard.Outcome
+		kind       vendorapi.Kind // 0: no error
 		retryAfter time.Duration
 		text       []string // in the error text
 	}{{
 		name:    "a user found by email is logged out and acknowledged, as onelogin has no read-back",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(200, olUsers(olID)), olLogout(olID, 200, olLoggedOutBody)},
-		want:    connectors.Acknowledged,
+		want:    offboard.Acknowledged,
 	}, {
 		name:    "every user with the email is logged out",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(200, olUsers(olID, olTwinID)), olLogout(olID, 200, olLoggedOutBody), olLogout(olTwinID, 200, olLoggedOutBody)},
-		want:    connectors.Acknowledged,
+		want:    offboard.Acknowledged,
 	}, {
 		name:    "no user with the email is not_found",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(200, "[]")},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "an answer with another email logs nobody out",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(200, `[{"id":1,"email":"someone.else@example.com"}]`)},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a user deleted between the lookup and the logout is not_found",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(200, olUsers(olID)), olLogout(olID, 404, olNoUser)},
-		want:    connectors.NotFound,
+		want:    offboard.NotFound,
 	}, {
 		name:    "a 429 whose reset is a second away is waited out inside the attempt",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olLimited(olSearch(0, ""), 1), olSearch(200, olUsers(olID)), olLogout(olID, 200, olLoggedOutBody)},
-		want:    connectors.Acknowledged,
+		want:    offboard.Acknowledged,
 	}, {
 		name:       "a 429 reads X-RateLimit-Reset as the seconds left, not an epoch",
-		subject:    connectors.Subject{Email: olEmail},
+		subject:    offboard.Subject{Email: olEmail},
 		steps:      []step{olSearch(200, olUsers(olID)), olLimited(olLogout(olID, 0, ""), 832)},
-		kind:       connectors.RateLimited,
+		kind:       vendorapi.RateLimited,
 		retryAfter: 832 * time.Second,
 		text:       []string{"TooManyRequestsError", "rate limited"},
 	}, {
 		name:    "a credential without the manage users scope is a permanent auth error that says so",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(200, olUsers(olID)), olLogout(olID, 401, olNoScope)},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"onelogin: PUT /api/1/users/56781966/logout", "Unauthorized: Insufficient Permission", "manage users"},
 	}, {
 		name:    "a user the credential may not touch is a permanent auth error",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(200, olUsers(olID)), olLogout(olID, 403, olNotThisUser)},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"forbidden: user is not authorized to access this User"},
 	}, {
 		name:    "a rejected access token is a permanent auth error that names the credentials",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(401, olV2BadToken)},
-		kind:    connectors.Auth,
+		kind:    vendorapi.Auth,
 		text:    []string{"credentials rejected", "UnauthorizedError: Unauthorized", "status 401"},
 	}, {
 		name:    "a onelogin server error is transient",
-		subject: connectors.Subject{Email: olEmail},
+		subject: offboard.Subject{Email: olEmail},
 		steps:   []step{olSearch(503, olV2Unavailable)},
-		kind:    connectors.Transient,
+		kind:    vendorapi.Transient,
 		text:    []string{"ServiceUnavailableError"},
 	}, {
 		name:    "an email with a wildcard is refused before any call",
-		subject: connectors.Subject{Email: "isaac*@example.com"},
-		kind:    connectors.Invalid,
+		subject: offboard.Subject{Email: "isaac*@example.com"},
+		kind:    vendorapi.Invalid,
 		text:    []string{"wildcard", "by hand"},
 	}, {
 		name:    "a subject without an email is invalid and sends nothing",
-		subject: connectors.Subject{},
-		kind:    connectors.Invalid,
+		subject: offboard.Subject{},
+		kind:    vendorapi.Invalid,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,9 +242,9 @@ func TestOneLoginRevoke(t *testing.T) {
 				}
 				return
 			}
-			e, ok := errors.AsType[*connectors.Error](err)
+			e, ok := errors.AsType[*vendorapi.Error](err)
 			if !ok {
-				t.Fatalf("error = %v, want a *connectors.Error of kind %v", err, tt.kind)
+				t.Fatalf("error = %v, want a *Error of kind %v", err, tt.kind)
 			}
 			if e.Kind != tt.kind {
 				t.Errorf("kind = %v, want %v (%v)", e.Kind, tt.kind, err)
@@ -267,7 +269,7 @@ func TestOneLoginToken(t *testing.T) {
 		name  string
 		tok   olToken
 		extra func(base string) map[string]any
-		kind  connectors.Kind // 0: the revoke succeeds
+		kind  vendorapi.Kind // 0: the revoke succeeds
 		text  []string
 	}{{
 		name:  "token_url is where the token is fetched",
@@ -276,16 +278,16 @@ func TestOneLoginToken(t *testing.T) {
 	}, {
 		name: "a rejected credential pair (401) is a permanent auth error",
 		tok:  olToken{status: 401, body: olV1(401, "Unauthorized", "Authentication Failure")},
-		kind: connectors.Auth,
+		kind: vendorapi.Auth,
 		text: []string{"fetching an access token", "credentials rejected", "status 401"},
 	}, {
 		name: "credentials whose owner was deleted (500) are transient, as onelogin answers",
 		tok:  olToken{status: 500, body: olV1(500, "internal server error", "Internal Server Error")},
-		kind: connectors.Transient,
+		kind: vendorapi.Transient,
 	}, {
 		name: "a rate-limited token endpoint goes back to the queue with the reset",
 		tok:  olToken{status: 429, body: olV1(429, "too many requests", "Too Many Requests"), header: map[string]string{"X-RateLimit-Reset": "40"}},
-		kind: connectors.RateLimited,
+		kind: vendorapi.RateLimited,
 		text: []string{"retry after 40s"},
 	}}
 	for _, tt := range tests {
@@ -304,14 +306,14 @@ func TestOneLoginToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := c.Revoke(t.Context(), connectors.Subject{Email: olEmail})
+			out, err := c.Revoke(t.Context(), offboard.Subject{Email: olEmail})
 			if tt.kind == 0 {
-				if err != nil || out != connectors.NotFound {
+				if err != nil || out != offboard.NotFound {
 					t.Fatalf("Revoke = %q, %v; want not_found", out, err)
 				}
 				return
 			}
-			if e, ok := errors.AsType[*connectors.Error](err); !ok || e.Kind != tt.kind {
+			if e, ok := errors.AsType[*vendorapi.Error](err); !ok || e.Kind != tt.kind {
 				t.Fatalf("error = %v, want kind %v", err, tt.kind)
 			}
 			for _, s := range tt.text {
@@ -332,12 +334,12 @@ func TestOneLoginCheck(t *testing.T) {
 		name   string
 		status int
 		body   string
-		kind   connectors.Kind
+		kind   vendorapi.Kind
 	}{
 		{"a credential that can read users passes", 200, `[{"id":56781966}]`, 0},
-		{"a rejected access token fails with an auth error", 401, olV2BadToken, connectors.Auth},
+		{"a rejected access token fails with an auth error", 401, olV2BadToken, vendorapi.Auth},
 		{"a credential that may not read users fails with an auth error", 403,
-			`{"message":"Forbidden","statusCode":403,"name":"ForbiddenError"}`, connectors.Auth},
+			`{"message":"Forbidden","statusCode":403,"name":"ForbiddenError"}`, vendorapi.Auth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -353,7 +355,7 @@ func TestOneLoginCheck(t *testing.T) {
 			if tt.kind == 0 && err != nil {
 				t.Fatalf("Check: %v", err)
 			}
-			if e, ok := errors.AsType[*connectors.Error](err); tt.kind != 0 && (!ok || e.Kind != tt.kind) {
+			if e, ok := errors.AsType[*vendorapi.Error](err); tt.kind != 0 && (!ok || e.Kind != tt.kind) {
 				t.Fatalf("Check error = %v, want kind %v", err, tt.kind)
 			}
 		})
@@ -389,7 +391,7 @@ func TestOneLoginConformance(t *testing.T) {
 	conformance.Run(t, conformance.Harness{
 		New:     func(base string) (connectors.Connector, error) { return openOneLogin(base, nil) },
 		Secret:  olSecret,
-		Subject: connectors.Subject{Email: olEmail},
+		Subject: offboard.Subject{Email: olEmail},
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			switch s {
 			case conformance.Success:

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // maxInFlight bounds the calls one revoke makes to a vendor at once, so
@@ -43,7 +45,7 @@ func concurrently(ctx context.Context, calls ...func(context.Context) error) err
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if errs[i] = call(ctx); errs[i] != nil && !Retryable(errs[i]) && ctx.Err() == nil {
+			if errs[i] = call(ctx); errs[i] != nil && !vendorapi.Retryable(errs[i]) && ctx.Err() == nil {
 				cancel()
 			}
 		})
@@ -53,7 +55,7 @@ func concurrently(ctx context.Context, calls ...func(context.Context) error) err
 	for _, err := range errs {
 		switch {
 		case err == nil:
-		case !Retryable(err) && !isCancel(err):
+		case !vendorapi.Retryable(err) && !isCancel(err):
 			return err // the earliest permanent error
 		case first == nil || isCancel(first) && !isCancel(err):
 			first = err
@@ -79,10 +81,10 @@ func acquire(ctx context.Context, sem chan struct{}) bool {
 
 // deleteGone returns a call that DELETEs path, for concurrently: a 404
 // means the thing is gone already, which is what a revocation wants.
-func (c *Client) deleteGone(path string) func(context.Context) error {
+func deleteGone(c *vendorapi.Client, path string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		_, err := c.Do(ctx, Request{Method: http.MethodDelete, Path: path}, nil)
-		if isKind(err, NotFoundErr) {
+		_, err := c.Do(ctx, vendorapi.Request{Method: http.MethodDelete, Path: path}, nil)
+		if vendorapi.IsKind(err, vendorapi.NotFound) {
 			return nil
 		}
 		return err

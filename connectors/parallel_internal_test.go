@@ -7,13 +7,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 func TestConcurrently(t *testing.T) {
-	transient := &Error{Kind: Transient, Msg: "503"}
-	limited := &Error{Kind: RateLimited, Msg: "429"}
-	auth := &Error{Kind: Auth, Msg: "403"}
-	gone := &Error{Kind: NotFoundErr, Msg: "404"}
+	transient := &vendorapi.Error{Kind: vendorapi.Transient, Msg: "503"}
+	limited := &vendorapi.Error{Kind: vendorapi.RateLimited, Msg: "429"}
+	auth := &vendorapi.Error{Kind: vendorapi.Auth, Msg: "403"}
+	gone := &vendorapi.Error{Kind: vendorapi.NotFound, Msg: "404"}
 	ret := func(err error) func(context.Context) error { return func(context.Context) error { return err } }
 
 	tests := []struct {
@@ -42,7 +44,7 @@ func TestConcurrently(t *testing.T) {
 			select {
 			case <-ctx.Done():
 				close(cancelled)
-				return &Error{Kind: Transient, Msg: "stopped", Err: ctx.Err()}
+				return &vendorapi.Error{Kind: vendorapi.Transient, Msg: "stopped", Err: ctx.Err()}
 			case <-time.After(time.Minute):
 				return nil
 			}
@@ -65,7 +67,7 @@ func TestConcurrently(t *testing.T) {
 			calls = append(calls, func(ctx context.Context) error {
 				started[i].Store(true)
 				<-ctx.Done() // held until cancelled: the places free up only then
-				return &Error{Kind: Transient, Msg: "stopped", Err: ctx.Err()}
+				return &vendorapi.Error{Kind: vendorapi.Transient, Msg: "stopped", Err: ctx.Err()}
 			})
 		}
 		if got := concurrently(t.Context(), calls...); got != auth {

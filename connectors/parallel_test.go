@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // vendorLog wraps a vendor fake: every request is held 30 ms, and the log
@@ -112,7 +113,7 @@ func TestIndependentCallsAreSentTogether(t *testing.T) {
 		open  func(base string) (connectors.Connector, error)
 		fake  func(t *testing.T) http.Handler
 		who   string
-		want  connectors.Outcome
+		want  offboard.Outcome
 		top   int // requests in the fake at once
 		check func(t *testing.T, l *vendorLog)
 	}{{
@@ -121,7 +122,7 @@ func TestIndependentCallsAreSentTogether(t *testing.T) {
 		fake: func(t *testing.T) http.Handler {
 			return auth0Fake(t, auth0TokenAnswer{}, append([]step{byEmail(200, auth0Users(auth0ID))}, auth0Revoked(auth0IDPath)...)...)
 		},
-		who: auth0Email, want: connectors.Verified, top: 2,
+		who: auth0Email, want: offboard.Verified, top: 2,
 		check: func(t *testing.T, l *vendorLog) {
 			if !l.startedDuring("DELETE sessions", "DELETE refresh-tokens") && !l.startedDuring("DELETE refresh-tokens", "DELETE sessions") {
 				t.Error("the two deletions were sent one after the other")
@@ -139,7 +140,7 @@ func TestIndependentCallsAreSentTogether(t *testing.T) {
 				deleteToken(googleEmail, appA, 204, ""), deleteToken(googleEmail, appB, 204, "").with(), deleteToken(googleEmail, appC, 204, "").with(),
 				listTokens(googleEmail, 200, googleTokenList()))
 		},
-		who: googleEmail, want: connectors.Verified, top: 3,
+		who: googleEmail, want: offboard.Verified, top: 3,
 		check: func(t *testing.T, l *vendorLog) {
 			if !l.startedDuring("POST signOut", "GET tokens") && !l.startedDuring("GET tokens", "POST signOut") {
 				t.Error("the sign-out and the first listing were sent one after the other")
@@ -160,7 +161,7 @@ func TestIndependentCallsAreSentTogether(t *testing.T) {
 			}
 			return googleFake(t, googleTokenAnswer{}, append(steps, listTokens(googleEmail, 200, googleTokenList()))...)
 		},
-		who: googleEmail, want: connectors.Verified, top: 2,
+		who: googleEmail, want: offboard.Verified, top: 2,
 		check: func(t *testing.T, l *vendorLog) {
 			if got := l.top(); got > 4 {
 				t.Errorf("%d requests at once, want at most 4", got)
@@ -172,7 +173,7 @@ func TestIndependentCallsAreSentTogether(t *testing.T) {
 		fake: func(t *testing.T) http.Handler {
 			return googleFake(t, googleTokenAnswer{}, signedOutNoTokens(googleEmail)...)
 		},
-		who: googleEmail, want: connectors.Verified, top: 2,
+		who: googleEmail, want: offboard.Verified, top: 2,
 		check: func(t *testing.T, l *vendorLog) {
 			if !l.lastStartAfterEnd("POST signOut", "GET tokens") {
 				t.Error("no listing started after the sign-out answered")
@@ -188,7 +189,7 @@ func TestIndependentCallsAreSentTogether(t *testing.T) {
 				kcRevokeConsent(kcID, "mobile-app", 204, ""), kcRevokeConsent(kcID, "desktop-app", 204, "").with(),
 				kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "[]").with())
 		},
-		who: kcEmail, want: connectors.Verified, top: 2,
+		who: kcEmail, want: offboard.Verified, top: 2,
 		check: func(t *testing.T, l *vendorLog) {
 			if !l.startedDuring("POST logout", "GET consents") && !l.startedDuring("GET consents", "POST logout") {
 				t.Error("the logout and the first listing were sent one after the other")
@@ -209,7 +210,7 @@ func TestIndependentCallsAreSentTogether(t *testing.T) {
 		fake: func(t *testing.T) http.Handler {
 			return keycloakFake(t, kcToken{}, append([]step{kcSearch(200, kcUsers(kcID))}, kcLoggedOut(kcID)...)...)
 		},
-		who: kcEmail, want: connectors.Verified, top: 2,
+		who: kcEmail, want: offboard.Verified, top: 2,
 		check: func(t *testing.T, l *vendorLog) {
 			if !l.lastStartAfterEnd("POST logout", "GET consents") {
 				t.Error("no listing of the consents started after the logout answered")
@@ -225,7 +226,7 @@ func TestIndependentCallsAreSentTogether(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := c.Revoke(t.Context(), connectors.Subject{Email: tt.who})
+			out, err := c.Revoke(t.Context(), offboard.Subject{Email: tt.who})
 			if err != nil || out != tt.want {
 				t.Fatalf("Revoke = %q, %v; want %q", out, err, tt.want)
 			}

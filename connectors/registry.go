@@ -9,6 +9,8 @@ import (
 	"slices"
 
 	"github.com/rs/zerolog"
+
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // Spec is one configured connector: its name, type and the keys of its type
@@ -20,7 +22,7 @@ type Spec struct {
 
 // Deps are what a connector may need from the process.
 type Deps struct {
-	HTTPClient *http.Client // nil: NewHTTPClient(), shared by every connector Build opens
+	HTTPClient *http.Client // nil: vendorapi.NewHTTPClient(), shared by every connector Build opens
 	Logger     zerolog.Logger
 }
 
@@ -55,7 +57,7 @@ func Types() []string { return slices.Sorted(maps.Keys(types)) }
 // It returns connectors only when there is no problem at all.
 func Build(specs []Spec, deps Deps) ([]Connector, error) {
 	if deps.HTTPClient == nil {
-		deps.HTTPClient = NewHTTPClient()
+		deps.HTTPClient = vendorapi.NewHTTPClient()
 	}
 	var errs []error
 	out := make([]Connector, 0, len(specs))
@@ -67,7 +69,7 @@ func Build(specs []Spec, deps Deps) ([]Connector, error) {
 		}
 		fail := func(err error) {
 			for _, e := range flatten(err) {
-				if _, ok := errors.AsType[*fieldError](e); ok {
+				if _, ok := errors.AsType[*vendorapi.FieldError](e); ok {
 					errs = append(errs, fmt.Errorf("%s.%w", at, e))
 				} else {
 					errs = append(errs, fmt.Errorf("%s: %w", at, e))
@@ -76,20 +78,20 @@ func Build(specs []Spec, deps Deps) ([]Connector, error) {
 		}
 		switch j, dup := seen[s.Name]; {
 		case s.Name == "":
-			fail(fieldErr("name", "required"))
+			fail(vendorapi.FieldErr("name", "required"))
 		case !namePattern.MatchString(s.Name):
-			fail(fieldErr("name", "must be 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit"))
+			fail(vendorapi.FieldErr("name", "must be 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit"))
 		case dup:
-			fail(fieldErr("name", "duplicate of connectors[%d]", j))
+			fail(vendorapi.FieldErr("name", "duplicate of connectors[%d]", j))
 		default:
 			seen[s.Name] = i
 		}
 		newConfig, ok := types[s.Type]
 		if !ok {
 			if s.Type == "" {
-				fail(fieldErr("type", "required (known: %v)", Types()))
+				fail(vendorapi.FieldErr("type", "required (known: %v)", Types()))
 			} else {
-				fail(fieldErr("type", "unknown type %q (known: %v)", s.Type, Types()))
+				fail(vendorapi.FieldErr("type", "unknown type %q (known: %v)", s.Type, Types()))
 			}
 			continue
 		}
@@ -114,16 +116,16 @@ func Build(specs []Spec, deps Deps) ([]Connector, error) {
 // check decodes settings into cfg and validates it, reporting each key once:
 // a key whose value could not be decoded is not also reported by Validate.
 func check(cfg config, settings map[string]any) error {
-	derrs := flatten(decodeSettings(settings, cfg))
+	derrs := flatten(vendorapi.DecodeSettings(settings, cfg))
 	bad := make(map[string]bool, len(derrs))
 	for _, e := range derrs {
-		if fe, ok := errors.AsType[*fieldError](e); ok {
-			bad[fe.key] = true
+		if fe, ok := errors.AsType[*vendorapi.FieldError](e); ok {
+			bad[fe.Key] = true
 		}
 	}
 	errs := derrs
 	for _, e := range flatten(cfg.Validate()) {
-		if fe, ok := errors.AsType[*fieldError](e); !ok || !bad[fe.key] {
+		if fe, ok := errors.AsType[*vendorapi.FieldError](e); !ok || !bad[fe.Key] {
 			errs = append(errs, e)
 		}
 	}

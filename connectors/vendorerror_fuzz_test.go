@@ -1,6 +1,10 @@
 package connectors
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/offboarder/offboarder/vendorapi"
+)
 
 // FuzzVendorErrors: every vendor's error-body reader takes any bytes
 // without a panic, and what it returns is made of the body (bounded by it,
@@ -13,7 +17,7 @@ func FuzzVendorErrors(f *testing.F) {
 	f.Add([]byte(`{"error":"HTTP 403 Forbidden"}`))
 	f.Add([]byte(`{"status":{"error":true,"code":401,"type":"Unauthorized","message":"Authentication Failure"}}`))
 	readers := map[string]func([]byte) string{
-		"okta": oktaError, "entra": graphError, "google": GoogleError,
+		"okta": oktaError, "entra": vendorapi.GraphError, "google": vendorapi.GoogleError,
 		"auth0": auth0Error, "keycloak": keycloakError, "onelogin": oneloginError,
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
-	"github.com/offboarder/offboarder/store"
 )
 
 const (
@@ -96,7 +96,7 @@ func TestBambooHRTerminationIsResolvedAndRevoked(t *testing.T) {
 			t.Fatalf("want 202, got %d %v", code, res)
 		}
 		c := e.waitCase(res["case_id"].(string))
-		if c.State != store.StateCompleted || c.Email != "alice@example.com" || c.Entries[0].Outcome != "acknowledged" {
+		if c.State != offboard.StateCompleted || c.Email != "alice@example.com" || c.Entries[0].Outcome != "acknowledged" {
 			t.Fatalf("case: %+v", c)
 		}
 		if n := e.Sim.Sessions("okta", "alice@example.com"); n != 0 {
@@ -108,7 +108,7 @@ func TestBambooHRTerminationIsResolvedAndRevoked(t *testing.T) {
 		if code != http.StatusAccepted {
 			t.Fatalf("want 202, got %d %v", code, res)
 		}
-		if c := e.waitClosed(res["case_id"].(string)); c.State != store.StateDismissed {
+		if c := e.waitClosed(res["case_id"].(string)); c.State != offboard.StateDismissed {
 			t.Fatalf("case for an active employee: %+v", c)
 		}
 		if n := e.Sim.Sessions("okta", "bob@example.com"); n != 1 {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 )
@@ -161,7 +162,7 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 				outcomes++
 			}
 		}
-		if c.State != store.StateCompleted || len(c.Events) != 1 || len(c.Entries) != 1 || outcomes != 1 {
+		if c.State != offboard.StateCompleted || len(c.Events) != 1 || len(c.Entries) != 1 || outcomes != 1 {
 			t.Errorf("%s (in flight at the outage: %v): case %s, %d events, %d entries, %d recorded outcomes",
 				id, inFlight[c.Email], c.State, len(c.Events), len(c.Entries), outcomes)
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/offboarder/offboarder/internal/testenv"
-	"github.com/offboarder/offboarder/store"
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // TestDatabaseOutageIs503UntilItComesBack cuts PostgreSQL off (as a restart
@@ -38,10 +38,10 @@ func TestDatabaseOutageIs503UntilItComesBack(t *testing.T) {
 		t.Fatalf("after the outage: %d %v", code, res)
 	}
 	c := e.waitCase(res["case_id"].(string))
-	if c.State != store.StateCompleted || c.Email != "bob@example.com" || len(c.Events) != 1 {
+	if c.State != offboard.StateCompleted || c.Email != "bob@example.com" || len(c.Events) != 1 {
 		t.Fatalf("case after the outage: %+v", c)
 	}
-	if cases := e.cases(); len(cases) != 2 || first.State != store.StateCompleted {
+	if cases := e.cases(); len(cases) != 2 || first.State != offboard.StateCompleted {
 		t.Fatalf("want exactly the two cases, got %d", len(cases))
 	}
 	if _, err := e.Store.VerifyAudit(t.Context()); err != nil {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
-	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
 )
 
@@ -25,7 +25,7 @@ func TestSignedWebhookRevokesSessions(t *testing.T) {
 			t.Fatalf("bad answer: %v", res)
 		}
 		c := e.waitCase(id)
-		if c.State != store.StateCompleted || len(c.Entries) != 1 {
+		if c.State != offboard.StateCompleted || len(c.Entries) != 1 {
 			t.Fatalf("case: %+v", c)
 		}
 		en := c.Entries[0]
@@ -55,7 +55,7 @@ func TestSignedWebhookRevokesSessions(t *testing.T) {
 		}
 		// The admin API shows the same case with its audit trail.
 		code, got := e.admin(http.MethodGet, "/v1/cases/"+id, adminToken, nil)
-		if code != http.StatusOK || got["state"] != store.StateCompleted {
+		if code != http.StatusOK || got["state"] != offboard.StateCompleted {
 			t.Fatalf("GET /v1/cases/%s: %d %v", id, code, got)
 		}
 		if audit, _ := got["audit"].([]any); len(audit) < 3 {
@@ -203,7 +203,7 @@ func TestRedisDownStillAcceptsAndRelayCatchesUp(t *testing.T) {
 			t.Fatalf("want 202 with Redis down (the event is committed), got %d %v", code, res)
 		}
 		id := res["case_id"].(string)
-		if c, err := e.Store.GetCase(t.Context(), id); err != nil || c.State != store.StatePending {
+		if c, err := e.Store.GetCase(t.Context(), id); err != nil || c.State != offboard.StatePending {
 			t.Fatalf("case not committed as pending: %+v %v", c, err)
 		}
 		code, _ = e.admin(http.MethodGet, "/readyz", "", nil)
@@ -212,7 +212,7 @@ func TestRedisDownStillAcceptsAndRelayCatchesUp(t *testing.T) {
 		}
 		e.Redis.Restart() // empty, as after a crash without persistence
 		c := e.waitCase(id)
-		if c.State != store.StateCompleted || c.Entries[0].Outcome != "acknowledged" {
+		if c.State != offboard.StateCompleted || c.Entries[0].Outcome != "acknowledged" {
 			t.Fatalf("case after Redis came back: %+v", c)
 		}
 		if n := e.Sim.Sessions("okta", "alice@example.com"); n != 0 {
@@ -228,7 +228,7 @@ func TestDryRunRevokesNothing(t *testing.T) {
 		t.Fatalf("%d %v", code, res)
 	}
 	c := e.waitCase(res["case_id"].(string))
-	if c.Entries[0].Outcome != "skipped" || c.State != store.StateCompleted {
+	if c.Entries[0].Outcome != "skipped" || c.State != offboard.StateCompleted {
 		t.Fatalf("case: %+v", c)
 	}
 	if n := e.Sim.Sessions("okta", "alice@example.com"); n != 2 {
@@ -303,10 +303,10 @@ func TestSixIdentityProvidersRevokeOneLeaver(t *testing.T) {
 		t.Fatalf("%d %v", code, res)
 	}
 	c := e.waitCase(res["case_id"].(string))
-	if c.State != store.StateCompleted || len(c.Entries) != 6 {
+	if c.State != offboard.StateCompleted || len(c.Entries) != 6 {
 		t.Fatalf("case: %s with %d entries: %+v", c.State, len(c.Entries), c.Entries)
 	}
-	want := map[string]string{"auth0": "verified", "entra": "verified", "google": "verified", "keycloak": "verified", "okta": "acknowledged", "onelogin": "acknowledged"}
+	want := map[string]offboard.Outcome{"auth0": "verified", "entra": "verified", "google": "verified", "keycloak": "verified", "okta": "acknowledged", "onelogin": "acknowledged"}
 	for _, en := range c.Entries {
 		if want[en.Connector] != en.Outcome {
 			t.Errorf("%s: outcome %s, want %s (%s)", en.Connector, en.Outcome, want[en.Connector], en.LastError)

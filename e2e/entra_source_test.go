@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
-	"github.com/offboarder/offboarder/store"
 )
 
 const entraClientState = "e2e-entra-client-STATE-0123456789"
@@ -107,7 +107,7 @@ func TestEntraNotificationIsResolvedAndRevoked(t *testing.T) {
 			t.Fatalf("want 202, got %d %v", code, res)
 		}
 		c := e.waitCase(res["case_id"].(string))
-		if c.State != store.StateCompleted || c.Email != "alice@example.com" || c.SubjectIDs["entra"] != disabled || c.Entries[0].Outcome != "acknowledged" {
+		if c.State != offboard.StateCompleted || c.Email != "alice@example.com" || c.SubjectIDs["entra"] != disabled || c.Entries[0].Outcome != "acknowledged" {
 			t.Fatalf("case: %+v", c)
 		}
 		if n := e.Sim.Sessions("okta", "alice@example.com"); n != 0 {
@@ -119,7 +119,7 @@ func TestEntraNotificationIsResolvedAndRevoked(t *testing.T) {
 		if code != http.StatusAccepted {
 			t.Fatalf("want 202, got %d %v", code, res)
 		}
-		if c := e.waitClosed(res["case_id"].(string)); c.State != store.StateDismissed {
+		if c := e.waitClosed(res["case_id"].(string)); c.State != offboard.StateDismissed {
 			t.Fatalf("case for an enabled user: %+v", c)
 		}
 		if n := e.Sim.Sessions("okta", "bob@example.com"); n != 1 {

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
-	"github.com/offboarder/offboarder/store"
 )
 
 const googleChannelToken = "e2e-google-channel-TOKEN-0123456789"
@@ -48,7 +48,7 @@ func TestGoogleAdminEventIsRevoked(t *testing.T) {
 			t.Fatalf("want 202, got %d %v", code, res)
 		}
 		c := e.waitCase(res["case_id"].(string))
-		if c.State != store.StateCompleted || c.Email != "alice@example.com" || c.Reason != "suspended" || c.Entries[0].Outcome != "acknowledged" {
+		if c.State != offboard.StateCompleted || c.Email != "alice@example.com" || c.Reason != "suspended" || c.Entries[0].Outcome != "acknowledged" {
 			t.Fatalf("case: %+v", c)
 		}
 		if n := e.Sim.Sessions("okta", "alice@example.com"); n != 0 {

@@ -12,8 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
-	"github.com/offboarder/offboarder/store"
 )
 
 const (
@@ -88,7 +88,7 @@ func TestHiBobLeaverIsResolvedAndRevoked(t *testing.T) {
 			t.Fatalf("want 202, got %d %v", code, res)
 		}
 		c := e.waitCase(res["case_id"].(string))
-		if c.State != store.StateCompleted || c.Email != "alice@example.com" || c.Reason != "terminated" ||
+		if c.State != offboard.StateCompleted || c.Email != "alice@example.com" || c.Reason != "terminated" ||
 			c.SubjectIDs["hibob"] != "3332883854254932743" || c.Entries[0].Outcome != "acknowledged" {
 			t.Fatalf("case: %+v", c)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/store"
 )
 
@@ -93,7 +94,7 @@ worker:
 	for {
 		var err error
 		c, err = e.Store.GetCase(t.Context(), id)
-		if err == nil && c.State == store.StateCompleted {
+		if err == nil && c.State == offboard.StateCompleted {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/sources"
-	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
 )
 
@@ -77,7 +77,7 @@ func TestLateDuplicatesCallEachConnectorOnce(t *testing.T) {
 		if code != http.StatusAccepted {
 			t.Fatalf("%d %v", code, res)
 		}
-		if c := e.waitCase(res["case_id"].(string)); c.State != store.StateCompleted {
+		if c := e.waitCase(res["case_id"].(string)); c.State != offboard.StateCompleted {
 			t.Fatalf("control case: %s", c.State)
 		}
 
@@ -106,7 +106,7 @@ func TestLateDuplicatesCallEachConnectorOnce(t *testing.T) {
 			}
 		}
 		c := e.waitCase(id)
-		if c.State != store.StateCompleted || len(c.Entries) != 6 || len(c.Events) != 1 {
+		if c.State != offboard.StateCompleted || len(c.Entries) != 6 || len(c.Events) != 1 {
 			t.Fatalf("case %s with %d entries and %d events, want completed, 6 and 1", c.State, len(c.Entries), len(c.Events))
 		}
 		before, callsBefore := e.taskCounts(), len(e.Sim.Calls())
@@ -148,7 +148,7 @@ func TestLateDuplicatesCallEachConnectorOnce(t *testing.T) {
 			t.Fatalf("another event after completion: %d %v, want a new case", code, res)
 		}
 		second := e.waitCase(res["case_id"].(string))
-		if second.State != store.StateCompleted || len(second.Entries) != 6 || len(second.Events) != 1 || second.Events[0].EventID != "late-other" {
+		if second.State != offboard.StateCompleted || len(second.Entries) != 6 || len(second.Events) != 1 || second.Events[0].EventID != "late-other" {
 			t.Fatalf("second case %s, %d entries, %d events", second.State, len(second.Entries), len(second.Events))
 		}
 		for k := range want {
@@ -157,12 +157,12 @@ func TestLateDuplicatesCallEachConnectorOnce(t *testing.T) {
 		if got := sessionRevocations(e.Sim.Calls(), "late@example.com"); !maps.Equal(got, want) {
 			t.Errorf("session revocations per vendor after the second case: %v, want two each", got)
 		}
-		if first := e.waitCase(id); first.State != store.StateCompleted || len(first.Events) != 1 {
+		if first := e.waitCase(id); first.State != offboard.StateCompleted || len(first.Events) != 1 {
 			t.Errorf("first case after the second: %s, %d events", first.State, len(first.Events))
 		}
 		// Each case lists the other, so an auditor reading one finds both.
 		firstCase := e.waitCase(id)
-		if len(second.Related) != 1 || second.Related[0].ID != id || second.Related[0].State != store.StateCompleted || second.Related[0].ClosedAt == nil {
+		if len(second.Related) != 1 || second.Related[0].ID != id || second.Related[0].State != offboard.StateCompleted || second.Related[0].ClosedAt == nil {
 			t.Errorf("second case's related cases: %+v, want the first", second.Related)
 		}
 		if len(firstCase.Related) != 1 || firstCase.Related[0].ID != second.ID {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offboarder/offboarder/store"
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // TestLoadTwoThousandWebhooks sends 2,000 signed webhooks over 60 s on
@@ -57,7 +57,7 @@ func TestLoadTwoThousandWebhooks(t *testing.T) {
 	for _, id := range ids {
 		for {
 			c, err := e.Store.GetCase(t.Context(), id)
-			if err == nil && c.State == store.StateCompleted {
+			if err == nil && c.State == offboard.StateCompleted {
 				break
 			}
 			if time.Now().After(deadline) {

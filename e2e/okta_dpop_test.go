@@ -11,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/simulator"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The okta connector, as a service app that requires DPoP, against the
@@ -43,8 +45,8 @@ func TestOktaServiceAppWithDPoPAgainstTheSimulator(t *testing.T) {
 	}
 
 	t.Run("without dpop: a permanent error that says what to set", func(t *testing.T) {
-		_, err := build(t, false).Revoke(t.Context(), connectors.Subject{Email: people[0]})
-		if err == nil || connectors.Retryable(err) || !strings.Contains(err.Error(), "set dpop: true") {
+		_, err := build(t, false).Revoke(t.Context(), offboard.Subject{Email: people[0]})
+		if err == nil || vendorapi.Retryable(err) || !strings.Contains(err.Error(), "set dpop: true") {
 			t.Fatalf("Revoke: %v", err)
 		}
 		if n := sim.Sessions("okta", people[0]); n != 2 {
@@ -54,7 +56,7 @@ func TestOktaServiceAppWithDPoPAgainstTheSimulator(t *testing.T) {
 	t.Run("with dpop: every person's sessions are cleared", func(t *testing.T) {
 		c := build(t, true)
 		for _, p := range people {
-			if out, err := c.Revoke(t.Context(), connectors.Subject{Email: p}); err != nil || out != connectors.Acknowledged {
+			if out, err := c.Revoke(t.Context(), offboard.Subject{Email: p}); err != nil || out != offboard.Acknowledged {
 				t.Fatalf("Revoke(%s) = %q, %v", p, out, err)
 			}
 			if n := sim.Sessions("okta", p); n != 0 {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
@@ -143,7 +144,7 @@ func TestOktaEventHookRevokesTheTargetsSessions(t *testing.T) {
 			t.Fatalf("want one case for alice, got %+v, %v", cs, err)
 		}
 		c := e.waitCase(cs[0].ID)
-		if c.State != store.StateCompleted || c.Reason != "terminated" || c.SubjectIDs["okta"] != aliceID {
+		if c.State != offboard.StateCompleted || c.Reason != "terminated" || c.SubjectIDs["okta"] != aliceID {
 			t.Fatalf("case: %+v", c)
 		}
 		if len(c.Entries) != 1 || c.Entries[0].Connector != "okta" || c.Entries[0].Outcome != "acknowledged" {

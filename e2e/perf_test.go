@@ -29,6 +29,7 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/internal/testenv"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
@@ -249,7 +250,7 @@ func perfTimeToRevoke(t *testing.T, db, dbURL string) perfRow {
 	}
 	// Warm both paths once (tokens, connections), as a running service is.
 	for _, c := range conns {
-		_, _ = c.Revoke(t.Context(), connectors.Subject{Email: "bob@example.com"})
+		_, _ = c.Revoke(t.Context(), offboard.Subject{Email: "bob@example.com"})
 	}
 	warm := newSender(e.URL, "warm")
 	if id, err := warm.post(0, "alice@example.com"); err != nil {
@@ -263,7 +264,7 @@ func perfTimeToRevoke(t *testing.T, db, dbURL string) perfRow {
 		errs := make([]error, len(conns))
 		for k, c := range conns {
 			wg.Go(func() {
-				_, errs[k] = c.Revoke(t.Context(), connectors.Subject{Email: fmt.Sprintf("floor%d@example.com", i)})
+				_, errs[k] = c.Revoke(t.Context(), offboard.Subject{Email: fmt.Sprintf("floor%d@example.com", i)})
 			})
 		}
 		wg.Wait()
@@ -288,7 +289,7 @@ func perfTimeToRevoke(t *testing.T, db, dbURL string) perfRow {
 	var lats []time.Duration
 	for _, id := range ids {
 		c := e.waitCase(id)
-		if c.State != store.StateCompleted {
+		if c.State != offboard.StateCompleted {
 			t.Errorf("case %s ended %s: %+v", id, c.State, c.Entries)
 		}
 		var last time.Time
@@ -495,7 +496,7 @@ func vendorCeiling(t *testing.T, e *env, inFlight int, window time.Duration) flo
 		t.Fatal(err)
 	}
 	_, rate := closedLoop(t, inFlight, window, func(i int64) error {
-		subject := connectors.Subject{Email: fmt.Sprintf("v%d@example.com", i%people)}
+		subject := offboard.Subject{Email: fmt.Sprintf("v%d@example.com", i%people)}
 		var wg sync.WaitGroup
 		errs := make([]error, len(conns))
 		for k, c := range conns {

@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // idSource is a sender whose events carry only an employee id, as BambooHR,
@@ -30,17 +31,17 @@ func (s *idSource) Parse(r *sources.Request) (sources.Delivery, error) {
 	if err := json.Unmarshal(r.Body, &b); err != nil {
 		return sources.Delivery{}, err
 	}
-	return sources.Delivery{Events: []sources.Event{{ID: b.ID, Type: "left", Reason: sources.ReasonTerminated, IDs: map[string]string{"idtest": b.Employee}}}}, nil
+	return sources.Delivery{Events: []sources.Event{{ID: b.ID, Type: "left", Reason: offboard.ReasonTerminated, IDs: map[string]string{"idtest": b.Employee}}}}, nil
 }
 
 func (s *idSource) Resolve(_ context.Context, ev sources.Event) (sources.Resolution, error) {
 	s.calls.Add(1)
 	if s.failures.Add(-1) >= 0 {
-		return sources.Resolution{}, &connectors.Error{Connector: "idtest", Kind: connectors.Transient, Status: 503, Msg: "directory unavailable"}
+		return sources.Resolution{}, &vendorapi.Error{System: "idtest", Kind: vendorapi.Transient, Status: 503, Msg: "directory unavailable"}
 	}
 	r, ok := s.directory[ev.IDs["idtest"]]
 	if !ok {
-		return sources.Resolution{}, &connectors.Error{Connector: "idtest", Kind: connectors.Invalid, Status: 404, Msg: "no such employee"}
+		return sources.Resolution{}, &vendorapi.Error{System: "idtest", Kind: vendorapi.Invalid, Status: 404, Msg: "no such employee"}
 	}
 	return r, nil
 }
@@ -74,7 +75,7 @@ func TestIDOnlyEventsAreResolvedByTheWorker(t *testing.T) {
 
 		t.Run("a leaver is resolved to her email and her sessions are revoked", func(t *testing.T) {
 			c := e.waitCase(post("p1", "100"))
-			if c.State != store.StateCompleted || c.Email != "alice@example.com" || c.Entries[0].Outcome != "acknowledged" {
+			if c.State != offboard.StateCompleted || c.Email != "alice@example.com" || c.Entries[0].Outcome != "acknowledged" {
 				t.Fatalf("case: %+v", c)
 			}
 			if n := e.Sim.Sessions("okta", "alice@example.com"); n != 0 {
@@ -86,13 +87,13 @@ func TestIDOnlyEventsAreResolvedByTheWorker(t *testing.T) {
 		})
 		t.Run("someone the sender says is not leaving is dismissed", func(t *testing.T) {
 			c := e.waitClosed(post("p2", "200"))
-			if c.State != store.StateDismissed || len(c.Entries) != 0 {
+			if c.State != offboard.StateDismissed || len(c.Entries) != 0 {
 				t.Fatalf("case: %+v", c)
 			}
 		})
 		t.Run("an unknown employee needs a person", func(t *testing.T) {
 			c := e.waitClosed(post("p3", "999"))
-			if c.State != store.StateNeedsAttention || len(c.Entries) != 0 {
+			if c.State != offboard.StateNeedsAttention || len(c.Entries) != 0 {
 				t.Fatalf("case: %+v", c)
 			}
 		})
@@ -101,7 +102,7 @@ func TestIDOnlyEventsAreResolvedByTheWorker(t *testing.T) {
 			deadline := time.Now().Add(20 * time.Second)
 			for {
 				c, err := e.Store.GetCase(t.Context(), id)
-				if err == nil && c.State == store.StateScheduled && c.Email == "bob@example.com" {
+				if err == nil && c.State == offboard.StateScheduled && c.Email == "bob@example.com" {
 					break
 				}
 				if time.Now().After(deadline) {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/simulator"
-	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
 )
 
@@ -19,7 +19,7 @@ func TestRejectedCredentialsFailTheEntryAtOnce(t *testing.T) {
 	}
 	c := e.waitCase(res["case_id"].(string))
 	en := c.Entries[0]
-	if c.State != store.StateNeedsAttention || en.Outcome != "failed" || en.Attempts != 1 {
+	if c.State != offboard.StateNeedsAttention || en.Outcome != "failed" || en.Attempts != 1 {
 		t.Fatalf("want a failed entry after one attempt, got case %s entry %+v", c.State, en)
 	}
 	if !strings.Contains(en.LastError, "credentials rejected") {
@@ -75,7 +75,7 @@ func TestVendorOutageIsRetriedUntilItEnds(t *testing.T) {
 	}
 	e.Sim.Tune(func(o *simulator.Options) { o.ErrorRate = 0 })
 	c := e.waitCase(id)
-	if c.State != store.StateCompleted || c.Entries[0].Outcome != "acknowledged" || c.Entries[0].Attempts < 3 {
+	if c.State != offboard.StateCompleted || c.Entries[0].Outcome != "acknowledged" || c.Entries[0].Attempts < 3 {
 		t.Fatalf("want acknowledged after retries, got %s %+v", c.State, c.Entries[0])
 	}
 	if n := e.Sim.Sessions("okta", "alice@example.com"); n != 0 {

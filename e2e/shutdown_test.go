@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offboarder/offboarder/store"
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // A worker stopped in the middle of a revoke (SIGTERM: offboarder calls
@@ -32,14 +32,14 @@ func TestShutdownDuringRevokeLosesNothing(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		e.Worker.Shutdown() // returns after the 2s shutdown bound, the call cancelled
-		if c, _ := e.Store.GetCase(t.Context(), id); c.State != store.StateInProgress || c.Entries[0].Outcome != "pending" {
+		if c, _ := e.Store.GetCase(t.Context(), id); c.State != offboard.StateInProgress || c.Entries[0].Outcome != "pending" {
 			t.Fatalf("after shutdown the entry must still be pending: %+v", c)
 		}
 
 		release()
 		e.Worker = e.startWorker()
 		c := e.waitCase(id)
-		if c.State != store.StateCompleted || c.Entries[0].Outcome != "acknowledged" {
+		if c.State != offboard.StateCompleted || c.Entries[0].Outcome != "acknowledged" {
 			t.Fatalf("case after restart: %s %+v", c.State, c.Entries[0])
 		}
 		var ok, cancelled int

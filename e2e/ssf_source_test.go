@@ -14,8 +14,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
-	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
 )
 
@@ -164,7 +164,7 @@ func TestSSFSessionRevokedSETRevokesSessions(t *testing.T) {
 		}
 		id, _ := res["case_id"].(string)
 		c := e.waitCase(id)
-		if c.State != store.StateCompleted || c.Email != "alice@example.com" || c.Reason != sources.ReasonSecurity {
+		if c.State != offboard.StateCompleted || c.Email != "alice@example.com" || c.Reason != offboard.ReasonSecurity {
 			t.Fatalf("case: %+v", c)
 		}
 		if len(c.Entries) != 1 || c.Entries[0].Connector != "okta" || c.Entries[0].Outcome != "acknowledged" {

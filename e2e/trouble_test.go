@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/simulator"
-	"github.com/offboarder/offboarder/store"
 )
 
 // TestVendorTroubleStillCompletesEveryCase: the vendor fails 30 % of calls
@@ -32,13 +32,13 @@ func TestVendorTroubleStillCompletesEveryCase(t *testing.T) {
 	for _, id := range ids {
 		for {
 			c, err := e.Store.GetCase(t.Context(), id)
-			if err == nil && c.State == store.StateCompleted {
+			if err == nil && c.State == offboard.StateCompleted {
 				if c.Entries[0].Outcome != "acknowledged" {
 					t.Fatalf("entry: %+v", c.Entries[0])
 				}
 				break
 			}
-			if err == nil && c.State == store.StateNeedsAttention {
+			if err == nil && c.State == offboard.StateNeedsAttention {
 				t.Fatalf("a retryable outage failed a case: %+v", c.Entries)
 			}
 			if time.Now().After(deadline) {

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The bamboohr source receives BambooHR webhooks and asks BambooHR's API who
@@ -59,7 +59,7 @@ type BambooHR struct {
 	secrets   [][]byte
 	tolerance time.Duration
 	now       func() time.Time
-	client    *connectors.Client
+	client    *vendorapi.Client
 }
 
 var (
@@ -80,7 +80,7 @@ func newBambooHR(s Spec, path string) (Source, error) {
 }
 
 // newBambooHRWithClient builds the source with hc for BambooHR's API (nil:
-// connectors.NewHTTPClient). Every problem of the settings is reported, each
+// vendorapi.NewHTTPClient). Every problem of the settings is reported, each
 // naming its key and none echoing a value.
 func newBambooHRWithClient(s Spec, path string, hc *http.Client) (*BambooHR, error) {
 	var c bambooHRConfig
@@ -122,7 +122,7 @@ func newBambooHRWithClient(s Spec, path string, hc *http.Client) (*BambooHR, err
 	// API keys are sent as HTTP Basic credentials, the key as the user name
 	// and "x" as the password: https://documentation.bamboohr.com/docs/getting-started
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(c.APIKey+":x"))
-	client, err := connectors.NewClient("bamboohr", base, hc, connectors.ClientOptions{
+	client, err := vendorapi.NewClient("bamboohr", base, hc, vendorapi.ClientOptions{
 		Auth:        func(h http.Header) { h.Set("Authorization", auth) },
 		VendorError: bambooHRVendorError,
 		Secrets:     []string{c.APIKey, auth},
@@ -148,7 +148,7 @@ func hrBasicCredential(v string) error {
 	return nil
 }
 
-// hrUnwrap returns the cause err wraps, or err itself: connectors.NewClient
+// hrUnwrap returns the cause err wraps, or err itself: vendorapi.NewClient
 // prefixes its own name and key, which the caller replaces with the key path.
 func hrUnwrap(err error) error {
 	if u := errors.Unwrap(err); u != nil {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 func FuzzBambooHRVerify(f *testing.F) {
@@ -77,7 +79,7 @@ func FuzzBambooHRParse(f *testing.F) {
 				t.Fatalf("bad or repeated event id: %+v", ev)
 			}
 			seen[ev.ID] = true
-			if ev.Email != "" || ev.Reason != ReasonTerminated || len(ev.IDs) != 1 || !bambooHRIDRE.MatchString(ev.IDs["bamboohr"]) {
+			if ev.Email != "" || ev.Reason != offboard.ReasonTerminated || len(ev.IDs) != 1 || !bambooHRIDRE.MatchString(ev.IDs["bamboohr"]) {
 				t.Fatalf("not an id-only termination: %+v", ev)
 			}
 			if ev.Type != BambooHREmployeeUpdated && ev.Type != BambooHRFieldBasedUpdated {

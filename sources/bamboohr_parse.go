@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // Event types the bamboohr source records. The event-based format names its
@@ -179,7 +181,7 @@ func parseBambooHRFieldBased(entries []json.RawMessage) (Delivery, error) {
 
 // bambooHREvent makes the id-only Event of one change of employee id.
 func bambooHREvent(id, typ, timestamp string, raw []byte) Event {
-	return Event{ID: hrEventID(id, timestamp, raw), Type: typ, Reason: ReasonTerminated, IDs: map[string]string{"bamboohr": id}}
+	return Event{ID: hrEventID(id, timestamp, raw), Type: typ, Reason: offboard.ReasonTerminated, IDs: map[string]string{"bamboohr": id}}
 }
 
 // hrEventID is the dedupe key of an HR sender's event that has no id of its

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // bambooHRResolveFields are the fields Resolve asks Get Employee for.
@@ -39,7 +39,7 @@ type bambooHREmployeeRecord struct {
 //   - otherwise (a rehire, a cancelled termination): not leaving, and why.
 //
 // The email is the employee's workEmail, normalised. Errors are
-// *connectors.Error: a 404 is a permanent NotFoundErr naming the employee;
+// *vendorapi.Error: a 404 is a permanent NotFoundErr naming the employee;
 // no usable work email, or none of the status fields visible to the API
 // key's user, is permanent too; network errors, 429 and 5xx (503 is
 // BambooHR's throttling answer until it moves to 429) are retryable, with
@@ -50,23 +50,23 @@ type bambooHREmployeeRecord struct {
 func (b *BambooHR) Resolve(ctx context.Context, ev Event) (Resolution, error) {
 	id := ev.IDs["bamboohr"]
 	if !bambooHRIDRE.MatchString(id) {
-		return Resolution{}, &connectors.Error{Connector: "bamboohr", Kind: connectors.Invalid,
+		return Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.Invalid,
 			Msg: "the event carries no usable bamboohr employee id"}
 	}
 	var emp bambooHREmployeeRecord
 	q := url.Values{"fields": {bambooHRResolveFields}, "onlyCurrent": {"false"}}
-	if _, err := b.client.Do(ctx, connectors.Request{Method: http.MethodGet, Path: "/api/v1/employees/" + id, Query: q}, &emp); err != nil {
+	if _, err := b.client.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: "/api/v1/employees/" + id, Query: q}, &emp); err != nil {
 		// Get Employee answers 404 when "no employee was found for the
 		// supplied ID": nothing to wait for, a person must look.
-		var e *connectors.Error
-		if errors.As(err, &e) && e.Kind == connectors.NotFoundErr {
-			return Resolution{}, &connectors.Error{Connector: "bamboohr", Kind: connectors.NotFoundErr, Status: e.Status,
+		var e *vendorapi.Error
+		if errors.As(err, &e) && e.Kind == vendorapi.NotFound {
+			return Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.NotFound, Status: e.Status,
 				Msg: "employee " + id + " not found in BambooHR (deleted, or not an internal employee id)"}
 		}
 		return Resolution{}, err
 	}
 	if emp.Status == nil && emp.EmploymentHistoryStatus == nil && emp.TerminationDate == nil {
-		return Resolution{}, &connectors.Error{Connector: "bamboohr", Kind: connectors.Auth,
+		return Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.Auth,
 			Msg: "employee " + id + ": the API key's user cannot see status, employmentHistoryStatus or terminationDate; grant it access to them"}
 	}
 	at, leaving := bambooHRLeaving(emp, b.now())
@@ -75,12 +75,12 @@ func (b *BambooHR) Resolve(ctx context.Context, ev Event) (Resolution, error) {
 			id, hrWord(emp.Status), hrWord(emp.EmploymentHistoryStatus))}, nil
 	}
 	if emp.WorkEmail == nil || *emp.WorkEmail == "" {
-		return Resolution{}, &connectors.Error{Connector: "bamboohr", Kind: connectors.Invalid,
+		return Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.Invalid,
 			Msg: "employee " + id + " has no work email in BambooHR (or the API key's user cannot see workEmail)"}
 	}
 	email, err := NormalizeEmail(*emp.WorkEmail)
 	if err != nil {
-		return Resolution{}, &connectors.Error{Connector: "bamboohr", Kind: connectors.Invalid,
+		return Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.Invalid,
 			Msg: "employee " + id + " has an unusable work email: " + err.Error()}
 	}
 	return Resolution{Email: email, Offboard: true, EffectiveAt: at, IDs: map[string]string{"bamboohr": id}}, nil

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // bambooHRAuth is the Authorization an API key is sent with: Basic, the key
@@ -31,7 +32,7 @@ func bambooHRGet(id string, status int, header map[string]string, body string) a
 }
 
 func TestBambooHRResolve(t *testing.T) {
-	ev := Event{ID: "67890@2026-01-31T18:42:00+0000", Type: BambooHREmployeeUpdated, Reason: ReasonTerminated, IDs: map[string]string{"bamboohr": "67890"}}
+	ev := Event{ID: "67890@2026-01-31T18:42:00+0000", Type: BambooHREmployeeUpdated, Reason: offboard.ReasonTerminated, IDs: map[string]string{"bamboohr": "67890"}}
 	// Errors carry their reason in X-BambooHR-Error-Message with an empty
 	// body: https://documentation.bamboohr.com/reference/get-employees-directory (403)
 	errHeader := func(msg string) map[string]string { return map[string]string{"X-BambooHR-Error-Message": msg} }
@@ -39,7 +40,7 @@ func TestBambooHRResolve(t *testing.T) {
 		name      string
 		step      apiStep
 		want      Resolution
-		kind      connectors.Kind // of the error; 0: none
+		kind      vendorapi.Kind // of the error; 0: none
 		retryable bool
 		after     time.Duration
 		errText   string
@@ -64,34 +65,34 @@ func TestBambooHRResolve(t *testing.T) {
 			want: Resolution{Ignored: "is not leaving"}},
 		{name: "no work email is a permanent error naming the employee",
 			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"","status":"Inactive"}`),
-			kind: connectors.Invalid, errText: "employee 67890 has no work email"},
+			kind: vendorapi.Invalid, errText: "employee 67890 has no work email"},
 		{name: "an unusable work email is a permanent error",
 			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"jane roe","status":"Inactive"}`),
-			kind: connectors.Invalid, errText: "employee 67890 has an unusable work email"},
+			kind: vendorapi.Invalid, errText: "employee 67890 has an unusable work email"},
 		{name: "status fields the API key may not see are a permanent error, not a dismissal",
 			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"jane.roe@example.com"}`),
-			kind: connectors.Auth, errText: "cannot see status"},
+			kind: vendorapi.Auth, errText: "cannot see status"},
 		{name: "an unknown employee is a permanent not-found error naming the employee",
 			step: bambooHRGet("67890", 404, errHeader("Employee not found"), ""),
-			kind: connectors.NotFoundErr, errText: "employee 67890 not found"},
+			kind: vendorapi.NotFound, errText: "employee 67890 not found"},
 		{name: "a rejected API key is permanent",
 			step: bambooHRGet("67890", 401, errHeader("Unauthorized"), ""),
-			kind: connectors.Auth, errText: "credentials rejected"},
+			kind: vendorapi.Auth, errText: "credentials rejected"},
 		{name: "an employee the API key may not view is permanent",
 			step: bambooHRGet("67890", 403, errHeader("Insufficient Permissions to view this employee"), `{"error":{"code":403,"message":"Insufficient Permissions to view this employee"}}`),
-			kind: connectors.Auth, errText: "Insufficient Permissions"},
+			kind: vendorapi.Auth, errText: "Insufficient Permissions"},
 		{name: "a 429 with Retry-After is retryable after that wait",
 			step: bambooHRGet("67890", 429, map[string]string{"Retry-After": "30"}, ""),
-			kind: connectors.RateLimited, retryable: true, after: 30 * time.Second},
+			kind: vendorapi.RateLimited, retryable: true, after: 30 * time.Second},
 		{name: "BambooHR's 503 throttling answer with Retry-After is retryable after that wait",
 			step: bambooHRGet("67890", 503, map[string]string{"Retry-After": "60"}, ""),
-			kind: connectors.Transient, retryable: true, after: time.Minute},
+			kind: vendorapi.Transient, retryable: true, after: time.Minute},
 		{name: "a 500 is retryable",
 			step: bambooHRGet("67890", 500, nil, ""),
-			kind: connectors.Transient, retryable: true},
+			kind: vendorapi.Transient, retryable: true},
 		{name: "an answer that is not JSON is permanent",
 			step: bambooHRGet("67890", 200, nil, `<employee id="67890"/>`),
-			kind: connectors.Invalid, errText: "not the expected json"},
+			kind: vendorapi.Invalid, errText: "not the expected json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,12 +115,12 @@ func TestBambooHRResolve(t *testing.T) {
 				}
 				return
 			}
-			var e *connectors.Error
+			var e *vendorapi.Error
 			if !errors.As(err, &e) {
-				t.Fatalf("want a *connectors.Error, got %v", err)
+				t.Fatalf("want a *Error, got %v", err)
 			}
-			if e.Kind != tt.kind || connectors.Retryable(err) != tt.retryable || connectors.RetryAfter(err) != tt.after {
-				t.Fatalf("got kind %v retryable %v after %v (%v); want %v %v %v", e.Kind, connectors.Retryable(err), connectors.RetryAfter(err), err, tt.kind, tt.retryable, tt.after)
+			if e.Kind != tt.kind || vendorapi.Retryable(err) != tt.retryable || vendorapi.RetryAfter(err) != tt.after {
+				t.Fatalf("got kind %v retryable %v after %v (%v); want %v %v %v", e.Kind, vendorapi.Retryable(err), vendorapi.RetryAfter(err), err, tt.kind, tt.retryable, tt.after)
 			}
 			if !strings.Contains(err.Error(), tt.errText) || !strings.HasPrefix(err.Error(), "bamboohr: ") {
 				t.Fatalf("error %q lacks %q or the bamboohr prefix", err, tt.errText)
@@ -138,8 +139,8 @@ func TestBambooHRResolveRefusesAnEventWithoutAUsableID(t *testing.T) {
 	b := newTestBambooHR(t, bambooHRSettings(srv.URL))
 	for _, id := range []string{"", "0", "../admin", "12a"} {
 		_, err := b.Resolve(t.Context(), Event{ID: "x", IDs: map[string]string{"bamboohr": id}})
-		var e *connectors.Error
-		if !errors.As(err, &e) || e.Kind != connectors.Invalid || connectors.Retryable(err) {
+		var e *vendorapi.Error
+		if !errors.As(err, &e) || e.Kind != vendorapi.Invalid || vendorapi.Retryable(err) {
 			t.Errorf("id %q: want a permanent invalid error, got %v", id, err)
 		}
 	}
@@ -151,7 +152,7 @@ func TestBambooHRResolveStopsWithTheContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	_, err := b.Resolve(ctx, Event{ID: "x", IDs: map[string]string{"bamboohr": "67890"}})
-	if !connectors.Retryable(err) || !strings.Contains(err.Error(), "stopped") {
+	if !vendorapi.Retryable(err) || !strings.Contains(err.Error(), "stopped") {
 		t.Fatalf("want a retryable stopped error, got %v", err)
 	}
 }

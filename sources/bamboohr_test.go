@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 const (
@@ -151,7 +153,7 @@ func TestBambooHRVerify(t *testing.T) {
 func TestBambooHRParse(t *testing.T) {
 	b := newTestBambooHR(t, nil)
 	event := func(id, typ, key string) Event {
-		return Event{ID: key, Type: typ, Reason: ReasonTerminated, IDs: map[string]string{"bamboohr": id}}
+		return Event{ID: key, Type: typ, Reason: offboard.ReasonTerminated, IDs: map[string]string{"bamboohr": id}}
 	}
 	many := `{"employees":[` + strings.Repeat(`{"id":"1","action":"Updated"},`, BambooHRMaxEmployees) + `{"id":"1"}]}`
 	tests := []struct {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The entra source receives Microsoft Graph change notifications on users.
@@ -57,7 +57,7 @@ type Entra struct {
 	stateMark   string   // identifies the client state in the stored subscription (see entraMark)
 	notifyURL   string
 	lifecycle   string
-	api         *connectors.Client
+	api         *vendorapi.Client
 	now         func() time.Time
 }
 
@@ -117,14 +117,14 @@ func newEntra(s Spec, path string) (Source, error) {
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = EntraDefaultBaseURL
-	} else if err := senderURL(c.BaseURL); err != nil {
+	} else if err := vendorapi.CheckURL(c.BaseURL); err != nil {
 		errs.add(path, "base_url", "%s", err)
 	} else if strings.Contains(c.BaseURL, "/v1.0") || strings.Contains(c.BaseURL, "/beta") {
 		errs.add(path, "base_url", "give the root without the API version, e.g. %s", EntraDefaultBaseURL)
 	}
 	if c.TokenURL == "" {
 		c.TokenURL = fmt.Sprintf(entraTokenURLFormat, c.TenantID)
-	} else if err := senderURL(c.TokenURL); err != nil {
+	} else if err := vendorapi.CheckURL(c.TokenURL); err != nil {
 		errs.add(path, "token_url", "%s", err)
 	}
 	if err := errs.join(); err != nil {

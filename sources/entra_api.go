@@ -11,10 +11,9 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // What the entra source asks of Graph, in the worker: Resolve reads a user,
@@ -33,36 +32,15 @@ const (
 )
 
 // entraClient is the Graph client of a source: client-credentials tokens
-// from the tenant's token endpoint [cc-flow], cached by connectors.Client.
-func entraClient(c entraConfig) (*connectors.Client, error) {
-	cc := &clientcredentials.Config{
-		ClientID:     c.ClientID,
-		ClientSecret: c.ClientSecret,
-		TokenURL:     c.TokenURL,
-		Scopes:       []string{entraScope},
-		// The v2.0 endpoint takes client_id and client_secret in the form [cc-flow].
-		AuthStyle: oauth2.AuthStyleInParams,
-	}
-	return connectors.NewClient("entra", c.BaseURL, nil, connectors.ClientOptions{
-		Token:       cc.Token,
-		VendorError: entraVendorError,
+// from the tenant's token endpoint [cc-flow], cached by vendorapi.Client.
+func entraClient(c entraConfig) (*vendorapi.Client, error) {
+	// The v2.0 endpoint takes client_id and client_secret in the form [cc-flow].
+	token := vendorapi.ClientCredentials(c.ClientID, vendorapi.Secret(c.ClientSecret), c.TokenURL, []string{entraScope}, nil)
+	return vendorapi.NewClient("entra", c.BaseURL, nil, vendorapi.ClientOptions{
+		Token:       token,
+		VendorError: vendorapi.GraphError,
 		Secrets:     []string{c.ClientSecret, c.ClientState},
 	})
-}
-
-// entraVendorError reads Graph's error body, {"error": {"code", "message"}}
-// [errors], into "code: message".
-func entraVendorError(body []byte) string {
-	var b struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(body, &b) != nil {
-		return ""
-	}
-	return strings.TrimPrefix(b.Error.Code+": "+b.Error.Message, ": ")
 }
 
 // entraUser is the part of a user Resolve reads [user-get].
@@ -86,19 +64,19 @@ type entraUser struct {
 //     tenant) is a permanent error naming the id: its email cannot be
 //     learned any more.
 //
-// Graph's answers are classified by connectors.Client (429 and 5xx
+// Graph's answers are classified by vendorapi.Client (429 and 5xx
 // retryable with Retry-After [throttling]; 401/403 permanent: the app
 // lacks User.Read.All).
 func (e *Entra) Resolve(ctx context.Context, ev Event) (Resolution, error) {
 	id := strings.ToLower(ev.IDs["entra"])
 	if !entraGUIDRE.MatchString(id) {
-		return Resolution{}, &connectors.Error{Connector: "entra", Kind: connectors.Invalid,
+		return Resolution{}, &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid,
 			Msg: "the event carries no entra user id to resolve"}
 	}
 	// [user-get]: accountEnabled is returned only when selected; 404 when
 	// no user has the id.
 	var u entraUser
-	_, err := e.api.Do(ctx, connectors.Request{
+	_, err := e.api.Do(ctx, vendorapi.Request{
 		Method: http.MethodGet,
 		Path:   "/v1.0/users/" + id,
 		Query:  url.Values{"$select": {"id,mail,userPrincipalName,accountEnabled"}},
@@ -106,7 +84,7 @@ func (e *Entra) Resolve(ctx context.Context, ev Event) (Resolution, error) {
 	switch {
 	case err == nil:
 		if u.AccountEnabled == nil {
-			return Resolution{}, &connectors.Error{Connector: "entra", Kind: connectors.Invalid,
+			return Resolution{}, &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid,
 				Msg: "graph did not return accountEnabled for user " + id + "; grant the app the User.Read.All application permission"}
 		}
 		if *u.AccountEnabled {
@@ -123,23 +101,23 @@ func (e *Entra) Resolve(ctx context.Context, ev Event) (Resolution, error) {
 	// [deleted]: a soft-deleted user, as a directoryObject of type
 	// microsoft.graph.user; 404 once it is purged.
 	var d entraUser
-	if _, err := e.api.Do(ctx, connectors.Request{Method: http.MethodGet, Path: "/v1.0/directory/deletedItems/" + id}, &d); err != nil {
+	if _, err := e.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: "/v1.0/directory/deletedItems/" + id}, &d); err != nil {
 		if entraNotFound(err) {
-			return Resolution{}, &connectors.Error{Connector: "entra", Kind: connectors.NotFoundErr, Status: http.StatusNotFound,
+			return Resolution{}, &vendorapi.Error{System: "entra", Kind: vendorapi.NotFound, Status: http.StatusNotFound,
 				Msg: "user " + id + " is neither in the directory nor among its deleted items (purged, or not of this tenant), so its email cannot be learned; " +
 					"if it was offboarded when it was disabled or deleted, nothing is left to do"}
 		}
 		return Resolution{}, err
 	}
 	if d.ODataType != "" && !strings.EqualFold(d.ODataType, "#microsoft.graph.user") {
-		return Resolution{}, &connectors.Error{Connector: "entra", Kind: connectors.Invalid,
+		return Resolution{}, &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid,
 			Msg: "deleted item " + id + " is a " + truncate(d.ODataType, 64) + ", not a user"}
 	}
 	email, err := entraEmail(d, id, true)
 	if err != nil {
 		return Resolution{}, err
 	}
-	return Resolution{Email: email, Offboard: true, Reason: ReasonTerminated}, nil
+	return Resolution{Email: email, Offboard: true, Reason: offboard.ReasonTerminated}, nil
 }
 
 // entraEmail is the user's mail, else its userPrincipalName, normalised. A
@@ -159,15 +137,15 @@ func entraEmail(u entraUser, id string, deleted bool) (string, error) {
 	}
 	email, err := NormalizeEmail(upn)
 	if err != nil {
-		return "", &connectors.Error{Connector: "entra", Kind: connectors.Invalid,
+		return "", &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid,
 			Msg: "user " + id + " has neither a usable mail nor a usable userPrincipalName"}
 	}
 	return email, nil
 }
 
 func entraNotFound(err error) bool {
-	var e *connectors.Error
-	return errors.As(err, &e) && e.Kind == connectors.NotFoundErr
+	var e *vendorapi.Error
+	return errors.As(err, &e) && e.Kind == vendorapi.NotFound
 }
 
 // Interval implements Maintainer: Maintain runs every hour.
@@ -227,7 +205,7 @@ func (e *Entra) Maintain(ctx context.Context, st State) ([]Event, error) {
 		// expirationDateTime; 200 with the subscription. 404: Graph removed
 		// it (expired, or subscriptionRemoved [lifecycle]).
 		var got entraSubscription
-		_, err := e.api.Do(ctx, connectors.Request{Method: http.MethodPatch, Path: "/v1.0/subscriptions/" + url.PathEscape(s.ID),
+		_, err := e.api.Do(ctx, vendorapi.Request{Method: http.MethodPatch, Path: "/v1.0/subscriptions/" + url.PathEscape(s.ID),
 			Body: entraSubscription{ExpirationDateTime: exp.Format(entraGraphTime)}}, &got)
 		switch {
 		case err == nil:
@@ -243,7 +221,7 @@ func (e *Entra) Maintain(ctx context.Context, st State) ([]Event, error) {
 		// [webhooks] "Create a subscription": POST /subscriptions; 201 with
 		// the subscription. User subscriptions take updated and deleted [subscr].
 		var got entraSubscription
-		if _, err := e.api.Do(ctx, connectors.Request{Method: http.MethodPost, Path: "/v1.0/subscriptions", Body: entraSubscription{
+		if _, err := e.api.Do(ctx, vendorapi.Request{Method: http.MethodPost, Path: "/v1.0/subscriptions", Body: entraSubscription{
 			Resource:                 "users",
 			ChangeType:               "updated,deleted",
 			NotificationURL:          e.notifyURL,
@@ -257,7 +235,7 @@ func (e *Entra) Maintain(ctx context.Context, st State) ([]Event, error) {
 			return nil, err
 		}
 		if !entraGUIDRE.MatchString(got.ID) {
-			return nil, &connectors.Error{Connector: "entra", Kind: connectors.Invalid, Status: http.StatusCreated,
+			return nil, &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid, Status: http.StatusCreated,
 				Msg: "POST /v1.0/subscriptions: the answer has no subscription id; check base_url"}
 		}
 		s.ID, s.ExpiresAt = got.ID, graphTime(got.ExpirationDateTime, exp)
@@ -273,7 +251,7 @@ func (e *Entra) Maintain(ctx context.Context, st State) ([]Event, error) {
 	var left []string
 	for _, id := range s.Retired {
 		// [webhooks] "Delete a subscription": 204; 404 means it is gone already.
-		_, err := e.api.Do(ctx, connectors.Request{Method: http.MethodDelete, Path: "/v1.0/subscriptions/" + url.PathEscape(id)}, nil)
+		_, err := e.api.Do(ctx, vendorapi.Request{Method: http.MethodDelete, Path: "/v1.0/subscriptions/" + url.PathEscape(id)}, nil)
 		if err != nil && !entraNotFound(err) {
 			log.Warn().Err(err).Str("source", e.name).Str("subscription_id", id).Msg("entra: deleting a replaced subscription failed; trying again next run")
 			left = append(left, id)

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 const (
@@ -63,7 +64,7 @@ func TestEntraResolve(t *testing.T) {
 		steps   []apiStep
 		ids     map[string]string
 		want    Resolution
-		kind    connectors.Kind // of the error; 0: none
+		kind    vendorapi.Kind // of the error; 0: none
 		errText string
 		wait    time.Duration
 	}{
@@ -80,49 +81,49 @@ func TestEntraResolve(t *testing.T) {
 			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
 				{method: http.MethodGet, path: deletedPath, auth: entraBearer, status: http.StatusOK,
 					body: `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#directoryObjects/$entity","@odata.type":"#microsoft.graph.user","id":"` + entraUserA + `","displayName":"Adele Vance","mail":"AdeleV@contoso.com","userPrincipalName":"87d349ed44d743e19a835f2406dee5bdAdeleV@contoso.com","deletedDateTime":"2026-03-10T09:58:00Z"}`}},
-			want: Resolution{Email: "adelev@contoso.com", Offboard: true, Reason: ReasonTerminated}},
+			want: Resolution{Email: "adelev@contoso.com", Offboard: true, Reason: offboard.ReasonTerminated}},
 		{name: "a soft-deleted user without mail loses the id prefix of its user principal name",
 			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
 				{method: http.MethodGet, path: deletedPath, auth: entraBearer, status: http.StatusOK,
 					body: `{"@odata.type":"#microsoft.graph.user","id":"` + entraUserA + `","mail":null,"userPrincipalName":"87d349ed44d743e19a835f2406dee5bdAdeleV@contoso.com"}`}},
-			want: Resolution{Email: "adelev@contoso.com", Offboard: true, Reason: ReasonTerminated}},
+			want: Resolution{Email: "adelev@contoso.com", Offboard: true, Reason: offboard.ReasonTerminated}},
 		{name: "a deleted item that is not a user is refused",
 			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
 				{method: http.MethodGet, path: deletedPath, auth: entraBearer, status: http.StatusOK,
 					body: `{"@odata.type":"#microsoft.graph.group","id":"` + entraUserA + `","mail":"team@contoso.com"}`}},
-			kind: connectors.Invalid, errText: "not a user"},
+			kind: vendorapi.Invalid, errText: "not a user"},
 		{name: "a purged user is a permanent error naming the id",
 			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
 				{method: http.MethodGet, path: deletedPath, auth: entraBearer, status: http.StatusNotFound, body: notFound}},
-			kind: connectors.NotFoundErr, errText: "user " + entraUserA + " is neither in the directory nor among its deleted items"},
+			kind: vendorapi.NotFound, errText: "user " + entraUserA + " is neither in the directory nor among its deleted items"},
 		{name: "a user without any usable address is a permanent error",
 			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusOK, `{"id":"`+entraUserA+`","mail":null,"userPrincipalName":"adele","accountEnabled":false}`, nil)},
-			kind:  connectors.Invalid, errText: "neither a usable mail nor a usable userPrincipalName"},
+			kind:  vendorapi.Invalid, errText: "neither a usable mail nor a usable userPrincipalName"},
 		{name: "an answer without accountEnabled is a permanent error",
 			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusOK, `{"id":"`+entraUserA+`","mail":"AdeleV@contoso.com"}`, nil)},
-			kind:  connectors.Invalid, errText: "User.Read.All"},
+			kind:  vendorapi.Invalid, errText: "User.Read.All"},
 		{name: "a throttled read is retryable after Graph's Retry-After",
 			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusTooManyRequests, entraGraphError("TooManyRequests", "Too many requests"), map[string]string{"Retry-After": "120"})},
-			kind:  connectors.RateLimited, errText: "TooManyRequests", wait: 2 * time.Minute},
+			kind:  vendorapi.RateLimited, errText: "TooManyRequests", wait: 2 * time.Minute},
 		{name: "a 503 is retryable",
 			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusServiceUnavailable, entraGraphError("serviceNotAvailable", "Service unavailable"), map[string]string{"Retry-After": "10"})},
-			kind:  connectors.Transient, wait: 10 * time.Second},
+			kind:  vendorapi.Transient, wait: 10 * time.Second},
 		{name: "a 401 from Graph is a permanent auth error",
 			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusUnauthorized, entraGraphError("InvalidAuthenticationToken", "Access token validation failure."), nil)},
-			kind:  connectors.Auth, errText: "InvalidAuthenticationToken"},
+			kind:  vendorapi.Auth, errText: "InvalidAuthenticationToken"},
 		{name: "a 403 (no User.Read.All) is a permanent auth error",
 			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusForbidden, entraGraphError("Authorization_RequestDenied", "Insufficient privileges to complete the operation."), nil)},
-			kind:  connectors.Auth, errText: "Authorization_RequestDenied"},
+			kind:  vendorapi.Auth, errText: "Authorization_RequestDenied"},
 		{name: "a rejected client secret is a permanent auth error",
 			steps: []apiStep{{method: http.MethodPost, path: entraTokenPath, status: http.StatusUnauthorized,
 				body: `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.","error_codes":[7000215]}`}},
-			kind: connectors.Auth, errText: "invalid_client"},
+			kind: vendorapi.Auth, errText: "invalid_client"},
 		{name: "a token endpoint failing is retryable",
 			steps: []apiStep{{method: http.MethodPost, path: entraTokenPath, status: http.StatusServiceUnavailable, body: `{"error":"temporarily_unavailable"}`}},
-			kind:  connectors.Transient},
+			kind:  vendorapi.Transient},
 		{name: "an event without an entra id is a permanent error and calls nothing",
 			ids:  map[string]string{"okta": "00u1"},
-			kind: connectors.Invalid, errText: "no entra user id"},
+			kind: vendorapi.Invalid, errText: "no entra user id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,7 +133,7 @@ func TestEntraResolve(t *testing.T) {
 			if ids == nil {
 				ids = map[string]string{"entra": entraUserA}
 			}
-			got, err := e.Resolve(t.Context(), Event{ID: "x", Type: "updated", IDs: ids, Reason: ReasonDeactivated})
+			got, err := e.Resolve(t.Context(), Event{ID: "x", Type: "updated", IDs: ids, Reason: offboard.ReasonDeactivated})
 			if tt.kind == 0 {
 				if err != nil {
 					t.Fatal(err)
@@ -142,9 +143,9 @@ func TestEntraResolve(t *testing.T) {
 				}
 				return
 			}
-			var ce *connectors.Error
+			var ce *vendorapi.Error
 			if !errors.As(err, &ce) || ce.Kind != tt.kind {
-				t.Fatalf("want a %s *connectors.Error, got %#v", tt.kind, err)
+				t.Fatalf("want a %s *Error, got %#v", tt.kind, err)
 			}
 			if !strings.HasPrefix(err.Error(), "entra: ") || !strings.Contains(err.Error(), tt.errText) {
 				t.Fatalf("want an entra error with %q, got %v", tt.errText, err)
@@ -152,8 +153,8 @@ func TestEntraResolve(t *testing.T) {
 			if tt.wait != 0 && ce.RetryAfter != tt.wait {
 				t.Fatalf("RetryAfter = %s, want %s", ce.RetryAfter, tt.wait)
 			}
-			if connectors.Retryable(err) != (tt.kind == connectors.Transient || tt.kind == connectors.RateLimited) {
-				t.Fatalf("Retryable = %v for %s", connectors.Retryable(err), tt.kind)
+			if vendorapi.Retryable(err) != (tt.kind == vendorapi.Transient || tt.kind == vendorapi.RateLimited) {
+				t.Fatalf("Retryable = %v for %s", vendorapi.Retryable(err), tt.kind)
 			}
 			for _, secret := range []string{"sampleCredentia1s-NOT-REAL~secret", entraClientState, entraAccessToken} {
 				if strings.Contains(err.Error(), secret) {
@@ -330,32 +331,32 @@ func TestEntraMaintainErrors(t *testing.T) {
 		name    string
 		st      *stateMap
 		steps   []apiStep
-		kind    connectors.Kind
+		kind    vendorapi.Kind
 		errText string
 		wait    time.Duration
 		keepID  string // the subscription id the state must still hold
 	}{
 		{name: "a throttled renewal is retryable and keeps the subscription", st: stored(entraSubID),
 			steps: []apiStep{entraTokenStep(), entraRenewStep(entraSubID, t0, http.StatusTooManyRequests, entraGraphError("TooManyRequests", "Too many requests"))},
-			kind:  connectors.RateLimited, errText: "PATCH /v1.0/subscriptions/", keepID: entraSubID},
+			kind:  vendorapi.RateLimited, errText: "PATCH /v1.0/subscriptions/", keepID: entraSubID},
 		{name: "a renewal failing with 500 is retryable", st: stored(entraSubID),
 			steps: []apiStep{entraTokenStep(), entraRenewStep(entraSubID, t0, http.StatusInternalServerError, entraGraphError("generalException", "An unexpected error occurred"))},
-			kind:  connectors.Transient, keepID: entraSubID},
+			kind:  vendorapi.Transient, keepID: entraSubID},
 		{name: "a failed notificationUrl validation is a permanent error with Graph's words", st: &stateMap{},
 			steps: []apiStep{entraTokenStep(), {method: http.MethodPost, path: "/v1.0/subscriptions", auth: entraBearer, status: http.StatusBadRequest,
 				body: entraGraphError("ValidationError", "Subscription validation request failed. Response must exactly match validationToken query parameter.")}},
-			kind: connectors.Invalid, errText: "Subscription validation request failed"},
+			kind: vendorapi.Invalid, errText: "Subscription validation request failed"},
 		{name: "a create without the permission is a permanent auth error", st: &stateMap{},
 			steps: []apiStep{entraTokenStep(), {method: http.MethodPost, path: "/v1.0/subscriptions", auth: entraBearer, status: http.StatusForbidden,
 				body: entraGraphError("ExtensionError", "Operation: Create; Exception: [Status Code: Forbidden; Reason: Insufficient privileges]")}},
-			kind: connectors.Auth},
+			kind: vendorapi.Auth},
 		{name: "a throttled create waits as Graph asks", st: &stateMap{},
 			steps: []apiStep{entraTokenStep(), {method: http.MethodPost, path: "/v1.0/subscriptions", auth: entraBearer, status: http.StatusTooManyRequests,
 				header: map[string]string{"Retry-After": "30"}, body: entraGraphError("TooManyRequests", "Too many requests")}},
-			kind: connectors.RateLimited, wait: 30 * time.Second},
+			kind: vendorapi.RateLimited, wait: 30 * time.Second},
 		{name: "an answer without a subscription id is refused", st: &stateMap{},
 			steps: []apiStep{entraTokenStep(), {method: http.MethodPost, path: "/v1.0/subscriptions", auth: entraBearer, status: http.StatusCreated, body: `{"value":[]}`}},
-			kind:  connectors.Invalid, errText: "no subscription id"},
+			kind:  vendorapi.Invalid, errText: "no subscription id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -363,7 +364,7 @@ func TestEntraMaintainErrors(t *testing.T) {
 			e := newTestEntra(t, entraSettings(srv.URL))
 			e.now = func() time.Time { return t0 }
 			_, err := e.Maintain(t.Context(), tt.st)
-			var ce *connectors.Error
+			var ce *vendorapi.Error
 			if !errors.As(err, &ce) || ce.Kind != tt.kind || !strings.Contains(err.Error(), tt.errText) {
 				t.Fatalf("want a %s error with %q, got %v", tt.kind, tt.errText, err)
 			}
@@ -403,7 +404,7 @@ func TestEntraStopsWithTheContext(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := e.Resolve(ctx, Event{IDs: map[string]string{"entra": entraUserA}})
-	if err == nil || !connectors.Retryable(err) || !errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || !vendorapi.Retryable(err) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("want a retryable error wrapping the deadline, got %v", err)
 	}
 	if d := time.Since(start); d > 10*time.Second {

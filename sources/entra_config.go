@@ -27,26 +27,6 @@ func (e *senderErrors) add(path, key, format string, a ...any) {
 
 func (e senderErrors) join() error { return errors.Join(e...) }
 
-// senderURL checks a URL the source calls (base_url, token_url): absolute
-// http or https, without credentials, query or fragment. http is allowed
-// for tests and the simulator, as for connectors.
-func senderURL(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return errors.New("not a valid url")
-	case u.Scheme != "https" && u.Scheme != "http":
-		return errors.New("must be an http or https url")
-	case u.Host == "" || u.Opaque != "":
-		return errors.New("must be an absolute url with a host")
-	case u.User != nil:
-		return errors.New("must not hold credentials; put them in their own keys")
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return errors.New("must not have a query or fragment")
-	}
-	return nil
-}
-
 // notificationURL checks the public URL the sender is told to post to: the
 // sender requires https (plain http is allowed only to a loopback host, for
 // the simulator), without credentials or fragment. The sender calls it as

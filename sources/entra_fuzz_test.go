@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // FuzzEntraVerifyParse runs the handler's work on any body: Verify, and
@@ -65,7 +67,7 @@ func FuzzEntraVerifyParse(f *testing.F) {
 			if !entraGUIDRE.MatchString(id) || id != strings.ToLower(id) || len(ev.IDs) != 1 {
 				t.Fatalf("bad subject ids %v", ev.IDs)
 			}
-			if ev.Email != "" || !ValidReason(ev.Reason) || (ev.Type != "updated" && ev.Type != "deleted") {
+			if ev.Email != "" || !offboard.Reason(ev.Reason).Valid() || (ev.Type != "updated" && ev.Type != "deleted") {
 				t.Fatalf("bad event %+v", ev)
 			}
 		}

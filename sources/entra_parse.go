@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // entraCollection is a changeNotificationCollection: the body of every
@@ -47,9 +49,9 @@ var entraSeqRE = regexp.MustCompile(`^[A-Za-z0-9._:=+/-]{1,64}$`)
 // "updated" covers a user created, changed, disabled or soft-deleted;
 // "deleted" is the hard delete [subscr][softdelete]. Whether an updated
 // user is leaving at all is Resolve's to say.
-var entraReasons = map[string]string{
-	"updated": ReasonDeactivated,
-	"deleted": ReasonTerminated,
+var entraReasons = map[string]offboard.Reason{
+	"updated": offboard.ReasonDeactivated,
+	"deleted": offboard.ReasonTerminated,
 }
 
 // Parse implements Source. The body is a collection of at most

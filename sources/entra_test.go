@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // entraClientState is the clientState of the testdata deliveries, the
@@ -164,7 +166,11 @@ func TestEntraVerify(t *testing.T) {
 
 func TestEntraParse(t *testing.T) {
 	e := newTestEntra(t, nil)
-	type want struct{ id, user, reason, typ string }
+	type want struct {
+		id, user string
+		reason   offboard.Reason
+		typ      string
+	}
 	idOf := func(user, change, seq string) string { return entraSubID + "/" + user + "/" + change + "/" + seq }
 	tests := []struct {
 		name    string
@@ -174,26 +180,26 @@ func TestEntraParse(t *testing.T) {
 		wantErr string
 	}{
 		{name: "an updated user is an id-only deactivation keyed by its sequence number", body: entraFile(t, "user-updated.json"),
-			events: []want{{idOf(entraUserA, "updated", "638447365230137400"), entraUserA, ReasonDeactivated, "updated"}}},
+			events: []want{{idOf(entraUserA, "updated", "638447365230137400"), entraUserA, offboard.ReasonDeactivated, "updated"}}},
 		{name: "a deleted user is an id-only termination", body: entraFile(t, "user-deleted.json"),
-			events: []want{{idOf(entraUserC, "deleted", "638447366110048213"), entraUserC, ReasonTerminated, "deleted"}}},
+			events: []want{{idOf(entraUserC, "deleted", "638447366110048213"), entraUserC, offboard.ReasonTerminated, "deleted"}}},
 		{name: "a batch of two users gives one event each, in order", body: entraFile(t, "two-users.json"),
 			events: []want{
-				{idOf(entraUserA, "updated", "638447365230137400"), entraUserA, ReasonDeactivated, "updated"},
-				{idOf(entraUserB, "updated", "638447365230137517"), entraUserB, ReasonDeactivated, "updated"},
+				{idOf(entraUserA, "updated", "638447365230137400"), entraUserA, offboard.ReasonDeactivated, "updated"},
+				{idOf(entraUserB, "updated", "638447365230137517"), entraUserB, offboard.ReasonDeactivated, "updated"},
 			}},
 		{name: "two changes of one user are two events", body: entraBatch(entraItem(entraClientState, "updated", entraUserA, 10), entraItem(entraClientState, "updated", entraUserA, 11)),
-			events: []want{{idOf(entraUserA, "updated", "10"), entraUserA, ReasonDeactivated, "updated"}, {idOf(entraUserA, "updated", "11"), entraUserA, ReasonDeactivated, "updated"}}},
+			events: []want{{idOf(entraUserA, "updated", "10"), entraUserA, offboard.ReasonDeactivated, "updated"}, {idOf(entraUserA, "updated", "11"), entraUserA, offboard.ReasonDeactivated, "updated"}}},
 		{name: "a notification repeated in one batch counts once", body: entraBatch(entraItem(entraClientState, "updated", entraUserA, 10), entraItem(entraClientState, "updated", entraUserA, 10)),
-			events: []want{{idOf(entraUserA, "updated", "10"), entraUserA, ReasonDeactivated, "updated"}}},
+			events: []want{{idOf(entraUserA, "updated", "10"), entraUserA, offboard.ReasonDeactivated, "updated"}}},
 		{name: "a sequence number sent as a string keys alike", body: entraBatch(entraItem(entraClientState, "updated", entraUserA, `"10"`)),
-			events: []want{{idOf(entraUserA, "updated", "10"), entraUserA, ReasonDeactivated, "updated"}}},
+			events: []want{{idOf(entraUserA, "updated", "10"), entraUserA, offboard.ReasonDeactivated, "updated"}}},
 		{name: "an upper-case user id is kept in lower case",
 			body:   entraBatch(entraItem(entraClientState, "updated", strings.ToUpper(entraUserA), 10)),
-			events: []want{{idOf(entraUserA, "updated", "10"), entraUserA, ReasonDeactivated, "updated"}}},
+			events: []want{{idOf(entraUserA, "updated", "10"), entraUserA, offboard.ReasonDeactivated, "updated"}}},
 		{name: "without a sequence number the notification id keys it",
 			body:   entraBatch(`{"id":"lsgTZMr9KwAAA","changeType":"updated","clientState":"secretClientValue","resource":"Users/` + entraUserA + `","subscriptionId":"` + entraSubID + `"}`),
-			events: []want{{idOf(entraUserA, "updated", "lsgTZMr9KwAAA"), entraUserA, ReasonDeactivated, "updated"}}},
+			events: []want{{idOf(entraUserA, "updated", "lsgTZMr9KwAAA"), entraUserA, offboard.ReasonDeactivated, "updated"}}},
 		{name: "a lifecycle notification is ignored and named", body: entraFile(t, "lifecycle-reauthorization.json"),
 			ignored: "lifecycle notifications reauthorizationRequired"},
 		{name: "a mail message notification is not taken for a user", body: entraFile(t, "message-created.json"),
@@ -212,9 +218,9 @@ func TestEntraParse(t *testing.T) {
 			ignored: "no usable subscriptionId"},
 		{name: "a skipped item does not cost the good one beside it",
 			body:   entraBatch(`{"changeType":"created","clientState":"secretClientValue","resource":"Users/`+entraUserB+`","subscriptionId":"`+entraSubID+`"}`, entraItem(entraClientState, "deleted", entraUserA, 5)),
-			events: []want{{idOf(entraUserA, "deleted", "5"), entraUserA, ReasonTerminated, "deleted"}}},
+			events: []want{{idOf(entraUserA, "deleted", "5"), entraUserA, offboard.ReasonTerminated, "deleted"}}},
 		{name: "unknown fields are fine", body: []byte(`{"validationTokens":["eyJ0"],"value":[` + entraItem(entraClientState, "updated", entraUserA, 7)[:1] + `"future":{"x":1},` + entraItem(entraClientState, "updated", entraUserA, 7)[1:] + `]}`),
-			events: []want{{idOf(entraUserA, "updated", "7"), entraUserA, ReasonDeactivated, "updated"}}},
+			events: []want{{idOf(entraUserA, "updated", "7"), entraUserA, offboard.ReasonDeactivated, "updated"}}},
 		{name: "an empty collection is ignored", body: []byte(`{"value":[]}`), ignored: "empty collection"},
 		{name: "an empty body is malformed", body: nil, wantErr: "empty body"},
 		{name: "invalid JSON is malformed", body: []byte(`{"value":`), wantErr: "invalid JSON"},

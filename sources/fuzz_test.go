@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 func FuzzVerifySignature(f *testing.F) {
@@ -52,7 +54,7 @@ func FuzzParseGeneric(f *testing.F) {
 			}
 			return
 		}
-		if ev.ID == "" || !ValidReason(ev.Reason) {
+		if ev.ID == "" || !offboard.Reason(ev.Reason).Valid() {
 			t.Fatalf("accepted an invalid event: %+v", ev)
 		}
 		again, err := NormalizeEmail(ev.Email)

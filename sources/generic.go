@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // SignatureHeader is the header a generic source's sender signs with:
@@ -205,12 +207,12 @@ func SignatureValue(t time.Time, body []byte, secrets ...[]byte) string {
 
 // GenericBody is the JSON body of a generic delivery and of POST /v1/offboard.
 type GenericBody struct {
-	ID          string   `json:"id"`
-	Email       string   `json:"email"`
-	Reason      string   `json:"reason"`
-	EffectiveAt string   `json:"effective_at,omitempty"`
-	Systems     []string `json:"systems,omitempty"`
-	DryRun      bool     `json:"dry_run,omitempty"`
+	ID          string          `json:"id"`
+	Email       string          `json:"email"`
+	Reason      offboard.Reason `json:"reason"`
+	EffectiveAt string          `json:"effective_at,omitempty"`
+	Systems     []string        `json:"systems,omitempty"`
+	DryRun      bool            `json:"dry_run,omitempty"`
 }
 
 // Parse implements Source: one event per delivery.
@@ -230,7 +232,7 @@ func ParseGeneric(body []byte, requireID bool) (Event, error) {
 	if err := decodeStrict(body, &b); err != nil {
 		return Event{}, malformed("%s", err)
 	}
-	ev := Event{ID: b.ID, Type: b.Reason, Reason: b.Reason, DryRun: b.DryRun}
+	ev := Event{ID: b.ID, Type: string(b.Reason), Reason: b.Reason, DryRun: b.DryRun}
 	switch {
 	case b.ID == "" && requireID:
 		return Event{}, malformed("id: required")
@@ -242,7 +244,7 @@ func ParseGeneric(body []byte, requireID bool) (Event, error) {
 		return Event{}, malformed("email: %s", err)
 	}
 	ev.Email = email
-	if !ValidReason(b.Reason) {
+	if !b.Reason.Valid() {
 		return Event{}, malformed("reason: want one of terminated, suspended, deactivated, security, manual")
 	}
 	if b.EffectiveAt != "" {

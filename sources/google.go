@@ -13,7 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The google source receives Admin SDK Reports API push notifications for
@@ -55,9 +56,9 @@ const (
 // googleDefaultEvents maps admin activity event names to reasons; `events`
 // adds to it and overrides it. Both carry the user's primary email in
 // USER_EMAIL [events].
-var googleDefaultEvents = map[string]string{
-	"SUSPEND_USER": ReasonSuspended,
-	"DELETE_USER":  ReasonTerminated,
+var googleDefaultEvents = map[string]offboard.Reason{
+	"SUSPEND_USER": offboard.ReasonSuspended,
+	"DELETE_USER":  offboard.ReasonTerminated,
 }
 
 // googleEventNameRE is the form of an admin activity event name.
@@ -79,8 +80,8 @@ type Google struct {
 	secret    string   // the channel token: sent when a channel is made, never logged
 	tokenMark string
 	notifyURL string
-	events    map[string]string
-	api       *connectors.Client
+	events    map[string]offboard.Reason
+	api       *vendorapi.Client
 	now       func() time.Time
 	newID     func() string
 }
@@ -132,27 +133,27 @@ func newGoogle(s Spec, path string) (Source, error) {
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = GoogleDefaultBaseURL
-	} else if err := senderURL(c.BaseURL); err != nil {
+	} else if err := vendorapi.CheckURL(c.BaseURL); err != nil {
 		errs.add(path, "base_url", "%s", err)
 	} else if strings.Contains(c.BaseURL, "/admin/") {
 		errs.add(path, "base_url", "give the root without /admin/reports/v1, e.g. %s", GoogleDefaultBaseURL)
 	}
 	switch {
 	case c.TokenURL != "":
-		if err := senderURL(c.TokenURL); err != nil {
+		if err := vendorapi.CheckURL(c.TokenURL); err != nil {
 			errs.add(path, "token_url", "%s", err)
 		}
 	case key.TokenURI != "":
-		if err := senderURL(key.TokenURI); err != nil {
+		if err := vendorapi.CheckURL(key.TokenURI); err != nil {
 			errs.add(path, "credentials", "the json key's token_uri: %s", err)
 		}
 		c.TokenURL = key.TokenURI
 	default:
 		c.TokenURL = googleSourceTokenURL
 	}
-	events := map[string]string{}
+	events := map[string]offboard.Reason{}
 	for name, r := range googleDefaultEvents {
-		events[name] = r
+		events[name] = offboard.Reason(r)
 	}
 	names := make([]string, 0, len(c.Events))
 	for name := range c.Events {
@@ -164,12 +165,12 @@ func newGoogle(s Spec, path string) (Source, error) {
 		switch {
 		case !googleEventNameRE.MatchString(name):
 			errs.add(path, fmt.Sprintf("events[%q]", truncate(name, 64)), "not an admin activity event name such as SUSPEND_USER")
-		case r != "" && !ValidReason(r):
+		case r != "" && !offboard.Reason(r).Valid():
 			errs.add(path, fmt.Sprintf("events[%q]", name), "want one of terminated, suspended, deactivated, security, manual, or \"\" to drop a default")
 		case r == "":
 			delete(events, name)
 		default:
-			events[name] = r
+			events[name] = offboard.Reason(r)
 		}
 	}
 	if len(events) == 0 && len(names) > 0 {
@@ -196,11 +197,11 @@ func newGoogle(s Spec, path string) (Source, error) {
 
 // googleParseKey parses a service account's JSON key [sa]; its errors never
 // echo it.
-func googleParseKey(raw string) (connectors.GoogleServiceAccount, error) {
+func googleParseKey(raw string) (vendorapi.GoogleServiceAccount, error) {
 	if raw == "" {
-		return connectors.GoogleServiceAccount{}, errors.New("required: the service account's JSON key (credentials or credentials_file)")
+		return vendorapi.GoogleServiceAccount{}, errors.New("required: the service account's JSON key (credentials or credentials_file)")
 	}
-	return connectors.ParseGoogleServiceAccount(raw)
+	return vendorapi.ParseGoogleServiceAccount(raw)
 }
 
 // googleChannelID makes a new channel id: the prefix and 128 random bits.

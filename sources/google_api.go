@@ -14,7 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/oauth2/jwt"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // What the google source asks of the Admin SDK, in the worker.
@@ -40,7 +40,7 @@ const (
 // googleClient is the Admin SDK client of a source: an access token for a
 // JWT assertion signed with the service account's key, acting as
 // admin_email, for the audit read scope [sa].
-func googleClient(c googleConfig, k connectors.GoogleServiceAccount) (*connectors.Client, error) {
+func googleClient(c googleConfig, k vendorapi.GoogleServiceAccount) (*vendorapi.Client, error) {
 	jc := &jwt.Config{
 		Email:        k.ClientEmail,
 		PrivateKey:   []byte(k.PrivateKey),
@@ -49,10 +49,10 @@ func googleClient(c googleConfig, k connectors.GoogleServiceAccount) (*connector
 		Scopes:       []string{googleReportsScope},
 		TokenURL:     c.TokenURL,
 	}
-	return connectors.NewClient("google", c.BaseURL, nil, connectors.ClientOptions{
-		Token:       connectors.GoogleToken(jc),
-		VendorError: connectors.GoogleError,
-		RateLimited: connectors.GoogleRateLimited,
+	return vendorapi.NewClient("google", c.BaseURL, nil, vendorapi.ClientOptions{
+		Token:       vendorapi.GoogleToken(jc),
+		VendorError: vendorapi.GoogleError,
+		RateLimited: vendorapi.GoogleRateLimited,
 		Secrets:     []string{k.PrivateKey, c.Credentials, c.ChannelToken},
 	})
 }
@@ -186,7 +186,7 @@ func (g *Google) watch(ctx context.Context, event string, now time.Time) (google
 	// Channel; 200 with the Channel, its resourceId and its expiration
 	// (Google may shorten it) [push].
 	var got googleChannel
-	_, err := g.api.Do(ctx, connectors.Request{
+	_, err := g.api.Do(ctx, vendorapi.Request{
 		Method: http.MethodPost,
 		Path:   googleReports + "/watch",
 		Query:  url.Values{"eventName": {event}},
@@ -197,7 +197,7 @@ func (g *Google) watch(ctx context.Context, event string, now time.Time) (google
 		return googleChannelState{}, err
 	}
 	if got.ID != id || got.ResourceID == "" {
-		return googleChannelState{}, &connectors.Error{Connector: "google", Kind: connectors.Invalid, Status: http.StatusOK,
+		return googleChannelState{}, &vendorapi.Error{System: "google", Kind: vendorapi.Invalid, Status: http.StatusOK,
 			Msg: "POST " + googleReports + "/watch: the answer is not the channel asked for; check base_url"}
 	}
 	expires := want
@@ -219,10 +219,10 @@ func (g *Google) stopRetired(ctx context.Context, retired []googleChannelState, 
 		}
 		// [stop]: POST with the channel's id and resourceId; an empty answer.
 		// 404: the channel is gone already.
-		_, err := g.api.Do(ctx, connectors.Request{Method: http.MethodPost, Path: "/admin/reports_v1/channels/stop",
+		_, err := g.api.Do(ctx, vendorapi.Request{Method: http.MethodPost, Path: "/admin/reports_v1/channels/stop",
 			Body: googleChannel{ID: ch.ID, ResourceID: ch.ResourceID}}, nil)
-		var e *connectors.Error
-		if err != nil && !(errors.As(err, &e) && e.Kind == connectors.NotFoundErr) {
+		var e *vendorapi.Error
+		if err != nil && !(errors.As(err, &e) && e.Kind == vendorapi.NotFound) {
 			zerolog.Ctx(ctx).Warn().Err(err).Str("source", g.name).Str("channel_id", ch.ID).
 				Msg("google: stopping a replaced channel failed; trying again next run")
 			left = append(left, ch)
@@ -250,7 +250,7 @@ func (g *Google) poll(ctx context.Context, last, now time.Time, names []string) 
 			// [list]: GET …/activity/users/all/applications/admin with
 			// eventName and startTime; pages by nextPageToken.
 			var got googleActivities
-			if _, err := g.api.Do(ctx, connectors.Request{Method: http.MethodGet, Path: googleReports, Query: q}, &got); err != nil {
+			if _, err := g.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: googleReports, Query: q}, &got); err != nil {
 				return nil, err
 			}
 			for _, a := range got.Items {
@@ -290,7 +290,7 @@ func loadGoogleState(ctx context.Context, st State) (googleState, error) {
 func saveGoogleState(ctx context.Context, st State, s googleState) error {
 	b, err := json.Marshal(s)
 	if err != nil {
-		return &connectors.Error{Connector: "google", Kind: connectors.Invalid, Msg: "encode channel state", Err: err}
+		return &vendorapi.Error{System: "google", Kind: vendorapi.Invalid, Msg: "encode channel state", Err: err}
 	}
 	return st.Put(ctx, googleStateKey, b)
 }

@@ -14,7 +14,8 @@ import (
 
 	"golang.org/x/oauth2/jws"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 const (
@@ -185,7 +186,7 @@ func TestGoogleMaintainKeepsChannelsAndPolls(t *testing.T) {
 	if got, want := googleIDs(events), []string{pushed(del), pushed(suspend)}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("poll events = %v, want the pushes' ids %v", got, want)
 	}
-	if events[0].Email != "bob@example.com" || events[0].Reason != ReasonTerminated || events[1].Email != "liz@example.com" || events[1].Reason != ReasonSuspended {
+	if events[0].Email != "bob@example.com" || events[0].Reason != offboard.ReasonTerminated || events[1].Email != "liz@example.com" || events[1].Reason != offboard.ReasonSuspended {
 		t.Fatalf("poll events = %+v", events)
 	}
 	s := googleStored(t, st)
@@ -261,7 +262,7 @@ func TestGoogleMaintainErrors(t *testing.T) {
 		name     string
 		st       *stateMap
 		steps    []apiStep
-		kind     connectors.Kind
+		kind     vendorapi.Kind
 		errText  string
 		wait     time.Duration
 		channels int // channels the state must hold after
@@ -274,24 +275,24 @@ func TestGoogleMaintainErrors(t *testing.T) {
 				{method: http.MethodGet, path: googleReports, auth: googleBearer, status: http.StatusForbidden,
 					query: url.Values{"eventName": {"DELETE_USER"}, "startTime": {t0.Add(-time.Hour).Format(time.RFC3339)}, "maxResults": {"1000"}},
 					body:  googleError(403, "PERMISSION_DENIED", "forbidden", "Not Authorized to access this resource/api")}},
-			kind: connectors.Auth, errText: "Not Authorized"},
+			kind: vendorapi.Auth, errText: "Not Authorized"},
 		{name: "a throttled poll is retryable and keeps the cursor and the channels", st: live(),
 			steps: []apiStep{googleTokenStep(), listErr(http.StatusTooManyRequests, googleError(429, "RESOURCE_EXHAUSTED", "rateLimitExceeded", "Quota exceeded"), map[string]string{"Retry-After": "120"})},
-			kind:  connectors.RateLimited, wait: 2 * time.Minute, channels: 2},
+			kind:  vendorapi.RateLimited, wait: 2 * time.Minute, channels: 2},
 		{name: "a poll failing with 500 is retryable", st: live(),
 			steps: []apiStep{googleTokenStep(), listErr(http.StatusInternalServerError, googleError(500, "INTERNAL", "backendError", "Internal error"), nil)},
-			kind:  connectors.Transient, channels: 2},
+			kind:  vendorapi.Transient, channels: 2},
 		{name: "a poll with a 401 is a permanent auth error", st: live(),
 			steps: []apiStep{googleTokenStep(), listErr(http.StatusUnauthorized, googleError(401, "UNAUTHENTICATED", "authError", "Invalid Credentials"), nil)},
-			kind:  connectors.Auth, errText: "Invalid Credentials", channels: 2},
+			kind:  vendorapi.Auth, errText: "Invalid Credentials", channels: 2},
 		{name: "a key without domain-wide delegation is a permanent auth error", st: live(),
 			steps: []apiStep{{method: http.MethodPost, path: "/token", status: http.StatusUnauthorized,
 				body: `{"error":"unauthorized_client","error_description":"Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested."}`}},
-			kind: connectors.Auth, errText: "unauthorized_client", channels: 2},
+			kind: vendorapi.Auth, errText: "unauthorized_client", channels: 2},
 		{name: "a revoked key is a permanent auth error", st: live(),
 			steps: []apiStep{{method: http.MethodPost, path: "/token", status: http.StatusBadRequest,
 				body: `{"error":"invalid_grant","error_description":"Invalid JWT Signature."}`}},
-			kind: connectors.Auth, errText: "invalid_grant", channels: 2},
+			kind: vendorapi.Auth, errText: "invalid_grant", channels: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -299,7 +300,7 @@ func TestGoogleMaintainErrors(t *testing.T) {
 			g := newTestGoogle(t, googleSettings(t, srv.URL))
 			g.now = func() time.Time { return t0 }
 			events, err := g.Maintain(t.Context(), tt.st)
-			var ce *connectors.Error
+			var ce *vendorapi.Error
 			if events != nil || !errors.As(err, &ce) || ce.Kind != tt.kind || !strings.Contains(err.Error(), tt.errText) || !strings.HasPrefix(err.Error(), "google: ") {
 				t.Fatalf("want a google %s error with %q, got %v, %v", tt.kind, tt.errText, events, err)
 			}
@@ -331,7 +332,7 @@ func TestGoogleStopsWithTheContext(t *testing.T) {
 	start := time.Now()
 	// The token request hangs: the assertion must be sent under ctx.
 	_, err := g.Maintain(ctx, &stateMap{})
-	if err == nil || !connectors.Retryable(err) || !errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || !vendorapi.Retryable(err) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("want a retryable error wrapping the deadline, got %v", err)
 	}
 	if d := time.Since(start); d > 10*time.Second {

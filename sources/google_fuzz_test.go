@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // FuzzGoogleVerifyParse runs the handler's work on any channel token,
@@ -71,7 +73,7 @@ func FuzzGoogleVerifyParse(f *testing.F) {
 			if n, err := NormalizeEmail(ev.Email); err != nil || n != ev.Email {
 				t.Fatalf("email %q is not normalised", ev.Email)
 			}
-			if !ValidReason(ev.Reason) || g.events[ev.Type] != ev.Reason || ev.IDs != nil {
+			if !offboard.Reason(ev.Reason).Valid() || g.events[ev.Type] != ev.Reason || ev.IDs != nil {
 				t.Fatalf("bad event %+v", ev)
 			}
 		}

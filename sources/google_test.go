@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 const (
@@ -205,7 +207,11 @@ func googleActivityJSON(at, qualifier string, events ...[2]string) []byte {
 func TestGoogleParse(t *testing.T) {
 	g := newTestGoogle(t, nil)
 	at := time.Date(2026, 3, 10, 18, 23, 35, 808_000_000, time.UTC)
-	type want struct{ id, email, reason, typ string }
+	type want struct {
+		id, email string
+		reason    offboard.Reason
+		typ       string
+	}
 	idOf := func(q, name, email string) string { return GoogleEventID(at, q, name, email) }
 	tests := []struct {
 		name    string
@@ -215,23 +221,23 @@ func TestGoogleParse(t *testing.T) {
 		wantErr string
 	}{
 		{name: "a suspension offboards the user named in USER_EMAIL, not the admin", body: googleFile(t, "suspend-user.json"),
-			events: []want{{idOf("-987654321", "SUSPEND_USER", "liz@example.com"), "liz@example.com", ReasonSuspended, "SUSPEND_USER"}}},
+			events: []want{{idOf("-987654321", "SUSPEND_USER", "liz@example.com"), "liz@example.com", offboard.ReasonSuspended, "SUSPEND_USER"}}},
 		{name: "a deletion is a termination", body: googleFile(t, "delete-user.json"),
-			events: []want{{GoogleEventID(time.Date(2026, 3, 10, 19, 2, 11, 114_000_000, time.UTC), "4511890246237419132", "DELETE_USER", "bob@example.com"), "bob@example.com", ReasonTerminated, "DELETE_USER"}}},
+			events: []want{{GoogleEventID(time.Date(2026, 3, 10, 19, 2, 11, 114_000_000, time.UTC), "4511890246237419132", "DELETE_USER", "bob@example.com"), "bob@example.com", offboard.ReasonTerminated, "DELETE_USER"}}},
 		{name: "a created user is ignored by name", body: googleFile(t, "create-user.json"), ignored: "not offboarding events: CREATE_USER"},
 		{name: "a uniqueQualifier sent as a number keys alike",
 			body:   googleActivityJSON("2026-03-10T18:23:35.808Z", "-987654321", [2]string{"SUSPEND_USER", "liz@example.com"}),
-			events: []want{{idOf("-987654321", "SUSPEND_USER", "liz@example.com"), "liz@example.com", ReasonSuspended, "SUSPEND_USER"}}},
+			events: []want{{idOf("-987654321", "SUSPEND_USER", "liz@example.com"), "liz@example.com", offboard.ReasonSuspended, "SUSPEND_USER"}}},
 		{name: "a time in another zone keys alike",
 			body:   googleActivityJSON("2026-03-10T19:23:35.808+01:00", `"-987654321"`, [2]string{"SUSPEND_USER", "liz@example.com"}),
-			events: []want{{idOf("-987654321", "SUSPEND_USER", "liz@example.com"), "liz@example.com", ReasonSuspended, "SUSPEND_USER"}}},
+			events: []want{{idOf("-987654321", "SUSPEND_USER", "liz@example.com"), "liz@example.com", offboard.ReasonSuspended, "SUSPEND_USER"}}},
 		{name: "an activity with two users gives one event each",
 			body: googleActivityJSON("2026-03-10T18:23:35.808Z", `"7"`, [2]string{"SUSPEND_USER", "a@example.com"}, [2]string{"SUSPEND_USER", "b@example.com"}),
-			events: []want{{idOf("7", "SUSPEND_USER", "a@example.com"), "a@example.com", ReasonSuspended, "SUSPEND_USER"},
-				{idOf("7", "SUSPEND_USER", "b@example.com"), "b@example.com", ReasonSuspended, "SUSPEND_USER"}}},
+			events: []want{{idOf("7", "SUSPEND_USER", "a@example.com"), "a@example.com", offboard.ReasonSuspended, "SUSPEND_USER"},
+				{idOf("7", "SUSPEND_USER", "b@example.com"), "b@example.com", offboard.ReasonSuspended, "SUSPEND_USER"}}},
 		{name: "an event repeated in one activity counts once",
 			body:   googleActivityJSON("2026-03-10T18:23:35.808Z", `"7"`, [2]string{"DELETE_USER", "a@example.com"}, [2]string{"DELETE_USER", "a@example.com"}),
-			events: []want{{idOf("7", "DELETE_USER", "a@example.com"), "a@example.com", ReasonTerminated, "DELETE_USER"}}},
+			events: []want{{idOf("7", "DELETE_USER", "a@example.com"), "a@example.com", offboard.ReasonTerminated, "DELETE_USER"}}},
 		{name: "an event without a usable USER_EMAIL is skipped",
 			body:    googleActivityJSON("2026-03-10T18:23:35.808Z", `"7"`, [2]string{"SUSPEND_USER", "liz"}),
 			ignored: "SUSPEND_USER: no usable USER_EMAIL"},
@@ -248,7 +254,7 @@ func TestGoogleParse(t *testing.T) {
 		{name: "an activity without events is ignored", body: []byte(`{"kind":"admin#reports#activity"}`), ignored: "without events"},
 		{name: "unknown fields are fine",
 			body:   []byte(`{"future":[1],"id":{"time":"2026-03-10T18:23:35.808Z","uniqueQualifier":"-987654321","applicationName":"admin","x":1},"events":[{"type":"USER_SETTINGS","name":"SUSPEND_USER","resourceIds":["a"],"parameters":[{"name":"USER_EMAIL","value":"liz@example.com","multiValue":["x"]}]}]}`),
-			events: []want{{idOf("-987654321", "SUSPEND_USER", "liz@example.com"), "liz@example.com", ReasonSuspended, "SUSPEND_USER"}}},
+			events: []want{{idOf("-987654321", "SUSPEND_USER", "liz@example.com"), "liz@example.com", offboard.ReasonSuspended, "SUSPEND_USER"}}},
 		{name: "invalid JSON is malformed", body: []byte(`{"events":`), wantErr: "invalid JSON"},
 		{name: "an array body is malformed", body: []byte(`[]`), wantErr: "wrong JSON type"},
 		{name: "events that are not a list are malformed", body: []byte(`{"events":{"name":"SUSPEND_USER"}}`), wantErr: "events"},
@@ -318,16 +324,16 @@ func TestGoogleEventsOverrideTheDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]string{}
+	got := map[string]offboard.Reason{}
 	for _, ev := range d.Events {
 		got[ev.Email] = ev.Reason
 	}
-	if want := map[string]string{"a@example.com": ReasonTerminated, "b@example.com": ReasonDeactivated}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if want := map[string]offboard.Reason{"a@example.com": offboard.ReasonTerminated, "b@example.com": offboard.ReasonDeactivated}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("reasons: got %v, want %v", got, want)
 	}
 	// The defaults of another source are untouched.
 	d, err = newTestGoogle(t, nil).Parse(&Request{Context: t.Context(), Method: http.MethodPost, Body: body})
-	if err != nil || len(d.Events) != 2 || d.Events[0].Reason != ReasonSuspended || d.Events[1].Reason != ReasonTerminated {
+	if err != nil || len(d.Events) != 2 || d.Events[0].Reason != offboard.ReasonSuspended || d.Events[1].Reason != offboard.ReasonTerminated {
 		t.Fatalf("defaults changed: %+v, %v", d, err)
 	}
 }

@@ -14,7 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The hibob source receives HiBob (Bob) webhooks v2 and asks Bob's People
@@ -72,11 +73,11 @@ const (
 //   - employee.access.revoked.immediately: a termination flow asked for
 //     access to end now, before the termination date → security, never
 //     scheduled later.
-var hibobDefaultEvents = map[string]string{
-	HiBobEmployeeLeft:        ReasonTerminated,
-	HiBobEmployeeInactivated: ReasonDeactivated,
-	HiBobEmployeeDeleted:     ReasonDeactivated,
-	HiBobAccessRevokedAtOnce: ReasonSecurity,
+var hibobDefaultEvents = map[string]offboard.Reason{
+	HiBobEmployeeLeft:        offboard.ReasonTerminated,
+	HiBobEmployeeInactivated: offboard.ReasonDeactivated,
+	HiBobEmployeeDeleted:     offboard.ReasonDeactivated,
+	HiBobAccessRevokedAtOnce: offboard.ReasonSecurity,
 }
 
 // hibobEventTypeRE is the form of a Bob event type (employee.left).
@@ -89,9 +90,9 @@ var hibobEventTypeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]
 type HiBob struct {
 	name    string
 	secrets [][]byte
-	events  map[string]string
+	events  map[string]offboard.Reason
 	now     func() time.Time
-	client  *connectors.Client
+	client  *vendorapi.Client
 }
 
 var (
@@ -112,7 +113,7 @@ func newHiBob(s Spec, path string) (Source, error) {
 }
 
 // newHiBobWithClient builds the source with hc for Bob's API (nil:
-// connectors.NewHTTPClient). Every problem of the settings is reported, each
+// vendorapi.NewHTTPClient). Every problem of the settings is reported, each
 // naming its key and none echoing a value.
 func newHiBobWithClient(s Spec, path string, hc *http.Client) (*HiBob, error) {
 	var c hibobConfig
@@ -133,9 +134,9 @@ func newHiBobWithClient(s Spec, path string, hc *http.Client) (*HiBob, error) {
 	case len(c.ServiceUserToken) > 4096 || !printable(c.ServiceUserToken) || strings.ContainsAny(c.ServiceUserToken, " \t"):
 		errs = append(errs, fmt.Errorf("%s.service_user_token: must be printable, without spaces", path))
 	}
-	h := &HiBob{name: s.Name, secrets: secrets, events: map[string]string{}, now: time.Now}
+	h := &HiBob{name: s.Name, secrets: secrets, events: map[string]offboard.Reason{}, now: time.Now}
 	for t, r := range hibobDefaultEvents {
-		h.events[t] = r
+		h.events[t] = offboard.Reason(r)
 	}
 	types := make([]string, 0, len(c.Events))
 	for t := range c.Events {
@@ -147,10 +148,10 @@ func newHiBobWithClient(s Spec, path string, hc *http.Client) (*HiBob, error) {
 		switch {
 		case len(t) > hibobMaxEventTypeLen || !hibobEventTypeRE.MatchString(t):
 			errs = append(errs, fmt.Errorf("%s.events[%q]: not a Bob event type such as employee.left", path, truncate(t, 64)))
-		case !ValidReason(r):
+		case !offboard.Reason(r).Valid():
 			errs = append(errs, fmt.Errorf("%s.events[%q]: want one of terminated, suspended, deactivated, security, manual", path, t))
 		default:
-			h.events[t] = r
+			h.events[t] = offboard.Reason(r)
 		}
 	}
 	if len(errs) > 0 {
@@ -164,7 +165,7 @@ func newHiBobWithClient(s Spec, path string, hc *http.Client) (*HiBob, error) {
 	// user name and its token as the password.
 	// https://apidocs.hibob.com/reference/authorization
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(c.ServiceUserID+":"+c.ServiceUserToken))
-	client, err := connectors.NewClient("hibob", base, hc, connectors.ClientOptions{
+	client, err := vendorapi.NewClient("hibob", base, hc, vendorapi.ClientOptions{
 		Auth:        func(hd http.Header) { hd.Set("Authorization", auth) },
 		VendorError: hibobVendorError,
 		Secrets:     []string{c.ServiceUserToken, auth},

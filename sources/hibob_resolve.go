@@ -6,7 +6,7 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // hibobResolveFields are the field ids Resolve reads: the work email and the
@@ -35,7 +35,7 @@ type hibobPerson struct {
 // may be before the termination date). Every other type is effective now —
 // employee.access.revoked.immediately always, whatever the date says.
 //
-// Errors are *connectors.Error: a 404 is a permanent NotFoundErr naming the
+// Errors are *vendorapi.Error: a 404 is a permanent NotFoundErr naming the
 // employee, and so is an answer without a usable work email; 401/403 are
 // permanent (the service user's credentials or permissions); network
 // errors, 429 (X-RateLimit-Reset honoured) and 5xx are retryable.
@@ -44,27 +44,27 @@ type hibobPerson struct {
 func (h *HiBob) Resolve(ctx context.Context, ev Event) (Resolution, error) {
 	id := ev.IDs["hibob"]
 	if !hibobIDRE.MatchString(id) {
-		return Resolution{}, &connectors.Error{Connector: "hibob", Kind: connectors.Invalid,
+		return Resolution{}, &vendorapi.Error{System: "hibob", Kind: vendorapi.Invalid,
 			Msg: "the event carries no usable hibob employee id"}
 	}
 	var p hibobPerson
-	req := connectors.Request{Method: http.MethodPost, Path: "/v1/people/" + id,
+	req := vendorapi.Request{Method: http.MethodPost, Path: "/v1/people/" + id,
 		Body: map[string]any{"fields": hibobResolveFields}}
 	if _, err := h.client.Do(ctx, req, &p); err != nil {
-		var e *connectors.Error
-		if errors.As(err, &e) && e.Kind == connectors.NotFoundErr {
-			return Resolution{}, &connectors.Error{Connector: "hibob", Kind: connectors.NotFoundErr, Status: e.Status,
+		var e *vendorapi.Error
+		if errors.As(err, &e) && e.Kind == vendorapi.NotFound {
+			return Resolution{}, &vendorapi.Error{System: "hibob", Kind: vendorapi.NotFound, Status: e.Status,
 				Msg: "employee " + id + " not found in Bob (deleted, or the service user may not see it)"}
 		}
 		return Resolution{}, err
 	}
 	if p.Email == nil || *p.Email == "" {
-		return Resolution{}, &connectors.Error{Connector: "hibob", Kind: connectors.Invalid,
+		return Resolution{}, &vendorapi.Error{System: "hibob", Kind: vendorapi.Invalid,
 			Msg: "employee " + id + " has no work email in Bob (or the service user cannot see root.email)"}
 	}
 	email, err := NormalizeEmail(*p.Email)
 	if err != nil {
-		return Resolution{}, &connectors.Error{Connector: "hibob", Kind: connectors.Invalid,
+		return Resolution{}, &vendorapi.Error{System: "hibob", Kind: vendorapi.Invalid,
 			Msg: "employee " + id + " has an unusable work email: " + err.Error()}
 	}
 	res := Resolution{Email: email, Offboard: true, IDs: map[string]string{"hibob": id}}

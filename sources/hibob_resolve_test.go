@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // hibobAuth is the Authorization a service user is sent with: Basic, its id
@@ -59,7 +59,7 @@ func TestHiBobResolve(t *testing.T) {
 		ev        Event
 		step      apiStep
 		want      Resolution
-		kind      connectors.Kind
+		kind      vendorapi.Kind
 		retryable bool
 		errText   string
 	}{
@@ -80,22 +80,22 @@ func TestHiBobResolve(t *testing.T) {
 			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: ids}},
 		{name: "no work email is a permanent error naming the employee",
 			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 200, nil, `{"id":"`+hibobTestID+`"}`),
-			kind: connectors.Invalid, errText: "employee " + hibobTestID + " has no work email"},
+			kind: vendorapi.Invalid, errText: "employee " + hibobTestID + " has no work email"},
 		{name: "an unknown employee is a permanent not-found error naming the employee",
 			ev: ev(HiBobEmployeeDeleted), step: hibobRead(hibobTestID, 404, nil, `{"key":"employee.not.found","error":"Employee not found"}`),
-			kind: connectors.NotFoundErr, errText: "employee " + hibobTestID + " not found"},
+			kind: vendorapi.NotFound, errText: "employee " + hibobTestID + " not found"},
 		{name: "rejected service user credentials are permanent",
 			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 401, nil, `{"key":"unauthorized","error":"Unauthorized"}`),
-			kind: connectors.Auth, errText: "credentials rejected"},
+			kind: vendorapi.Auth, errText: "credentials rejected"},
 		{name: "a service user without permission is permanent and quotes Bob",
 			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 403, nil, `{"key":"forbidden","error":"Missing permissions"}`),
-			kind: connectors.Auth, errText: "forbidden: Missing permissions"},
+			kind: vendorapi.Auth, errText: "forbidden: Missing permissions"},
 		{name: "a 429 is retryable after X-RateLimit-Reset",
 			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 429, map[string]string{"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}, ""),
-			kind: connectors.RateLimited, retryable: true},
+			kind: vendorapi.RateLimited, retryable: true},
 		{name: "a 502 is retryable",
 			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 502, nil, ""),
-			kind: connectors.Transient, retryable: true},
+			kind: vendorapi.Transient, retryable: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,15 +112,15 @@ func TestHiBobResolve(t *testing.T) {
 				}
 				return
 			}
-			var e *connectors.Error
+			var e *vendorapi.Error
 			if !errors.As(err, &e) {
-				t.Fatalf("want a *connectors.Error, got %v", err)
+				t.Fatalf("want a *Error, got %v", err)
 			}
-			if e.Kind != tt.kind || connectors.Retryable(err) != tt.retryable {
-				t.Fatalf("got kind %v retryable %v (%v); want %v %v", e.Kind, connectors.Retryable(err), err, tt.kind, tt.retryable)
+			if e.Kind != tt.kind || vendorapi.Retryable(err) != tt.retryable {
+				t.Fatalf("got kind %v retryable %v (%v); want %v %v", e.Kind, vendorapi.Retryable(err), err, tt.kind, tt.retryable)
 			}
-			if tt.kind == connectors.RateLimited {
-				if d := connectors.RetryAfter(err); d < 30*time.Second || d > 46*time.Second {
+			if tt.kind == vendorapi.RateLimited {
+				if d := vendorapi.RetryAfter(err); d < 30*time.Second || d > 46*time.Second {
 					t.Fatalf("retry after %v, want the X-RateLimit-Reset wait of about 45s", d)
 				}
 			}
@@ -141,8 +141,8 @@ func TestHiBobResolveRefusesAnEventWithoutAUsableID(t *testing.T) {
 	h := newTestHiBob(t, hibobSettings(srv.URL))
 	for _, id := range []string{"", "a@example.com", "../people", strings.Repeat("1", 65)} {
 		_, err := h.Resolve(t.Context(), Event{ID: "x", Type: HiBobEmployeeLeft, IDs: map[string]string{"hibob": id}})
-		var e *connectors.Error
-		if !errors.As(err, &e) || e.Kind != connectors.Invalid || connectors.Retryable(err) {
+		var e *vendorapi.Error
+		if !errors.As(err, &e) || e.Kind != vendorapi.Invalid || vendorapi.Retryable(err) {
 			t.Errorf("id %q: want a permanent invalid error, got %v", id, err)
 		}
 	}

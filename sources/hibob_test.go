@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 const (
@@ -155,7 +157,7 @@ func TestHiBobParse(t *testing.T) {
 	def := newTestHiBob(t, nil)
 	custom := newTestHiBob(t, map[string]any{"secret": hibobTestSecret, "service_user_id": hibobTestUser, "service_user_token": hibobTestToken,
 		"events": map[string]any{"employee.inactivated": "suspended", "employee.temporaryLeave": "suspended"}})
-	event := func(typ, reason, at string) Event {
+	event := func(typ string, reason offboard.Reason, at string) Event {
 		return Event{ID: typ + "/" + hibobTestID + "@" + at, Type: typ, Reason: reason, IDs: map[string]string{"hibob": hibobTestID}}
 	}
 	tests := []struct {
@@ -167,25 +169,25 @@ func TestHiBobParse(t *testing.T) {
 		wantErr string
 	}{
 		{name: "employee.left is a termination", src: def, body: hibobFile(t, "employee-left.json"),
-			want: []Event{event(HiBobEmployeeLeft, ReasonTerminated, "2025-01-08T00:00:02.104231")}},
+			want: []Event{event(HiBobEmployeeLeft, offboard.ReasonTerminated, "2025-01-08T00:00:02.104231")}},
 		{name: "employee.inactivated is a deactivation", src: def, body: hibobFile(t, "employee-inactivated.json"),
-			want: []Event{event(HiBobEmployeeInactivated, ReasonDeactivated, "2025-01-08T00:00:02.118002")}},
+			want: []Event{event(HiBobEmployeeInactivated, offboard.ReasonDeactivated, "2025-01-08T00:00:02.118002")}},
 		{name: "employee.deleted keeps the work email Bob sends with it", src: def, body: hibobFile(t, "employee-deleted.json"),
 			want: []Event{func() Event {
-				e := event(HiBobEmployeeDeleted, ReasonDeactivated, "2025-01-09T10:15:41.007351")
+				e := event(HiBobEmployeeDeleted, offboard.ReasonDeactivated, "2025-01-09T10:15:41.007351")
 				e.Email = "jane.roe@example.com"
 				return e
 			}()}},
 		{name: "immediate access revocation is a security event", src: def, body: hibobFile(t, "access-revoked.json"),
-			want: []Event{event(HiBobAccessRevokedAtOnce, ReasonSecurity, "2025-01-06T14:27:09.551920")}},
+			want: []Event{event(HiBobAccessRevokedAtOnce, offboard.ReasonSecurity, "2025-01-06T14:27:09.551920")}},
 		{name: "employee.updated is ignored", src: def, body: hibobFile(t, "employee-updated.json"), ignored: `"employee.updated"`},
 		{name: "configured events override and add to the defaults", src: custom, body: hibobFile(t, "employee-inactivated.json"),
-			want: []Event{event(HiBobEmployeeInactivated, ReasonSuspended, "2025-01-08T00:00:02.118002")}},
+			want: []Event{event(HiBobEmployeeInactivated, offboard.ReasonSuspended, "2025-01-08T00:00:02.118002")}},
 		{name: "a deleted employee with an unusable email stays id-only", src: def,
 			body: []byte(`{"type":"employee.deleted","triggeredAt":"t1","data":{"employeeId":"42","email":"not an email"}}`),
-			want: []Event{{ID: "employee.deleted/42@t1", Type: HiBobEmployeeDeleted, Reason: ReasonDeactivated, IDs: map[string]string{"hibob": "42"}}}},
+			want: []Event{{ID: "employee.deleted/42@t1", Type: HiBobEmployeeDeleted, Reason: offboard.ReasonDeactivated, IDs: map[string]string{"hibob": "42"}}}},
 		{name: "a numeric employee id is read", src: def, body: []byte(`{"type":"employee.left","triggeredAt":"t1","data":{"employeeId":42}}`),
-			want: []Event{{ID: "employee.left/42@t1", Type: HiBobEmployeeLeft, Reason: ReasonTerminated, IDs: map[string]string{"hibob": "42"}}}},
+			want: []Event{{ID: "employee.left/42@t1", Type: HiBobEmployeeLeft, Reason: offboard.ReasonTerminated, IDs: map[string]string{"hibob": "42"}}}},
 		{name: "the ping reaching Parse is malformed", src: def, body: hibobFile(t, "ping.txt"), wantErr: "invalid JSON"},
 		{name: "an empty body is malformed", src: def, body: nil, wantErr: "empty body"},
 		{name: "a missing type is malformed", src: def, body: []byte(`{"data":{"employeeId":"42"}}`), wantErr: "type: required"},

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // emailPath is one way an email reaches a subject: a source's delivery built
@@ -63,7 +64,7 @@ func emailPaths(t *testing.T) []emailPath {
 	}
 	return []emailPath{
 		{name: "generic", field: "email: ", run: func(t *testing.T, email string) ([]string, string) {
-			body, _ := json.Marshal(GenericBody{ID: "e1", Email: email, Reason: ReasonTerminated})
+			body, _ := json.Marshal(GenericBody{ID: "e1", Email: email, Reason: offboard.ReasonTerminated})
 			r := &Request{Context: t.Context(), Method: http.MethodPost, Body: body,
 				Header: headers(SignatureHeader, SignatureValue(time.Now(), body, testSecret))}
 			if err := gen.Verify(r); err != nil {
@@ -144,14 +145,14 @@ func emailPaths(t *testing.T) []emailPath {
 			srv := fakeSender(t, hibobRead(hibobTestID, http.StatusOK, nil, string(person)))
 			h := newTestHiBob(t, hibobSettings(srv.URL))
 			return resolvedEmails(t)(h.Resolve(t.Context(), Event{ID: "employee.left/" + hibobTestID + "@t", Type: HiBobEmployeeLeft,
-				Reason: ReasonTerminated, IDs: map[string]string{"hibob": hibobTestID}}))
+				Reason: offboard.ReasonTerminated, IDs: map[string]string{"hibob": hibobTestID}}))
 		}},
 		{name: "bamboohr Resolve workEmail", field: "has an unusable work email", run: func(t *testing.T, email string) ([]string, string) {
 			emp, _ := json.Marshal(map[string]any{"id": "67890", "workEmail": email, "status": "Inactive", "employmentHistoryStatus": "Terminated"})
 			srv := fakeSender(t, bambooHRGet("67890", http.StatusOK, nil, string(emp)))
 			b := newTestBambooHR(t, bambooHRSettings(srv.URL))
 			return resolvedEmails(t)(b.Resolve(t.Context(), Event{ID: "67890@t", Type: BambooHREmployeeUpdated,
-				Reason: ReasonTerminated, IDs: map[string]string{"bamboohr": "67890"}}))
+				Reason: offboard.ReasonTerminated, IDs: map[string]string{"bamboohr": "67890"}}))
 		}},
 		{name: "entra Resolve mail", field: "neither a usable mail nor a usable userPrincipalName", run: func(t *testing.T, email string) ([]string, string) {
 			return entraResolve(t, map[string]any{"mail": email, "userPrincipalName": email})
@@ -172,7 +173,7 @@ func entraResolve(t *testing.T, fields map[string]any) ([]string, string) {
 	body, _ := json.Marshal(user)
 	srv := fakeSender(t, entraTokenStep(), entraUserStep(http.StatusOK, string(body), nil))
 	e := newTestEntra(t, entraSettings(srv.URL))
-	return resolvedEmails(t)(e.Resolve(t.Context(), Event{ID: "e1", Type: "updated", Reason: ReasonDeactivated, IDs: map[string]string{"entra": entraUserA}}))
+	return resolvedEmails(t)(e.Resolve(t.Context(), Event{ID: "e1", Type: "updated", Reason: offboard.ReasonDeactivated, IDs: map[string]string{"entra": entraUserA}}))
 }
 
 // resolvedEmails returns what a Resolver's answer gives a path: the email,
@@ -183,8 +184,8 @@ func resolvedEmails(t *testing.T) func(Resolution, error) ([]string, string) {
 	return func(res Resolution, err error) ([]string, string) {
 		t.Helper()
 		if err != nil {
-			var ce *connectors.Error
-			if !errors.As(err, &ce) || ce.Kind != connectors.Invalid || connectors.Retryable(err) {
+			var ce *vendorapi.Error
+			if !errors.As(err, &ce) || ce.Kind != vendorapi.Invalid || vendorapi.Retryable(err) {
 				t.Errorf("an unusable email is not a permanent Invalid error: %#v", err)
 			}
 			return nil, err.Error()

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // The okta source receives Okta Event Hooks. Sources, each cited again where
@@ -44,10 +46,10 @@ const oktaMaxChallenge = 1024
 // oktaDefaultEvents maps Okta event types to reasons; `events` adds to it and
 // overrides it. Every one of them targets the user it happened to.
 // https://developer.okta.com/docs/reference/api/event-types/
-var oktaDefaultEvents = map[string]string{
-	"user.lifecycle.deactivate":       ReasonTerminated,
-	"user.lifecycle.delete.initiated": ReasonTerminated,
-	"user.lifecycle.suspend":          ReasonSuspended,
+var oktaDefaultEvents = map[string]offboard.Reason{
+	"user.lifecycle.deactivate":       offboard.ReasonTerminated,
+	"user.lifecycle.delete.initiated": offboard.ReasonTerminated,
+	"user.lifecycle.suspend":          offboard.ReasonSuspended,
 }
 
 // oktaEventTypeRE is the form of an Okta event type (user.lifecycle.deactivate).
@@ -64,7 +66,7 @@ type Okta struct {
 	name   string
 	header string   // canonical header name
 	secret [32]byte // SHA-256 of the configured value: compared in constant time
-	events map[string]string
+	events map[string]offboard.Reason
 }
 
 var (
@@ -95,7 +97,7 @@ func newOkta(s Spec, path string) (Source, error) {
 		// secret could never match.
 		return nil, fmt.Errorf("%s.secret: must be a header value without control characters or surrounding spaces", path)
 	}
-	o := &Okta{name: s.Name, header: OktaDefaultHeader, secret: secretHash(*c.Secret), events: map[string]string{}}
+	o := &Okta{name: s.Name, header: OktaDefaultHeader, secret: secretHash(*c.Secret), events: map[string]offboard.Reason{}}
 	if c.Header != "" {
 		h := http.CanonicalHeaderKey(c.Header)
 		if !httpguts.ValidHeaderFieldName(c.Header) || h == OktaChallengeHeader {
@@ -104,7 +106,7 @@ func newOkta(s Spec, path string) (Source, error) {
 		o.header = h
 	}
 	for t, r := range oktaDefaultEvents {
-		o.events[t] = r
+		o.events[t] = offboard.Reason(r)
 	}
 	types := make([]string, 0, len(c.Events))
 	for t := range c.Events {
@@ -116,10 +118,10 @@ func newOkta(s Spec, path string) (Source, error) {
 		if len(t) > 255 || !oktaEventTypeRE.MatchString(t) {
 			return nil, fmt.Errorf("%s.events[%q]: not an Okta event type such as user.lifecycle.deactivate", path, truncate(t, 64))
 		}
-		if !ValidReason(r) {
+		if !offboard.Reason(r).Valid() {
 			return nil, fmt.Errorf("%s.events[%q]: want one of terminated, suspended, deactivated, security, manual", path, t)
 		}
-		o.events[t] = r
+		o.events[t] = offboard.Reason(r)
 	}
 	return o, nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // oktaHookBody is the part of an event delivery the okta source reads. Okta
@@ -104,7 +106,7 @@ func (o *Okta) Parse(r *Request) (Delivery, error) {
 }
 
 // oktaEvent makes the Event of one mapped LogEvent, or says why it cannot.
-func oktaEvent(e oktaLogEvent, reason string) (Event, string) {
+func oktaEvent(e oktaLogEvent, reason offboard.Reason) (Event, string) {
 	if e.UUID == "" || len(e.UUID) > 200 || !printable(e.UUID) {
 		return Event{}, "no usable uuid"
 	}

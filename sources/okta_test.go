@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // oktaSecret is an Authorization value as an operator would configure it on
@@ -152,7 +154,11 @@ func TestOktaHandshake(t *testing.T) {
 
 func TestOktaParse(t *testing.T) {
 	o := newTestOkta(t, nil)
-	type want struct{ id, email, oktaID, reason, typ string }
+	type want struct {
+		id, email, oktaID string
+		reason            offboard.Reason
+		typ               string
+	}
 	tests := []struct {
 		name    string
 		body    []byte
@@ -161,19 +167,19 @@ func TestOktaParse(t *testing.T) {
 		wantErr string // a part of the malformed error
 	}{
 		{name: "a deactivation offboards its target, not the admin who acted", body: oktaFile(t, "deactivate.json"),
-			events: []want{{"ab62c0bc-2837-11eb-9823-9fb8f750c5a9", "john.doe@example.com", "00u3m90rxKjGQ0G6L1d6", ReasonTerminated, "user.lifecycle.deactivate"}}},
+			events: []want{{"ab62c0bc-2837-11eb-9823-9fb8f750c5a9", "john.doe@example.com", "00u3m90rxKjGQ0G6L1d6", offboard.ReasonTerminated, "user.lifecycle.deactivate"}}},
 		{name: "a suspension is a suspended case with the login normalised", body: oktaFile(t, "suspend.json"),
-			events: []want{{"0c2d6e5a-2838-11eb-9823-9fb8f750c5a9", "jane.roe@example.com", "00u4k2a7QxWcT1Rz51d6", ReasonSuspended, "user.lifecycle.suspend"}}},
+			events: []want{{"0c2d6e5a-2838-11eb-9823-9fb8f750c5a9", "jane.roe@example.com", "00u4k2a7QxWcT1Rz51d6", offboard.ReasonSuspended, "user.lifecycle.suspend"}}},
 		{name: "an initiated deletion is a termination", body: oktaFile(t, "delete-initiated.json"),
-			events: []want{{"2f9a3b1e-2838-11eb-9823-9fb8f750c5a9", "john.doe@example.com", "00u3m90rxKjGQ0G6L1d6", ReasonTerminated, "user.lifecycle.delete.initiated"}}},
+			events: []want{{"2f9a3b1e-2838-11eb-9823-9fb8f750c5a9", "john.doe@example.com", "00u3m90rxKjGQ0G6L1d6", offboard.ReasonTerminated, "user.lifecycle.delete.initiated"}}},
 		{name: "a sign-in is ignored by type", body: oktaFile(t, "session-start.json"),
 			ignored: "not offboarding event types: user.session.start"},
 		{name: "a mixed batch keeps only the offboarding event", body: oktaFile(t, "mixed.json"),
-			events: []want{{"0c2d6e5a-2838-11eb-9823-9fb8f750c5a9", "jane.roe@example.com", "00u4k2a7QxWcT1Rz51d6", ReasonSuspended, "user.lifecycle.suspend"}}},
+			events: []want{{"0c2d6e5a-2838-11eb-9823-9fb8f750c5a9", "jane.roe@example.com", "00u4k2a7QxWcT1Rz51d6", offboard.ReasonSuspended, "user.lifecycle.suspend"}}},
 		{name: "a batch with two users gives one event each, in order", body: oktaFile(t, "two-users.json"),
 			events: []want{
-				{"ab62c0bc-2837-11eb-9823-9fb8f750c5a9", "john.doe@example.com", "00u3m90rxKjGQ0G6L1d6", ReasonTerminated, "user.lifecycle.deactivate"},
-				{"5a6b7c8d-2838-11eb-9823-9fb8f750c5a9", "jane.roe@example.com", "00u4k2a7QxWcT1Rz51d6", ReasonTerminated, "user.lifecycle.deactivate"},
+				{"ab62c0bc-2837-11eb-9823-9fb8f750c5a9", "john.doe@example.com", "00u3m90rxKjGQ0G6L1d6", offboard.ReasonTerminated, "user.lifecycle.deactivate"},
+				{"5a6b7c8d-2838-11eb-9823-9fb8f750c5a9", "jane.roe@example.com", "00u4k2a7QxWcT1Rz51d6", offboard.ReasonTerminated, "user.lifecycle.deactivate"},
 			}},
 		{name: "an event without a User target is skipped, not taken from the actor",
 			body:    oktaBatch(`{"uuid":"u1","eventType":"user.lifecycle.deactivate","actor":{"id":"00uadmin","type":"User","alternateId":"admin@example.com"},"target":[{"id":"0oa1","type":"AppInstance","alternateId":"Workday"}]}`),
@@ -196,20 +202,20 @@ func TestOktaParse(t *testing.T) {
 		{name: "a skipped event does not cost the good one beside it",
 			body: oktaBatch(`{"uuid":"u1","eventType":"user.lifecycle.deactivate","target":[]}`,
 				`{"uuid":"u2","eventType":"user.lifecycle.deactivate","target":[`+oktaUser("00ua", "a@example.com")+`]}`),
-			events: []want{{"u2", "a@example.com", "00ua", ReasonTerminated, "user.lifecycle.deactivate"}}},
+			events: []want{{"u2", "a@example.com", "00ua", offboard.ReasonTerminated, "user.lifecycle.deactivate"}}},
 		{name: "a login field stands in for a non-email alternateId",
 			body:   oktaBatch(`{"uuid":"u1","eventType":"user.lifecycle.deactivate","target":[{"id":"00u3gjksoiRGRAZHLSYV","type":"User","alternateId":"00uKrs9rsRSAXN","login":"jon@example.com"}]}`),
-			events: []want{{"u1", "jon@example.com", "00u3gjksoiRGRAZHLSYV", ReasonTerminated, "user.lifecycle.deactivate"}}},
+			events: []want{{"u1", "jon@example.com", "00u3gjksoiRGRAZHLSYV", offboard.ReasonTerminated, "user.lifecycle.deactivate"}}},
 		{name: "an id that is not an Okta id is left out, the email kept",
 			body:   oktaBatch(`{"uuid":"u1","eventType":"user.lifecycle.deactivate","target":[` + oktaUser("../../admin", "a@example.com") + `]}`),
-			events: []want{{"u1", "a@example.com", "", ReasonTerminated, "user.lifecycle.deactivate"}}},
+			events: []want{{"u1", "a@example.com", "", offboard.ReasonTerminated, "user.lifecycle.deactivate"}}},
 		{name: "a uuid repeated in one batch counts once",
 			body: oktaBatch(`{"uuid":"u1","eventType":"user.lifecycle.deactivate","target":[`+oktaUser("00ua", "a@example.com")+`]}`,
 				`{"uuid":"u1","eventType":"user.lifecycle.deactivate","target":[`+oktaUser("00ua", "a@example.com")+`]}`),
-			events: []want{{"u1", "a@example.com", "00ua", ReasonTerminated, "user.lifecycle.deactivate"}}},
+			events: []want{{"u1", "a@example.com", "00ua", offboard.ReasonTerminated, "user.lifecycle.deactivate"}}},
 		{name: "unknown fields at every level are fine",
 			body:   []byte(`{"future":1,"data":{"more":[1],"events":[{"uuid":"u1","eventType":"user.lifecycle.deactivate","newField":{"x":true},"target":[{"id":"00ua","type":"User","alternateId":"a@example.com","changeDetails":{"from":{},"to":{}}}]}]}}`),
-			events: []want{{"u1", "a@example.com", "00ua", ReasonTerminated, "user.lifecycle.deactivate"}}},
+			events: []want{{"u1", "a@example.com", "00ua", offboard.ReasonTerminated, "user.lifecycle.deactivate"}}},
 		{name: "an empty batch is ignored", body: []byte(`{"data":{"events":[]}}`), ignored: "empty batch"},
 		{name: "an event without a type is ignored by type", body: oktaBatch(`{"uuid":"u1"}`), ignored: "(no eventType)"},
 		{name: "repeated ignored types are counted", body: oktaBatch(`{"uuid":"u1","eventType":"user.session.start"}`, `{"uuid":"u2","eventType":"user.session.start"}`),
@@ -285,17 +291,17 @@ func TestOktaEventsOverrideTheDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]string{}
+	got := map[string]offboard.Reason{}
 	for _, ev := range d.Events {
 		got[ev.ID] = ev.Reason
 	}
-	want := map[string]string{"u1": ReasonSecurity, "u2": ReasonDeactivated, "u3": ReasonTerminated}
+	want := map[string]offboard.Reason{"u1": offboard.ReasonSecurity, "u2": offboard.ReasonDeactivated, "u3": offboard.ReasonTerminated}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("reasons: got %v, want %v", got, want)
 	}
 	// The defaults of another source are untouched.
 	d, err = newTestOkta(t, nil).Parse(&Request{Context: t.Context(), Method: http.MethodPost, Body: body})
-	if err != nil || len(d.Events) != 2 || d.Events[0].ID != "u2" || d.Events[0].Reason != ReasonSuspended {
+	if err != nil || len(d.Events) != 2 || d.Events[0].ID != "u2" || d.Events[0].Reason != offboard.ReasonSuspended {
 		t.Fatalf("defaults changed: %+v, %v", d, err)
 	}
 }

@@ -3,12 +3,14 @@ package sources
 import (
 	"context"
 	"time"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // Resolver is implemented by sources whose events carry only an id (Entra's
 // object id, a BambooHR or HiBob employee id). The worker — never the webhook
 // handler — calls Resolve before it fans a case out, to learn the email and
-// whether the person is really leaving. Errors are *connectors.Error, so the
+// whether the person is really leaving. Errors are *vendorapi.Error, so the
 // worker retries what is retryable and fails the case on the rest.
 type Resolver interface {
 	Resolve(ctx context.Context, ev Event) (Resolution, error)
@@ -24,7 +26,7 @@ type Resolution struct {
 	Offboard bool
 	Ignored  string
 	// Reason, when set, replaces the event's reason.
-	Reason string
+	Reason offboard.Reason
 	// EffectiveAt, when set, replaces the event's effective time (a
 	// termination date in the future schedules the case for it).
 	EffectiveAt time.Time

@@ -18,25 +18,9 @@ import (
 	"regexp"
 	"sort"
 	"time"
+
+	"github.com/offboarder/offboarder/offboard"
 )
-
-// Reasons a subject is offboarded.
-const (
-	ReasonTerminated  = "terminated"
-	ReasonSuspended   = "suspended"
-	ReasonDeactivated = "deactivated"
-	ReasonSecurity    = "security"
-	ReasonManual      = "manual"
-)
-
-// Reasons lists the valid reasons.
-var reasons = map[string]bool{
-	ReasonTerminated: true, ReasonSuspended: true, ReasonDeactivated: true,
-	ReasonSecurity: true, ReasonManual: true,
-}
-
-// ValidReason reports whether r is one of the reason words.
-func ValidReason(r string) bool { return reasons[r] }
 
 // Request is what a source sees of one HTTP delivery.
 type Request struct {
@@ -62,7 +46,7 @@ type Event struct {
 	Type        string            // the sender's event type, as sent
 	Email       string            // normalised (see NormalizeEmail)
 	IDs         map[string]string // other subject ids the event carried
-	Reason      string
+	Reason      offboard.Reason
 	EffectiveAt time.Time // zero: now
 	Systems     []string  // connector names; nil: all
 	DryRun      bool

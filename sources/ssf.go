@@ -13,6 +13,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // The ssf source receives Security Event Tokens pushed by an OpenID Shared
@@ -62,12 +64,12 @@ const (
 
 // ssfDefaultEvents maps event types to reasons; `events` adds to it and
 // overrides it.
-var ssfDefaultEvents = map[string]string{
-	CAEPSessionRevoked:       ReasonSecurity,
-	RISCSessionsRevoked:      ReasonSecurity,
-	RISCAccountDisabled:      ReasonDeactivated,
-	RISCAccountPurged:        ReasonTerminated,
-	RISCCredentialCompromise: ReasonSecurity,
+var ssfDefaultEvents = map[string]offboard.Reason{
+	CAEPSessionRevoked:       offboard.ReasonSecurity,
+	RISCSessionsRevoked:      offboard.ReasonSecurity,
+	RISCAccountDisabled:      offboard.ReasonDeactivated,
+	RISCAccountPurged:        offboard.ReasonTerminated,
+	RISCCredentialCompromise: offboard.ReasonSecurity,
 }
 
 // ssfAlgorithms are the signature algorithms allowed_algs may name: only
@@ -106,7 +108,7 @@ type SSF struct {
 	audience []string
 	algs     []jose.SignatureAlgorithm
 	maxAge   time.Duration
-	events   map[string]string
+	events   map[string]offboard.Reason
 	keys     *ssfKeys
 	authz    *[32]byte // authorization_header's hash, if configured
 	now      func() time.Time

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // ssfConfig is an ssf source's settings.
@@ -45,7 +47,7 @@ func newSSFWithClient(s Spec, path string, hc *http.Client) (*SSF, error) {
 	if err := decodeSettings(s, path, &c); err != nil {
 		return nil, err
 	}
-	src := &SSF{name: s.Name, issuer: c.Issuer, algs: ssfDefaultAlgs, maxAge: SSFDefaultMaxAge, events: map[string]string{}, now: time.Now}
+	src := &SSF{name: s.Name, issuer: c.Issuer, algs: ssfDefaultAlgs, maxAge: SSFDefaultMaxAge, events: map[string]offboard.Reason{}, now: time.Now}
 	var errs []error
 	bad := func(key, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s.%s: "+format, append([]any{path, key}, a...)...))
@@ -99,7 +101,7 @@ func newSSFWithClient(s Spec, path string, hc *http.Client) (*SSF, error) {
 		}
 	}
 	for t, r := range ssfDefaultEvents {
-		src.events[t] = r
+		src.events[t] = offboard.Reason(r)
 	}
 	types := make([]string, 0, len(c.Events))
 	for t := range c.Events {
@@ -112,11 +114,11 @@ func newSSFWithClient(s Spec, path string, hc *http.Client) (*SSF, error) {
 			bad(fmt.Sprintf("events[%q]", truncate(t, 64)), "not an event type URI such as %s", CAEPSessionRevoked)
 			continue
 		}
-		if !ValidReason(r) {
+		if !offboard.Reason(r).Valid() {
 			bad(fmt.Sprintf("events[%q]", t), "want one of terminated, suspended, deactivated, security, manual")
 			continue
 		}
-		src.events[t] = r
+		src.events[t] = offboard.Reason(r)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

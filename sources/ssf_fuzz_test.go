@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // ssfTestdataClaims returns every claim set in testdata/ssf with iat at.
@@ -71,7 +73,7 @@ func checkSSFEvents(t *testing.T, s *SSF, d Delivery) {
 			t.Fatalf("bad or repeated event id: %+v", ev)
 		}
 		seen[ev.ID] = true
-		if _, mapped := s.events[ev.Type]; !mapped || !ValidReason(ev.Reason) {
+		if _, mapped := s.events[ev.Type]; !mapped || !offboard.Reason(ev.Reason).Valid() {
 			t.Fatalf("event of an unmapped type or with a bad reason: %+v", ev)
 		}
 		again, err := NormalizeEmail(ev.Email)

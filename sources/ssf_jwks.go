@@ -16,7 +16,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // Limits of the transmitter's key set.
@@ -81,7 +81,7 @@ func (k ssfKey) fits(alg jose.SignatureAlgorithm) bool {
 // most once per ssfMinRefresh) or when it is older than ssfKeysMaxAge. A
 // fetched set replaces the cached one whole: keys rotated out are dropped.
 type ssfKeys struct {
-	client *connectors.Client // nil: an inline set
+	client *vendorapi.Client // nil: an inline set
 	path   string
 	query  url.Values
 
@@ -123,8 +123,8 @@ func newRemoteKeys(raw string, hc *http.Client) (*ssfKeys, error) {
 	if path == "" {
 		path = "/"
 	}
-	client, err := connectors.NewClient("jwks", (&url.URL{Scheme: u.Scheme, Host: u.Host}).String(), hc,
-		connectors.ClientOptions{Timeout: ssfFetchTimeout})
+	client, err := vendorapi.NewClient("jwks", (&url.URL{Scheme: u.Scheme, Host: u.Host}).String(), hc,
+		vendorapi.ClientOptions{Timeout: ssfFetchTimeout})
 	if err != nil {
 		return nil, errors.New("want an https URL without credentials or fragment")
 	}
@@ -217,7 +217,7 @@ func (k *ssfKeys) fetch(ctx context.Context) ([]ssfKey, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ssfFetchTimeout)
 	defer cancel()
 	var raw json.RawMessage
-	if _, err := k.client.Do(ctx, connectors.Request{Method: http.MethodGet, Path: k.path, Query: k.query}, &raw); err != nil {
+	if _, err := k.client.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: k.path, Query: k.query}, &raw); err != nil {
 		return nil, err
 	}
 	keys, err := parseJWKS(raw)

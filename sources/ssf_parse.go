@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // Limits of one SET's claims.
@@ -154,7 +156,7 @@ func (s *SSF) parseClaims(payload []byte) (Delivery, error) {
 			continue
 		}
 		if t == RISCAccountDisabled && string(bytes.TrimSpace(ev.Reason)) == `"hijacking"` {
-			reason = ReasonSecurity
+			reason = offboard.ReasonSecurity
 		}
 		out = append(out, Event{Type: t, Email: email, IDs: subj.copyIDs(), Reason: reason})
 	}

@@ -3,15 +3,17 @@ package store
 import (
 	"errors"
 	"testing"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // someHistory writes a case through its whole life: 7 audit rows.
 func someHistory(t *testing.T, s *Store) {
 	t.Helper()
-	id := openCase(t, s, "ann@example.com")                                       // 1 case.opened
-	ingest(t, s, event("e2", "ann@example.com"))                                  // 2 event.attached
-	fanOut(t, s, id, map[string]string{"a": OutcomePending, "b": OutcomePending}) // 3 case.fanned_out
-	if err := s.RecordRetry(t.Context(), id, "a", "503"); err != nil {            // 4 entry.retry
+	id := openCase(t, s, "ann@example.com")                                                     // 1 case.opened
+	ingest(t, s, event("e2", "ann@example.com"))                                                // 2 event.attached
+	fanOut(t, s, id, map[string]offboard.Outcome{"a": offboard.Pending, "b": offboard.Pending}) // 3 case.fanned_out
+	if err := s.RecordRetry(t.Context(), id, "a", "503"); err != nil {                          // 4 entry.retry
 		t.Fatal(err)
 	}
 	outcome(t, s, id, "a", "verified", "")  // 5 entry.outcome

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // BenchmarkIngest commits one event and opens its case per operation, from
@@ -77,9 +79,9 @@ func oneCase(ctx context.Context, s *Store, i int64, conns []string) error {
 	if _, err := s.CaseRow(ctx, res.CaseID); err != nil {
 		return err
 	}
-	entries := make(map[string]string, len(conns))
+	entries := make(map[string]offboard.Outcome, len(conns))
 	for _, c := range conns {
-		entries[c] = OutcomePending
+		entries[c] = offboard.Pending
 	}
 	if _, err := s.FanOut(ctx, res.CaseID, entries, "worker"); err != nil {
 		return err

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 const caseCols = "id, email, subject_ids, reason, state, dry_run, systems, effective_at, created_at, updated_at, closed_at"
@@ -45,8 +47,8 @@ func scanCase(r scanner) (Case, error) {
 
 // IsOpen reports whether a case in state accepts new events and still
 // waits for work (scheduled, pending or in progress).
-func IsOpen(state string) bool {
-	return state == StateScheduled || state == StatePending || state == StateInProgress
+func IsOpen(state offboard.State) bool {
+	return state == offboard.StateScheduled || state == offboard.StatePending || state == offboard.StateInProgress
 }
 
 // caseByID selects one case row by id.

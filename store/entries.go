@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // workerActor is the audit actor of what the worker records on entries.
@@ -55,7 +57,7 @@ func (t *tx) getEntry(caseID, connector string, lock bool) (Entry, error) {
 // case. Only for a case in scheduled|pending|in_progress: on a closed case it changes
 // nothing and returns the case as it is, so a re-run offboard task is harmless. Returns the
 // case with its entries. ErrNotFound if no case; an empty connector name or outcome is an error.
-func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]string, actor string) (*Case, error) {
+func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]offboard.Outcome, actor string) (*Case, error) {
 	names := make([]string, 0, len(entries))
 	for name, outcome := range entries {
 		if name == "" || outcome == "" {
@@ -81,7 +83,7 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]st
 			for i, name := range names {
 				outcome := clean(entries[name])
 				var finished any
-				if outcome != OutcomePending {
+				if outcome != offboard.Pending {
 					finished = micros(t.now)
 				}
 				if i > 0 {
@@ -116,7 +118,7 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]st
 				}
 				sort.Strings(created) // RETURNING promises no order
 			}
-			if len(created) > 0 || c.State != StateInProgress {
+			if len(created) > 0 || c.State != offboard.StateInProgress {
 				b, _ := json.Marshal(map[string][]string{"connectors": created})
 				t.audit(caseID, "", actionFannedOut, actor, string(b))
 			}
@@ -143,22 +145,22 @@ func (t *tx) settle(c *Case, actor string) error {
 		COALESCE(SUM(CASE WHEN outcome = ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN outcome IN (?, ?) THEN 1 ELSE 0 END), 0)
 		FROM entries WHERE case_id = ?`,
-		OutcomePending, OutcomeFailed, OutcomeManualRequired, c.ID).Scan(&pending, &attention)
+		offboard.Pending, offboard.Failed, offboard.ManualRequired, c.ID).Scan(&pending, &attention)
 	if err != nil {
 		return err
 	}
 	if pending > 0 {
-		if c.State == StateInProgress {
+		if c.State == offboard.StateInProgress {
 			return nil
 		}
-		c.State, c.UpdatedAt = StateInProgress, t.now
+		c.State, c.UpdatedAt = offboard.StateInProgress, t.now
 		_, err := t.exec("UPDATE cases SET state = ?, updated_at = ? WHERE id = ?",
 			c.State, micros(t.now), c.ID)
 		return err
 	}
-	c.State = StateCompleted
+	c.State = offboard.StateCompleted
 	if attention > 0 {
-		c.State = StateNeedsAttention
+		c.State = offboard.StateNeedsAttention
 	}
 	closed := t.now
 	c.UpdatedAt, c.ClosedAt = t.now, &closed
@@ -166,7 +168,7 @@ func (t *tx) settle(c *Case, actor string) error {
 		c.State, micros(t.now), micros(t.now), c.ID); err != nil {
 		return err
 	}
-	b, _ := json.Marshal(map[string]string{"state": c.State})
+	b, _ := json.Marshal(map[string]string{"state": string(c.State)})
 	t.audit(c.ID, "", actionCaseClosed, actor, string(b))
 	return nil
 }
@@ -189,7 +191,7 @@ func (s *Store) BeginAttempt(ctx context.Context, caseID, connector string) (Ent
 			SET attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ?
 			WHERE case_id = ? AND connector = ? AND outcome = ?
 			RETURNING `+entryCols,
-			micros(t.now), micros(t.now), caseID, connector, OutcomePending))
+			micros(t.now), micros(t.now), caseID, connector, offboard.Pending))
 		if errors.Is(err, sql.ErrNoRows) {
 			e, err = t.getEntry(caseID, connector, false)
 		}
@@ -212,7 +214,7 @@ func (s *Store) RecordRetry(ctx context.Context, caseID, connector, errText stri
 	err := s.write(ctx, caseID, func(t *tx) error {
 		res, err := t.exec(`UPDATE entries SET last_error = ?, updated_at = ?
 			WHERE case_id = ? AND connector = ? AND outcome = ?`,
-			truncate(errText, maxLastError), micros(t.now), caseID, connector, OutcomePending)
+			truncate(errText, maxLastError), micros(t.now), caseID, connector, offboard.Pending)
 		if err != nil {
 			return err
 		}
@@ -241,8 +243,8 @@ func (s *Store) RecordRetry(ctx context.Context, caseID, connector, errText stri
 // state needs_attention if any entry is failed or manual_required, else completed; closed_at;
 // audit "case.closed". outcome must be final (not "" or "pending"); ErrNotFound if the
 // entry does not exist.
-func (s *Store) RecordOutcome(ctx context.Context, caseID, connector, outcome, detail string) (Entry, error) {
-	if outcome == "" || outcome == OutcomePending {
+func (s *Store) RecordOutcome(ctx context.Context, caseID, connector string, outcome offboard.Outcome, detail string) (Entry, error) {
+	if outcome == "" || outcome == offboard.Pending {
 		return Entry{}, fmt.Errorf("store: record outcome %s/%s: %q is not a final outcome", caseID, connector, outcome)
 	}
 	outcome, detail = clean(outcome), clean(detail)
@@ -259,12 +261,12 @@ func (s *Store) RecordOutcome(ctx context.Context, caseID, connector, outcome, d
 		q := `UPDATE entries SET outcome = ?, updated_at = ?, finished_at = ?
 			WHERE case_id = ? AND connector = ? AND outcome = ?
 			RETURNING ` + entryCols
-		args := []any{outcome, micros(t.now), micros(t.now), caseID, connector, OutcomePending}
-		if outcome == OutcomeFailed {
+		args := []any{outcome, micros(t.now), micros(t.now), caseID, connector, offboard.Pending}
+		if outcome == offboard.Failed {
 			q = `UPDATE entries SET outcome = ?, updated_at = ?, finished_at = ?, last_error = ?
 			WHERE case_id = ? AND connector = ? AND outcome = ?
 			RETURNING ` + entryCols
-			args = []any{outcome, micros(t.now), micros(t.now), truncate(detail, maxLastError), caseID, connector, OutcomePending}
+			args = []any{outcome, micros(t.now), micros(t.now), truncate(detail, maxLastError), caseID, connector, offboard.Pending}
 		}
 		e, err = scanEntry(t.queryRow(q, args...))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -275,12 +277,12 @@ func (s *Store) RecordOutcome(ctx context.Context, caseID, connector, outcome, d
 			return err
 		}
 		d := struct {
-			Outcome  string `json:"outcome"`
-			Attempts int    `json:"attempts"`
-			Error    string `json:"error,omitempty"`
-			Detail   string `json:"detail,omitempty"`
+			Outcome  offboard.Outcome `json:"outcome"`
+			Attempts int              `json:"attempts"`
+			Error    string           `json:"error,omitempty"`
+			Detail   string           `json:"detail,omitempty"`
 		}{Outcome: outcome, Attempts: e.Attempts}
-		if outcome == OutcomeFailed {
+		if outcome == offboard.Failed {
 			d.Error = truncate(detail, maxAuditDetail)
 		} else {
 			d.Detail = truncate(detail, maxAuditDetail)
@@ -311,7 +313,7 @@ func (s *Store) Due(ctx context.Context, limit int) ([]DueCase, []EntryRef, erro
 	err := s.read(ctx, func(t *tx) error {
 		rows, err := t.query(`SELECT id, effective_at FROM cases
 			WHERE state IN (?, ?) ORDER BY effective_at, id LIMIT ?`,
-			StateScheduled, StatePending, limit)
+			offboard.StateScheduled, offboard.StatePending, limit)
 		if err != nil {
 			return err
 		}
@@ -334,7 +336,7 @@ func (s *Store) Due(ctx context.Context, limit int) ([]DueCase, []EntryRef, erro
 			JOIN cases c ON c.id = e.case_id
 			WHERE e.outcome = ? AND c.state = ?
 			ORDER BY e.created_at, e.case_id, e.connector LIMIT ?`,
-			OutcomePending, StateInProgress, limit)
+			offboard.Pending, offboard.StateInProgress, limit)
 		if err != nil {
 			return err
 		}

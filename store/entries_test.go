@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // openCase ingests an event for email that is due now and returns its case id.
@@ -18,7 +20,7 @@ func openCase(t *testing.T, s *Store, email string) string {
 }
 
 // fanOut fans caseID out or fails the test.
-func fanOut(t *testing.T, s *Store, caseID string, entries map[string]string) *Case {
+func fanOut(t *testing.T, s *Store, caseID string, entries map[string]offboard.Outcome) *Case {
 	t.Helper()
 	c, err := s.FanOut(t.Context(), caseID, entries, "worker")
 	if err != nil {
@@ -28,7 +30,7 @@ func fanOut(t *testing.T, s *Store, caseID string, entries map[string]string) *C
 }
 
 // outcome records an outcome or fails the test.
-func outcome(t *testing.T, s *Store, caseID, connector, o, detail string) Entry {
+func outcome(t *testing.T, s *Store, caseID, connector string, o offboard.Outcome, detail string) Entry {
 	t.Helper()
 	e, err := s.RecordOutcome(t.Context(), caseID, connector, o, detail)
 	if err != nil {
@@ -38,8 +40,8 @@ func outcome(t *testing.T, s *Store, caseID, connector, o, detail string) Entry 
 }
 
 // outcomes maps connector to outcome for the entries of c.
-func outcomes(c *Case) map[string]string {
-	m := map[string]string{}
+func outcomes(c *Case) map[string]offboard.Outcome {
+	m := map[string]offboard.Outcome{}
 	for _, e := range c.Entries {
 		m[e.Connector] = e.Outcome
 	}
@@ -50,8 +52,8 @@ func TestFanOut(t *testing.T) {
 	runStoreTests(t, []storeTest{
 		{"fan out creates one entry per connector and moves the case to in progress", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
-			c := fanOut(t, s, id, map[string]string{"slack": OutcomePending, "github": OutcomePending, "zoom": OutcomeSkipped})
-			if c.State != StateInProgress {
+			c := fanOut(t, s, id, map[string]offboard.Outcome{"slack": offboard.Pending, "github": offboard.Pending, "zoom": offboard.Skipped})
+			if c.State != offboard.StateInProgress {
 				t.Errorf("state = %s, want in_progress", c.State)
 			}
 			var names []string
@@ -60,7 +62,7 @@ func TestFanOut(t *testing.T) {
 				if e.CaseID != id || e.Attempts != 0 || e.CreatedAt.IsZero() {
 					t.Errorf("entry = %+v", e)
 				}
-				if (e.FinishedAt != nil) != (e.Outcome == OutcomeSkipped) {
+				if (e.FinishedAt != nil) != (e.Outcome == offboard.Skipped) {
 					t.Errorf("entry %s: finished_at %v with outcome %s", e.Connector, e.FinishedAt, e.Outcome)
 				}
 			}
@@ -75,19 +77,19 @@ func TestFanOut(t *testing.T) {
 		}},
 		{"fanning out again leaves existing entries as they are", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
-			fanOut(t, s, id, map[string]string{"slack": OutcomePending})
+			fanOut(t, s, id, map[string]offboard.Outcome{"slack": offboard.Pending})
 			if _, _, err := s.BeginAttempt(t.Context(), id, "slack"); err != nil {
 				t.Fatal(err)
 			}
-			c := fanOut(t, s, id, map[string]string{"slack": OutcomeSkipped, "github": OutcomePending})
-			if want := map[string]string{"slack": OutcomePending, "github": OutcomePending}; !reflect.DeepEqual(outcomes(c), want) {
+			c := fanOut(t, s, id, map[string]offboard.Outcome{"slack": offboard.Skipped, "github": offboard.Pending})
+			if want := map[string]offboard.Outcome{"slack": offboard.Pending, "github": offboard.Pending}; !reflect.DeepEqual(outcomes(c), want) {
 				t.Errorf("outcomes = %v, want %v", outcomes(c), want)
 			}
 			if c.Entries[1].Attempts != 1 {
 				t.Errorf("slack attempts = %d, want 1 (kept)", c.Entries[1].Attempts)
 			}
 			before := getCase(t, s, id)
-			again := fanOut(t, s, id, map[string]string{"slack": OutcomePending, "github": OutcomePending})
+			again := fanOut(t, s, id, map[string]offboard.Outcome{"slack": offboard.Pending, "github": offboard.Pending})
 			after := getCase(t, s, id)
 			if !reflect.DeepEqual(before, after) || !reflect.DeepEqual(again.Entries, after.Entries) {
 				t.Errorf("a repeated fan out changed the case:\nbefore %+v\nafter  %+v", before, after)
@@ -99,8 +101,8 @@ func TestFanOut(t *testing.T) {
 		}},
 		{"fan out of only final entries closes the case at once", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
-			c := fanOut(t, s, id, map[string]string{"slack": OutcomeSkipped, "github": OutcomeSkipped})
-			if c.State != StateCompleted || c.ClosedAt == nil {
+			c := fanOut(t, s, id, map[string]offboard.Outcome{"slack": offboard.Skipped, "github": offboard.Skipped})
+			if c.State != offboard.StateCompleted || c.ClosedAt == nil {
 				t.Errorf("case = %+v, want completed", c)
 			}
 			want := []string{"case.opened", "case.fanned_out", "case.closed"}
@@ -110,7 +112,7 @@ func TestFanOut(t *testing.T) {
 		}},
 		{"fan out to no connector at all completes the case", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
-			if c := fanOut(t, s, id, nil); c.State != StateCompleted || len(c.Entries) != 0 {
+			if c := fanOut(t, s, id, nil); c.State != offboard.StateCompleted || len(c.Entries) != 0 {
 				t.Errorf("case = %+v, want completed without entries", c)
 			}
 		}},
@@ -118,16 +120,16 @@ func TestFanOut(t *testing.T) {
 			ev := event("e1", "ann@example.com")
 			ev.EffectiveAt = time.Now().Add(time.Hour)
 			id := ingest(t, s, ev).CaseID
-			if c := fanOut(t, s, id, map[string]string{"slack": OutcomePending}); c.State != StateInProgress {
+			if c := fanOut(t, s, id, map[string]offboard.Outcome{"slack": offboard.Pending}); c.State != offboard.StateInProgress {
 				t.Errorf("state = %s, want in_progress", c.State)
 			}
 		}},
 		{"fan out of a closed case changes nothing", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
-			fanOut(t, s, id, map[string]string{"slack": OutcomeSkipped})
+			fanOut(t, s, id, map[string]offboard.Outcome{"slack": offboard.Skipped})
 			before := getCase(t, s, id)
-			c := fanOut(t, s, id, map[string]string{"github": OutcomePending})
-			if c.State != StateCompleted || len(c.Entries) != 1 {
+			c := fanOut(t, s, id, map[string]offboard.Outcome{"github": offboard.Pending})
+			if c.State != offboard.StateCompleted || len(c.Entries) != 1 {
 				t.Errorf("case = %+v, want completed with one entry", c)
 			}
 			if after := getCase(t, s, id); !reflect.DeepEqual(before, after) {
@@ -135,7 +137,7 @@ func TestFanOut(t *testing.T) {
 			}
 		}},
 		{"fan out of an unknown case is not found", func(t *testing.T, s *Store) {
-			if _, err := s.FanOut(t.Context(), "nope", map[string]string{"slack": OutcomePending}, "worker"); !errors.Is(err, ErrNotFound) {
+			if _, err := s.FanOut(t.Context(), "nope", map[string]offboard.Outcome{"slack": offboard.Pending}, "worker"); !errors.Is(err, ErrNotFound) {
 				t.Errorf("FanOut = %v, want ErrNotFound", err)
 			}
 		}},
@@ -146,7 +148,7 @@ func TestAttempts(t *testing.T) {
 	runStoreTests(t, []storeTest{
 		{"begin attempt counts attempts and keeps the first start", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
-			fanOut(t, s, id, map[string]string{"slack": OutcomePending})
+			fanOut(t, s, id, map[string]offboard.Outcome{"slack": offboard.Pending})
 			first, _, err := s.BeginAttempt(t.Context(), id, "slack")
 			if err != nil {
 				t.Fatal(err)
@@ -162,7 +164,7 @@ func TestAttempts(t *testing.T) {
 		}},
 		{"begin attempt on a final entry returns it as is", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
-			fanOut(t, s, id, map[string]string{"slack": OutcomePending, "github": OutcomePending})
+			fanOut(t, s, id, map[string]offboard.Outcome{"slack": offboard.Pending, "github": offboard.Pending})
 			done := outcome(t, s, id, "slack", "verified", "")
 			e, _, err := s.BeginAttempt(t.Context(), id, "slack")
 			if err != nil {
@@ -183,7 +185,7 @@ func TestAttempts(t *testing.T) {
 		}},
 		{"begin attempt returns the case row the revoke acts on", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
-			fanOut(t, s, id, map[string]string{"slack": OutcomePending})
+			fanOut(t, s, id, map[string]offboard.Outcome{"slack": offboard.Pending})
 			want, err := s.CaseRow(t.Context(), id)
 			if err != nil {
 				t.Fatal(err)
@@ -198,13 +200,13 @@ func TestAttempts(t *testing.T) {
 		}},
 		{"a retry notes the last error and audits it truncated", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
-			fanOut(t, s, id, map[string]string{"slack": OutcomePending})
+			fanOut(t, s, id, map[string]offboard.Outcome{"slack": offboard.Pending})
 			text := "slack: 503 service unavailable " + strings.Repeat("é", 600)
 			if err := s.RecordRetry(t.Context(), id, "slack", text); err != nil {
 				t.Fatal(err)
 			}
 			c := getCase(t, s, id)
-			if c.Entries[0].LastError != text || c.Entries[0].Outcome != OutcomePending {
+			if c.Entries[0].LastError != text || c.Entries[0].Outcome != offboard.Pending {
 				t.Errorf("entry = %+v", c.Entries[0])
 			}
 			last := c.Audit[len(c.Audit)-1]
@@ -216,7 +218,7 @@ func TestAttempts(t *testing.T) {
 		}},
 		{"a retry on a final entry changes nothing", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
-			fanOut(t, s, id, map[string]string{"slack": OutcomePending, "github": OutcomePending})
+			fanOut(t, s, id, map[string]offboard.Outcome{"slack": offboard.Pending, "github": offboard.Pending})
 			outcome(t, s, id, "slack", "verified", "")
 			before := getCase(t, s, id)
 			if err := s.RecordRetry(t.Context(), id, "slack", "late"); err != nil {
@@ -236,10 +238,10 @@ func TestAttempts(t *testing.T) {
 
 func TestRecordOutcome(t *testing.T) {
 	// closing runs two connectors to the given outcomes and checks the state.
-	closing := func(first, second, wantState string) func(t *testing.T, s *Store) {
+	closing := func(first, second offboard.Outcome, wantState offboard.State) func(t *testing.T, s *Store) {
 		return func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
-			fanOut(t, s, id, map[string]string{"a": OutcomePending, "b": OutcomePending})
+			fanOut(t, s, id, map[string]offboard.Outcome{"a": offboard.Pending, "b": offboard.Pending})
 			if _, _, err := s.BeginAttempt(t.Context(), id, "a"); err != nil {
 				t.Fatal(err)
 			}
@@ -247,10 +249,10 @@ func TestRecordOutcome(t *testing.T) {
 			if e.Outcome != first || e.FinishedAt == nil {
 				t.Errorf("entry a = %+v", e)
 			}
-			if first == OutcomeFailed && e.LastError != "detail of a" {
+			if first == offboard.Failed && e.LastError != "detail of a" {
 				t.Errorf("failed entry last_error = %q", e.LastError)
 			}
-			if c := getCase(t, s, id); c.State != StateInProgress || c.ClosedAt != nil {
+			if c := getCase(t, s, id); c.State != offboard.StateInProgress || c.ClosedAt != nil {
 				t.Fatalf("after one of two outcomes: %+v", c)
 			}
 			outcome(t, s, id, "b", second, "")
@@ -263,33 +265,33 @@ func TestRecordOutcome(t *testing.T) {
 				t.Fatalf("audit = %v, want %v", got, want)
 			}
 			var d struct {
-				Outcome  string `json:"outcome"`
-				Attempts int    `json:"attempts"`
-				Error    string `json:"error"`
+				Outcome  offboard.Outcome `json:"outcome"`
+				Attempts int              `json:"attempts"`
+				Error    string           `json:"error"`
 			}
 			if err := json.Unmarshal([]byte(c.Audit[2].Detail), &d); err != nil {
 				t.Fatal(err)
 			}
-			if d.Outcome != first || d.Attempts != 1 || (first == OutcomeFailed) != (d.Error == "detail of a") {
+			if d.Outcome != first || d.Attempts != 1 || (first == offboard.Failed) != (d.Error == "detail of a") {
 				t.Errorf("outcome detail = %s", c.Audit[2].Detail)
 			}
-			if c.Audit[4].Detail != `{"state":"`+wantState+`"}` {
+			if c.Audit[4].Detail != `{"state":"`+string(wantState)+`"}` {
 				t.Errorf("close detail = %s", c.Audit[4].Detail)
 			}
 			verify(t, s)
 		}
 	}
 	runStoreTests(t, []storeTest{
-		{"the last verified outcome completes the case", closing("verified", "not_found", StateCompleted)},
-		{"a failed outcome leaves the case needing attention", closing(OutcomeFailed, "verified", StateNeedsAttention)},
-		{"a manual outcome leaves the case needing attention", closing("acknowledged", OutcomeManualRequired, StateNeedsAttention)},
-		{"skipped and cancelled entries complete the case", closing(OutcomeSkipped, "cancelled", StateCompleted)},
+		{"the last verified outcome completes the case", closing("verified", "not_found", offboard.StateCompleted)},
+		{"a failed outcome leaves the case needing attention", closing(offboard.Failed, "verified", offboard.StateNeedsAttention)},
+		{"a manual outcome leaves the case needing attention", closing("acknowledged", offboard.ManualRequired, offboard.StateNeedsAttention)},
+		{"skipped and cancelled entries complete the case", closing(offboard.Skipped, "cancelled", offboard.StateCompleted)},
 		{"recording an outcome twice keeps the first", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
-			fanOut(t, s, id, map[string]string{"a": OutcomePending, "b": OutcomePending})
+			fanOut(t, s, id, map[string]offboard.Outcome{"a": offboard.Pending, "b": offboard.Pending})
 			first := outcome(t, s, id, "a", "verified", "")
 			before := getCase(t, s, id)
-			again := outcome(t, s, id, "a", OutcomeFailed, "boom")
+			again := outcome(t, s, id, "a", offboard.Failed, "boom")
 			if !reflect.DeepEqual(first, again) {
 				t.Errorf("second outcome returned %+v, want %+v", again, first)
 			}
@@ -299,8 +301,8 @@ func TestRecordOutcome(t *testing.T) {
 		}},
 		{"pending is not an outcome", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
-			fanOut(t, s, id, map[string]string{"a": OutcomePending})
-			for _, o := range []string{"", OutcomePending} {
+			fanOut(t, s, id, map[string]offboard.Outcome{"a": offboard.Pending})
+			for _, o := range []offboard.Outcome{"", offboard.Pending} {
 				if _, err := s.RecordOutcome(t.Context(), id, "a", o, ""); err == nil {
 					t.Errorf("RecordOutcome(%q) succeeded", o)
 				}
@@ -318,9 +320,9 @@ func TestRecordOutcome(t *testing.T) {
 		{"outcomes recorded at once for every entry close the case exactly once", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "ann@example.com")
 			names := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}
-			entries := map[string]string{}
+			entries := map[string]offboard.Outcome{}
 			for _, n := range names {
-				entries[n] = OutcomePending
+				entries[n] = offboard.Pending
 			}
 			fanOut(t, s, id, entries)
 			start := make(chan struct{})
@@ -338,7 +340,7 @@ func TestRecordOutcome(t *testing.T) {
 			close(start)
 			wg.Wait()
 			c := getCase(t, s, id)
-			if c.State != StateCompleted {
+			if c.State != offboard.StateCompleted {
 				t.Errorf("state = %s, want completed", c.State)
 			}
 			counts := map[string]int{}
@@ -364,12 +366,12 @@ func TestDue(t *testing.T) {
 			future.EffectiveAt = now.Add(time.Hour)
 			scheduled := ingest(t, s, future).CaseID
 			running := openCase(t, s, "running@example.com")
-			fanOut(t, s, running, map[string]string{"slack": OutcomePending, "github": OutcomePending, "zoom": OutcomeSkipped})
+			fanOut(t, s, running, map[string]offboard.Outcome{"slack": offboard.Pending, "github": offboard.Pending, "zoom": offboard.Skipped})
 			outcome(t, s, running, "github", "verified", "")
 			later := openCase(t, s, "later@example.com")
-			fanOut(t, s, later, map[string]string{"okta": OutcomePending})
+			fanOut(t, s, later, map[string]offboard.Outcome{"okta": offboard.Pending})
 			done := openCase(t, s, "done@example.com")
-			fanOut(t, s, done, map[string]string{"slack": OutcomeSkipped})
+			fanOut(t, s, done, map[string]offboard.Outcome{"slack": offboard.Skipped})
 
 			cases, refs, err := s.Due(t.Context(), 0)
 			if err != nil {
@@ -411,7 +413,7 @@ func TestListCases(t *testing.T) {
 			for _, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
 				ids = append(ids, openCase(t, s, email))
 			}
-			fanOut(t, s, ids[1], map[string]string{"slack": OutcomePending})
+			fanOut(t, s, ids[1], map[string]offboard.Outcome{"slack": offboard.Pending})
 			all, err := s.ListCases(t.Context(), CaseFilter{})
 			if err != nil {
 				t.Fatal(err)
@@ -419,7 +421,7 @@ func TestListCases(t *testing.T) {
 			if len(all) != 3 || all[0].ID != ids[2] || all[2].ID != ids[0] {
 				t.Errorf("all = %+v", all)
 			}
-			running, err := s.ListCases(t.Context(), CaseFilter{State: StateInProgress})
+			running, err := s.ListCases(t.Context(), CaseFilter{State: offboard.StateInProgress})
 			if err != nil {
 				t.Fatal(err)
 			}

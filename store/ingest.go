@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // ingestAttempts bounds Ingest's retries after losing a race to a concurrent
@@ -150,7 +152,7 @@ func (t *tx) insertCase(ev Event, eff time.Time) (Case, error) {
 		Email:       ev.Email,
 		SubjectIDs:  ev.SubjectIDs,
 		Reason:      ev.Reason,
-		State:       StatePending,
+		State:       offboard.StatePending,
 		DryRun:      ev.DryRun,
 		Systems:     ev.Systems,
 		EffectiveAt: eff,
@@ -159,7 +161,7 @@ func (t *tx) insertCase(ev Event, eff time.Time) (Case, error) {
 		Entries:     []Entry{},
 	}
 	if eff.After(t.now) {
-		c.State = StateScheduled
+		c.State = offboard.StateScheduled
 	}
 	var got string
 	err = t.queryRow(`INSERT INTO cases
@@ -176,12 +178,12 @@ func (t *tx) insertCase(ev Event, eff time.Time) (Case, error) {
 
 // attach merges ev into the open case c and writes c back.
 func (t *tx) attach(c *Case, ev Event, eff time.Time) error {
-	notFannedOut := c.State == StateScheduled || c.State == StatePending
+	notFannedOut := c.State == offboard.StateScheduled || c.State == offboard.StatePending
 	if notFannedOut && eff.Before(c.EffectiveAt) {
 		c.EffectiveAt = eff
 	}
-	if c.State == StateScheduled && !c.EffectiveAt.After(t.now) {
-		c.State = StatePending
+	if c.State == offboard.StateScheduled && !c.EffectiveAt.After(t.now) {
+		c.State = offboard.StatePending
 	}
 	for k, v := range ev.SubjectIDs {
 		if _, ok := c.SubjectIDs[k]; !ok {
@@ -235,7 +237,7 @@ func eventDetail(ev Event) string {
 		Type      string `json:"type"`
 		Reason    string `json:"reason"`
 		RequestID string `json:"request_id,omitempty"`
-	}{ev.Source, ev.EventID, ev.Type, ev.Reason, ev.RequestID})
+	}{ev.Source, ev.EventID, ev.Type, string(ev.Reason), ev.RequestID})
 	return string(b)
 }
 

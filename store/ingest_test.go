@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 func TestIngest(t *testing.T) {
@@ -18,7 +20,7 @@ func TestIngest(t *testing.T) {
 			ev := event("e1", " Ann@Example.com ")
 			ev.SubjectIDs = map[string]string{"okta": "00u1"}
 			res := ingest(t, s, ev)
-			if !res.NewCase || res.Duplicate || res.State != StatePending {
+			if !res.NewCase || res.Duplicate || res.State != offboard.StatePending {
 				t.Fatalf("result = %+v, want a new pending case", res)
 			}
 			if id, err := uuid.Parse(res.CaseID); err != nil || id.Version() != 7 {
@@ -26,7 +28,7 @@ func TestIngest(t *testing.T) {
 			}
 			c := getCase(t, s, res.CaseID)
 			wantAt := ev.ReceivedAt.UTC().Truncate(time.Microsecond)
-			if c.Email != "ann@example.com" || c.Reason != "deactivated" || c.State != StatePending ||
+			if c.Email != "ann@example.com" || c.Reason != "deactivated" || c.State != offboard.StatePending ||
 				!c.EffectiveAt.Equal(wantAt) || c.EffectiveAt.Location() != time.UTC ||
 				c.SubjectIDs["okta"] != "00u1" || c.Systems != nil || c.ClosedAt != nil {
 				t.Errorf("case = %+v", c)
@@ -58,7 +60,7 @@ func TestIngest(t *testing.T) {
 			ev := event("e1", "ann@example.com")
 			ev.EffectiveAt = time.Now().Add(time.Hour)
 			res := ingest(t, s, ev)
-			if res.State != StateScheduled || !res.EffectiveAt.Equal(ev.EffectiveAt.Truncate(time.Microsecond)) {
+			if res.State != offboard.StateScheduled || !res.EffectiveAt.Equal(ev.EffectiveAt.Truncate(time.Microsecond)) {
 				t.Errorf("result = %+v, want scheduled at %v", res, ev.EffectiveAt)
 			}
 		}},
@@ -67,7 +69,7 @@ func TestIngest(t *testing.T) {
 			ev.ReceivedAt = time.Time{}
 			before := time.Now().Add(-time.Second)
 			res := ingest(t, s, ev)
-			if res.State != StatePending || res.EffectiveAt.Before(before) || res.EffectiveAt.After(time.Now()) {
+			if res.State != offboard.StatePending || res.EffectiveAt.Before(before) || res.EffectiveAt.After(time.Now()) {
 				t.Errorf("result = %+v, want pending now", res)
 			}
 		}},
@@ -79,7 +81,7 @@ func TestIngest(t *testing.T) {
 			again.EffectiveAt = time.Now().Add(-time.Hour)
 			again.Systems = []string{"slack"}
 			res := ingest(t, s, again)
-			if !res.Duplicate || res.NewCase || res.CaseID != first.CaseID || res.State != StatePending {
+			if !res.Duplicate || res.NewCase || res.CaseID != first.CaseID || res.State != offboard.StatePending {
 				t.Errorf("result = %+v, want a duplicate of %s", res, first.CaseID)
 			}
 			if after := getCase(t, s, first.CaseID); !reflect.DeepEqual(before, after) {
@@ -136,11 +138,11 @@ func TestIngest(t *testing.T) {
 		}},
 		{"an event after the case closed opens a new case", func(t *testing.T, s *Store) {
 			first := ingest(t, s, event("e1", "ann@example.com"))
-			if _, err := s.FanOut(t.Context(), first.CaseID, map[string]string{"slack": OutcomeSkipped}, "worker"); err != nil {
+			if _, err := s.FanOut(t.Context(), first.CaseID, map[string]offboard.Outcome{"slack": offboard.Skipped}, "worker"); err != nil {
 				t.Fatal(err)
 			}
 			res := ingest(t, s, event("e2", "ann@example.com"))
-			if !res.NewCase || res.CaseID == first.CaseID || res.State != StatePending {
+			if !res.NewCase || res.CaseID == first.CaseID || res.State != offboard.StatePending {
 				t.Fatalf("result = %+v, want a new case", res)
 			}
 			cases, err := s.ListCases(t.Context(), CaseFilter{Email: "Ann@Example.com"})
@@ -150,7 +152,7 @@ func TestIngest(t *testing.T) {
 			if len(cases) != 2 || cases[0].ID != res.CaseID || cases[1].ID != first.CaseID {
 				t.Fatalf("cases = %+v, want the new one first", cases)
 			}
-			if cases[1].State != StateCompleted || len(cases[1].Entries) != 1 || cases[0].Events != nil || cases[0].Audit != nil {
+			if cases[1].State != offboard.StateCompleted || len(cases[1].Entries) != 1 || cases[0].Events != nil || cases[0].Audit != nil {
 				t.Errorf("listed cases = %+v", cases)
 			}
 		}},
@@ -162,15 +164,15 @@ func TestIngest(t *testing.T) {
 			e2 := event("e2", "ann@example.com")
 			e2.EffectiveAt = now.Add(time.Hour)
 			res := ingest(t, s, e2)
-			if res.CaseID != first.CaseID || res.State != StateScheduled || !res.EffectiveAt.Equal(e2.EffectiveAt.Truncate(time.Microsecond)) {
+			if res.CaseID != first.CaseID || res.State != offboard.StateScheduled || !res.EffectiveAt.Equal(e2.EffectiveAt.Truncate(time.Microsecond)) {
 				t.Fatalf("after a nearer event: %+v, want scheduled at %v", res, e2.EffectiveAt)
 			}
 			e3 := event("e3", "ann@example.com")
 			res = ingest(t, s, e3)
-			if res.CaseID != first.CaseID || res.State != StatePending || !res.EffectiveAt.Equal(e3.ReceivedAt.Truncate(time.Microsecond)) {
+			if res.CaseID != first.CaseID || res.State != offboard.StatePending || !res.EffectiveAt.Equal(e3.ReceivedAt.Truncate(time.Microsecond)) {
 				t.Fatalf("after an immediate event: %+v, want pending at %v", res, e3.ReceivedAt)
 			}
-			if c := getCase(t, s, first.CaseID); c.State != StatePending || !c.EffectiveAt.Equal(res.EffectiveAt) {
+			if c := getCase(t, s, first.CaseID); c.State != offboard.StatePending || !c.EffectiveAt.Equal(res.EffectiveAt) {
 				t.Errorf("case = %+v", c)
 			}
 		}},
@@ -179,7 +181,7 @@ func TestIngest(t *testing.T) {
 			e2 := event("e2", "ann@example.com")
 			e2.EffectiveAt = time.Now().Add(time.Hour)
 			res := ingest(t, s, e2)
-			if res.State != StatePending || !res.EffectiveAt.Equal(first.EffectiveAt) {
+			if res.State != offboard.StatePending || !res.EffectiveAt.Equal(first.EffectiveAt) {
 				t.Errorf("result = %+v, want pending at %v", res, first.EffectiveAt)
 			}
 		}},

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 func TestMigrations(t *testing.T) {
@@ -81,7 +83,7 @@ func TestSQLite(t *testing.T) {
 				t.Fatal(err)
 			}
 			id := openCase(t, s, "ann@example.com")
-			fanOut(t, s, id, map[string]string{"slack": OutcomePending})
+			fanOut(t, s, id, map[string]offboard.Outcome{"slack": offboard.Pending})
 			before := getCase(t, s, id)
 			if err := s.Close(); err != nil {
 				t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 const (
@@ -73,11 +75,11 @@ func (t *tx) resolveInPlace(c *Case, email string, r Resolution, actor string) e
 	if r.Reason != "" {
 		c.Reason = clean(r.Reason)
 	}
-	if !r.EffectiveAt.IsZero() && c.State != StateInProgress {
+	if !r.EffectiveAt.IsZero() && c.State != offboard.StateInProgress {
 		c.EffectiveAt = r.EffectiveAt.UTC().Truncate(time.Microsecond)
-		c.State = StatePending
+		c.State = offboard.StatePending
 		if c.EffectiveAt.After(t.now) {
-			c.State = StateScheduled
+			c.State = offboard.StateScheduled
 		}
 	}
 	_, err := t.exec(`UPDATE cases SET email = ?, subject_key = ?, subject_ids = ?, reason = ?,
@@ -86,7 +88,7 @@ func (t *tx) resolveInPlace(c *Case, email string, r Resolution, actor string) e
 	if err != nil {
 		return err
 	}
-	b, _ := json.Marshal(map[string]string{"email": c.Email, "reason": c.Reason})
+	b, _ := json.Marshal(map[string]string{"email": c.Email, "reason": string(c.Reason)})
 	t.audit(c.ID, "", actionSubjectResolved, actor, string(b))
 	return nil
 }
@@ -100,17 +102,17 @@ func (t *tx) merge(c, other *Case, r Resolution, actor string) error {
 	if !r.EffectiveAt.IsZero() {
 		eff = r.EffectiveAt.UTC().Truncate(time.Microsecond)
 	}
-	if (other.State == StateScheduled || other.State == StatePending) && eff.Before(other.EffectiveAt) {
+	if (other.State == offboard.StateScheduled || other.State == offboard.StatePending) && eff.Before(other.EffectiveAt) {
 		other.EffectiveAt = eff
 		if !eff.After(t.now) {
-			other.State = StatePending
+			other.State = offboard.StatePending
 		}
 		if _, err := t.exec("UPDATE cases SET effective_at = ?, state = ?, updated_at = ? WHERE id = ?",
 			micros(other.EffectiveAt), other.State, micros(t.now), other.ID); err != nil {
 			return err
 		}
 	}
-	if err := t.close(c.ID, StateMerged); err != nil {
+	if err := t.close(c.ID, offboard.StateMerged); err != nil {
 		return err
 	}
 	b, _ := json.Marshal(map[string]string{"from": c.ID, "into": other.ID})
@@ -123,8 +125,8 @@ func (t *tx) merge(c, other *Case, r Resolution, actor string) error {
 // and the reason a person reads: "dismissed" (the sender says the person is
 // not leaving) or "needs_attention" (the subject could not be resolved).
 // Audit "case.closed" with the reason. A case already closed is unchanged.
-func (s *Store) CloseCase(ctx context.Context, caseID, state, why, actor string) error {
-	if state != StateDismissed && state != StateNeedsAttention {
+func (s *Store) CloseCase(ctx context.Context, caseID string, state offboard.State, why, actor string) error {
+	if state != offboard.StateDismissed && state != offboard.StateNeedsAttention {
 		return fmt.Errorf("store: close case: %q is not a state a case is closed with by hand", state)
 	}
 	err := s.write(ctx, caseID, func(t *tx) error {
@@ -138,7 +140,7 @@ func (s *Store) CloseCase(ctx context.Context, caseID, state, why, actor string)
 		if err := t.close(c.ID, state); err != nil {
 			return err
 		}
-		b, _ := json.Marshal(map[string]string{"state": state, "reason": truncate(why, 500)})
+		b, _ := json.Marshal(map[string]string{"state": string(state), "reason": truncate(why, 500)})
 		t.audit(c.ID, "", actionCaseClosed, actor, string(b))
 		return nil
 	})
@@ -148,7 +150,7 @@ func (s *Store) CloseCase(ctx context.Context, caseID, state, why, actor string)
 	return nil
 }
 
-func (t *tx) close(id, state string) error {
+func (t *tx) close(id string, state offboard.State) error {
 	_, err := t.exec("UPDATE cases SET state = ?, closed_at = ?, updated_at = ? WHERE id = ?",
 		state, micros(t.now), micros(t.now), id)
 	return err

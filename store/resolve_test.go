@@ -3,6 +3,8 @@ package store
 import (
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 func idEvent(id, source, key, val string) Event {
@@ -34,7 +36,7 @@ func TestResolveSubject(t *testing.T) {
 				t.Fatalf("ResolveSubject = %q, %v", id, err)
 			}
 			c := getCase(t, s, id)
-			if c.Email != "ann@example.com" || c.State != StateScheduled || !c.EffectiveAt.Equal(later) {
+			if c.Email != "ann@example.com" || c.State != offboard.StateScheduled || !c.EffectiveAt.Equal(later) {
 				t.Fatalf("case: %+v", c)
 			}
 			// A later email-bearing event for her attaches to the same case.
@@ -49,7 +51,7 @@ func TestResolveSubject(t *testing.T) {
 			if err != nil || id != open.CaseID {
 				t.Fatalf("ResolveSubject = %q, %v; want %q", id, err, open.CaseID)
 			}
-			if c := getCase(t, s, a.CaseID); c.State != StateMerged || c.ClosedAt == nil || len(c.Events) != 0 {
+			if c := getCase(t, s, a.CaseID); c.State != offboard.StateMerged || c.ClosedAt == nil || len(c.Events) != 0 {
 				t.Fatalf("merged case: %+v", c)
 			}
 			if c := getCase(t, s, open.CaseID); len(c.Events) != 2 {
@@ -61,17 +63,17 @@ func TestResolveSubject(t *testing.T) {
 		}},
 		{"closing dismisses an open case once", func(t *testing.T, s *Store) {
 			a := ingest(t, s, idEvent("e1", "entra", "entra", "oid"))
-			if err := s.CloseCase(t.Context(), a.CaseID, StateDismissed, "user still enabled", "worker"); err != nil {
+			if err := s.CloseCase(t.Context(), a.CaseID, offboard.StateDismissed, "user still enabled", "worker"); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.CloseCase(t.Context(), a.CaseID, StateNeedsAttention, "again", "worker"); err != nil {
+			if err := s.CloseCase(t.Context(), a.CaseID, offboard.StateNeedsAttention, "again", "worker"); err != nil {
 				t.Fatal(err)
 			}
 			c := getCase(t, s, a.CaseID)
-			if acts := actions(c); c.State != StateDismissed || acts[len(acts)-1] != "case.closed" {
+			if acts := actions(c); c.State != offboard.StateDismissed || acts[len(acts)-1] != "case.closed" {
 				t.Fatalf("case: %+v %v", c, acts)
 			}
-			if err := s.CloseCase(t.Context(), a.CaseID, StateCompleted, "", "worker"); err == nil {
+			if err := s.CloseCase(t.Context(), a.CaseID, offboard.StateCompleted, "", "worker"); err == nil {
 				t.Fatal("closing as completed by hand must be refused")
 			}
 			// A new event for the subject opens a new case.

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // waitPrepared waits until s holds at least n prepared statements.
@@ -61,7 +63,7 @@ func TestSQLiteStatementsArePreparedAndReused(t *testing.T) {
 				t.Fatalf("%d cases, want 41", len(cs))
 			}
 			for _, c := range cs {
-				if c.State != StateCompleted {
+				if c.State != offboard.StateCompleted {
 					t.Errorf("case %s is %s, want completed", c.ID, c.State)
 				}
 			}

@@ -234,9 +234,8 @@ func boolInt(b bool) int {
 
 // clean makes s storable on both dialects: valid UTF-8 and no NUL bytes
 // (PostgreSQL's TEXT refuses both).
-func clean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.ReplaceAll(s, "\x00", "")
+func clean[S ~string](s S) S {
+	return S(strings.ReplaceAll(strings.ToValidUTF8(string(s), "\uFFFD"), "\x00", ""))
 }
 
 // truncate cuts s to at most n runes.

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 )
@@ -78,7 +79,7 @@ func presentedToken(r *http.Request, basic bool) ([]byte, bool) {
 }
 
 func (s *Server) handleListCases(c *gin.Context) {
-	f := store.CaseFilter{State: c.Query("state")}
+	f := store.CaseFilter{State: offboard.State(c.Query("state"))}
 	if e := c.Query("email"); e != "" {
 		email, err := sources.NormalizeEmail(e)
 		if err != nil {
@@ -88,8 +89,8 @@ func (s *Server) handleListCases(c *gin.Context) {
 		f.Email = email
 	}
 	switch f.State {
-	case "", store.StateScheduled, store.StatePending, store.StateInProgress, store.StateCompleted,
-		store.StateNeedsAttention, store.StateDismissed, store.StateMerged:
+	case "", offboard.StateScheduled, offboard.StatePending, offboard.StateInProgress, offboard.StateCompleted,
+		offboard.StateNeedsAttention, offboard.StateDismissed, offboard.StateMerged:
 	default:
 		abort(c, http.StatusBadRequest, "state: want one of scheduled, pending, in_progress, completed, needs_attention, dismissed, merged")
 		return

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/internal/testenv"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 )
@@ -86,14 +87,14 @@ func (s *normServer) admin(method, path string, body []byte) (int, map[string]an
 // offboard is POST /v1/offboard for email.
 func (s *normServer) offboard(email string) (int, map[string]any) {
 	s.t.Helper()
-	b, _ := json.Marshal(sources.GenericBody{Email: email, Reason: sources.ReasonTerminated})
+	b, _ := json.Marshal(sources.GenericBody{Email: email, Reason: offboard.ReasonTerminated})
 	return s.admin(http.MethodPost, "/v1/offboard", b)
 }
 
 // deliver is a signed delivery of the generic source hr for email.
 func (s *normServer) deliver(id, email string) (int, map[string]any) {
 	s.t.Helper()
-	b, _ := json.Marshal(sources.GenericBody{ID: id, Email: email, Reason: sources.ReasonTerminated})
+	b, _ := json.Marshal(sources.GenericBody{ID: id, Email: email, Reason: offboard.ReasonTerminated})
 	return s.do(http.MethodPost, "/webhooks/hr", http.Header{
 		"Content-Type":          {"application/json"},
 		sources.SignatureHeader: {sources.SignatureValue(time.Now(), b, []byte(testHRSecret))},

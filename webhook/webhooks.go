@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
@@ -21,9 +22,9 @@ import (
 // accepted is the 202 body: the case the event went to and whether it was a
 // repeat of an event already recorded.
 type accepted struct {
-	CaseID    string `json:"case_id"`
-	Duplicate bool   `json:"duplicate"`
-	State     string `json:"state"`
+	CaseID    string         `json:"case_id"`
+	Duplicate bool           `json:"duplicate"`
+	State     offboard.State `json:"state"`
 }
 
 func (s *Server) handleWebhook(c *gin.Context) {
@@ -168,7 +169,7 @@ func (s *Server) ingest(ctx context.Context, log zerolog.Logger, source string, 
 			}
 		} else {
 			s.enqueueOffboard(ctx, l, res)
-			l.Info().Bool("new_case", res.NewCase).Str("reason", ev.Reason).Str("state", res.State).Msg("event accepted")
+			l.Info().Bool("new_case", res.NewCase).Str("reason", string(ev.Reason)).Str("state", string(res.State)).Msg("event accepted")
 		}
 		out = append(out, accepted{CaseID: res.CaseID, Duplicate: res.Duplicate, State: res.State})
 	}

@@ -10,9 +10,10 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/sethvargo/go-retry"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 const actor = "worker"
@@ -56,11 +57,11 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 
-	initial := store.OutcomePending
+	initial := offboard.Pending
 	if c.DryRun || w.opts.DryRun {
-		initial = store.OutcomeSkipped
+		initial = offboard.Skipped
 	}
-	entries := make(map[string]string)
+	entries := make(map[string]offboard.Outcome)
 	if c.Systems == nil {
 		for _, name := range w.names {
 			entries[name] = initial
@@ -76,7 +77,7 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 	}
 	var queued int
 	for _, e := range c.Entries {
-		if e.Outcome != store.OutcomePending {
+		if e.Outcome != offboard.Pending {
 			continue
 		}
 		ok, err := enqueue(ctx, w.client, tasks.NewRevoke(tasks.Revoke{CaseID: c.ID, Connector: e.Connector}), asynq.MaxRetry(w.opts.MaxRetry))
@@ -87,7 +88,7 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 			queued++
 		}
 	}
-	log.Info().Int("entries", len(c.Entries)).Int("queued", queued).Str("state", c.State).Msg("case fanned out")
+	log.Info().Int("entries", len(c.Entries)).Int("queued", queued).Str("state", string(c.State)).Msg("case fanned out")
 	return nil
 }
 
@@ -107,22 +108,22 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	if entry.Outcome != store.OutcomePending {
+	if entry.Outcome != offboard.Pending {
 		return nil // done before: a re-run after a lost lease, or a relay duplicate
 	}
 	conn, ok := w.conns[p.Connector]
 	if !ok {
-		return w.finish(ctx, log, c, p.Connector, string(connectors.Failed), "connector is not configured in this worker", true)
+		return w.finish(ctx, log, c, p.Connector, offboard.Failed, "connector is not configured in this worker", true)
 	}
 
 	start := time.Now()
-	outcome, rerr := conn.Revoke(ctx, connectors.Subject{Email: c.Email, IDs: c.SubjectIDs})
+	outcome, rerr := conn.Revoke(ctx, offboard.Subject{Email: c.Email, IDs: c.SubjectIDs})
 	w.opts.Metrics.observeCall(p.Connector, time.Since(start), rerr)
 	if rerr == nil {
 		if !outcome.Final() {
 			rerr = fmt.Errorf("%s: connector answered no outcome", p.Connector)
 		} else {
-			return w.finish(ctx, log, c, p.Connector, string(outcome), "", false)
+			return w.finish(ctx, log, c, p.Connector, outcome, "", false)
 		}
 	}
 	if ctx.Err() != nil {
@@ -131,14 +132,14 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 	}
 	retry, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	if connectors.Retryable(rerr) && (retry < maxRetry || !IsFailure(rerr)) {
+	if vendorapi.Retryable(rerr) && (retry < maxRetry || !IsFailure(rerr)) {
 		if err := w.opts.Store.RecordRetry(ctx, p.CaseID, p.Connector, rerr.Error()); err != nil {
 			log.Error().Err(err).Msg("record retry")
 		}
-		log.Warn().Err(rerr).Dur("retry_after", connectors.RetryAfter(rerr)).Msg("revoke failed; will retry")
+		log.Warn().Err(rerr).Dur("retry_after", vendorapi.RetryAfter(rerr)).Msg("revoke failed; will retry")
 		return rerr
 	}
-	return w.finish(ctx, log, c, p.Connector, string(connectors.Failed), rerr.Error(), true)
+	return w.finish(ctx, log, c, p.Connector, offboard.Failed, rerr.Error(), true)
 }
 
 // finish records a final outcome. A failure is returned wrapped in SkipRetry
@@ -149,12 +150,12 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 // briefly away (a restart, a failover) is waited for, within
 // recordPatience, rather than answered with a retry of the whole task that
 // would call the vendor again.
-func (w *Worker) finish(ctx context.Context, log zerolog.Logger, c *store.Case, connector, outcome, detail string, failed bool) error {
+func (w *Worker) finish(ctx context.Context, log zerolog.Logger, c *store.Case, connector string, outcome offboard.Outcome, detail string, failed bool) error {
 	b := retry.WithMaxDuration(recordPatience, retry.WithCappedDuration(2*time.Second, retry.NewExponential(100*time.Millisecond)))
 	err := retry.Do(ctx, b, func(ctx context.Context) error {
 		_, err := w.opts.Store.RecordOutcome(ctx, c.ID, connector, outcome, detail)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			log.Warn().Err(err).Str("outcome", outcome).Msg("record outcome failed; trying again")
+			log.Warn().Err(err).Str("outcome", string(outcome)).Msg("record outcome failed; trying again")
 			return retry.RetryableError(err)
 		}
 		return err
@@ -167,7 +168,7 @@ func (w *Worker) finish(ctx context.Context, log zerolog.Logger, c *store.Case, 
 	if failed {
 		ev = log.Error().Str("error", detail)
 	}
-	ev.Str("outcome", outcome).Msg("revoke finished")
+	ev.Str("outcome", string(outcome)).Msg("revoke finished")
 	if failed {
 		return permanent(errors.New(detail))
 	}

@@ -6,7 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // Metrics are the worker's Prometheus series. A nil *Metrics records nothing.
@@ -63,7 +64,7 @@ func (m *Metrics) observeCall(connector string, d time.Duration, err error) {
 		return
 	}
 	result := "ok"
-	var e *connectors.Error
+	var e *vendorapi.Error
 	switch {
 	case errors.As(err, &e):
 		result = e.Kind.String()
@@ -74,11 +75,11 @@ func (m *Metrics) observeCall(connector string, d time.Duration, err error) {
 	m.callTime.WithLabelValues(connector).Observe(d.Seconds())
 }
 
-func (m *Metrics) observeOutcome(connector, outcome string, since time.Time) {
+func (m *Metrics) observeOutcome(connector string, outcome offboard.Outcome, since time.Time) {
 	if m == nil {
 		return
 	}
-	m.outcomes.WithLabelValues(connector, outcome).Inc()
+	m.outcomes.WithLabelValues(connector, string(outcome)).Inc()
 	m.toRevoke.WithLabelValues(connector).Observe(time.Since(since).Seconds())
 }
 

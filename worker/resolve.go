@@ -8,10 +8,11 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // resolve asks the sender's API who an id-only case's subject is. It
@@ -26,25 +27,25 @@ func (w *Worker) resolve(ctx context.Context, log zerolog.Logger, c *store.Case)
 	r, ok := w.resolvers[first.Source]
 	if !ok {
 		why := fmt.Sprintf("source %q cannot resolve the subject's email (not configured in this worker, or not a resolving source)", first.Source)
-		return nil, w.closeCase(ctx, c.ID, store.StateNeedsAttention, why)
+		return nil, w.closeCase(ctx, c.ID, offboard.StateNeedsAttention, why)
 	}
 	res, err := r.Resolve(ctx, sources.Event{ID: first.EventID, Type: first.Type, Reason: first.Reason, IDs: c.SubjectIDs, EffectiveAt: c.EffectiveAt})
 	if err != nil {
-		if connectors.Retryable(err) && ctx.Err() == nil {
+		if vendorapi.Retryable(err) && ctx.Err() == nil {
 			return nil, fmt.Errorf("offboard: resolve subject: %w", err)
 		}
 		if ctx.Err() != nil {
 			return nil, err
 		}
-		return nil, w.closeCase(ctx, c.ID, store.StateNeedsAttention, "could not resolve the subject: "+err.Error())
+		return nil, w.closeCase(ctx, c.ID, offboard.StateNeedsAttention, "could not resolve the subject: "+err.Error())
 	}
 	if !res.Offboard {
 		log.Info().Str("why", res.Ignored).Msg("sender says the person is not leaving; case dismissed")
-		return nil, w.closeCase(ctx, c.ID, store.StateDismissed, res.Ignored)
+		return nil, w.closeCase(ctx, c.ID, offboard.StateDismissed, res.Ignored)
 	}
 	email, err := sources.NormalizeEmail(res.Email)
 	if err != nil {
-		return nil, w.closeCase(ctx, c.ID, store.StateNeedsAttention, "the sender's API gave an unusable email: "+err.Error())
+		return nil, w.closeCase(ctx, c.ID, offboard.StateNeedsAttention, "the sender's API gave an unusable email: "+err.Error())
 	}
 	id, err := w.opts.Store.ResolveSubject(ctx, c.ID, store.Resolution{
 		Email: email, IDs: res.IDs, Reason: res.Reason, EffectiveAt: res.EffectiveAt,
@@ -66,11 +67,11 @@ func (w *Worker) resolve(ctx context.Context, log zerolog.Logger, c *store.Case)
 	return next, nil
 }
 
-func (w *Worker) closeCase(ctx context.Context, id, state, why string) error {
+func (w *Worker) closeCase(ctx context.Context, id string, state offboard.State, why string) error {
 	if err := w.opts.Store.CloseCase(ctx, id, state, why, actor); err != nil {
 		return err
 	}
-	if state == store.StateNeedsAttention {
+	if state == offboard.StateNeedsAttention {
 		return permanent(fmt.Errorf("offboard: case %s needs attention: %s", id, why))
 	}
 	return nil
@@ -90,7 +91,7 @@ func (w *Worker) handleMaintain(ctx context.Context, t *asynq.Task) error {
 	log := zerolog.Ctx(ctx).With().Str("source", p.Source).Logger()
 	events, err := m.Maintain(ctx, sourceState{w.opts.Store, p.Source})
 	if err != nil {
-		if !connectors.Retryable(err) {
+		if !vendorapi.Retryable(err) {
 			return permanent(fmt.Errorf("maintain %s: %w", p.Source, err))
 		}
 		return fmt.Errorf("maintain %s: %w", p.Source, err)

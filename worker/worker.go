@@ -19,6 +19,7 @@ import (
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // Options configure a Worker. Zero values take the defaults in brackets.
@@ -170,7 +171,7 @@ func (w *Worker) logMiddleware(h asynq.Handler) asynq.Handler {
 // header) when it sent one, plus a little jitter; otherwise exponential
 // backoff from 1s with jitter, capped at 5 minutes.
 func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
-	if ra := connectors.RetryAfter(err); ra > 0 {
+	if ra := vendorapi.RetryAfter(err); ra > 0 {
 		return min(ra, 15*time.Minute) + time.Duration(rand.Int64N(int64(250*time.Millisecond)))
 	}
 	d := time.Second << min(n, 9) // 1s, 2s, 4s … 512s
@@ -182,8 +183,8 @@ func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 // IsFailure tells asynq which errors consume a retry: a vendor's rate limit
 // does not (the work is fine, the vendor asked us to wait).
 func IsFailure(err error) bool {
-	var e *connectors.Error
-	if errors.As(err, &e) && e.Kind == connectors.RateLimited {
+	var e *vendorapi.Error
+	if errors.As(err, &e) && e.Kind == vendorapi.RateLimited {
 		return false
 	}
 	return true

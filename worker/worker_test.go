@@ -8,11 +8,11 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 func TestRetryDelay(t *testing.T) {
-	rateLimited := &connectors.Error{Connector: "okta", Kind: connectors.RateLimited, Status: 429, RetryAfter: 42 * time.Second}
+	rateLimited := &vendorapi.Error{System: "okta", Kind: vendorapi.RateLimited, Status: 429, RetryAfter: 42 * time.Second}
 	tests := []struct {
 		name     string
 		n        int
@@ -21,7 +21,7 @@ func TestRetryDelay(t *testing.T) {
 	}{
 		{"a vendor's Retry-After is honoured", 0, rateLimited, 42 * time.Second, 42*time.Second + 250*time.Millisecond},
 		{"a wrapped Retry-After is honoured too", 3, fmt.Errorf("revoke: %w", rateLimited), 42 * time.Second, 42*time.Second + 250*time.Millisecond},
-		{"a huge Retry-After is capped at 15 minutes", 0, &connectors.Error{Kind: connectors.RateLimited, RetryAfter: 5 * time.Hour}, 15 * time.Minute, 15*time.Minute + 250*time.Millisecond},
+		{"a huge Retry-After is capped at 15 minutes", 0, &vendorapi.Error{Kind: vendorapi.RateLimited, RetryAfter: 5 * time.Hour}, 15 * time.Minute, 15*time.Minute + 250*time.Millisecond},
 		{"the first retry waits about a second", 0, errors.New("boom"), 500 * time.Millisecond, time.Second},
 		{"later retries back off exponentially", 4, errors.New("boom"), 8 * time.Second, 16 * time.Second},
 		{"backoff is capped at 5 minutes", 30, errors.New("boom"), 150 * time.Second, 5 * time.Minute},
@@ -39,10 +39,10 @@ func TestRetryDelay(t *testing.T) {
 }
 
 func TestIsFailure(t *testing.T) {
-	if IsFailure(&connectors.Error{Kind: connectors.RateLimited}) {
+	if IsFailure(&vendorapi.Error{Kind: vendorapi.RateLimited}) {
 		t.Error("a rate limit must not use up a retry")
 	}
-	for _, err := range []error{&connectors.Error{Kind: connectors.Transient}, &connectors.Error{Kind: connectors.Auth}, errors.New("x")} {
+	for _, err := range []error{&vendorapi.Error{Kind: vendorapi.Transient}, &vendorapi.Error{Kind: vendorapi.Auth}, errors.New("x")} {
 		if !IsFailure(err) {
 			t.Errorf("%v must count as a failure", err)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/store"
 )
@@ -254,8 +255,8 @@ func cmdCases(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func summarize(entries []store.Entry) string {
-	counts := map[string]int{}
-	var order []string
+	counts := map[offboard.Outcome]int{}
+	var order []offboard.Outcome
 	for _, e := range entries {
 		if counts[e.Outcome] == 0 {
 			order = append(order, e.Outcome)

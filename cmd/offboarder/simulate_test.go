@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/store"
 )
 
@@ -110,8 +111,8 @@ func TestSimulateOktaDPoPNeedsAKey(t *testing.T) {
 func TestPrintCaseListsRelatedCases(t *testing.T) {
 	var b bytes.Buffer
 	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	printCase(&b, &store.Case{ID: "c2", Email: "alice@example.com", State: store.StateCompleted, CreatedAt: at, EffectiveAt: at,
-		Related: []store.RelatedCase{{ID: "c1", State: store.StateCompleted, Reason: "terminated", CreatedAt: at.Add(-time.Hour)}}})
+	printCase(&b, &store.Case{ID: "c2", Email: "alice@example.com", State: offboard.StateCompleted, CreatedAt: at, EffectiveAt: at,
+		Related: []store.RelatedCase{{ID: "c1", State: offboard.StateCompleted, Reason: "terminated", CreatedAt: at.Add(-time.Hour)}}})
 	if !strings.Contains(b.String(), "other cases of this person:\n  c1 completed terminated created 2026-11-28T08:00:00Z") {
 		t.Fatalf("output:\n%s", b.String())
 	}

@@ -15,19 +15,21 @@ import (
 	"time"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // Scenario is one vendor behaviour the suite needs a fake for.
 type Scenario int
 
 // The scenarios a Harness must serve. A RateLimited wait of at most
-// connectors.MaxShortWait would be sat out inside the attempt and retried,
+// vendorapi.MaxShortWait would be sat out inside the attempt and retried,
 // so the fake asks for longer (e.g. Okta's reset 30s ahead) and the error
 // comes back at once.
 const (
 	Success      Scenario = iota + 1 // the subject exists and the revoke succeeds
 	NotFound                         // the subject has no account
-	RateLimited                      // 429 with the vendor's rate-limit headers asking for a wait over connectors.MaxShortWait
+	RateLimited                      // 429 with the vendor's rate-limit headers asking for a wait over vendorapi.MaxShortWait
 	ServerError                      // 5xx with the vendor's error body
 	Unauthorized                     // 401 with the vendor's error body
 	Hang                             // never answers until the request's context is done
@@ -60,7 +62,7 @@ type Harness struct {
 	// any error text.
 	Secret string
 	// Subject is a subject that exists in the Success scenario.
-	Subject connectors.Subject
+	Subject offboard.Subject
 	// Handler returns the vendor-shaped fake for a scenario. It may fail t
 	// on an unexpected request (and, through t.Cleanup, on unused steps).
 	Handler func(t *testing.T, s Scenario) http.Handler
@@ -85,7 +87,7 @@ func Run(t *testing.T, h Harness) {
 		if err != nil {
 			t.Fatalf("revoke: unexpected error: %v", err)
 		}
-		if !out.Final() || out == connectors.Failed {
+		if !out.Final() || out == offboard.Failed {
 			t.Fatalf("outcome = %q, want a final outcome other than failed", out)
 		}
 	})
@@ -95,14 +97,14 @@ func Run(t *testing.T, h Harness) {
 		if err != nil {
 			t.Fatalf("revoke: unexpected error: %v", err)
 		}
-		if out != connectors.NotFound {
-			t.Fatalf("outcome = %q, want %q", out, connectors.NotFound)
+		if out != offboard.NotFound {
+			t.Fatalf("outcome = %q, want %q", out, offboard.NotFound)
 		}
 	})
 
 	t.Run("a 429 gives a retryable rate-limited error with a wait", func(t *testing.T) {
 		_, err := revoke(t, h, RateLimited, callTimeout)
-		e := wantError(t, err, connectors.RateLimited, true)
+		e := wantError(t, err, vendorapi.RateLimited, true)
 		if e.RetryAfter <= 0 {
 			t.Errorf("RetryAfter = %v, want > 0 from the vendor's rate-limit headers", e.RetryAfter)
 		}
@@ -110,14 +112,14 @@ func Run(t *testing.T, h Harness) {
 
 	t.Run("a 5xx gives a retryable transient error", func(t *testing.T) {
 		_, err := revoke(t, h, ServerError, callTimeout)
-		if e := wantError(t, err, connectors.Transient, true); e.Status < 500 {
+		if e := wantError(t, err, vendorapi.Transient, true); e.Status < 500 {
 			t.Errorf("Status = %d, want the vendor's 5xx", e.Status)
 		}
 	})
 
 	t.Run("a 401 gives a permanent auth error a person can act on", func(t *testing.T) {
 		_, err := revoke(t, h, Unauthorized, callTimeout)
-		wantError(t, err, connectors.Auth, false)
+		wantError(t, err, vendorapi.Auth, false)
 		if !strings.Contains(err.Error(), "credentials") {
 			t.Errorf("error %q does not tell a person to look at the credentials", err)
 		}
@@ -132,7 +134,7 @@ func Run(t *testing.T, h Harness) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("error = %v, want one wrapping context.DeadlineExceeded", err)
 		}
-		if !connectors.Retryable(err) {
+		if !vendorapi.Retryable(err) {
 			t.Errorf("a timed-out call should be retryable: %v", err)
 		}
 	})
@@ -168,7 +170,7 @@ func Run(t *testing.T, h Harness) {
 // harness's subject under a context that ends after timeout; a zero timeout
 // means a context cancelled before the call. It fails t if a scenario that
 // should reach the vendor did not.
-func revoke(t *testing.T, h Harness, s Scenario, timeout time.Duration) (connectors.Outcome, error) {
+func revoke(t *testing.T, h Harness, s Scenario, timeout time.Duration) (offboard.Outcome, error) {
 	t.Helper()
 	var calls atomic.Int64
 	fake := h.Handler(t, s)
@@ -197,19 +199,19 @@ func revoke(t *testing.T, h Harness, s Scenario, timeout time.Duration) (connect
 
 // wantError checks that err is an *Error of kind k with the given
 // retryability, and returns it.
-func wantError(t *testing.T, err error, k connectors.Kind, retryable bool) *connectors.Error {
+func wantError(t *testing.T, err error, k vendorapi.Kind, retryable bool) *vendorapi.Error {
 	t.Helper()
-	e, ok := errors.AsType[*connectors.Error](err)
+	e, ok := errors.AsType[*vendorapi.Error](err)
 	if !ok {
-		t.Fatalf("error = %v (%T), want a *connectors.Error", err, err)
+		t.Fatalf("error = %v (%T), want a *Error", err, err)
 	}
 	if e.Kind != k {
 		t.Errorf("Kind = %v, want %v (error: %v)", e.Kind, k, err)
 	}
-	if got := connectors.Retryable(err); got != retryable {
+	if got := vendorapi.Retryable(err); got != retryable {
 		t.Errorf("Retryable = %v, want %v (error: %v)", got, retryable, err)
 	}
-	if e.Connector == "" || !strings.HasPrefix(err.Error(), e.Connector+": ") {
+	if e.System == "" || !strings.HasPrefix(err.Error(), e.System+": ") {
 		t.Errorf("error %q is not prefixed with the connector name", err)
 	}
 	return e

@@ -1,4 +1,4 @@
-package connectors
+package vendorapi
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// Secret is a credential from a connector's settings. It prints, formats
+// Secret is a credential from a connector's or a source's settings. It prints, formats
 // and marshals as "<secret>", so a config struct logged or wrapped by
 // mistake does not leak it; string(s) is the value.
 type Secret string
@@ -31,50 +31,54 @@ func (s Secret) GoString() string { return s.String() }
 // MarshalJSON marshals what String returns.
 func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
-// fieldError is one problem with one settings key; Build prefixes its key
-// with the connector's place in the config.
-type fieldError struct {
-	key, msg string
-	err      error // the cause, if any
+// FieldError is one problem with one settings key; a registry's Build
+// prefixes its key with the entry's place in the config.
+type FieldError struct {
+	Key string // the settings key, e.g. "base_url"
+	msg string
+	err error // the cause, if any
 }
 
-func (e *fieldError) Error() string { return e.key + ": " + e.msg }
+// Error returns "<key>: <problem>".
+func (e *FieldError) Error() string { return e.Key + ": " + e.msg }
 
-func (e *fieldError) Unwrap() error { return e.err }
+// Unwrap returns the cause, if any.
+func (e *FieldError) Unwrap() error { return e.err }
 
-func fieldErr(key, format string, args ...any) error {
-	return &fieldError{key: key, msg: fmt.Sprintf(format, args...)}
+// FieldErr is a problem with the key, described by format and args.
+func FieldErr(key, format string, args ...any) error {
+	return &FieldError{Key: key, msg: fmt.Sprintf(format, args...)}
 }
 
-// keyErr names the key err is about.
-func keyErr(key string, err error) error {
-	return &fieldError{key: key, msg: err.Error(), err: err}
+// KeyErr names the key err is about.
+func KeyErr(key string, err error) error {
+	return &FieldError{Key: key, msg: err.Error(), err: err}
 }
 
-// decodeSettings fills cfg (a pointer to a type's config struct) from
+// DecodeSettings fills cfg (a pointer to a type's config struct) from
 // settings through a JSON round trip, one key at a time so that every
 // problem is found: each unknown key (sorted) and each value of the wrong
-// type is a *fieldError. Values are never echoed, as they may be secrets.
-func decodeSettings(settings map[string]any, cfg any) error {
+// type is a *FieldError. Values are never echoed, as they may be secrets.
+func DecodeSettings(settings map[string]any, cfg any) error {
 	known := jsonKeys(cfg)
 	var errs []error
 	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		if !known[k] {
-			errs = append(errs, fieldErr(k, "unknown key (known: %s)", strings.Join(slices.Sorted(maps.Keys(known)), ", ")))
+			errs = append(errs, FieldErr(k, "unknown key (known: %s)", strings.Join(slices.Sorted(maps.Keys(known)), ", ")))
 			continue
 		}
 		raw, err := json.Marshal(map[string]any{k: settings[k]})
 		if err != nil {
-			errs = append(errs, fieldErr(k, "cannot be read"))
+			errs = append(errs, FieldErr(k, "cannot be read"))
 			continue
 		}
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(cfg); err != nil {
 			if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-				errs = append(errs, fieldErr(k, "must be %s, not %s", kindWord(te.Type), valueWord(te.Value)))
+				errs = append(errs, FieldErr(k, "must be %s, not %s", kindWord(te.Type), valueWord(te.Value)))
 			} else {
-				errs = append(errs, fieldErr(k, "cannot be read"))
+				errs = append(errs, FieldErr(k, "cannot be read"))
 			}
 		}
 	}
@@ -132,9 +136,10 @@ func kindWord(t reflect.Type) string {
 	return "of another type"
 }
 
-// checkBaseURL checks a base_url: an absolute http or https URL with a host
-// and no credentials, query or fragment. Its errors never echo the value.
-func checkBaseURL(s string) error {
+// CheckURL checks a URL a vendor call goes to (a base_url, a token_url): an
+// absolute http or https URL with a host and no credentials, query or
+// fragment; http is allowed for tests and the simulator. Its errors never echo the value.
+func CheckURL(s string) error {
 	if s == "" {
 		return errors.New("required")
 	}

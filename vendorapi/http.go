@@ -1,4 +1,4 @@
-package connectors
+package vendorapi
 
 import (
 	"bytes"
@@ -132,7 +132,7 @@ func NewHTTPClient() *http.Client {
 // baseURL, an absolute http or https URL without credentials, query or
 // fragment. A nil hc means NewHTTPClient(). hc is copied, never changed.
 func NewClient(name, baseURL string, hc *http.Client, o ClientOptions) (*Client, error) {
-	if err := checkBaseURL(baseURL); err != nil {
+	if err := CheckURL(baseURL); err != nil {
 		return nil, fmt.Errorf("%s: base_url: %w", name, err)
 	}
 	base, _ := url.Parse(baseURL) // checked above
@@ -158,12 +158,12 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (int, error) {
 	what := r.Method + " " + r.Path
 	u, err := c.url(r.Path, r.Query)
 	if err != nil {
-		return 0, &Error{Connector: c.name, Kind: Invalid, Msg: what + ": " + err.Error()}
+		return 0, &Error{System: c.name, Kind: Invalid, Msg: what + ": " + err.Error()}
 	}
 	var body []byte
 	if r.Body != nil {
 		if body, err = json.Marshal(r.Body); err != nil {
-			return 0, &Error{Connector: c.name, Kind: Invalid, Msg: what + ": cannot encode the request body", Err: err}
+			return 0, &Error{System: c.name, Kind: Invalid, Msg: what + ": cannot encode the request body", Err: err}
 		}
 	}
 	var status int
@@ -180,7 +180,7 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (int, error) {
 			return nil
 		case fitsShortWait(ctx, e):
 			last = e
-			c.logger(ctx).Info().Str("connector", c.name).Dur("retry_after", e.RetryAfter).
+			c.Logger(ctx).Info().Str("connector", c.name).Dur("retry_after", e.RetryAfter).
 				Msg("rate limited; waiting it out inside this attempt")
 			return retry.RetryableError(e)
 		}
@@ -189,7 +189,7 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (int, error) {
 	var e *Error
 	if err != nil && !errors.As(err, &e) {
 		// ctx ended before a request or during a short wait.
-		return status, &Error{Connector: c.name, Kind: Transient, Msg: what + ": stopped", Err: ctx.Err()}
+		return status, &Error{System: c.name, Kind: Transient, Msg: what + ": stopped", Err: ctx.Err()}
 	}
 	return status, err
 }
@@ -207,7 +207,7 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 	req, err := http.NewRequestWithContext(rctx, method, u.String(), rd)
 	if err != nil {
 		// The error text would hold the URL; say only what failed.
-		return 0, &Error{Connector: c.name, Kind: Invalid, Msg: what + ": cannot build the request"}
+		return 0, &Error{System: c.name, Kind: Invalid, Msg: what + ": cannot build the request"}
 	}
 	req.Header.Set("User-Agent", userAgent)
 	req.Header.Set("Accept", "application/json")
@@ -225,7 +225,7 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 		if c.o.Authorize == nil {
 			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 		} else if err := c.o.Authorize(req, tok); err != nil {
-			return 0, &Error{Connector: c.name, Kind: Invalid, Msg: what + ": cannot present the access token: " + err.Error()}
+			return 0, &Error{System: c.name, Kind: Invalid, Msg: what + ": cannot present the access token: " + err.Error()}
 		}
 	}
 	start := time.Now()
@@ -234,7 +234,7 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 		return 0, c.netErr(ctx, rctx, what, err)
 	}
 	defer resp.Body.Close()
-	c.logger(ctx).Debug().Str("connector", c.name).Str("method", method).Str("path", u.EscapedPath()).
+	c.Logger(ctx).Debug().Str("connector", c.name).Str("method", method).Str("path", u.EscapedPath()).
 		Int("status_code", resp.StatusCode).Dur("duration", time.Since(start)).Msg("connector request")
 
 	if c.o.Token != nil && c.o.Answered != nil && c.o.Answered(resp.StatusCode, resp.Header) && !resent {
@@ -270,11 +270,11 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 		return resp.StatusCode, c.netErr(ctx, rctx, what, err)
 	}
 	if len(raw) > maxBody {
-		return resp.StatusCode, &Error{Connector: c.name, Kind: Invalid, Status: resp.StatusCode,
+		return resp.StatusCode, &Error{System: c.name, Kind: Invalid, Status: resp.StatusCode,
 			Msg: what + ": answer larger than 4 MiB"}
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return resp.StatusCode, &Error{Connector: c.name, Kind: Invalid, Status: resp.StatusCode,
+		return resp.StatusCode, &Error{System: c.name, Kind: Invalid, Status: resp.StatusCode,
 			Msg: what + ": answer is not the expected json; check base_url", Err: err}
 	}
 	return resp.StatusCode, nil
@@ -308,7 +308,7 @@ func (c *Client) token(ctx, rctx context.Context, what string) (*oauth2.Token, *
 		return nil, c.netErr(ctx, rctx, what, err)
 	}
 	if tok == nil || tok.AccessToken == "" {
-		return nil, &Error{Connector: c.name, Kind: Invalid, Msg: what + ": the token endpoint answered no access token"}
+		return nil, &Error{System: c.name, Kind: Invalid, Msg: what + ": the token endpoint answered no access token"}
 	}
 	c.tok = tok
 	return tok, nil
@@ -327,7 +327,7 @@ func (c *Client) netErr(ctx, rctx context.Context, what string, err error) *Erro
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err
 	}
-	e := &Error{Connector: c.name, Kind: Transient, Err: err}
+	e := &Error{System: c.name, Kind: Transient, Err: err}
 	switch {
 	case ctx.Err() != nil:
 		e.Msg, e.Err = what+": stopped", ctx.Err()
@@ -361,7 +361,9 @@ func (c *Client) url(p string, q url.Values) (*url.URL, error) {
 }
 
 // logger is the request context's logger, or the Client's own.
-func (c *Client) logger(ctx context.Context) *zerolog.Logger {
+// Logger returns the logger of ctx, or the ClientOptions.Logger when ctx
+// carries none.
+func (c *Client) Logger(ctx context.Context) *zerolog.Logger {
 	if l := zerolog.Ctx(ctx); l.GetLevel() != zerolog.Disabled {
 		return l
 	}

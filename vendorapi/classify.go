@@ -1,4 +1,4 @@
-package connectors
+package vendorapi
 
 import (
 	"errors"
@@ -24,11 +24,11 @@ const maxSummary = 200
 //	network error, 408, 5xx → Transient (Retry-After honoured)
 //	429                     → RateLimited (Retry-After, X-Rate-Limit-Reset, X-RateLimit-Reset)
 //	401, 403                → Auth: a person must fix credentials or permissions
-//	404                     → NotFoundErr: the connector decides whether it means not_found
+//	404                     → NotFound: the connector decides whether it means not_found
 //	3xx                     → Invalid: redirects are refused (wrong base_url)
 //	other 4xx               → Invalid
 func classify(name, what string, status int, h http.Header, vendor string, now time.Time) *Error {
-	e := &Error{Connector: name, Status: status}
+	e := &Error{System: name, Status: status}
 	var why string
 	switch {
 	case status == http.StatusRequestTimeout || status >= 500:
@@ -46,7 +46,7 @@ func classify(name, what string, status int, h http.Header, vendor string, now t
 	case status == http.StatusForbidden:
 		e.Kind, why = Auth, "missing scope or permission: the credentials are valid but not allowed to do this; grant the admin role or scopes this connector needs"
 	case status == http.StatusNotFound:
-		e.Kind, why = NotFoundErr, "not found"
+		e.Kind, why = NotFound, "not found"
 	case status >= 300 && status < 400:
 		e.Kind, why = Invalid, "unexpected redirect, which is refused: check base_url"
 	default:
@@ -132,8 +132,8 @@ func sanitize(s string, secrets []string) string {
 	return s
 }
 
-// isKind reports whether err is an *Error of kind k.
-func isKind(err error, k Kind) bool {
+// IsKind reports whether err is an *Error of kind k.
+func IsKind(err error, k Kind) bool {
 	e, ok := errors.AsType[*Error](err)
 	return ok && e.Kind == k
 }

@@ -1,4 +1,4 @@
-package connectors
+package vendorapi
 
 import (
 	"context"
@@ -57,7 +57,7 @@ func TestStatusClassification(t *testing.T) {
 		{"400 is a permanent invalid request", 400, nil, Invalid, false, [2]time.Duration{}},
 		{"401 is a permanent auth error", 401, nil, Auth, false, [2]time.Duration{}},
 		{"403 is a permanent auth error", 403, nil, Auth, false, [2]time.Duration{}},
-		{"404 is a not-found error the connector interprets", 404, nil, NotFoundErr, false, [2]time.Duration{}},
+		{"404 is a not-found error the connector interprets", 404, nil, NotFound, false, [2]time.Duration{}},
 		{"408 is transient", 408, nil, Transient, true, [2]time.Duration{}},
 		{"409 is a permanent invalid request", 409, nil, Invalid, false, [2]time.Duration{}},
 		{"429 with Retry-After seconds waits that long", 429, map[string]string{"Retry-After": "7"},
@@ -270,7 +270,7 @@ func TestRequestsStayBelowTheBaseURL(t *testing.T) {
 		t.Errorf("request = %q, want %q", got.Load(), want)
 	}
 	for _, p := range []string{"//evil.example/x", "https://evil.example/x", "x", "/a/../../b", "/a/%2e%2e/b", "/a?x=1", "/a#f"} {
-		if _, err := c.Do(t.Context(), Request{Method: "GET", Path: p}, nil); !isKind(err, Invalid) {
+		if _, err := c.Do(t.Context(), Request{Method: "GET", Path: p}, nil); !IsKind(err, Invalid) {
 			t.Errorf("path %q: error = %v, want an invalid-request error", p, err)
 		}
 	}

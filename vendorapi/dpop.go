@@ -1,4 +1,4 @@
-package connectors
+package vendorapi
 
 import (
 	"crypto/ecdsa"
@@ -28,11 +28,11 @@ import (
 //	[okta-htu]  https://github.com/okta/okta-sdk-python/issues/541 and
 //	            https://github.com/okta/okta-sdk-nodejs/issues/521
 
-// dpopProver holds the key a connector's DPoP-bound tokens are bound to and
+// DPoP holds the key a connector's DPoP-bound tokens are bound to and
 // makes the proofs. The key is made when the connector opens and lives in
 // memory only: a restart makes a new key, and the next token is bound to
 // it. It is safe for concurrent use.
-type dpopProver struct {
+type DPoP struct {
 	signer jose.Signer
 
 	mu       sync.Mutex
@@ -40,7 +40,8 @@ type dpopProver struct {
 	apiNonce string // the resource server's, kept apart [dpop §9]
 }
 
-func newDPoPProver() (*dpopProver, error) {
+// NewDPoP makes a fresh P-256 key and a prover for it.
+func NewDPoP() (*DPoP, error) {
 	// ES256 on P-256: the algorithm every DPoP server must support in
 	// practice, and a key that is cheap to make and to sign with.
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -54,7 +55,7 @@ func newDPoPProver() (*dpopProver, error) {
 	if err != nil {
 		return nil, errors.New("cannot sign with the DPoP key")
 	}
-	return &dpopProver{signer: signer}, nil
+	return &DPoP{signer: signer}, nil
 }
 
 // dpopClaims are a proof's claims [dpop §4.2].
@@ -76,7 +77,7 @@ type dpopClaims struct {
 // "'htu' claim in the DPoP proof JWT is invalid" unless htu holds the
 // decoded form [okta-htu]. accessToken, when not "", is bound by its hash
 // (ath); nonce, when not "", is the server's.
-func (p *dpopProver) proof(method string, u *url.URL, accessToken, nonce string) (string, error) {
+func (p *DPoP) proof(method string, u *url.URL, accessToken, nonce string) (string, error) {
 	id := make([]byte, 18)
 	if _, err := rand.Read(id); err != nil {
 		return "", errors.New("cannot make a DPoP proof id")
@@ -99,7 +100,8 @@ func (p *dpopProver) proof(method string, u *url.URL, accessToken, nonce string)
 	return jws.CompactSerialize()
 }
 
-func (p *dpopProver) lastNonce() string {
+// LastNonce returns the authorization server's last DPoP-Nonce, or "".
+func (p *DPoP) LastNonce() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.nonce
@@ -107,7 +109,7 @@ func (p *dpopProver) lastNonce() string {
 
 // keepNonce remembers the nonce an answer carries, if any: the server may
 // hand out a new one on any answer [dpop §8.2].
-func (p *dpopProver) keepNonce(h http.Header) {
+func (p *DPoP) keepNonce(h http.Header) {
 	if n := h.Get("DPoP-Nonce"); n != "" {
 		p.mu.Lock()
 		p.nonce = n
@@ -115,12 +117,12 @@ func (p *dpopProver) keepNonce(h http.Header) {
 	}
 }
 
-// tokenClient returns hc with every request carrying a proof, for the token
+// TokenClient returns hc with every request carrying a proof, for the token
 // endpoint, and the nonce of every answer kept. A 400 use_dpop_nonce answer
 // with a DPoP-Nonce header is the server asking for its nonce [dpop §8];
 // Okta asks on the first token request of a key [okta-dpop]. The caller
 // asks again (with a new client assertion: Okta refuses one used before).
-func (p *dpopProver) tokenClient(hc *http.Client) *http.Client {
+func (p *DPoP) TokenClient(hc *http.Client) *http.Client {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
@@ -134,14 +136,14 @@ func (p *dpopProver) tokenClient(hc *http.Client) *http.Client {
 }
 
 type dpopTokenTransport struct {
-	p    *dpopProver
+	p    *DPoP
 	next http.RoundTripper
 }
 
 // RoundTrip sends a copy of req with a fresh proof (with the last nonce
 // known) and keeps the nonce of the answer.
 func (t dpopTokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	proof, err := t.p.proof(req.Method, req.URL, "", t.p.lastNonce())
+	proof, err := t.p.proof(req.Method, req.URL, "", t.p.LastNonce())
 	if err != nil {
 		if req.Body != nil {
 			req.Body.Close()
@@ -157,11 +159,11 @@ func (t dpopTokenTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	return resp, err
 }
 
-// authorize is a ClientOptions.Authorize: a DPoP token goes as
+// Authorize is a ClientOptions.Authorize: a DPoP token goes as
 // "Authorization: DPoP <token>" with a proof that binds it (ath) to this
 // request [dpop §7.1]; a server that answered a Bearer token anyway gets it
 // as Bearer, as token_type says.
-func (p *dpopProver) authorize(req *http.Request, tok *oauth2.Token) error {
+func (p *DPoP) Authorize(req *http.Request, tok *oauth2.Token) error {
 	if !strings.EqualFold(tok.Type(), "DPoP") {
 		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 		return nil
@@ -178,13 +180,13 @@ func (p *dpopProver) authorize(req *http.Request, tok *oauth2.Token) error {
 	return nil
 }
 
-// answered is a ClientOptions.Answered: it keeps the nonce a resource
+// Answered is a ClientOptions.Answered: it keeps the nonce a resource
 // server hands out on any answer [dpop §8.2, §9], and reports a 401 whose
 // DPoP challenge is use_dpop_nonce with a DPoP-Nonce header — the server
 // asking for its nonce [dpop §9] — so that the request goes once more, at
 // once, with a proof that carries it, rather than failing as rejected
 // credentials.
-func (p *dpopProver) answered(status int, h http.Header) (again bool) {
+func (p *DPoP) Answered(status int, h http.Header) (again bool) {
 	n := h.Get("DPoP-Nonce")
 	if n == "" {
 		return false
