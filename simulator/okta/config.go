@@ -30,5 +30,16 @@ type Config struct {
 	DPoP bool
 }
 
+// withDefaults fills in what c leaves empty.
+func (c Config) withDefaults() Config {
+	if c.Token == "" {
+		c.Token = DefaultToken
+	}
+	if c.ClientID == "" {
+		c.ClientID = DefaultClientID
+	}
+	return c
+}
+
 // New returns the Okta fake with no users; config gives its credentials.
 func New(config func() Config) fake.Vendor { return newOkta(config) }

@@ -69,16 +69,7 @@ type oktaUser struct {
 }
 
 func newOkta(config func() Config) *okta {
-	withDefaults := func() Config {
-		c := config()
-		if c.Token == "" {
-			c.Token = DefaultToken
-		}
-		if c.ClientID == "" {
-			c.ClientID = DefaultClientID
-		}
-		return c
-	}
+	withDefaults := func() Config { return config().withDefaults() }
 	return &okta{config: withDefaults, byID: map[string]*oktaUser{}, byLogin: map[string]*oktaUser{},
 		grants: map[[32]byte]oktaGrant{}, jtis: map[string]time.Time{}, proofs: map[string]time.Time{}}
 }
