@@ -9,6 +9,8 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+
+	"github.com/offboarder/offboarder/simulator/fake"
 )
 
 // maxControlBody caps a control API request body.
@@ -40,21 +42,21 @@ type newUser struct {
 // mountControl serves the JSON control API under /_sim/. Every answer is
 // JSON; bad input is a 400 whose "error" names the problem.
 func (s *Simulator) mountControl() {
-	s.mux.HandleFunc("GET /_sim/calls", s.getCalls)
-	s.mux.HandleFunc("DELETE /_sim/calls", s.deleteCalls)
-	s.mux.HandleFunc("GET /_sim/users", s.getUsers)
-	s.mux.HandleFunc("POST /_sim/users", s.postUser)
-	s.mux.HandleFunc("GET /_sim/options", s.getOptions)
-	s.mux.HandleFunc("PUT /_sim/options", s.putOptions)
-	s.mux.HandleFunc("POST /_sim/hold/{vendor}", s.postHold)
-	s.mux.HandleFunc("DELETE /_sim/hold/{vendor}", s.deleteHold)
-	s.mux.HandleFunc("/_sim/", func(w http.ResponseWriter, r *http.Request) {
+	s.srv.HandleFunc("GET /_sim/calls", s.getCalls)
+	s.srv.HandleFunc("DELETE /_sim/calls", s.deleteCalls)
+	s.srv.HandleFunc("GET /_sim/users", s.getUsers)
+	s.srv.HandleFunc("POST /_sim/users", s.postUser)
+	s.srv.HandleFunc("GET /_sim/options", s.getOptions)
+	s.srv.HandleFunc("PUT /_sim/options", s.putOptions)
+	s.srv.HandleFunc("POST /_sim/hold/{vendor}", s.postHold)
+	s.srv.HandleFunc("DELETE /_sim/hold/{vendor}", s.deleteHold)
+	s.srv.HandleFunc("/_sim/", func(w http.ResponseWriter, r *http.Request) {
 		controlError(w, http.StatusNotFound, fmt.Sprintf("no control endpoint %s %s", r.Method, r.URL.Path))
 	})
 }
 
 func (s *Simulator) getCalls(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Calls())
+	fake.WriteJSON(w, http.StatusOK, s.Calls())
 }
 
 func (s *Simulator) deleteCalls(w http.ResponseWriter, _ *http.Request) {
@@ -66,15 +68,15 @@ func (s *Simulator) deleteCalls(w http.ResponseWriter, _ *http.Request) {
 // getUsers answers email → vendor → active sessions.
 func (s *Simulator) getUsers(w http.ResponseWriter, _ *http.Request) {
 	out := map[string]map[string]int{}
-	for _, v := range s.vendors {
-		for email, n := range v.users() {
+	for _, v := range s.srv.Vendors() {
+		for email, n := range v.Users() {
 			if out[email] == nil {
 				out[email] = map[string]int{}
 			}
-			out[email][v.name()] = n
+			out[email][v.Name()] = n
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	fake.WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Simulator) postUser(w http.ResponseWriter, r *http.Request) {
@@ -99,16 +101,16 @@ func (s *Simulator) postUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.AddUser(u.Email, *u.Sessions)
-	email := normalEmail(u.Email)
+	email := fake.NormalEmail(u.Email)
 	per := map[string]int{}
-	for _, v := range s.vendors {
-		per[v.name()] = v.sessions(email)
+	for _, v := range s.srv.Vendors() {
+		per[v.Name()] = v.Sessions(email)
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"email": email, "sessions": per})
+	fake.WriteJSON(w, http.StatusCreated, map[string]any{"email": email, "sessions": per})
 }
 
 func (s *Simulator) getOptions(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, viewOptions(s.options()))
+	fake.WriteJSON(w, http.StatusOK, viewOptions(s.options()))
 }
 
 // putOptions changes the knobs named in the body and answers all of them.
@@ -163,34 +165,30 @@ func viewOptions(o Options) optionsJSON {
 
 func (s *Simulator) postHold(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("vendor")
-	if s.vendor(name) == nil {
+	if s.srv.Vendor(name) == nil {
 		controlError(w, http.StatusBadRequest, fmt.Sprintf("unknown vendor %q (known: %s)", name, s.vendorNames()))
 		return
 	}
 	s.Hold(name)
-	writeJSON(w, http.StatusOK, map[string]any{"vendor": name, "held": true})
+	fake.WriteJSON(w, http.StatusOK, map[string]any{"vendor": name, "held": true})
 }
 
 // deleteHold ends the hold on a vendor; ending a hold that isn't there is fine.
 func (s *Simulator) deleteHold(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("vendor")
-	if s.vendor(name) == nil {
+	if s.srv.Vendor(name) == nil {
 		controlError(w, http.StatusBadRequest, fmt.Sprintf("unknown vendor %q (known: %s)", name, s.vendorNames()))
 		return
 	}
-	s.mu.Lock()
-	ch, held := s.holds[name]
-	s.mu.Unlock()
-	if held {
-		s.release(name, ch)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"vendor": name, "held": false})
+	s.srv.Release(name)
+	fake.WriteJSON(w, http.StatusOK, map[string]any{"vendor": name, "held": false})
 }
 
 func (s *Simulator) vendorNames() string {
-	names := make([]string, len(s.vendors))
-	for i, v := range s.vendors {
-		names[i] = v.name()
+	vendors := s.srv.Vendors()
+	names := make([]string, len(vendors))
+	for i, v := range vendors {
+		names[i] = v.Name()
 	}
 	return strings.Join(names, ", ")
 }
@@ -213,11 +211,5 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 }
 
 func controlError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	fake.WriteJSON(w, status, map[string]string{"error": msg})
 }

@@ -11,6 +11,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/simulator/fake/faketest"
+	"github.com/offboarder/offboarder/simulator/okta"
+)
+
+const (
+	oktaAuth = "SSWS " + okta.DefaultToken
+	// statusClientGone is what the record shows for a call whose caller
+	// went away unanswered; nginx's 499.
+	statusClientGone = 499
 )
 
 // fixture is a Simulator served over real HTTP.
@@ -72,18 +82,6 @@ func (f *fixture) control(t *testing.T, method, path, body string, wantStatus in
 		if err := json.Unmarshal(b, out); err != nil {
 			t.Fatalf("%s %s: decode %s: %v", method, path, b, err)
 		}
-	}
-}
-
-// eventually polls cond until it holds or a few seconds pass.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -149,14 +147,14 @@ func TestControlAPIRoundTrips(t *testing.T) {
 		t.Cleanup(func() { f.sim.Hold("okta")() }) // ends whatever hold is left
 		done := make(chan int, 1)
 		go func() {
-			resp, _, err := f.send(context.Background(), "DELETE", "/okta/api/v1/users/"+oktaID("00u", "alice@example.com")+"/sessions", oktaAuth, "")
+			resp, _, err := f.send(context.Background(), "DELETE", "/okta/api/v1/users/"+okta.UserID("alice@example.com")+"/sessions", oktaAuth, "")
 			if err != nil {
 				done <- 0
 				return
 			}
 			done <- resp.StatusCode
 		}()
-		eventually(t, "the revoke is held", func() bool { return f.sim.blocked("okta") == 1 })
+		faketest.Eventually(t, "the revoke is held", func() bool { return f.sim.srv.Blocked("okta") == 1 })
 		if calls := f.sim.Calls(); len(calls) != 1 || calls[0].Status != 0 || calls[0].User != "alice@example.com" {
 			t.Errorf("a held call should be on record as in flight: %+v", calls)
 		}
@@ -203,7 +201,7 @@ func TestControlAPIRejectsBadInput(t *testing.T) {
 			if o := f.sim.options(); o.Latency != time.Millisecond || o.ErrorRate != 0 || o.RateLimit != 0 {
 				t.Errorf("a rejected request changed the options: %+v", o)
 			}
-			if len(f.sim.vendors[0].users()) != 0 {
+			if len(f.sim.srv.Vendors()[0].Users()) != 0 {
 				t.Error("a rejected request added a user")
 			}
 		})
@@ -240,7 +238,7 @@ func TestUsers(t *testing.T) {
 				t.Errorf("%s: %d sessions", e, n)
 			}
 		}
-		if n := len(sim.vendors[0].users()); n != 6 {
+		if n := len(sim.srv.Vendors()[0].Users()); n != 6 {
 			t.Errorf("%d users, want 6", n)
 		}
 	})
@@ -251,7 +249,7 @@ func TestUsers(t *testing.T) {
 		if n := sim.Sessions("okta", "alice@example.com"); n != 5 {
 			t.Errorf("sessions = %d", n)
 		}
-		if n := len(sim.vendors[0].users()); n != 1 {
+		if n := len(sim.srv.Vendors()[0].Users()); n != 1 {
 			t.Errorf("%d users", n)
 		}
 	})
@@ -274,7 +272,7 @@ func TestUsers(t *testing.T) {
 func TestSetOptionsClampsOutOfRangeValues(t *testing.T) {
 	sim := New(Options{})
 	sim.SetOptions(Options{Latency: -time.Second, ErrorRate: 3, RateLimit: -1})
-	if o := sim.options(); o.Latency != 0 || o.ErrorRate != 1 || o.RateLimit != 0 || o.OktaToken != defaultOktaToken {
+	if o := sim.options(); o.Latency != 0 || o.ErrorRate != 1 || o.RateLimit != 0 || o.OktaToken != okta.DefaultToken {
 		t.Errorf("options = %+v", o)
 	}
 }
@@ -298,7 +296,10 @@ func TestErrorRate(t *testing.T) {
 					t.Fatalf("status = %d %s, want %d", resp.StatusCode, body, tt.status)
 				}
 				if tt.status != http.StatusOK {
-					checkOktaError(t, body, "E0000010")
+					var e struct{ ErrorCode string }
+					if err := json.Unmarshal(body, &e); err != nil || e.ErrorCode != "E0000010" {
+						t.Fatalf("body %s, want Okta's error E0000010", body)
+					}
 				}
 			}
 		})
@@ -341,7 +342,7 @@ func TestLatency(t *testing.T) {
 		if d := time.Since(began); d > 5*time.Second {
 			t.Errorf("took %v", d)
 		}
-		eventually(t, "the call is recorded as 499", func() bool {
+		faketest.Eventually(t, "the call is recorded as 499", func() bool {
 			calls := f.sim.Calls()
 			return len(calls) == 1 && calls[0].Status == statusClientGone
 		})
@@ -349,7 +350,7 @@ func TestLatency(t *testing.T) {
 }
 
 func TestHold(t *testing.T) {
-	revoke := "/okta/api/v1/users/" + oktaID("00u", "alice@example.com") + "/sessions"
+	revoke := "/okta/api/v1/users/" + okta.UserID("alice@example.com") + "/sessions"
 	t.Run("a hold blocks a revoke until release", func(t *testing.T) {
 		f := start(t, Options{})
 		f.sim.AddUser("alice@example.com", 2)
@@ -364,7 +365,7 @@ func TestHold(t *testing.T) {
 			}
 			done <- resp.StatusCode
 		}()
-		eventually(t, "the revoke is held", func() bool { return f.sim.blocked("okta") == 1 })
+		faketest.Eventually(t, "the revoke is held", func() bool { return f.sim.srv.Blocked("okta") == 1 })
 		if resp, _ := f.do(t, "GET", "/okta/api/v1/users/alice@example.com", oktaAuth, ""); resp.StatusCode != http.StatusOK {
 			t.Errorf("a read during a hold = %d, want 200", resp.StatusCode)
 		}
@@ -395,13 +396,13 @@ func TestHold(t *testing.T) {
 			_, _, err := f.send(ctx, "DELETE", revoke, oktaAuth, "")
 			errc <- err
 		}()
-		eventually(t, "the revoke is held", func() bool { return f.sim.blocked("okta") == 1 })
+		faketest.Eventually(t, "the revoke is held", func() bool { return f.sim.srv.Blocked("okta") == 1 })
 		cancel()
 		if err := <-errc; !errors.Is(err, context.Canceled) {
 			t.Errorf("err = %v", err)
 		}
-		eventually(t, "the held call lets go", func() bool { return f.sim.blocked("okta") == 0 })
-		eventually(t, "the call is recorded as 499", func() bool {
+		faketest.Eventually(t, "the held call lets go", func() bool { return f.sim.srv.Blocked("okta") == 0 })
+		faketest.Eventually(t, "the call is recorded as 499", func() bool {
 			calls := f.sim.Calls()
 			return len(calls) == 1 && calls[0].Status == statusClientGone && calls[0].User == "alice@example.com"
 		})
@@ -419,7 +420,7 @@ func TestConcurrentUse(t *testing.T) {
 	for i := range 8 {
 		wg.Go(func() {
 			for j := range 20 {
-				id := oktaID("00u", seedEmail(1+(i+j)%20))
+				id := okta.UserID(seedEmail(1 + (i+j)%20))
 				f.send(t.Context(), "DELETE", "/okta/api/v1/users/"+id+"/sessions", oktaAuth, "")
 				f.send(t.Context(), "GET", `/okta/api/v1/users?search=profile.login+sw+"user"`, oktaAuth, "")
 				f.sim.SetOptions(Options{RateLimit: 1000, ErrorRate: 0.1, Seed: int64(j)})

@@ -1,0 +1,46 @@
+package fake
+
+import (
+	"crypto/sha256"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Tokens remembers the access tokens a vendor's token endpoint issued — by
+// hash, never the token — until they expire. The zero value is empty and
+// ready; it is safe for concurrent use.
+type Tokens struct {
+	mu  sync.Mutex
+	exp map[[32]byte]time.Time
+}
+
+// Issue remembers token for life, and forgets the tokens that have expired.
+func (b *Tokens) Issue(token string, life time.Duration) {
+	now := time.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.exp == nil {
+		b.exp = map[[32]byte]time.Time{}
+	}
+	for h, exp := range b.exp {
+		if now.After(exp) {
+			delete(b.exp, h)
+		}
+	}
+	b.exp[sha256.Sum256([]byte(token))] = now.Add(life)
+}
+
+// Valid reports whether r carries "Authorization: Bearer <t>" with a live
+// token t that was issued here.
+func (b *Tokens) Valid(r *http.Request) bool {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || token == "" {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	exp, ok := b.exp[sha256.Sum256([]byte(token))]
+	return ok && time.Now().Before(exp)
+}

@@ -1,0 +1,52 @@
+package okta
+
+import (
+	"crypto"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/offboarder/offboarder/simulator/fake"
+	"github.com/offboarder/offboarder/simulator/fake/faketest"
+)
+
+// options are the knobs and the Okta fake's Config that a test starts
+// with.
+type options struct {
+	Latency   time.Duration
+	ErrorRate float64
+	RateLimit int
+	Seed      int64
+	Token     string
+	ClientID  string
+	PublicKey crypto.PublicKey
+	DPoP      bool
+}
+
+func (o options) knobs() fake.Knobs {
+	return fake.Knobs{Latency: o.Latency, ErrorRate: o.ErrorRate, RateLimit: o.RateLimit, Seed: o.Seed}
+}
+
+func (o options) config() Config {
+	return Config{Token: o.Token, ClientID: o.ClientID, PublicKey: o.PublicKey, DPoP: o.DPoP}
+}
+
+// fixture is the Okta fake served alone over real HTTP, behind the knobs.
+type fixture struct {
+	sim *faketest.Server[Config]
+	srv *httptest.Server
+}
+
+func start(t *testing.T, o options) *fixture {
+	t.Helper()
+	sim := faketest.Start(t, o.knobs(), o.config(), func(c func() Config, _ func() time.Time) fake.Vendor { return newOkta(c) })
+	return &fixture{sim: sim, srv: sim.HTTP}
+}
+
+// demo starts the fake with alice, bob and carol (2 sessions each).
+func demo(t *testing.T, o options) *fixture {
+	t.Helper()
+	f := start(t, o)
+	f.sim.Seed(0)
+	return f
+}
