@@ -55,7 +55,7 @@ func TestSignedWebhookRevokesSessions(t *testing.T) {
 		}
 		// The admin API shows the same case with its audit trail.
 		code, got := e.admin(http.MethodGet, "/v1/cases/"+id, adminToken, nil)
-		if code != http.StatusOK || got["state"] != offboard.StateCompleted {
+		if code != http.StatusOK || got["state"] != string(offboard.StateCompleted) {
 			t.Fatalf("GET /v1/cases/%s: %d %v", id, code, got)
 		}
 		if audit, _ := got["audit"].([]any); len(audit) < 3 {
