@@ -121,10 +121,7 @@ func (e *entra) Subject(r *http.Request) string {
 // client itself) and wants, on every Graph call, a bearer token the token
 // endpoint issued that has not expired.
 func (e *entra) Authorized(r *http.Request) bool {
-	if strings.HasSuffix(r.Pattern, "/oauth2/v2.0/token") {
-		return true
-	}
-	return e.tokens.Valid(r)
+	return e.tokens.Authorized(r, "/oauth2/v2.0/token")
 }
 
 // Fail answers a knob-made failure in Graph's error shape: 401
