@@ -16,6 +16,7 @@
 package simulator
 
 import (
+	"cmp"
 	"crypto"
 	"crypto/rsa"
 	"fmt"
@@ -193,24 +194,12 @@ func (s *Simulator) Hold(vendor string) (release func()) { return s.srv.Hold(ven
 // applyOptions normalises o and makes it current; s.mu must be held (or s
 // not yet shared).
 func (s *Simulator) applyOptions(o Options) {
-	if o.OktaToken == "" {
-		o.OktaToken = okta.DefaultToken
-	}
-	if o.Auth0ClientID == "" {
-		o.Auth0ClientID = auth0.DefaultClientID
-	}
-	if o.Auth0ClientSecret == "" {
-		o.Auth0ClientSecret = auth0.DefaultClientSecret
-	}
-	if o.OktaClientID == "" {
-		o.OktaClientID = okta.DefaultClientID
-	}
-	if o.EntraClientID == "" {
-		o.EntraClientID = entra.DefaultClientID
-	}
-	if o.EntraClientSecret == "" {
-		o.EntraClientSecret = entra.DefaultClientSecret
-	}
+	o.OktaToken = cmp.Or(o.OktaToken, okta.DefaultToken)
+	o.OktaClientID = cmp.Or(o.OktaClientID, okta.DefaultClientID)
+	o.Auth0ClientID = cmp.Or(o.Auth0ClientID, auth0.DefaultClientID)
+	o.Auth0ClientSecret = cmp.Or(o.Auth0ClientSecret, auth0.DefaultClientSecret)
+	o.EntraClientID = cmp.Or(o.EntraClientID, entra.DefaultClientID)
+	o.EntraClientSecret = cmp.Or(o.EntraClientSecret, entra.DefaultClientSecret)
 	k := s.srv.SetKnobs(fake.Knobs{Latency: o.Latency, ErrorRate: o.ErrorRate, RateLimit: o.RateLimit, Seed: o.Seed})
 	o.Latency, o.ErrorRate, o.RateLimit, o.Seed = k.Latency, k.ErrorRate, k.RateLimit, k.Seed
 	s.opts = o

@@ -15,15 +15,9 @@ type Config struct {
 	ClientID, ClientSecret string
 }
 
-// withDefaults fills in what c leaves empty.
-func (c Config) withDefaults() Config {
-	if c.ClientID == "" {
-		c.ClientID = DefaultClientID
-	}
-	if c.ClientSecret == "" {
-		c.ClientSecret = DefaultClientSecret
-	}
-	return c
+// client is the client c names, defaults filled in.
+func (c Config) client() fake.Client {
+	return fake.Client{ID: c.ClientID, Secret: c.ClientSecret}.Or(fake.Client{ID: DefaultClientID, Secret: DefaultClientSecret})
 }
 
 // New returns the Auth0 fake with no users; config gives its credentials.

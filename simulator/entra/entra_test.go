@@ -249,7 +249,7 @@ func TestEntraRevokeSignInSessions(t *testing.T) {
 		bearer := entraBearer(t, f)
 		v := f.sim.Vendor.(*entra)
 		v.mu.Lock()
-		v.byUPN["alice@example.com"].validFrom = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC) // a cutoff long past
+		v.users.ByEmail("alice@example.com").validFrom = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC) // a cutoff long past
 		v.mu.Unlock()
 		before := time.Now().UTC().Truncate(time.Second)
 		for _, key := range []string{"alice@example.com", entraID("alice@example.com")} { // idempotent, by UPN or id

@@ -2,9 +2,11 @@
 // Vendor interface a fake implements, the Server that mounts fakes under
 // their prefixes behind the per-call knobs (latency, rate limit, error rate,
 // hold) and records every call, the failures and quotas the knobs hand a
-// fake to answer in its vendor's own shape, and the small pieces of the
-// wire that several vendors have in common (JSON and OAuth 2.0 answers,
-// issued bearer tokens).
+// fake to answer in its vendor's own shape, the Directory a fake keeps its
+// users in, and the small pieces of the wire that several vendors have in
+// common (JSON and OAuth 2.0 answers, the OAuth 2.0 Client a token endpoint
+// accepts, issued bearer tokens). What a vendor documents for itself — its
+// ids, wire shapes, error bodies — stays in the vendor's package.
 //
 // Package simulator serves the fakes and the control API; each vendor's fake
 // lives in its own package under simulator/ and imports this one. Like the

@@ -1,6 +1,7 @@
 package okta
 
 import (
+	"cmp"
 	"crypto"
 
 	"github.com/offboarder/offboarder/simulator/fake"
@@ -32,12 +33,8 @@ type Config struct {
 
 // withDefaults fills in what c leaves empty.
 func (c Config) withDefaults() Config {
-	if c.Token == "" {
-		c.Token = DefaultToken
-	}
-	if c.ClientID == "" {
-		c.ClientID = DefaultClientID
-	}
+	c.Token = cmp.Or(c.Token, DefaultToken)
+	c.ClientID = cmp.Or(c.ClientID, DefaultClientID)
 	return c
 }
 

@@ -13,13 +13,7 @@ package okta
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/json"
-	"fmt"
-	"math/rand/v2"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,12 +34,10 @@ const (
 type okta struct {
 	config func() Config
 
-	mu      sync.Mutex
-	byID    map[string]*oktaUser
-	ids     []string             // every id, sorted: the listing order
-	byLogin map[string]*oktaUser // lower-case login
-	grants  map[[32]byte]oktaGrant
-	jtis    map[string]time.Time // client assertion ids seen → their expiry
+	mu     sync.Mutex
+	users  *fake.Directory[string, oktaUser] // by lower-case login and id
+	grants map[[32]byte]oktaGrant
+	jtis   map[string]time.Time // client assertion ids seen → their expiry
 
 	// DPoP (dpop.go): proof ids seen → when, and the nonces.
 	proofs           map[string]time.Time
@@ -70,8 +62,9 @@ type oktaUser struct {
 
 func newOkta(config func() Config) *okta {
 	withDefaults := func() Config { return config().withDefaults() }
-	return &okta{config: withDefaults, byID: map[string]*oktaUser{}, byLogin: map[string]*oktaUser{},
-		grants: map[[32]byte]oktaGrant{}, jtis: map[string]time.Time{}, proofs: map[string]time.Time{}}
+	o := &okta{config: withDefaults, grants: map[[32]byte]oktaGrant{}, jtis: map[string]time.Time{}, proofs: map[string]time.Time{}}
+	o.users = fake.NewDirectory[string](&o.mu, func(u *oktaUser) int { return u.sessions })
+	return o
 }
 
 func (o *okta) Name() string { return "okta" }
@@ -94,37 +87,19 @@ func (o *okta) Register(route func(string, http.HandlerFunc)) {
 func (o *okta) AddUser(email string, sessions int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	u := o.byLogin[email]
-	if u == nil {
+	u := o.users.Ensure(email, func() (string, *oktaUser) {
 		first, last := fake.Names(email)
-		u = &oktaUser{id: oktaID("00u", email), login: email, firstName: first, lastName: last,
+		u := &oktaUser{id: oktaID("00u", email), login: email, firstName: first, lastName: last,
 			created: time.Now().UTC().Truncate(time.Millisecond)}
-		o.byID[u.id], o.byLogin[email] = u, u
-		i, _ := slices.BinarySearch(o.ids, u.id)
-		o.ids = slices.Insert(o.ids, i, u.id)
-	}
+		return u.id, u
+	})
 	u.sessions, u.tokens = sessions, sessions
 	u.loggedIn = u.loggedIn || sessions > 0
 }
 
-func (o *okta) Sessions(email string) int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if u := o.byLogin[email]; u != nil {
-		return u.sessions
-	}
-	return -1
-}
+func (o *okta) Sessions(email string) int { return o.users.Sessions(email) }
 
-func (o *okta) Users() map[string]int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	out := make(map[string]int, len(o.byLogin))
-	for login, u := range o.byLogin {
-		out[login] = u.sessions
-	}
-	return out
-}
+func (o *okta) Users() map[string]int { return o.users.Users() }
 
 // Subject resolves the user a call is about the way its route would: the
 // path's id, or a list query that matches exactly one user.
@@ -134,7 +109,7 @@ func (o *okta) Subject(r *http.Request) string {
 	var u *oktaUser
 	switch id := r.PathValue("id"); {
 	case strings.HasSuffix(r.Pattern, "/sessions"):
-		u = o.byID[id]
+		u = o.users.ByID(id)
 	case id != "":
 		u = o.find(id)
 	case strings.HasSuffix(r.Pattern, "/api/v1/users"):
@@ -164,8 +139,7 @@ func (o *okta) Authorized(r *http.Request) bool {
 		return g.jkt != "" || scheme == "Bearer" // an unbound token is never DPoP
 	}
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "SSWS ")
-	got, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(o.config().Token))
-	return subtle.ConstantTimeCompare(got[:], want[:]) == 1 && ok
+	return fake.SameSecret(token, o.config().Token) && ok
 }
 
 // Fail answers a knob-made failure with Okta's documented code for it.
@@ -190,271 +164,6 @@ func (o *okta) Quota(h http.Header, q fake.Quota) {
 	h.Set("X-Rate-Limit-Reset", strconv.FormatInt(q.Reset.Unix(), 10))
 }
 
-// getUser finds a user by id, login or (unambiguous) login shortname.
-// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/getUser
-func (o *okta) getUser(w http.ResponseWriter, r *http.Request) {
-	if !o.allowed(w, r, oktaReadScope) {
-		return
-	}
-	id := r.PathValue("id")
-	o.mu.Lock()
-	u := o.find(id)
-	var view oktaUserJSON
-	if u != nil {
-		view = o.view(u, oktaBase(r))
-	}
-	o.mu.Unlock()
-	if u == nil {
-		oktaFail(w, oktaNotFound(id))
-		return
-	}
-	fake.WriteJSON(w, http.StatusOK, view)
-}
-
-// listUsers answers a JSON array (empty when nothing matches), one page at a
-// time, with Link headers rel="self" and rel="next".
-// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/#tag/User/operation/listUsers
-func (o *okta) listUsers(w http.ResponseWriter, r *http.Request) {
-	if !o.allowed(w, r, oktaReadScope) {
-		return
-	}
-	base := oktaBase(r)
-	o.mu.Lock()
-	page, next, err := o.list(r.URL.Query())
-	views := make([]oktaUserJSON, len(page))
-	for i, u := range page {
-		views[i] = o.view(u, base)
-	}
-	o.mu.Unlock()
-	if err != nil {
-		oktaFail(w, err)
-		return
-	}
-	self := base + "/api/v1/users"
-	if r.URL.RawQuery != "" {
-		self += "?" + r.URL.RawQuery
-	}
-	w.Header().Add("Link", "<"+self+`>; rel="self"`)
-	if next != "" {
-		q := r.URL.Query()
-		q.Set("after", next)
-		w.Header().Add("Link", "<"+base+"/api/v1/users?"+q.Encode()+`>; rel="next"`)
-	}
-	fake.WriteJSON(w, http.StatusOK, views)
-}
-
-// list applies a listUsers query; next is the after cursor of the next page,
-// "" on the last. o.mu must be held.
-func (o *okta) list(q url.Values) (page []*oktaUser, next string, err error) {
-	search, filter, text := q.Get("search"), q.Get("filter"), q.Get("q")
-	given := 0
-	for _, p := range []string{search, filter, text} {
-		if p != "" {
-			given++
-		}
-	}
-	if given > 1 {
-		return nil, "", oktaErr(http.StatusBadRequest, "E0000033", "Bad request. Can't specify a search query and filter in the same request.")
-	}
-	limit := oktaMaxLimit
-	if text != "" {
-		limit = oktaQLimit
-	}
-	if l := q.Get("limit"); l != "" {
-		n, convErr := strconv.Atoi(l)
-		if convErr != nil || n < 1 {
-			return nil, "", oktaErr(http.StatusBadRequest, "E0000001", "Api validation failed: limit", "limit: must be a positive integer")
-		}
-		limit = min(n, oktaMaxLimit)
-	}
-	match := func(*oktaUser) bool { return true }
-	switch {
-	case search != "" || filter != "":
-		mode, expr := oktaSearch, search
-		if filter != "" {
-			mode, expr = oktaFilter, filter
-		}
-		e, parseErr := parseOktaExpr(expr, mode)
-		if parseErr != nil {
-			return nil, "", oktaErr(http.StatusBadRequest, "E0000031", "Bad request. Invalid filter parameter.", parseErr.Error())
-		}
-		match = e.match
-	case text != "":
-		// q: a startsWith match on firstName, lastName or email.
-		t := strings.ToLower(text)
-		match = func(u *oktaUser) bool {
-			return slices.ContainsFunc([]string{u.firstName, u.lastName, u.login}, func(v string) bool {
-				return strings.HasPrefix(strings.ToLower(v), t)
-			})
-		}
-	}
-	after := q.Get("after")
-	start, found := slices.BinarySearch(o.ids, after)
-	if found {
-		start++
-	}
-	for _, id := range o.ids[start:] {
-		if u := o.byID[id]; match(u) {
-			if len(page) == limit {
-				if text != "" { // q doesn't paginate
-					break
-				}
-				return page, page[len(page)-1].id, nil
-			}
-			page = append(page, u)
-		}
-	}
-	return page, "", nil
-}
-
-// revokeSessions ends every session of the user given by id (an id, not a
-// login) and, with oauthTokens=true, their OAuth tokens; it answers 204 every
-// time, also when nothing was left. oauthTokens defaults to false and
-// forgetDevices to true; like Okta's Java stack, only "true" (any case) is
-// true.
-// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserSessions/#tag/UserSessions/operation/revokeUserSessions
-func (o *okta) revokeSessions(w http.ResponseWriter, r *http.Request) {
-	if !o.allowed(w, r, oktaManageScope) {
-		return
-	}
-	id := r.PathValue("id")
-	oauthTokens := strings.EqualFold(r.URL.Query().Get("oauthTokens"), "true")
-	o.mu.Lock()
-	u := o.byID[id]
-	if u != nil {
-		u.sessions = 0
-		if oauthTokens {
-			u.tokens = 0
-		}
-	}
-	o.mu.Unlock()
-	if u == nil {
-		oktaFail(w, oktaNotFound(id))
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// find resolves an id, a login, or a login shortname that only one user has.
-// o.mu must be held.
-func (o *okta) find(key string) *oktaUser {
-	if u := o.byID[key]; u != nil {
-		return u
-	}
-	if u := o.byLogin[strings.ToLower(key)]; u != nil {
-		return u
-	}
-	var found *oktaUser
-	for login, u := range o.byLogin {
-		if short, _, _ := strings.Cut(login, "@"); strings.EqualFold(short, key) {
-			if found != nil {
-				return nil
-			}
-			found = u
-		}
-	}
-	return found
-}
-
-// oktaUserJSON is Okta's User object, as far as the simulator knows it.
-type oktaUserJSON struct {
-	ID              string              `json:"id"`
-	Status          string              `json:"status"`
-	Created         string              `json:"created"`
-	Activated       string              `json:"activated"`
-	StatusChanged   string              `json:"statusChanged"`
-	LastLogin       *string             `json:"lastLogin"`
-	LastUpdated     string              `json:"lastUpdated"`
-	PasswordChanged *string             `json:"passwordChanged"`
-	Type            oktaRef             `json:"type"`
-	Profile         oktaProfile         `json:"profile"`
-	Credentials     json.RawMessage     `json:"credentials"`
-	Links           map[string]oktaLink `json:"_links"`
-}
-
-type oktaRef struct {
-	ID string `json:"id"`
-}
-
-type oktaProfile struct {
-	FirstName   string  `json:"firstName"`
-	LastName    string  `json:"lastName"`
-	MobilePhone *string `json:"mobilePhone"`
-	SecondEmail *string `json:"secondEmail"`
-	Login       string  `json:"login"`
-	Email       string  `json:"email"`
-}
-
-type oktaLink struct {
-	Href   string `json:"href"`
-	Method string `json:"method,omitempty"`
-}
-
-// view renders u; o.mu must be held.
-func (o *okta) view(u *oktaUser, base string) oktaUserJSON {
-	at := u.created.Format(oktaTime)
-	v := oktaUserJSON{
-		ID: u.id, Status: "ACTIVE", Created: at, Activated: at, StatusChanged: at, LastUpdated: at,
-		Type:        oktaRef{ID: oktaTypeID},
-		Profile:     oktaProfile{FirstName: u.firstName, LastName: u.lastName, Login: u.login, Email: u.login},
-		Credentials: json.RawMessage(`{"provider":{"type":"OKTA","name":"OKTA"}}`),
-		Links: map[string]oktaLink{
-			"self":       {Href: base + "/api/v1/users/" + u.id},
-			"type":       {Href: base + "/api/v1/meta/types/user/" + oktaTypeID},
-			"suspend":    {Href: base + "/api/v1/users/" + u.id + "/lifecycle/suspend", Method: http.MethodPost},
-			"deactivate": {Href: base + "/api/v1/users/" + u.id + "/lifecycle/deactivate", Method: http.MethodPost},
-		},
-	}
-	if u.loggedIn {
-		v.LastLogin = &at
-	}
-	return v
-}
-
-// oktaError is Okta's Error object; it is also the Go error of a failed call.
-// https://developer.okta.com/docs/reference/error-codes/
-type oktaError struct {
-	status       int
-	ErrorCode    string      `json:"errorCode"`
-	ErrorSummary string      `json:"errorSummary"`
-	ErrorLink    string      `json:"errorLink"`
-	ErrorID      string      `json:"errorId"`
-	ErrorCauses  []oktaCause `json:"errorCauses"`
-}
-
-type oktaCause struct {
-	ErrorSummary string `json:"errorSummary"`
-}
-
-func (e *oktaError) Error() string { return e.ErrorCode + ": " + e.ErrorSummary }
-
-func oktaErr(status int, code, summary string, causes ...string) *oktaError {
-	e := &oktaError{status: status, ErrorCode: code, ErrorSummary: summary, ErrorLink: code, ErrorCauses: []oktaCause{}}
-	for _, c := range causes {
-		e.ErrorCauses = append(e.ErrorCauses, oktaCause{ErrorSummary: c})
-	}
-	return e
-}
-
-func oktaNotFound(id string) *oktaError {
-	return oktaErr(http.StatusNotFound, "E0000007", fmt.Sprintf("Not found: Resource not found: %s (User)", id))
-}
-
-// oktaFail writes err (an *oktaError) with a fresh errorId like Okta's
-// ("oae" and 22 more characters).
-func oktaFail(w http.ResponseWriter, err error) {
-	e, ok := err.(*oktaError)
-	if !ok {
-		e = oktaErr(http.StatusInternalServerError, "E0000009", "Internal Server Error")
-	}
-	id := []byte("oae")
-	for range 22 {
-		id = append(id, oktaErrIDText[rand.IntN(len(oktaErrIDText))])
-	}
-	e.ErrorID = string(id)
-	fake.WriteJSON(w, e.status, e)
-}
-
 // oktaID derives a stable Okta-style id (prefix and 17 characters) from key.
 func oktaID(prefix, key string) string {
 	sum := sha256.Sum256([]byte(key))
@@ -467,9 +176,5 @@ func oktaID(prefix, key string) string {
 
 // oktaBase is the org URL as the caller reached it: scheme://host/okta.
 func oktaBase(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + oktaPrefix
+	return fake.CallerURL(r, oktaPrefix)
 }

@@ -248,7 +248,7 @@ func TestOktaRevokeSessions(t *testing.T) {
 			}
 			v := f.sim.Vendor.(*okta)
 			v.mu.Lock()
-			tokens := v.byID[alice].tokens
+			tokens := v.users.ByID(alice).tokens
 			v.mu.Unlock()
 			if tokens != tt.tokensLeft {
 				t.Errorf("tokens = %d, want %d", tokens, tt.tokensLeft)

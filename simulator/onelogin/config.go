@@ -13,6 +13,16 @@ type Config struct {
 	ClientID, ClientSecret string
 }
 
+const (
+	defaultOneLoginClientID = "sim-onelogin-client"
+	defaultOneLoginSecret   = "sim-onelogin-secret"
+)
+
+// client is the credential pair c names, defaults filled in.
+func (c Config) client() fake.Client {
+	return fake.Client{ID: c.ClientID, Secret: c.ClientSecret}.Or(fake.Client{ID: defaultOneLoginClientID, Secret: defaultOneLoginSecret})
+}
+
 // New returns the OneLogin fake with no users; config gives its
 // credentials, and now is the simulator's clock (for the seconds left until
 // a rate-limit reset).

@@ -17,12 +17,8 @@ package onelogin
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"math"
-	"mime"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,9 +28,6 @@ import (
 )
 
 const (
-	defaultOneLoginClientID = "sim-onelogin-client"
-	defaultOneLoginSecret   = "sim-onelogin-secret"
-
 	oneloginTokenLife = 10 * time.Hour // "an access token is valid for 10 hours"
 	oneloginPageLimit = 50             // List Users "returns up to 50 users per page"
 	oneloginAccountID = 555555
@@ -44,11 +37,9 @@ type onelogin struct {
 	config func() Config
 	now    func() time.Time // the simulator's clock, for the seconds left until a rate-limit reset
 
-	mu      sync.Mutex
-	byEmail map[string]*oneloginUser
-	byID    map[int64]*oneloginUser
-	ids     []int64                // every user id, sorted: the listing order
-	grants  map[[32]byte]time.Time // sha256 of an issued access token → its expiry
+	mu     sync.Mutex
+	users  *fake.Directory[int64, oneloginUser]
+	tokens fake.Tokens // the access tokens the token endpoint issued
 }
 
 // oneloginUser is one OneLogin user with their OneLogin sessions.
@@ -60,21 +51,9 @@ type oneloginUser struct {
 }
 
 func newOneLogin(config func() Config, now func() time.Time) *onelogin {
-	return &onelogin{config: config, now: now, byEmail: map[string]*oneloginUser{}, byID: map[int64]*oneloginUser{},
-		grants: map[[32]byte]time.Time{}}
-}
-
-// oneloginCredentials are the API credential pair the fake accepts,
-// defaults filled in.
-func oneloginCredentials(o Config) (clientID, secret string) {
-	clientID, secret = o.ClientID, o.ClientSecret
-	if clientID == "" {
-		clientID = defaultOneLoginClientID
-	}
-	if secret == "" {
-		secret = defaultOneLoginSecret
-	}
-	return clientID, secret
+	o := &onelogin{config: config, now: now}
+	o.users = fake.NewDirectory[int64](&o.mu, func(u *oneloginUser) int { return u.sessions })
+	return o
 }
 
 func (o *onelogin) Name() string { return "onelogin" }
@@ -94,50 +73,30 @@ func (o *onelogin) Register(route func(string, http.HandlerFunc)) {
 func (o *onelogin) AddUser(email string, sessions int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	u := o.byEmail[email]
-	if u == nil {
+	u := o.users.Ensure(email, func() (int64, *oneloginUser) {
 		sum := sha256.Sum256([]byte("onelogin:" + email))
 		id := int64(10_000_000 + binary.BigEndian.Uint32(sum[:4])%90_000_000) // 8 digits, as OneLogin's ids are
-		for o.byID[id] != nil {
+		for o.users.ByID(id) != nil {
 			id++
 		}
-		u = &oneloginUser{id: id, email: email, created: time.Now().UTC().Truncate(time.Millisecond)}
-		o.byEmail[email], o.byID[id] = u, u
-		i, _ := slices.BinarySearch(o.ids, id)
-		o.ids = slices.Insert(o.ids, i, id)
-	}
+		return id, &oneloginUser{id: id, email: email, created: time.Now().UTC().Truncate(time.Millisecond)}
+	})
 	u.sessions = sessions
 }
 
-func (o *onelogin) Sessions(email string) int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if u := o.byEmail[email]; u != nil {
-		return u.sessions
-	}
-	return -1
-}
+func (o *onelogin) Sessions(email string) int { return o.users.Sessions(email) }
 
-func (o *onelogin) Users() map[string]int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	out := make(map[string]int, len(o.byEmail))
-	for email, u := range o.byEmail {
-		out[email] = u.sessions
-	}
-	return out
-}
+func (o *onelogin) Users() map[string]int { return o.users.Users() }
 
+// Subject is the user the path's id names, or the one a users query asks
+// for by email.
 func (o *onelogin) Subject(r *http.Request) string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if id, err := strconv.ParseInt(r.PathValue("id"), 10, 64); err == nil && o.byID[id] != nil {
-		return o.byID[id].email
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64) // 0, no user's id, if it is none
+	email := ""
+	if strings.HasSuffix(r.Pattern, "/users") {
+		email = strings.ToLower(r.URL.Query().Get("email"))
 	}
-	if u := o.byEmail[strings.ToLower(r.URL.Query().Get("email"))]; u != nil && strings.HasSuffix(r.Pattern, "/users") {
-		return u.email
-	}
-	return ""
+	return o.users.Subject(id, email)
 }
 
 // Authorized lets every token request through (the endpoint checks the
@@ -152,11 +111,7 @@ func (o *onelogin) Authorized(r *http.Request) bool {
 	if len(h) < len("bearer ")+1 || !strings.EqualFold(h[:len("bearer")], "bearer") || (h[6] != ' ' && h[6] != ':') {
 		return false
 	}
-	token := strings.TrimSpace(h[7:])
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	exp, ok := o.grants[sha256.Sum256([]byte(token))]
-	return ok && time.Now().Before(exp)
+	return o.tokens.Live(strings.TrimSpace(h[7:]))
 }
 
 // Fail answers a knob-made failure in the v2 error shape.
@@ -183,68 +138,6 @@ func (o *onelogin) Quota(h http.Header, q fake.Quota) {
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(left, 10))
 }
 
-// token issues an access token for an API credential pair: grant_type
-// client_credentials as a form with client_id and client_secret, or as
-// JSON with the pair in "Authorization: client_id:…, client_secret:…" or
-// HTTP Basic. A wrong pair is 401 "Authentication Failure", another grant
-// 400 "grant_type is incorrect/absent", in the v1 status shape those pages
-// show.
-// https://developers.onelogin.com/api-docs/2/oauth20-tokens/generate-tokens-2
-func (o *onelogin) token(w http.ResponseWriter, r *http.Request) {
-	p, err := oneloginTokenParams(w, r)
-	if err != nil || p.Get("grant_type") != "client_credentials" {
-		oneloginFailV1(w, http.StatusBadRequest, "bad request", "grant_type is incorrect/absent")
-		return
-	}
-	clientID, secret := oneloginCredentials(o.config())
-	if !fake.SameSecret(p.Get("client_id"), clientID) || !fake.SameSecret(p.Get("client_secret"), secret) {
-		oneloginFailV1(w, http.StatusUnauthorized, "Unauthorized", "Authentication Failure")
-		return
-	}
-	access := fake.RandomHex(32)
-	now := time.Now()
-	o.mu.Lock()
-	for h, exp := range o.grants { // forget expired tokens
-		if now.After(exp) {
-			delete(o.grants, h)
-		}
-	}
-	o.grants[sha256.Sum256([]byte(access))] = now.Add(oneloginTokenLife)
-	o.mu.Unlock()
-	fake.WriteJSON(w, http.StatusOK, map[string]any{"access_token": access, "created_at": now.UTC().Format("2006-01-02T15:04:05.000Z"),
-		"expires_in": int(oneloginTokenLife.Seconds()), "refresh_token": "", "token_type": "bearer", "account_id": oneloginAccountID})
-}
-
-// oneloginTokenParams reads a token request: a form, or a JSON body with
-// the credential pair in the Authorization header.
-func oneloginTokenParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
-		if err := r.ParseForm(); err != nil {
-			return nil, err
-		}
-		return r.PostForm, nil
-	}
-	var body struct {
-		GrantType string `json:"grant_type"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, fake.MaxBody)).Decode(&body); err != nil {
-		return nil, err
-	}
-	p := url.Values{"grant_type": {body.GrantType}}
-	if id, secret, ok := r.BasicAuth(); ok {
-		p.Set("client_id", id)
-		p.Set("client_secret", secret)
-		return p, nil
-	}
-	// "Authorization: client_id:<client_id>, client_secret:<client_secret>"
-	for part := range strings.SplitSeq(r.Header.Get("Authorization"), ",") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(part), ":"); ok {
-			p.Set(k, v)
-		}
-	}
-	return p, nil
-}
-
 // listUsers answers one page of users as an array: email matches the whole
 // address in any case, or a pattern with "*" wildcards; fields picks the
 // attributes (id always comes); limit (at most 50) and page (from 1) page
@@ -267,12 +160,12 @@ func (o *onelogin) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	var all []map[string]any
 	o.mu.Lock()
-	ids := o.ids
-	if u := o.byEmail[want]; u != nil && !strings.Contains(want, "*") {
+	ids := o.users.IDs()
+	if u := o.users.ByEmail(want); u != nil && !strings.Contains(want, "*") {
 		ids = []int64{u.id} // an exact email matches one user: skip the scan
 	}
 	for _, id := range ids {
-		u := o.byID[id]
+		u := o.users.ByID(id)
 		if want != "" && !oneloginMatch(want, u.email) {
 			continue
 		}
@@ -300,7 +193,7 @@ func (o *onelogin) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o.mu.Lock()
-	u := o.byID[id]
+	u := o.users.ByID(id)
 	if u != nil {
 		u.sessions = 0
 	}
