@@ -30,7 +30,7 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 		return permanent(err)
 	}
 	log := zerolog.Ctx(ctx).With().Str("case_id", p.CaseID).Logger()
-	c, err := w.opts.Store.CaseRow(ctx, p.CaseID)
+	c, first, err := w.opts.Store.CaseWithFirstEvent(ctx, p.CaseID)
 	if errors.Is(err, store.ErrNotFound) {
 		return permanent(fmt.Errorf("offboard: case %s not found", p.CaseID))
 	}
@@ -42,11 +42,8 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 	}
 	if c.Email == "" {
 		// An id-only event: the sender's API says who it is, and whether
-		// they leave. Resolving reads the case's events.
-		if c, err = w.opts.Store.GetCase(ctx, p.CaseID); err != nil {
-			return err
-		}
-		if c, err = w.resolve(ctx, log, c); c == nil || err != nil {
+		// they leave.
+		if c, err = w.resolve(ctx, log, c, first); c == nil || err != nil {
 			return err
 		}
 	}

@@ -14,15 +14,15 @@ import (
 	"github.com/offboarder/offboarder/tasks"
 )
 
-// resolve asks the sender's API who an id-only case's subject is. It
+// resolve asks the sender's API who an id-only case's subject is, through
+// the source of the case's first event. It
 // returns the case to fan out now, or nil when there is nothing more to do
 // here (dismissed, merged into another case — whose offboard task it
 // enqueues — or scheduled for later).
-func (w *Worker) resolve(ctx context.Context, log zerolog.Logger, c *store.Case) (*store.Case, error) {
-	if len(c.Events) == 0 {
+func (w *Worker) resolve(ctx context.Context, log zerolog.Logger, c *store.Case, first *store.EventRecord) (*store.Case, error) {
+	if first == nil {
 		return nil, permanent(fmt.Errorf("offboard: case %s has no email and no events", c.ID))
 	}
-	first := c.Events[0]
 	r, ok := w.resolvers[first.Source]
 	if !ok {
 		why := fmt.Sprintf("source %q cannot resolve the subject's email (not configured in this worker, or not a resolving source)", first.Source)
@@ -46,17 +46,13 @@ func (w *Worker) resolve(ctx context.Context, log zerolog.Logger, c *store.Case)
 	if err != nil {
 		return nil, w.closeCase(ctx, c.ID, store.StateNeedsAttention, "the sender's API gave an unusable email: "+err.Error())
 	}
-	id, err := w.opts.Store.ResolveSubject(ctx, c.ID, store.Resolution{
+	next, err := w.opts.Store.ResolveSubject(ctx, c.ID, store.Resolution{
 		Email: email, IDs: res.IDs, Reason: res.Reason, EffectiveAt: res.EffectiveAt,
 	}, actor)
 	if err != nil {
 		return nil, err
 	}
-	next, err := w.opts.Store.GetCase(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if id != c.ID || time.Until(next.EffectiveAt) > time.Second {
+	if next.ID != c.ID || time.Until(next.EffectiveAt) > time.Second {
 		// Merged into an open case, or now due later: its own task runs it.
 		_, err := enqueue(ctx, w.client, tasks.NewOffboard(tasks.Offboard{CaseID: next.ID, EffectiveAt: next.EffectiveAt}))
 		log.Info().Str("into_case", next.ID).Time("effective_at", next.EffectiveAt).Msg("subject resolved")
