@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/sources"
@@ -178,8 +177,8 @@ func (s *Server) ingest(ctx context.Context, log zerolog.Logger, source string, 
 func (s *Server) enqueueOffboard(ctx context.Context, log zerolog.Logger, res store.IngestResult) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.EnqueueTimeout)
 	defer cancel()
-	_, err := s.opts.Queue.EnqueueContext(ctx, tasks.NewOffboard(tasks.Offboard{CaseID: res.CaseID, EffectiveAt: res.EffectiveAt}))
-	if err != nil && !isConflict(err) {
+	_, err := tasks.NewQueue(s.opts.Queue, tasks.Settings{}).Offboard(ctx, tasks.Offboard{CaseID: res.CaseID, EffectiveAt: res.EffectiveAt})
+	if err != nil {
 		s.metrics.deliveries.WithLabelValues("-", "enqueue_error").Inc()
 		log.Warn().Err(err).Msg("enqueue failed; the event is committed and the relay will queue it")
 	}
@@ -194,8 +193,4 @@ func (s *Server) unknownSystems(systems []string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func isConflict(err error) bool {
-	return err != nil && (errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask))
 }

@@ -49,7 +49,7 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 	}
 	if wait := time.Until(c.EffectiveAt); wait > time.Second {
 		// Not due: make sure the task for its effective time exists, and stop.
-		_, err := enqueue(ctx, w.client, tasks.NewOffboard(tasks.Offboard{CaseID: c.ID, EffectiveAt: c.EffectiveAt}))
+		_, err := w.queue.Offboard(ctx, tasks.Offboard{CaseID: c.ID, EffectiveAt: c.EffectiveAt})
 		return err
 	}
 
@@ -76,7 +76,7 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 		if e.Outcome != store.OutcomePending {
 			continue
 		}
-		ok, err := enqueue(ctx, w.client, tasks.NewRevoke(tasks.Revoke{CaseID: c.ID, Connector: e.Connector}), asynq.MaxRetry(w.opts.MaxRetry))
+		ok, err := w.queue.Revoke(ctx, tasks.Revoke{CaseID: c.ID, Connector: e.Connector})
 		if err != nil {
 			return fmt.Errorf("offboard: enqueue revoke %s: %w", e.Connector, err)
 		}

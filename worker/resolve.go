@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/connectors"
@@ -54,7 +53,7 @@ func (w *Worker) resolve(ctx context.Context, log zerolog.Logger, c *store.Case,
 	}
 	if next.ID != c.ID || time.Until(next.EffectiveAt) > time.Second {
 		// Merged into an open case, or now due later: its own task runs it.
-		_, err := enqueue(ctx, w.client, tasks.NewOffboard(tasks.Offboard{CaseID: next.ID, EffectiveAt: next.EffectiveAt}))
+		_, err := w.queue.Offboard(ctx, tasks.Offboard{CaseID: next.ID, EffectiveAt: next.EffectiveAt})
 		log.Info().Str("into_case", next.ID).Time("effective_at", next.EffectiveAt).Msg("subject resolved")
 		return nil, err
 	}
@@ -70,69 +69,4 @@ func (w *Worker) closeCase(ctx context.Context, id, state, why string) error {
 		return permanent(fmt.Errorf("offboard: case %s needs attention: %s", id, why))
 	}
 	return nil
-}
-
-// handleMaintain runs one source's maintenance and offboards the events it
-// found (deduplicated against pushes by their event ids).
-func (w *Worker) handleMaintain(ctx context.Context, t *asynq.Task) error {
-	var p tasks.Maintain
-	if err := tasks.Decode(t, &p); err != nil {
-		return permanent(err)
-	}
-	m, ok := w.maintainers[p.Source]
-	if !ok {
-		return nil // the source left the config since the task was queued
-	}
-	log := zerolog.Ctx(ctx).With().Str("source", p.Source).Logger()
-	events, err := m.Maintain(ctx, sourceState{w.opts.Store, p.Source})
-	if err != nil {
-		if !connectors.Retryable(err) {
-			return permanent(fmt.Errorf("maintain %s: %w", p.Source, err))
-		}
-		return fmt.Errorf("maintain %s: %w", p.Source, err)
-	}
-	for _, ev := range events {
-		res, err := w.opts.Store.Ingest(ctx, store.Event{
-			Source: p.Source, EventID: ev.ID, Type: ev.Type, Email: ev.Email, SubjectIDs: ev.IDs,
-			Reason: ev.Reason, EffectiveAt: ev.EffectiveAt, Systems: ev.Systems, DryRun: ev.DryRun,
-			ReceivedAt: time.Now(), Actor: "source:" + p.Source,
-		})
-		if err != nil {
-			return err
-		}
-		if res.Duplicate {
-			continue
-		}
-		log.Warn().Str("case_id", res.CaseID).Str("event_id", ev.ID).Msg("maintenance found an event the sender had not pushed")
-		if _, err := enqueue(ctx, w.client, tasks.NewOffboard(tasks.Offboard{CaseID: res.CaseID, EffectiveAt: res.EffectiveAt})); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// enqueueMaintenance queues each maintaining source's task for the current
-// window of its interval; the task id lets one worker in all run it.
-func (w *Worker) enqueueMaintenance(ctx context.Context) {
-	now := time.Now()
-	for name, m := range w.maintainers {
-		iv := max(m.Interval(), time.Minute)
-		if _, err := enqueue(ctx, w.client, tasks.NewMaintain(tasks.Maintain{Source: name}, now.Truncate(iv))); err != nil {
-			w.log.Warn().Err(err).Str("source", name).Msg("enqueue maintenance")
-		}
-	}
-}
-
-// sourceState keeps a source's state in the store, under its name.
-type sourceState struct {
-	st     *store.Store
-	source string
-}
-
-func (s sourceState) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	return s.st.SourceState(ctx, s.source, key)
-}
-
-func (s sourceState) Put(ctx context.Context, key string, value []byte) error {
-	return s.st.PutSourceState(ctx, s.source, key, value)
 }
