@@ -3,18 +3,19 @@ package worker
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/intake"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
 )
 
-// handleMaintain runs one source's maintenance and offboards the events it
-// found (deduplicated against pushes by their event ids).
+// handleMaintain runs one source's maintenance and takes in the events it
+// found as pushed events are (deduplicated against pushes by their event
+// ids).
 func (w *Worker) handleMaintain(ctx context.Context, t *asynq.Task) error {
 	var p tasks.Maintain
 	if err := tasks.Decode(t, &p); err != nil {
@@ -32,21 +33,18 @@ func (w *Worker) handleMaintain(ctx context.Context, t *asynq.Task) error {
 		}
 		return fmt.Errorf("maintain %s: %w", p.Source, err)
 	}
+	origin := intake.Origin{Source: p.Source, Actor: "source:" + p.Source}
 	for _, ev := range events {
-		res, err := w.opts.Store.Ingest(ctx, store.Event{
-			Source: p.Source, EventID: ev.ID, Type: ev.Type, Email: ev.Email, SubjectIDs: ev.IDs,
-			Reason: ev.Reason, EffectiveAt: ev.EffectiveAt, Systems: ev.Systems, DryRun: ev.DryRun,
-			ReceivedAt: time.Now(), Actor: "source:" + p.Source,
-		})
+		res, err := w.intake.Take(ctx, origin, ev)
 		if err != nil {
 			return err
 		}
-		if res.Duplicate {
-			continue
+		l := log.With().Str("case_id", res.CaseID).Str("event_id", ev.ID).Logger()
+		if res.EnqueueErr != nil {
+			l.Warn().Err(res.EnqueueErr).Msg("enqueue failed; the event is committed and the relay will queue it")
 		}
-		log.Warn().Str("case_id", res.CaseID).Str("event_id", ev.ID).Msg("maintenance found an event the sender had not pushed")
-		if _, err := w.queue.Offboard(ctx, tasks.Offboard{CaseID: res.CaseID, EffectiveAt: res.EffectiveAt}); err != nil {
-			return err
+		if !res.Duplicate {
+			l.Warn().Msg("maintenance found an event the sender had not pushed")
 		}
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/intake"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
@@ -48,6 +49,7 @@ type Worker struct {
 	client *asynq.Client
 	insp   *asynq.Inspector
 	queue  *tasks.Queue
+	intake *intake.Intake // events found by maintenance
 	conns  map[string]connectors.Connector
 	names  []string
 
@@ -85,6 +87,7 @@ func New(o Options) *Worker {
 		log:    o.Logger.With().Str("component", "worker").Logger(),
 	}
 	w.queue = tasks.NewQueue(w.client, tasks.Settings{RevokeMaxRetry: o.MaxRetry, Inspector: w.insp})
+	w.intake = intake.New(o.Store, w.queue, 0)
 	for _, c := range o.Connectors {
 		w.conns[c.Name()] = c
 		w.names = append(w.names, c.Name())
