@@ -14,10 +14,9 @@ import (
 )
 
 // resolve asks the sender's API who an id-only case's subject is, through
-// the source of the case's first event. It
-// returns the case to fan out now, or nil when there is nothing more to do
-// here (dismissed, merged into another case — whose offboard task it
-// enqueues — or scheduled for later).
+// the source of the case's first event. It returns the case to fan out now,
+// or nil when there is nothing more to do here (dismissed, merged into
+// another case — whose offboard task it enqueues — or scheduled for later).
 func (w *Worker) resolve(ctx context.Context, log zerolog.Logger, c *store.Case, first *store.EventRecord) (*store.Case, error) {
 	if first == nil {
 		return nil, permanent(fmt.Errorf("offboard: case %s has no email and no events", c.ID))
