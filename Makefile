@@ -58,8 +58,17 @@ deps-test:
 	  echo "make test: redis-server is missing; installing it with apt-get (tests start their own on a free port)"; \
 	  (apt-get update -qq && apt-get install -y -qq redis-server) || sudo apt-get install -y -qq redis-server; }
 
+# staticcheck installs itself into GOPATH/bin where it is missing, as
+# deps-test installs redis-server.
+STATICCHECK_VERSION ?= v0.8.2
+STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
+
 lint:
 	$(GO) vet ./...
+	@test -x $(STATICCHECK) || { \
+	  echo "make lint: staticcheck is missing; installing it with go install ($(STATICCHECK_VERSION))"; \
+	  $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); }
+	$(STATICCHECK) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 

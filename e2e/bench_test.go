@@ -21,13 +21,14 @@ func BenchmarkEnqueue(b *testing.B) {
 	r := testenv.StartRedis(b)
 	client := asynq.NewClient(asynq.RedisClientOpt{Addr: r.Addr})
 	b.Cleanup(func() { client.Close() })
+	q := tasks.NewQueue(client, tasks.Settings{})
 	var n atomic.Int64
 	b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			id := fmt.Sprintf("bench-%d", n.Add(1))
-			if _, err := client.EnqueueContext(b.Context(), tasks.NewOffboard(tasks.Offboard{CaseID: id, EffectiveAt: time.Now()})); err != nil {
+			if _, err := q.Offboard(b.Context(), tasks.Offboard{CaseID: id, EffectiveAt: time.Now()}); err != nil {
 				b.Error(err)
 				return
 			}

@@ -197,6 +197,7 @@ func perfIngest(t *testing.T, db, dbURL string, window time.Duration) []perfRow 
 	s := newSender(e.URL, "i")
 	client := asynq.NewClient(asynq.RedisClientOpt{Addr: e.Redis.Addr})
 	t.Cleanup(func() { client.Close() })
+	q := tasks.NewQueue(client, tasks.Settings{})
 	floorOp := func(prefix string) func(i int64) error {
 		return func(i int64) error {
 			res, err := e.Store.Ingest(t.Context(), store.Event{
@@ -205,7 +206,7 @@ func perfIngest(t *testing.T, db, dbURL string, window time.Duration) []perfRow 
 				ReceivedAt: time.Now(), Actor: "source:hr",
 			})
 			if err == nil {
-				_, err = client.EnqueueContext(t.Context(), tasks.NewOffboard(tasks.Offboard{CaseID: res.CaseID, EffectiveAt: res.EffectiveAt}))
+				_, err = q.Offboard(t.Context(), tasks.Offboard{CaseID: res.CaseID, EffectiveAt: res.EffectiveAt})
 			}
 			return err
 		}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/oauth2/jws"
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
@@ -37,12 +37,19 @@ func googleTokenStep() apiStep {
 			}
 			k, _ := googleTestKey(t)
 			assertion := form.Get("assertion")
-			if err := jws.Verify(assertion, &k.PublicKey); err != nil {
-				t.Errorf("assertion signature: %v", err)
-			}
-			c, err := jws.Decode(assertion)
+			signed, err := jose.ParseSignedCompact(assertion, []jose.SignatureAlgorithm{jose.RS256})
 			if err != nil {
 				t.Errorf("assertion: %v", err)
+				return
+			}
+			payload, err := signed.Verify(&k.PublicKey)
+			if err != nil {
+				t.Errorf("assertion signature: %v", err)
+				return
+			}
+			var c struct{ Iss, Sub, Scope, Aud string }
+			if err := json.Unmarshal(payload, &c); err != nil {
+				t.Errorf("assertion claims: %v", err)
 				return
 			}
 			if c.Iss != googleClientSA || c.Sub != googleAdmin || c.Scope != googleReportsScope ||

@@ -76,7 +76,7 @@ func oneCase(ctx context.Context, s *Store, i int64, conns []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.CaseRow(ctx, res.CaseID); err != nil {
+	if _, _, err := s.CaseWithFirstEvent(ctx, res.CaseID); err != nil {
 		return err
 	}
 	entries := make(map[string]offboard.Outcome, len(conns))

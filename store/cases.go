@@ -153,14 +153,7 @@ func (t *tx) related(id, email string) ([]RelatedCase, error) {
 // worker needs to act on it, in one query outside any transaction. A case
 // that does not exist is ErrNotFound.
 func (s *Store) CaseRow(ctx context.Context, id string) (*Case, error) {
-	q := s.rebind(caseByID)
-	var row *sql.Row
-	if st := s.stmts.get(q); st != nil {
-		row = st.QueryRowContext(ctx, id)
-	} else {
-		row = s.db.QueryRowContext(ctx, q, id)
-	}
-	c, err := scanCase(row)
+	c, err := scanCase(s.queryRow(ctx, caseByID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
 	}
@@ -168,6 +161,58 @@ func (s *Store) CaseRow(ctx context.Context, id string) (*Case, error) {
 		return nil, fmt.Errorf("store: get case %s: %w", id, err)
 	}
 	return &c, nil
+}
+
+// caseWithFirstEvent selects a case row and the first event recorded on it
+// (by the order GetCase lists events in); the event columns are NULL for a
+// case without events.
+const caseWithFirstEvent = `SELECT c.id, c.email, c.subject_ids, c.reason, c.state, c.dry_run, c.systems,
+	c.effective_at, c.created_at, c.updated_at, c.closed_at,
+	e.source, e.event_id, e.type, e.reason, e.received_at, e.request_id
+	FROM cases c LEFT JOIN events e ON e.case_id = c.id
+	WHERE c.id = ? ORDER BY e.received_at, e.source, e.event_id LIMIT 1`
+
+// CaseWithFirstEvent returns a case row (without Events, Entries or Audit)
+// and the first event recorded on it, in one query: what the worker needs to
+// resolve an id-only subject through the sender that sent it. The event is
+// nil for a case without events. A case that does not exist is ErrNotFound.
+func (s *Store) CaseWithFirstEvent(ctx context.Context, id string) (*Case, *EventRecord, error) {
+	var (
+		source, eventID, typ, reason, requestID sql.NullString
+		received                                sql.NullInt64
+	)
+	row := s.queryRow(ctx, caseWithFirstEvent, id)
+	c, err := scanCase(tailScanner{row, []any{&source, &eventID, &typ, &reason, &received, &requestID}})
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: get case %s: %w", id, err)
+	}
+	if !eventID.Valid {
+		return &c, nil, nil
+	}
+	return &c, &EventRecord{Source: source.String, EventID: eventID.String, Type: typ.String,
+		Reason: offboard.Reason(reason.String), ReceivedAt: fromMicros(received.Int64), RequestID: requestID.String}, nil
+}
+
+// tailScanner scans a row whose first columns a row scanner knows (a case)
+// and whose last columns go to tail.
+type tailScanner struct {
+	r    scanner
+	tail []any
+}
+
+func (t tailScanner) Scan(dest ...any) error { return t.r.Scan(append(dest, t.tail...)...) }
+
+// queryRow runs a one-row query outside any transaction, through its
+// prepared statement once there is one.
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	q = s.rebind(q)
+	if st := s.stmts.get(q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.db.QueryRowContext(ctx, q, args...)
 }
 
 func (t *tx) events(caseID string) ([]EventRecord, error) {

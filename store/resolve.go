@@ -25,14 +25,15 @@ const (
 //     case closes as "merged", and the other case's id is returned; audit
 //     "case.merged" on both.
 //
-// It returns the id of the case that now holds the subject. A case that is
-// not open, or already has an email, is returned unchanged.
-func (s *Store) ResolveSubject(ctx context.Context, caseID string, r Resolution, actor string) (string, error) {
+// It returns the case that now holds the subject, as committed (a case
+// row, without Events, Entries or Audit). A case that is not open, or
+// already has an email, is returned unchanged.
+func (s *Store) ResolveSubject(ctx context.Context, caseID string, r Resolution, actor string) (*Case, error) {
 	email := normalEmail(r.Email)
 	if email == "" {
-		return "", errors.New("store: resolve: an email is required")
+		return nil, errors.New("store: resolve: an email is required")
 	}
-	target := caseID
+	var target Case
 	for attempt := 1; ; attempt++ {
 		err := s.write(ctx, email, func(t *tx) error {
 			c, err := t.getCase(caseID, true)
@@ -40,24 +41,25 @@ func (s *Store) ResolveSubject(ctx context.Context, caseID string, r Resolution,
 				return err
 			}
 			if !IsOpen(c.State) || c.Email != "" {
-				target = c.ID
+				target = c
 				return nil
 			}
 			other, err := t.openCaseFor(email)
 			switch {
 			case errors.Is(err, ErrNotFound):
-				return t.resolveInPlace(&c, email, r, actor)
+				target = c
+				return t.resolveInPlace(&target, email, r, actor)
 			case err != nil:
 				return err
 			}
-			target = other.ID
-			return t.merge(&c, &other, r, actor)
+			target = other
+			return t.merge(&c, &target, r, actor)
 		})
 		if err == nil {
-			return target, nil
+			return &target, nil
 		}
 		if !isUniqueViolation(err) || attempt == ingestAttempts || ctx.Err() != nil {
-			return "", fmt.Errorf("store: resolve case %s: %w", caseID, err)
+			return nil, fmt.Errorf("store: resolve case %s: %w", caseID, err)
 		}
 	}
 }
@@ -82,6 +84,7 @@ func (t *tx) resolveInPlace(c *Case, email string, r Resolution, actor string) e
 			c.State = offboard.StateScheduled
 		}
 	}
+	c.UpdatedAt = fromMicros(micros(t.now))
 	_, err := t.exec(`UPDATE cases SET email = ?, subject_key = ?, subject_ids = ?, reason = ?,
 		state = ?, effective_at = ?, updated_at = ? WHERE id = ?`,
 		c.Email, c.Email, jsonMap(c.SubjectIDs), c.Reason, c.State, micros(c.EffectiveAt), micros(t.now), c.ID)
@@ -107,6 +110,7 @@ func (t *tx) merge(c, other *Case, r Resolution, actor string) error {
 		if !eff.After(t.now) {
 			other.State = offboard.StatePending
 		}
+		other.UpdatedAt = fromMicros(micros(t.now))
 		if _, err := t.exec("UPDATE cases SET effective_at = ?, state = ?, updated_at = ? WHERE id = ?",
 			micros(other.EffectiveAt), other.State, micros(t.now), other.ID); err != nil {
 			return err

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -31,10 +33,12 @@ func TestResolveSubject(t *testing.T) {
 		{"resolving takes the email and the effective time", func(t *testing.T, s *Store) {
 			a := ingest(t, s, idEvent("e1", "bob", "hibob", "42"))
 			later := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
-			id, err := s.ResolveSubject(t.Context(), a.CaseID, Resolution{Email: "Ann@Example.com", EffectiveAt: later}, "worker")
-			if err != nil || id != a.CaseID {
-				t.Fatalf("ResolveSubject = %q, %v", id, err)
+			got, err := s.ResolveSubject(t.Context(), a.CaseID, Resolution{Email: "Ann@Example.com", EffectiveAt: later}, "worker")
+			if err != nil || got.ID != a.CaseID {
+				t.Fatalf("ResolveSubject = %+v, %v", got, err)
 			}
+			id := got.ID
+			sameAsStored(t, s, got)
 			c := getCase(t, s, id)
 			if c.Email != "ann@example.com" || c.State != offboard.StateScheduled || !c.EffectiveAt.Equal(later) {
 				t.Fatalf("case: %+v", c)
@@ -47,10 +51,11 @@ func TestResolveSubject(t *testing.T) {
 		{"resolving to an email with an open case merges into it", func(t *testing.T, s *Store) {
 			open := ingest(t, s, event("g1", "ann@example.com"))
 			a := ingest(t, s, idEvent("e1", "bob", "hibob", "42"))
-			id, err := s.ResolveSubject(t.Context(), a.CaseID, Resolution{Email: "ann@example.com"}, "worker")
-			if err != nil || id != open.CaseID {
-				t.Fatalf("ResolveSubject = %q, %v; want %q", id, err, open.CaseID)
+			got, err := s.ResolveSubject(t.Context(), a.CaseID, Resolution{Email: "ann@example.com"}, "worker")
+			if err != nil || got.ID != open.CaseID {
+				t.Fatalf("ResolveSubject = %+v, %v; want %q", got, err, open.CaseID)
 			}
+			sameAsStored(t, s, got)
 			if c := getCase(t, s, a.CaseID); c.State != offboard.StateMerged || c.ClosedAt == nil || len(c.Events) != 0 {
 				t.Fatalf("merged case: %+v", c)
 			}
@@ -59,6 +64,41 @@ func TestResolveSubject(t *testing.T) {
 			}
 			if _, err := s.VerifyAudit(t.Context()); err != nil {
 				t.Fatal(err)
+			}
+		}},
+		{"resolving a case that has its email returns it unchanged", func(t *testing.T, s *Store) {
+			a := ingest(t, s, event("g1", "ann@example.com"))
+			got, err := s.ResolveSubject(t.Context(), a.CaseID, Resolution{Email: "bob@example.com"}, "worker")
+			if err != nil || got.ID != a.CaseID || got.Email != "ann@example.com" {
+				t.Fatalf("ResolveSubject = %+v, %v", got, err)
+			}
+			sameAsStored(t, s, got)
+		}},
+		{"the case and its first event are read together", func(t *testing.T, s *Store) {
+			first := idEvent("e1", "bob", "hibob", "42")
+			first.ReceivedAt = time.Now().Add(-time.Minute)
+			a := ingest(t, s, first)
+			ingest(t, s, idEvent("e2", "bob", "hibob", "42"))
+			c, ev, err := s.CaseWithFirstEvent(t.Context(), a.CaseID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameAsStored(t, s, c)
+			want := getCase(t, s, a.CaseID).Events[0]
+			if ev == nil || *ev != want || ev.EventID != "e1" || ev.Source != "bob" {
+				t.Fatalf("first event = %+v, want %+v", ev, want)
+			}
+			if _, _, err := s.CaseWithFirstEvent(t.Context(), "nope"); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("a missing case: %v, want ErrNotFound", err)
+			}
+			// Merged away, a case keeps no events: the case alone, no event.
+			ingest(t, s, event("g1", "ann@example.com"))
+			if _, err := s.ResolveSubject(t.Context(), a.CaseID, Resolution{Email: "ann@example.com"}, "worker"); err != nil {
+				t.Fatal(err)
+			}
+			c, ev, err = s.CaseWithFirstEvent(t.Context(), a.CaseID)
+			if err != nil || ev != nil || c.State != offboard.StateMerged {
+				t.Fatalf("merged case: %+v, %+v, %v", c, ev, err)
 			}
 		}},
 		{"closing dismisses an open case once", func(t *testing.T, s *Store) {
@@ -96,4 +136,16 @@ func TestResolveSubject(t *testing.T) {
 			}
 		}},
 	})
+}
+
+// sameAsStored fails the test unless c is the case row as stored.
+func sameAsStored(t *testing.T, s *Store, c *Case) {
+	t.Helper()
+	want, err := s.CaseRow(t.Context(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("case = %+v\nstored %+v", c, want)
+	}
 }

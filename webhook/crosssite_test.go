@@ -21,7 +21,7 @@ import (
 func TestCrossSiteWritesAreRefused(t *testing.T) {
 	s := startSurface(t)
 	// A pending revoke task, so that asynq knows the queue (no worker runs).
-	if _, err := s.client.Enqueue(tasks.NewRevoke(tasks.Revoke{CaseID: "c1", Connector: "okta"})); err != nil {
+	if _, err := tasks.NewQueue(s.client, tasks.Settings{}).Revoke(t.Context(), tasks.Revoke{CaseID: "c1", Connector: "okta"}); err != nil {
 		t.Fatal(err)
 	}
 	paused := func() bool {

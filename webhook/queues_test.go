@@ -18,7 +18,7 @@ import (
 // reads 0 and readyz has no warning.
 func TestPausedQueueIsVisible(t *testing.T) {
 	s := startSurface(t)
-	if _, err := s.client.Enqueue(tasks.NewRevoke(tasks.Revoke{CaseID: "c1", Connector: "okta"})); err != nil {
+	if _, err := tasks.NewQueue(s.client, tasks.Settings{}).Revoke(t.Context(), tasks.Revoke{CaseID: "c1", Connector: "okta"}); err != nil {
 		t.Fatal(err)
 	}
 	gauge := func(queue string) float64 {

@@ -22,22 +22,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
+	"github.com/offboarder/offboarder/intake"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
+	"github.com/offboarder/offboarder/tasks"
 )
 
 // MaxBody is the largest webhook or admin request body accepted (1 MiB).
 const MaxBody = 1 << 20
 
-// Enqueuer is what the server needs of an asynq client.
-type Enqueuer interface {
-	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
-}
-
 // Options configure the server.
 type Options struct {
 	Store      *store.Store
-	Queue      Enqueuer
+	Queue      tasks.Enqueuer     // an asynq client
 	Redis      asynq.RedisConnOpt // for readiness and the dashboard
 	Sources    []sources.Source
 	Connectors []string // configured connector names, to check an event's systems
@@ -62,6 +59,7 @@ type Server struct {
 	conns   map[string]bool
 	log     zerolog.Logger
 	metrics *metrics
+	intake  *intake.Intake
 	ping    func(ctx context.Context) error
 	cop     *http.CrossOriginProtection
 	queues  *QueueWatch
@@ -84,6 +82,7 @@ func New(o Options) *Server {
 		conns:   make(map[string]bool, len(o.Connectors)),
 		log:     o.Logger.With().Str("component", "http").Logger(),
 		metrics: newMetrics(o.Registry),
+		intake:  intake.New(o.Store, tasks.NewQueue(o.Queue, tasks.Settings{}), o.EnqueueTimeout),
 		cop:     http.NewCrossOriginProtection(),
 	}
 	for _, src := range o.Sources {

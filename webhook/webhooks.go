@@ -10,13 +10,11 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
+	"github.com/offboarder/offboarder/intake"
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
-	"github.com/offboarder/offboarder/store"
-	"github.com/offboarder/offboarder/tasks"
 )
 
 // accepted is the 202 body: the case the event went to and whether it was a
@@ -130,60 +128,41 @@ func readBody(c *gin.Context) ([]byte, int) {
 	return b, 0
 }
 
-// ingest checks the events' systems, commits each event, and enqueues the
-// offboard task of each new or brought-forward case. A commit failure is a
-// 503 (the sender retries; events already committed are deduplicated then).
-// An enqueue failure is not: the event is committed and the relay creates
-// the task once Redis is back.
+// ingest checks the events' systems and takes each event in (commit, then
+// enqueue the offboard task of each new or brought-forward case). A commit
+// failure is a 503 (the sender retries; events already committed are
+// deduplicated then). An enqueue failure is not: the event is committed and
+// the relay creates the task once Redis is back.
 func (s *Server) ingest(ctx context.Context, log zerolog.Logger, source string, events []sources.Event, requestID string) ([]accepted, int, string) {
 	for _, ev := range events {
 		if unknown := s.unknownSystems(ev.Systems); len(unknown) > 0 {
 			return nil, http.StatusBadRequest, "systems: not configured: " + strings.Join(unknown, ", ")
 		}
 	}
+	origin := intake.Origin{Source: source, Actor: "source:" + source, RequestID: requestID, ReceivedAt: time.Now().UTC()}
+	if source == adminSource {
+		origin.Actor = "admin"
+	}
 	out := make([]accepted, 0, len(events))
-	now := time.Now().UTC()
 	for _, ev := range events {
-		actor := "source:" + source
-		if source == adminSource {
-			actor = "admin"
-		}
-		res, err := s.opts.Store.Ingest(ctx, store.Event{
-			Source: source, EventID: ev.ID, Type: ev.Type, Email: ev.Email, SubjectIDs: ev.IDs,
-			Reason: ev.Reason, EffectiveAt: ev.EffectiveAt, Systems: ev.Systems, DryRun: ev.DryRun,
-			ReceivedAt: now, RequestID: requestID, Actor: actor,
-		})
+		res, err := s.intake.Take(ctx, origin, ev)
 		if err != nil {
 			log.Error().Err(err).Msg("store: could not record the event")
 			return nil, http.StatusServiceUnavailable, "store unavailable; retry later"
 		}
 		l := log.With().Str("case_id", res.CaseID).Str("event_id", ev.ID).Logger()
+		if res.EnqueueErr != nil {
+			s.metrics.deliveries.WithLabelValues("-", "enqueue_error").Inc()
+			l.Warn().Err(res.EnqueueErr).Msg("enqueue failed; the event is committed and the relay will queue it")
+		}
 		if res.Duplicate {
 			l.Info().Msg("duplicate delivery")
-			if store.IsOpen(res.State) {
-				// The first delivery may have been committed without its
-				// answer (or its enqueue) getting through: make sure the
-				// case's work is queued. The task id makes this a no-op
-				// when it already is.
-				s.enqueueOffboard(ctx, l, res)
-			}
 		} else {
-			s.enqueueOffboard(ctx, l, res)
 			l.Info().Bool("new_case", res.NewCase).Str("reason", string(ev.Reason)).Str("state", string(res.State)).Msg("event accepted")
 		}
 		out = append(out, accepted{CaseID: res.CaseID, Duplicate: res.Duplicate, State: res.State})
 	}
 	return out, 0, ""
-}
-
-func (s *Server) enqueueOffboard(ctx context.Context, log zerolog.Logger, res store.IngestResult) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.EnqueueTimeout)
-	defer cancel()
-	_, err := s.opts.Queue.EnqueueContext(ctx, tasks.NewOffboard(tasks.Offboard{CaseID: res.CaseID, EffectiveAt: res.EffectiveAt}))
-	if err != nil && !isConflict(err) {
-		s.metrics.deliveries.WithLabelValues("-", "enqueue_error").Inc()
-		log.Warn().Err(err).Msg("enqueue failed; the event is committed and the relay will queue it")
-	}
 }
 
 func (s *Server) unknownSystems(systems []string) []string {
@@ -195,8 +174,4 @@ func (s *Server) unknownSystems(systems []string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func isConflict(err error) bool {
-	return err != nil && (errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask))
 }

@@ -11,10 +11,10 @@ import (
 	"github.com/offboarder/offboarder/store"
 )
 
-// checkAudit logs the verified head, and a head it verified before that no
+// verifyAuditChain logs the verified head, and a head it verified before that no
 // longer holds (a rewritten chain, which verifies on its own) or no longer
 // exists is an error, every check, with the gauge at 0.
-func TestCheckAuditHoldsTheHeadItVerified(t *testing.T) {
+func TestVerifyAuditChainHoldsTheHeadItVerified(t *testing.T) {
 	st, err := store.Open(t.Context(), "sqlite:"+t.TempDir()+"/o.db")
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +26,7 @@ func TestCheckAuditHoldsTheHeadItVerified(t *testing.T) {
 	}
 	var log bytes.Buffer
 	w := &Worker{opts: Options{Store: st}, log: zerolog.New(&log)}
-	if !w.checkAudit(t.Context()) || w.verified.Seq < 1 || !strings.Contains(log.String(), `"message":"audit head"`) {
+	if !w.verifyAuditChain(t.Context()) || w.verified.Seq < 1 || !strings.Contains(log.String(), `"message":"audit head"`) {
 		t.Fatalf("first check: verified %+v, log %s", w.verified, log.String())
 	}
 	good := w.verified
@@ -38,7 +38,7 @@ func TestCheckAuditHoldsTheHeadItVerified(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			log.Reset()
 			w.verified = prev
-			if !w.checkAudit(t.Context()) || !strings.Contains(log.String(), name) || !strings.Contains(log.String(), `"level":"error"`) {
+			if !w.verifyAuditChain(t.Context()) || !strings.Contains(log.String(), name) || !strings.Contains(log.String(), `"level":"error"`) {
 				t.Fatalf("log: %s", log.String())
 			}
 			if w.verified != prev {

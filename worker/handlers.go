@@ -31,7 +31,7 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 		return permanent(err)
 	}
 	log := zerolog.Ctx(ctx).With().Str("case_id", p.CaseID).Logger()
-	c, err := w.opts.Store.CaseRow(ctx, p.CaseID)
+	c, first, err := w.opts.Store.CaseWithFirstEvent(ctx, p.CaseID)
 	if errors.Is(err, store.ErrNotFound) {
 		return permanent(fmt.Errorf("offboard: case %s not found", p.CaseID))
 	}
@@ -43,17 +43,14 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 	}
 	if c.Email == "" {
 		// An id-only event: the sender's API says who it is, and whether
-		// they leave. Resolving reads the case's events.
-		if c, err = w.opts.Store.GetCase(ctx, p.CaseID); err != nil {
-			return err
-		}
-		if c, err = w.resolve(ctx, log, c); c == nil || err != nil {
+		// they leave.
+		if c, err = w.resolve(ctx, log, c, first); c == nil || err != nil {
 			return err
 		}
 	}
 	if wait := time.Until(c.EffectiveAt); wait > time.Second {
 		// Not due: make sure the task for its effective time exists, and stop.
-		_, err := enqueue(ctx, w.client, tasks.NewOffboard(tasks.Offboard{CaseID: c.ID, EffectiveAt: c.EffectiveAt}))
+		_, err := w.queue.Offboard(ctx, tasks.Offboard{CaseID: c.ID, EffectiveAt: c.EffectiveAt})
 		return err
 	}
 
@@ -80,7 +77,7 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 		if e.Outcome != offboard.Pending {
 			continue
 		}
-		ok, err := enqueue(ctx, w.client, tasks.NewRevoke(tasks.Revoke{CaseID: c.ID, Connector: e.Connector}), asynq.MaxRetry(w.opts.MaxRetry))
+		ok, err := w.queue.Revoke(ctx, tasks.Revoke{CaseID: c.ID, Connector: e.Connector})
 		if err != nil {
 			return fmt.Errorf("offboard: enqueue revoke %s: %w", e.Connector, err)
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/offboard"
@@ -15,15 +14,14 @@ import (
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
-// resolve asks the sender's API who an id-only case's subject is. It
-// returns the case to fan out now, or nil when there is nothing more to do
-// here (dismissed, merged into another case — whose offboard task it
-// enqueues — or scheduled for later).
-func (w *Worker) resolve(ctx context.Context, log zerolog.Logger, c *store.Case) (*store.Case, error) {
-	if len(c.Events) == 0 {
+// resolve asks the sender's API who an id-only case's subject is, through
+// the source of the case's first event. It returns the case to fan out now,
+// or nil when there is nothing more to do here (dismissed, merged into
+// another case — whose offboard task it enqueues — or scheduled for later).
+func (w *Worker) resolve(ctx context.Context, log zerolog.Logger, c *store.Case, first *store.EventRecord) (*store.Case, error) {
+	if first == nil {
 		return nil, permanent(fmt.Errorf("offboard: case %s has no email and no events", c.ID))
 	}
-	first := c.Events[0]
 	r, ok := w.resolvers[first.Source]
 	if !ok {
 		why := fmt.Sprintf("source %q cannot resolve the subject's email (not configured in this worker, or not a resolving source)", first.Source)
@@ -47,19 +45,15 @@ func (w *Worker) resolve(ctx context.Context, log zerolog.Logger, c *store.Case)
 	if err != nil {
 		return nil, w.closeCase(ctx, c.ID, offboard.StateNeedsAttention, "the sender's API gave an unusable email: "+err.Error())
 	}
-	id, err := w.opts.Store.ResolveSubject(ctx, c.ID, store.Resolution{
+	next, err := w.opts.Store.ResolveSubject(ctx, c.ID, store.Resolution{
 		Email: email, IDs: res.IDs, Reason: res.Reason, EffectiveAt: res.EffectiveAt,
 	}, actor)
 	if err != nil {
 		return nil, err
 	}
-	next, err := w.opts.Store.GetCase(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if id != c.ID || time.Until(next.EffectiveAt) > time.Second {
+	if next.ID != c.ID || time.Until(next.EffectiveAt) > time.Second {
 		// Merged into an open case, or now due later: its own task runs it.
-		_, err := enqueue(ctx, w.client, tasks.NewOffboard(tasks.Offboard{CaseID: next.ID, EffectiveAt: next.EffectiveAt}))
+		_, err := w.queue.Offboard(ctx, tasks.Offboard{CaseID: next.ID, EffectiveAt: next.EffectiveAt})
 		log.Info().Str("into_case", next.ID).Time("effective_at", next.EffectiveAt).Msg("subject resolved")
 		return nil, err
 	}
@@ -75,69 +69,4 @@ func (w *Worker) closeCase(ctx context.Context, id string, state offboard.State,
 		return permanent(fmt.Errorf("offboard: case %s needs attention: %s", id, why))
 	}
 	return nil
-}
-
-// handleMaintain runs one source's maintenance and offboards the events it
-// found (deduplicated against pushes by their event ids).
-func (w *Worker) handleMaintain(ctx context.Context, t *asynq.Task) error {
-	var p tasks.Maintain
-	if err := tasks.Decode(t, &p); err != nil {
-		return permanent(err)
-	}
-	m, ok := w.maintainers[p.Source]
-	if !ok {
-		return nil // the source left the config since the task was queued
-	}
-	log := zerolog.Ctx(ctx).With().Str("source", p.Source).Logger()
-	events, err := m.Maintain(ctx, sourceState{w.opts.Store, p.Source})
-	if err != nil {
-		if !vendorapi.Retryable(err) {
-			return permanent(fmt.Errorf("maintain %s: %w", p.Source, err))
-		}
-		return fmt.Errorf("maintain %s: %w", p.Source, err)
-	}
-	for _, ev := range events {
-		res, err := w.opts.Store.Ingest(ctx, store.Event{
-			Source: p.Source, EventID: ev.ID, Type: ev.Type, Email: ev.Email, SubjectIDs: ev.IDs,
-			Reason: ev.Reason, EffectiveAt: ev.EffectiveAt, Systems: ev.Systems, DryRun: ev.DryRun,
-			ReceivedAt: time.Now(), Actor: "source:" + p.Source,
-		})
-		if err != nil {
-			return err
-		}
-		if res.Duplicate {
-			continue
-		}
-		log.Warn().Str("case_id", res.CaseID).Str("event_id", ev.ID).Msg("maintenance found an event the sender had not pushed")
-		if _, err := enqueue(ctx, w.client, tasks.NewOffboard(tasks.Offboard{CaseID: res.CaseID, EffectiveAt: res.EffectiveAt})); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// enqueueMaintenance queues each maintaining source's task for the current
-// window of its interval; the task id lets one worker in all run it.
-func (w *Worker) enqueueMaintenance(ctx context.Context) {
-	now := time.Now()
-	for name, m := range w.maintainers {
-		iv := max(m.Interval(), time.Minute)
-		if _, err := enqueue(ctx, w.client, tasks.NewMaintain(tasks.Maintain{Source: name}, now.Truncate(iv))); err != nil {
-			w.log.Warn().Err(err).Str("source", name).Msg("enqueue maintenance")
-		}
-	}
-}
-
-// sourceState keeps a source's state in the store, under its name.
-type sourceState struct {
-	st     *store.Store
-	source string
-}
-
-func (s sourceState) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	return s.st.SourceState(ctx, s.source, key)
-}
-
-func (s sourceState) Put(ctx context.Context, key string, value []byte) error {
-	return s.st.PutSourceState(ctx, s.source, key, value)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/intake"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
@@ -38,7 +39,7 @@ type Options struct {
 	RelayInterval     time.Duration // [10s]
 	AuditLogInterval  time.Duration // [1h] how often the audit chain is verified and its head logged
 	ShutdownTimeout   time.Duration // [25s] after it, active tasks are cancelled and re-queued
-	MaxRetry          int           // [tasks.RevokeMaxRetry] attempts after the first for one revoke
+	MaxRetry          int           // [tasks.RevokeMaxRetry] attempts after the first for one revoke (see tasks.Settings)
 	DryRun            bool          // every entry is recorded as skipped
 }
 
@@ -48,13 +49,15 @@ type Worker struct {
 	srv    *asynq.Server
 	client *asynq.Client
 	insp   *asynq.Inspector
+	queue  *tasks.Queue
+	intake *intake.Intake // events found by maintenance
 	conns  map[string]connectors.Connector
 	names  []string
 
 	resolvers   map[string]sources.Resolver
 	maintainers map[string]sources.Maintainer
 	log         zerolog.Logger
-	verified    store.AuditHead // the audit head this process verified last (relay loop only)
+	verified    store.AuditHead // the audit head this process verified last (runPeriodic only)
 	stop        context.CancelFunc
 	done        chan struct{}
 	shutdown    sync.Once
@@ -77,9 +80,6 @@ func New(o Options) *Worker {
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 25 * time.Second
 	}
-	if o.MaxRetry <= 0 {
-		o.MaxRetry = tasks.RevokeMaxRetry
-	}
 	w := &Worker{
 		opts:   o,
 		client: asynq.NewClient(o.Redis),
@@ -87,6 +87,8 @@ func New(o Options) *Worker {
 		conns:  make(map[string]connectors.Connector, len(o.Connectors)),
 		log:    o.Logger.With().Str("component", "worker").Logger(),
 	}
+	w.queue = tasks.NewQueue(w.client, tasks.Settings{RevokeMaxRetry: o.MaxRetry, Inspector: w.insp})
+	w.intake = intake.New(o.Store, w.queue, 0)
 	for _, c := range o.Connectors {
 		w.conns[c.Name()] = c
 		w.names = append(w.names, c.Name())
@@ -137,7 +139,7 @@ func (w *Worker) Start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
 	w.done = make(chan struct{})
-	go w.relayLoop(ctx)
+	go w.runPeriodic(ctx)
 	return nil
 }
 
@@ -192,19 +194,6 @@ func IsFailure(err error) bool {
 
 // permanent marks err so that asynq archives the task without retrying.
 func permanent(err error) error { return errors.Join(err, asynq.SkipRetry) }
-
-// enqueue adds t unless a task with its id already exists (queued, running,
-// retrying, archived or recently completed); that case is not an error.
-func enqueue(ctx context.Context, c *asynq.Client, t *asynq.Task, opts ...asynq.Option) (bool, error) {
-	_, err := c.EnqueueContext(ctx, t, opts...)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, asynq.ErrTaskIDConflict), errors.Is(err, asynq.ErrDuplicateTask):
-		return false, nil
-	}
-	return false, err
-}
 
 type asynqLogger struct{ l zerolog.Logger }
 

@@ -30,137 +30,188 @@ import (
 	"github.com/offboarder/offboarder/worker"
 )
 
-// cmdServe runs the HTTP server, the worker, or both.
-func cmdServe(ctx context.Context, args []string, stderr io.Writer, serveHTTP, work bool) error {
+// serveFlags are the flags of run, serve and work.
+type serveFlags struct {
+	config, addr, simulator, logLevel string
+}
+
+func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
+	var f serveFlags
 	fs := flag.NewFlagSet("offboarder", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	configPath := fs.String("config", env("OFFBOARDER_CONFIG", "config.yaml"), "config file")
-	addr := fs.String("addr", env("OFFBOARDER_ADDR", ":8080"), "listen address")
-	simAddr := fs.String("simulator", "", "also serve the built-in SaaS simulator on this address, seeded with demo users (for demos)")
-	logLevel := fs.String("log-level", env("OFFBOARDER_LOG_LEVEL", "info"), "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&f.config, "config", env("OFFBOARDER_CONFIG", "config.yaml"), "config file")
+	fs.StringVar(&f.addr, "addr", env("OFFBOARDER_ADDR", ":8080"), "listen address")
+	fs.StringVar(&f.simulator, "simulator", "", "also serve the built-in SaaS simulator on this address, seeded with demo users (for demos)")
+	fs.StringVar(&f.logLevel, "log-level", env("OFFBOARDER_LOG_LEVEL", "info"), "debug, info, warn or error")
+	return f, fs.Parse(args)
+}
+
+// cmdServe runs the HTTP server, the worker, or both, until ctx ends.
+func cmdServe(ctx context.Context, args []string, stderr io.Writer, serveHTTP, work bool) error {
+	f, err := parseServeFlags(args, stderr)
+	if err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, *logLevel)
+	log, err := newLogger(stderr, f.logLevel)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
-
-	var googleKey *rsa.PublicKey
-	if *simAddr != "" {
-		if googleKey, err = demoGoogleCredentials(*simAddr, log); err != nil {
-			return err
-		}
-	}
-
-	cfg, srcs, conns, err := load(*configPath, log)
+	p, err := openProcess(ctx, f, log, serveHTTP && work)
+	defer p.close()
 	if err != nil {
 		return err
 	}
-
-	redisOpt, closeRedis, err := openRedis(log, serveHTTP && work)
-	if err != nil {
-		return err
-	}
-	defer closeRedis()
-
-	st, err := openStore(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	if *simAddr != "" {
-		stopSim, err := startSimulator(*simAddr, googleKey, log)
-		if err != nil {
-			return err
-		}
-		defer stopSim()
-	}
-
 	var w *worker.Worker
 	if work {
-		w = worker.New(worker.Options{
-			Redis: redisOpt, Store: st, Connectors: conns, Sources: srcs, Logger: log, Metrics: worker.NewMetrics(reg),
-			Concurrency: cfg.Worker.Concurrency, TaskCheckInterval: cfg.Worker.TaskCheckInterval,
-			RelayInterval: cfg.Worker.RelayInterval, ShutdownTimeout: cfg.Worker.ShutdownTimeout,
-			MaxRetry: cfg.Worker.MaxRetry, DryRun: cfg.Policy.DryRun,
-		})
-		if err := w.Start(); err != nil {
+		if w, err = p.startWorker(); err != nil {
 			return err
 		}
-		log.Info().Int("connectors", len(conns)).Int("concurrency", cfg.Worker.Concurrency).Msg("worker started")
 	}
-
-	var (
-		srv      *http.Server
-		handler  http.Handler
-		serveErr = make(chan error, 1)
-	)
+	var handler http.Handler
 	if serveHTTP {
-		token := os.Getenv("OFFBOARDER_ADMIN_TOKEN")
-		if token == "" {
-			log.Warn().Msg("OFFBOARDER_ADMIN_TOKEN is not set: the admin API and the dashboard refuse every request")
-		}
-		names := make([]string, len(conns))
-		for i, c := range conns {
-			names[i] = c.Name()
-		}
-		client := asynq.NewClient(redisOpt)
-		defer client.Close()
-		h := webhook.New(webhook.Options{
-			Store: st, Queue: client, Redis: redisOpt, Sources: srcs, Connectors: names,
-			AdminToken: token, Logger: log, Registry: reg, Dashboard: true,
-		})
-		defer h.Close()
-		handler = h
+		handler = p.webhookHandler()
 	} else {
-		// A worker alone still answers health checks and serves its metrics
-		// (with offboarder_queue_paused: a paused queue stops this worker
-		// too) and, to the admin token's holder, its profiles.
-		queues := webhook.WatchQueues(redisOpt, reg, log, 0)
-		defer queues.Close()
-		mux := http.NewServeMux()
-		mux.Handle(webhook.ProfilePath+"/", webhook.ProfileHandler(os.Getenv("OFFBOARDER_ADMIN_TOKEN")))
-		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"status":"ok"}`) })
-		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		handler = mux
+		handler = p.workerHandler()
 	}
-	{
-		ln, err := net.Listen("tcp", *addr)
-		if err != nil {
-			if w != nil {
-				w.Shutdown()
-			}
-			return fmt.Errorf("listen %s: %w", *addr, err)
+	err = listenAndServe(ctx, log, f.addr, handler, serveHTTP, w)
+	log.Info().Msg("stopped")
+	return err
+}
+
+// process is what the HTTP side and the worker side of one process share.
+type process struct {
+	cfg     *config.Config
+	srcs    []sources.Source
+	conns   []connectors.Connector
+	redis   asynq.RedisConnOpt
+	store   *store.Store
+	reg     *prometheus.Registry
+	log     zerolog.Logger
+	closers []func() // run last first by close
+}
+
+// openProcess reads the config, connects Redis and the store, and starts
+// the demo simulator when asked. Its process is closed by close, also when
+// it fails half-way.
+func openProcess(ctx context.Context, f serveFlags, log zerolog.Logger, embeddedRedis bool) (*process, error) {
+	p := &process{log: log}
+	var googleKey *rsa.PublicKey
+	var err error
+	if f.simulator != "" {
+		if googleKey, err = demoGoogleCredentials(f.simulator, log); err != nil {
+			return p, err
 		}
-		srv = webhook.NewHTTPServer(handler)
-		go func() { serveErr <- srv.Serve(ln) }()
-		log.Info().Str("addr", ln.Addr().String()).Bool("webhooks", serveHTTP).Msg("listening")
 	}
+	if p.cfg, p.srcs, p.conns, err = load(f.config, log); err != nil {
+		return p, err
+	}
+	redisOpt, closeRedis, err := openRedis(log, embeddedRedis)
+	if err != nil {
+		return p, err
+	}
+	p.redis = redisOpt
+	p.closers = append(p.closers, closeRedis)
+	if p.store, err = openStore(ctx, log); err != nil {
+		return p, err
+	}
+	p.closers = append(p.closers, func() { _ = p.store.Close() })
+	p.reg = prometheus.NewRegistry()
+	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if f.simulator != "" {
+		stopSim, err := startSimulator(f.simulator, googleKey, log)
+		if err != nil {
+			return p, err
+		}
+		p.closers = append(p.closers, stopSim)
+	}
+	return p, nil
+}
+
+// close releases what the process opened, last first.
+func (p *process) close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		p.closers[i]()
+	}
+}
+
+// startWorker starts the worker side: the asynq server and the relay.
+func (p *process) startWorker() (*worker.Worker, error) {
+	cfg := p.cfg
+	w := worker.New(worker.Options{
+		Redis: p.redis, Store: p.store, Connectors: p.conns, Sources: p.srcs, Logger: p.log, Metrics: worker.NewMetrics(p.reg),
+		Concurrency: cfg.Worker.Concurrency, TaskCheckInterval: cfg.Worker.TaskCheckInterval,
+		RelayInterval: cfg.Worker.RelayInterval, ShutdownTimeout: cfg.Worker.ShutdownTimeout,
+		MaxRetry: cfg.Worker.MaxRetry, DryRun: cfg.Policy.DryRun,
+	})
+	if err := w.Start(); err != nil {
+		return nil, err
+	}
+	p.log.Info().Int("connectors", len(p.conns)).Int("concurrency", cfg.Worker.Concurrency).Msg("worker started")
+	return w, nil
+}
+
+// webhookHandler is the HTTP side: webhooks, the admin API, the dashboard,
+// health and metrics. It is closed with the process.
+func (p *process) webhookHandler() http.Handler {
+	token := os.Getenv("OFFBOARDER_ADMIN_TOKEN")
+	if token == "" {
+		p.log.Warn().Msg("OFFBOARDER_ADMIN_TOKEN is not set: the admin API and the dashboard refuse every request")
+	}
+	names := make([]string, len(p.conns))
+	for i, c := range p.conns {
+		names[i] = c.Name()
+	}
+	client := asynq.NewClient(p.redis)
+	h := webhook.New(webhook.Options{
+		Store: p.store, Queue: client, Redis: p.redis, Sources: p.srcs, Connectors: names,
+		AdminToken: token, Logger: p.log, Registry: p.reg, Dashboard: true,
+	})
+	p.closers = append(p.closers, func() { _ = client.Close() }, func() { _ = h.Close() })
+	return h
+}
+
+// workerHandler is what a worker alone serves over HTTP: health checks, its
+// metrics and, to the admin token's holder, its profiles.
+func (p *process) workerHandler() http.Handler {
+	// offboarder_queue_paused too: a paused queue stops this worker as well.
+	queues := webhook.WatchQueues(p.redis, p.reg, p.log, 0)
+	p.closers = append(p.closers, func() { _ = queues.Close() })
+	mux := http.NewServeMux()
+	mux.Handle(webhook.ProfilePath+"/", webhook.ProfileHandler(os.Getenv("OFFBOARDER_ADMIN_TOKEN")))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"status":"ok"}`) })
+	mux.Handle("GET /metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// listenAndServe serves handler on addr until ctx ends or the server
+// fails, then shuts the server down (10 s for requests in flight) and the
+// worker w, if any.
+func listenAndServe(ctx context.Context, log zerolog.Logger, addr string, handler http.Handler, webhooks bool, w *worker.Worker) error {
+	if w != nil {
+		defer w.Shutdown()
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := webhook.NewHTTPServer(handler)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info().Str("addr", ln.Addr().String()).Bool("webhooks", webhooks).Msg("listening")
 
 	select {
 	case <-ctx.Done():
 		log.Info().Msg("shutting down")
 	case err = <-serveErr:
 	}
-	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if e := srv.Shutdown(sctx); e != nil {
-			log.Warn().Err(e).Msg("http shutdown")
-		}
-		cancel()
-	}
-	if w != nil {
-		w.Shutdown()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if e := srv.Shutdown(sctx); e != nil {
+		log.Warn().Err(e).Msg("http shutdown")
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	log.Info().Msg("stopped")
 	return err
 }
 

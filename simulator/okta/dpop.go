@@ -62,7 +62,7 @@ type oktaProof struct {
 // key's thumbprint and the claims, or why the proof is refused.
 func (o *okta) checkProof(proof, method, htu string) (string, oktaProof, string) {
 	var c oktaProof
-	jws, err := jose.ParseSigned(proof, oktaProofAlgs)
+	jws, err := jose.ParseSignedCompact(proof, oktaProofAlgs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return "", c, "DPoP proof JWT cannot be parsed."
 	}

@@ -1,0 +1,144 @@
+package tasks_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/offboarder/offboarder/internal/testenv"
+	"github.com/offboarder/offboarder/tasks"
+)
+
+// TestQueue enqueues each task type against a real redis-server and reads
+// it back: the id, queue, retry count, timeout, payload and schedule are the
+// documented ones, and a second call is a no-op rather than an error.
+func TestQueue(t *testing.T) {
+	opt := asynq.RedisClientOpt{Addr: testenv.StartRedis(t).Addr}
+	client := asynq.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	insp := asynq.NewInspector(opt)
+	t.Cleanup(func() { insp.Close() })
+	q := tasks.NewQueue(client, tasks.Settings{RevokeMaxRetry: 7, Inspector: insp})
+
+	now := time.Now().Truncate(time.Second)
+	later := now.Add(time.Hour)
+	window := now.Truncate(time.Minute)
+	tests := []struct {
+		name    string
+		enqueue func() (bool, error)
+		queue   string
+		id      string
+		typ     string
+		retry   int
+		timeout time.Duration
+		payload string
+		state   asynq.TaskState
+	}{
+		{
+			name:    "an offboard task that is due runs now in the offboard queue",
+			enqueue: func() (bool, error) { return q.Offboard(t.Context(), tasks.Offboard{CaseID: "c1", EffectiveAt: now}) },
+			queue:   tasks.QueueOffboard, id: "offboard:c1:" + unix(now), typ: tasks.TypeOffboard,
+			retry: tasks.OffboardMaxRetry, timeout: tasks.OffboardTimeout,
+			payload: `{"case_id":"c1","effective_at":` + jsonTime(now) + `}`, state: asynq.TaskStatePending,
+		},
+		{
+			name:    "an offboard task that is not due is scheduled for its effective time",
+			enqueue: func() (bool, error) { return q.Offboard(t.Context(), tasks.Offboard{CaseID: "c2", EffectiveAt: later}) },
+			queue:   tasks.QueueOffboard, id: "offboard:c2:" + unix(later), typ: tasks.TypeOffboard,
+			retry: tasks.OffboardMaxRetry, timeout: tasks.OffboardTimeout,
+			payload: `{"case_id":"c2","effective_at":` + jsonTime(later) + `}`, state: asynq.TaskStateScheduled,
+		},
+		{
+			name:    "a revoke task takes the retry count of the settings",
+			enqueue: func() (bool, error) { return q.Revoke(t.Context(), tasks.Revoke{CaseID: "c1", Connector: "okta"}) },
+			queue:   tasks.QueueRevoke, id: "revoke:c1:okta", typ: tasks.TypeRevoke,
+			retry: 7, timeout: tasks.RevokeTimeout,
+			payload: `{"case_id":"c1","connector":"okta"}`, state: asynq.TaskStatePending,
+		},
+		{
+			name:    "a maintenance task is one per source and window",
+			enqueue: func() (bool, error) { return q.Maintain(t.Context(), tasks.Maintain{Source: "entra"}, window) },
+			queue:   tasks.QueueOffboard, id: "maintain:entra:" + unix(window), typ: tasks.TypeMaintain,
+			retry: tasks.MaintainMaxRetry, timeout: tasks.MaintainTimeout,
+			payload: `{"source":"entra"}`, state: asynq.TaskStatePending,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if ok, err := tt.enqueue(); !ok || err != nil {
+				t.Fatalf("first enqueue = %v, %v; want true, nil", ok, err)
+			}
+			if ok, err := tt.enqueue(); ok || err != nil {
+				t.Fatalf("second enqueue = %v, %v; want false, nil", ok, err)
+			}
+			info, err := insp.GetTaskInfo(tt.queue, tt.id)
+			if err != nil {
+				t.Fatalf("GetTaskInfo(%s, %s): %v", tt.queue, tt.id, err)
+			}
+			if info.Type != tt.typ || info.MaxRetry != tt.retry || info.Timeout != tt.timeout || info.State != tt.state || info.Retention != tasks.Retention {
+				t.Errorf("task = type %s, retry %d, timeout %s, state %s, retention %s; want %s, %d, %s, %s, %s",
+					info.Type, info.MaxRetry, info.Timeout, info.State, info.Retention, tt.typ, tt.retry, tt.timeout, tt.state, tasks.Retention)
+			}
+			if string(info.Payload) != tt.payload {
+				t.Errorf("payload = %s, want %s", info.Payload, tt.payload)
+			}
+		})
+	}
+	if n := queued(t, insp, tasks.QueueOffboard) + queued(t, insp, tasks.QueueRevoke); n != len(tests) {
+		t.Errorf("%d tasks in Redis, want %d", n, len(tests))
+	}
+}
+
+// TestEnsureRevivesArchivedWork: an id held by an archived task is given
+// back to work the database still has to do; a live task is left alone.
+func TestEnsureRevivesArchivedWork(t *testing.T) {
+	opt := asynq.RedisClientOpt{Addr: testenv.StartRedis(t).Addr}
+	client := asynq.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	insp := asynq.NewInspector(opt)
+	t.Cleanup(func() { insp.Close() })
+	q := tasks.NewQueue(client, tasks.Settings{Inspector: insp})
+	p := tasks.Revoke{CaseID: "c1", Connector: "okta"}
+	id := tasks.RevokeID(p.CaseID, p.Connector)
+
+	if ok, err := q.Revoke(t.Context(), p); !ok || err != nil {
+		t.Fatalf("Revoke = %v, %v", ok, err)
+	}
+	if ok, err := q.EnsureRevoke(t.Context(), p); ok || err != nil {
+		t.Fatalf("EnsureRevoke of a pending task = %v, %v; want false, nil", ok, err)
+	}
+	if err := insp.ArchiveTask(tasks.QueueRevoke, id); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := q.Revoke(t.Context(), p); ok || err != nil {
+		t.Fatalf("Revoke over an archived task = %v, %v; want false, nil", ok, err)
+	}
+	if ok, err := q.EnsureRevoke(t.Context(), p); !ok || err != nil {
+		t.Fatalf("EnsureRevoke over an archived task = %v, %v; want true, nil", ok, err)
+	}
+	info, err := insp.GetTaskInfo(tasks.QueueRevoke, id)
+	if err != nil || info.State != asynq.TaskStatePending || info.MaxRetry != tasks.RevokeMaxRetry {
+		t.Fatalf("after EnsureRevoke: %+v, %v; want pending with the default retry count", info, err)
+	}
+}
+
+func queued(t *testing.T, insp *asynq.Inspector, queue string) int {
+	t.Helper()
+	qi, err := insp.GetQueueInfo(queue)
+	if err != nil {
+		t.Fatalf("GetQueueInfo(%s): %v", queue, err)
+	}
+	return qi.Size
+}
+
+func unix(at time.Time) string {
+	b, _ := json.Marshal(at.Unix())
+	return string(b)
+}
+
+func jsonTime(at time.Time) string {
+	b, _ := json.Marshal(at)
+	return string(b)
+}
