@@ -225,7 +225,7 @@ func (a *Auth0) revokeUser(ctx context.Context, id string) (offboard.Outcome, er
 			return err
 		}
 	}
-	if err := concurrently(ctx, del("/sessions"), del("/refresh-tokens")); err != nil {
+	if err := vendorapi.Concurrently(ctx, del("/sessions"), del("/refresh-tokens")); err != nil {
 		return "", err
 	}
 	log := a.api.Logger(ctx)
@@ -265,7 +265,7 @@ func (a *Auth0) readBack(ctx context.Context, user string) (string, error) {
 			Tokens []json.RawMessage `json:"tokens"`
 		}
 		// The two reads are independent and are sent together.
-		if err := concurrently(ctx,
+		if err := vendorapi.Concurrently(ctx,
 			func(ctx context.Context) error { return a.read(ctx, user+"/sessions", &sessions) },
 			func(ctx context.Context) error { return a.read(ctx, user+"/refresh-tokens", &tokens) },
 		); err != nil {

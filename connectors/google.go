@@ -218,7 +218,7 @@ func (g *Google) revoke(ctx context.Context, userKey string) (offboard.Outcome, 
 	// was read shows up in the listing after the deletions; and a first
 	// listing with no token is read again below.
 	var left googleTokens
-	err := concurrently(ctx,
+	err := vendorapi.Concurrently(ctx,
 		func(ctx context.Context) error {
 			_, err := g.api.Do(ctx, vendorapi.Request{Method: http.MethodPost, Path: user + "/signOut"}, nil)
 			return err
@@ -245,9 +245,9 @@ func (g *Google) revoke(ctx context.Context, userKey string) (offboard.Outcome, 
 			// client; success is an empty answer. A 404 means the token is
 			// gone already, which is what we want. Each client's deletion
 			// is independent of the others'.
-			dels[i] = deleteGone(g.api, user+"/tokens/"+url.PathEscape(t.ClientID))
+			dels[i] = vendorapi.DeleteGone(g.api, user+"/tokens/"+url.PathEscape(t.ClientID))
 		}
-		if err := concurrently(ctx, dels...); err != nil {
+		if err := vendorapi.Concurrently(ctx, dels...); err != nil {
 			return "", err
 		}
 		deleted += len(dels)

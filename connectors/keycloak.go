@@ -244,7 +244,7 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (offboard.Out
 	// after the logout had answered — the read-back below, whose offline
 	// tokens are revoked in turn.
 	var consents []keycloakConsent
-	err := concurrently(ctx,
+	err := vendorapi.Concurrently(ctx,
 		func(ctx context.Context) error {
 			_, err := k.api.Do(ctx, vendorapi.Request{Method: http.MethodPost, Path: user + "/logout"}, nil)
 			return err
@@ -262,7 +262,7 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (offboard.Out
 	}
 	// Read back the online sessions and, after the logout, the consents.
 	var sessions []json.RawMessage
-	err = concurrently(ctx,
+	err = vendorapi.Concurrently(ctx,
 		func(ctx context.Context) error {
 			_, err := k.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: user + "/sessions"}, &sessions)
 			return err
@@ -310,9 +310,9 @@ func (k *Keycloak) revokeOffline(ctx context.Context, user string, consents []ke
 		// means it is gone already. Each client's revocation touches only
 		// that client's consent and offline sessions, so they are sent
 		// together.
-		revokes = append(revokes, deleteGone(k.api, user+"/consents/"+url.PathEscape(c.ClientID)))
+		revokes = append(revokes, vendorapi.DeleteGone(k.api, user+"/consents/"+url.PathEscape(c.ClientID)))
 	}
-	if err := concurrently(ctx, revokes...); err != nil {
+	if err := vendorapi.Concurrently(ctx, revokes...); err != nil {
 		return err
 	}
 	if len(revokes) > 0 {

@@ -1,4 +1,4 @@
-package connectors
+package vendorapi
 
 import (
 	"context"
@@ -7,15 +7,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/offboarder/offboarder/vendorapi"
 )
 
 func TestConcurrently(t *testing.T) {
-	transient := &vendorapi.Error{Kind: vendorapi.Transient, Msg: "503"}
-	limited := &vendorapi.Error{Kind: vendorapi.RateLimited, Msg: "429"}
-	auth := &vendorapi.Error{Kind: vendorapi.Auth, Msg: "403"}
-	gone := &vendorapi.Error{Kind: vendorapi.NotFound, Msg: "404"}
+	transient := &Error{Kind: Transient, Msg: "503"}
+	limited := &Error{Kind: RateLimited, Msg: "429"}
+	auth := &Error{Kind: Auth, Msg: "403"}
+	gone := &Error{Kind: NotFound, Msg: "404"}
 	ret := func(err error) func(context.Context) error { return func(context.Context) error { return err } }
 
 	tests := []struct {
@@ -32,8 +30,8 @@ func TestConcurrently(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := concurrently(t.Context(), tt.calls...); got != tt.want {
-				t.Errorf("concurrently = %v, want %v", got, tt.want)
+			if got := Concurrently(t.Context(), tt.calls...); got != tt.want {
+				t.Errorf("Concurrently = %v, want %v", got, tt.want)
 			}
 		})
 	}
@@ -44,19 +42,19 @@ func TestConcurrently(t *testing.T) {
 			select {
 			case <-ctx.Done():
 				close(cancelled)
-				return &vendorapi.Error{Kind: vendorapi.Transient, Msg: "stopped", Err: ctx.Err()}
+				return &Error{Kind: Transient, Msg: "stopped", Err: ctx.Err()}
 			case <-time.After(time.Minute):
 				return nil
 			}
 		}
-		got := concurrently(t.Context(), waiter, ret(auth))
+		got := Concurrently(t.Context(), waiter, ret(auth))
 		select {
 		case <-cancelled:
 		default:
 			t.Fatal("the sibling was not cancelled")
 		}
 		if got != auth {
-			t.Errorf("concurrently = %v, want the permanent %v, not the sibling's cancel", got, auth)
+			t.Errorf("Concurrently = %v, want the permanent %v, not the sibling's cancel", got, auth)
 		}
 	})
 
@@ -67,11 +65,11 @@ func TestConcurrently(t *testing.T) {
 			calls = append(calls, func(ctx context.Context) error {
 				started[i].Store(true)
 				<-ctx.Done() // held until cancelled: the places free up only then
-				return &vendorapi.Error{Kind: vendorapi.Transient, Msg: "stopped", Err: ctx.Err()}
+				return &Error{Kind: Transient, Msg: "stopped", Err: ctx.Err()}
 			})
 		}
-		if got := concurrently(t.Context(), calls...); got != auth {
-			t.Errorf("concurrently = %v, want %v", got, auth)
+		if got := Concurrently(t.Context(), calls...); got != auth {
+			t.Errorf("Concurrently = %v, want %v", got, auth)
 		}
 		for i := maxInFlight; i < len(started); i++ {
 			if started[i].Load() {
@@ -91,17 +89,17 @@ func TestConcurrently(t *testing.T) {
 				return nil
 			}
 		}
-		if got := concurrently(t.Context(), ret(limited), slow); got != limited || !finished.Load() {
-			t.Errorf("concurrently = %v, sibling finished %v; want %v and true", got, finished.Load(), limited)
+		if got := Concurrently(t.Context(), ret(limited), slow); got != limited || !finished.Load() {
+			t.Errorf("Concurrently = %v, sibling finished %v; want %v and true", got, finished.Load(), limited)
 		}
 	})
 
 	t.Run("the caller's cancel is returned as it is", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		got := concurrently(ctx, func(ctx context.Context) error { return ctx.Err() }, func(ctx context.Context) error { return ctx.Err() })
+		got := Concurrently(ctx, func(ctx context.Context) error { return ctx.Err() }, func(ctx context.Context) error { return ctx.Err() })
 		if !errors.Is(got, context.Canceled) {
-			t.Errorf("concurrently = %v, want context.Canceled", got)
+			t.Errorf("Concurrently = %v, want context.Canceled", got)
 		}
 	})
 
@@ -125,7 +123,7 @@ func TestConcurrently(t *testing.T) {
 		for i := range calls {
 			calls[i] = call
 		}
-		if err := concurrently(t.Context(), calls...); err != nil {
+		if err := Concurrently(t.Context(), calls...); err != nil {
 			t.Fatal(err)
 		}
 		if top != maxInFlight {

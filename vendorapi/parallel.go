@@ -1,12 +1,10 @@
-package connectors
+package vendorapi
 
 import (
 	"context"
 	"errors"
 	"net/http"
 	"sync"
-
-	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // maxInFlight bounds the calls one revoke makes to a vendor at once, so
@@ -14,7 +12,7 @@ import (
 // limit.
 const maxInFlight = 4
 
-// concurrently runs calls at the same time, at most maxInFlight at once,
+// Concurrently runs calls at the same time, at most maxInFlight at once,
 // and waits for all of them. Vendor calls that do not depend on each other
 // (deleting sessions and deleting refresh tokens, say) cost one round trip
 // instead of several.
@@ -26,7 +24,7 @@ const maxInFlight = 4
 // not depend on timing. The first permanent error cancels the calls not
 // yet finished, and calls still waiting for a place are never started:
 // retrying would not change the outcome.
-func concurrently(ctx context.Context, calls ...func(context.Context) error) error {
+func Concurrently(ctx context.Context, calls ...func(context.Context) error) error {
 	switch len(calls) {
 	case 0:
 		return nil
@@ -45,7 +43,7 @@ func concurrently(ctx context.Context, calls ...func(context.Context) error) err
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if errs[i] = call(ctx); errs[i] != nil && !vendorapi.Retryable(errs[i]) && ctx.Err() == nil {
+			if errs[i] = call(ctx); errs[i] != nil && !Retryable(errs[i]) && ctx.Err() == nil {
 				cancel()
 			}
 		})
@@ -55,7 +53,7 @@ func concurrently(ctx context.Context, calls ...func(context.Context) error) err
 	for _, err := range errs {
 		switch {
 		case err == nil:
-		case !vendorapi.Retryable(err) && !isCancel(err):
+		case !Retryable(err) && !isCancel(err):
 			return err // the earliest permanent error
 		case first == nil || isCancel(first) && !isCancel(err):
 			first = err
@@ -79,12 +77,12 @@ func acquire(ctx context.Context, sem chan struct{}) bool {
 	return false
 }
 
-// deleteGone returns a call that DELETEs path, for concurrently: a 404
+// DeleteGone returns a call that DELETEs path, for Concurrently: a 404
 // means the thing is gone already, which is what a revocation wants.
-func deleteGone(c *vendorapi.Client, path string) func(context.Context) error {
+func DeleteGone(c *Client, path string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		_, err := c.Do(ctx, vendorapi.Request{Method: http.MethodDelete, Path: path}, nil)
-		if vendorapi.IsKind(err, vendorapi.NotFound) {
+		_, err := c.Do(ctx, Request{Method: http.MethodDelete, Path: path}, nil)
+		if IsKind(err, NotFound) {
 			return nil
 		}
 		return err
