@@ -48,7 +48,7 @@ func openAuth0(baseURL string, extra map[string]any) (connectors.Connector, erro
 	for k, v := range extra {
 		settings[k] = v
 	}
-	cs, err := connectors.Build([]connectors.Spec{{Name: "auth0", Type: "auth0", Settings: settings}}, connectors.Deps{})
+	cs, err := connectors.Build([]connectors.Spec{{Name: "auth0", Type: "auth0", Settings: settings}}, types, connectors.Deps{})
 	if err != nil {
 		return nil, err
 	}

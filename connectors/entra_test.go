@@ -136,7 +136,7 @@ func openEntra(baseURL string) (connectors.Connector, error) {
 	cs, err := connectors.Build([]connectors.Spec{{Name: "entra", Type: "entra", Settings: map[string]any{
 		"tenant_id": entraTenant, "client_id": entraClientID, "client_secret": entraSecret,
 		"base_url": baseURL, "token_url": baseURL + entraTokenPath,
-	}}}, connectors.Deps{})
+	}}}, types, connectors.Deps{})
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +371,7 @@ func TestEntraDefaultsAreMicrosoftsGlobalEndpoints(t *testing.T) {
 	rr := &rerouter{srv: srv}
 	cs, err := connectors.Build([]connectors.Spec{{Name: "entra", Type: "entra", Settings: map[string]any{
 		"tenant_id": entraTenant, "client_id": entraClientID, "client_secret": entraSecret,
-	}}}, connectors.Deps{HTTPClient: &http.Client{Transport: rr}})
+	}}}, types, connectors.Deps{HTTPClient: &http.Client{Transport: rr}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,7 +440,7 @@ func TestEntraConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := connectors.Build([]connectors.Spec{{Name: "entra", Type: "entra", Settings: tt.settings}}, connectors.Deps{})
+			_, err := connectors.Build([]connectors.Spec{{Name: "entra", Type: "entra", Settings: tt.settings}}, types, connectors.Deps{})
 			var want []string
 			for _, w := range tt.want {
 				want = append(want, "connectors[0] (entra)."+w)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/registry"
 )
 
 // step is one scripted exchange of a vendor fake: the request it expects and
@@ -153,7 +154,7 @@ func hang() http.Handler {
 // want and none of secrets.
 func wantBuildErrors(t *testing.T, typ string, settings map[string]any, want []string, secrets ...string) {
 	t.Helper()
-	_, err := connectors.Build([]connectors.Spec{{Name: typ, Type: typ, Settings: settings}}, connectors.Deps{})
+	_, err := connectors.Build([]connectors.Spec{{Name: typ, Type: typ, Settings: settings}}, types, connectors.Deps{})
 	if err == nil {
 		t.Fatal("Build succeeded, want errors")
 	}
@@ -168,3 +169,6 @@ func wantBuildErrors(t *testing.T, typ string, settings map[string]any, want []s
 		}
 	}
 }
+
+// types is every connector type, for Build.
+var types = registry.Connectors()

@@ -101,7 +101,7 @@ func openGoogle(baseURL string, extra map[string]any) (connectors.Connector, err
 			settings[k] = v
 		}
 	}
-	cs, err := connectors.Build([]connectors.Spec{{Name: "google", Type: "google", Settings: settings}}, connectors.Deps{})
+	cs, err := connectors.Build([]connectors.Spec{{Name: "google", Type: "google", Settings: settings}}, types, connectors.Deps{})
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ func openKeycloak(baseURL string, extra map[string]any) (connectors.Connector, e
 	for k, v := range extra {
 		settings[k] = v
 	}
-	cs, err := connectors.Build([]connectors.Spec{{Name: "keycloak", Type: "keycloak", Settings: settings}}, connectors.Deps{})
+	cs, err := connectors.Build([]connectors.Spec{{Name: "keycloak", Type: "keycloak", Settings: settings}}, types, connectors.Deps{})
 	if err != nil {
 		return nil, err
 	}

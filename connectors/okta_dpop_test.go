@@ -331,7 +331,7 @@ func TestOktaDPoP(t *testing.T) {
 
 	t.Run("dpop needs a service app", func(t *testing.T) {
 		_, err := connectors.Build([]connectors.Spec{{Name: "okta", Type: "okta", Settings: map[string]any{
-			"base_url": "https://example.okta.com", "token": "00abc", "dpop": true}}}, connectors.Deps{})
+			"base_url": "https://example.okta.com", "token": "00abc", "dpop": true}}}, types, connectors.Deps{})
 		if err == nil || !strings.Contains(err.Error(), "dpop") {
 			t.Fatalf("Build = %v, want an error naming dpop", err)
 		}

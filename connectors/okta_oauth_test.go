@@ -173,7 +173,7 @@ func openOktaOAuth(baseURL, key string, extra map[string]any) (connectors.Connec
 	for k, v := range extra {
 		settings[k] = v
 	}
-	cs, err := connectors.Build([]connectors.Spec{{Name: "okta", Type: "okta", Settings: settings}}, connectors.Deps{})
+	cs, err := connectors.Build([]connectors.Spec{{Name: "okta", Type: "okta", Settings: settings}}, types, connectors.Deps{})
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +358,7 @@ func TestOktaForgetDevices(t *testing.T) {
 			t.Cleanup(srv.Close)
 			cs, err := connectors.Build([]connectors.Spec{{Name: "okta", Type: "okta", Settings: map[string]any{
 				"base_url": srv.URL, "token": oktaToken, "forget_devices": forget,
-			}}}, connectors.Deps{})
+			}}}, types, connectors.Deps{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -427,7 +427,7 @@ func TestOktaConfigAuthModes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.settings["base_url"] = base
-			_, err := connectors.Build([]connectors.Spec{{Name: "okta", Type: "okta", Settings: tt.settings}}, connectors.Deps{})
+			_, err := connectors.Build([]connectors.Spec{{Name: "okta", Type: "okta", Settings: tt.settings}}, types, connectors.Deps{})
 			if err == nil {
 				t.Fatal("Build: want an error")
 			}

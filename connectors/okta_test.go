@@ -1,7 +1,9 @@
 package connectors_test
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -86,7 +88,7 @@ func rateLimited(resetIn time.Duration) step {
 func openOkta(baseURL string) (connectors.Connector, error) {
 	cs, err := connectors.Build([]connectors.Spec{{Name: "okta", Type: "okta", Settings: map[string]any{
 		"base_url": baseURL, "token": oktaToken,
-	}}}, connectors.Deps{})
+	}}}, types, connectors.Deps{})
 	if err != nil {
 		return nil, err
 	}
@@ -313,4 +315,14 @@ func TestOktaConformance(t *testing.T) {
 			return hang()
 		},
 	})
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	c := connectors.OktaConfig{BaseURL: "https://example.okta.com", Token: "tok-value"}
+	b, _ := json.Marshal(c)
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), string(b)} {
+		if strings.Contains(s, "tok-value") {
+			t.Errorf("config prints its token: %s", s)
+		}
+	}
 }

@@ -49,7 +49,7 @@ func openOneLogin(baseURL string, extra map[string]any) (connectors.Connector, e
 	for k, v := range extra {
 		settings[k] = v
 	}
-	cs, err := connectors.Build([]connectors.Spec{{Name: "onelogin", Type: "onelogin", Settings: settings}}, connectors.Deps{})
+	cs, err := connectors.Build([]connectors.Spec{{Name: "onelogin", Type: "onelogin", Settings: settings}}, types, connectors.Deps{})
 	if err != nil {
 		return nil, err
 	}

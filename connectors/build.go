@@ -26,36 +26,28 @@ type Deps struct {
 	Logger     zerolog.Logger
 }
 
-// config is one connector type's settings: decoded from a Spec, checked by
+// Config is one connector type's settings: decoded from a Spec, checked by
 // Validate (which reports every problem, each naming its key), then opened.
-type config interface {
+// Each system's package exports its own (okta.Config, …); the registry
+// package maps type names to them.
+type Config interface {
 	Validate() error
 	Open(name string, deps Deps) (Connector, error)
-}
-
-// types is the one map from type name to a fresh config of that type. There
-// is no init() registration: a new type is one line here.
-var types = map[string]func() config{
-	"auth0":    func() config { return new(Auth0Config) },
-	"entra":    func() config { return new(EntraConfig) },
-	"google":   func() config { return new(GoogleConfig) },
-	"keycloak": func() config { return new(KeycloakConfig) },
-	"okta":     func() config { return new(OktaConfig) },
-	"onelogin": func() config { return new(OneLoginConfig) },
 }
 
 // namePattern is what a connector name may be: it goes into task ids, logs
 // and error prefixes.
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
-// Types returns the known connector type names, sorted.
-func Types() []string { return slices.Sorted(maps.Keys(types)) }
+// Types returns the type names of types, sorted.
+func Types(types map[string]func() Config) []string { return slices.Sorted(maps.Keys(types)) }
 
 // Build opens every spec and reports all problems together (errors.Join),
 // each naming its key path, e.g. `connectors[1] (okta).token: required`. An
 // unknown type, an unknown key, a missing key and a duplicate name all fail.
-// It returns connectors only when there is no problem at all.
-func Build(specs []Spec, deps Deps) ([]Connector, error) {
+// It returns connectors only when there is no problem at all. types maps each
+// known type name to a fresh Config of that type (registry.Connectors).
+func Build(specs []Spec, types map[string]func() Config, deps Deps) ([]Connector, error) {
 	if deps.HTTPClient == nil {
 		deps.HTTPClient = vendorapi.NewHTTPClient()
 	}
@@ -89,9 +81,9 @@ func Build(specs []Spec, deps Deps) ([]Connector, error) {
 		newConfig, ok := types[s.Type]
 		if !ok {
 			if s.Type == "" {
-				fail(vendorapi.FieldErr("type", "required (known: %v)", Types()))
+				fail(vendorapi.FieldErr("type", "required (known: %v)", Types(types)))
 			} else {
-				fail(vendorapi.FieldErr("type", "unknown type %q (known: %v)", s.Type, Types()))
+				fail(vendorapi.FieldErr("type", "unknown type %q (known: %v)", s.Type, Types(types)))
 			}
 			continue
 		}
@@ -115,7 +107,7 @@ func Build(specs []Spec, deps Deps) ([]Connector, error) {
 
 // check decodes settings into cfg and validates it, reporting each key once:
 // a key whose value could not be decoded is not also reported by Validate.
-func check(cfg config, settings map[string]any) error {
+func check(cfg Config, settings map[string]any) error {
 	derrs := flatten(vendorapi.DecodeSettings(settings, cfg))
 	bad := make(map[string]bool, len(derrs))
 	for _, e := range derrs {

@@ -1,0 +1,16 @@
+package registry
+
+import "github.com/offboarder/offboarder/connectors"
+
+// Connectors maps every connector type name, as written in the
+// configuration's `type` key, to a fresh Config of that type.
+func Connectors() map[string]func() connectors.Config {
+	return map[string]func() connectors.Config{
+		"auth0":    func() connectors.Config { return new(connectors.Auth0Config) },
+		"entra":    func() connectors.Config { return new(connectors.EntraConfig) },
+		"google":   func() connectors.Config { return new(connectors.GoogleConfig) },
+		"keycloak": func() connectors.Config { return new(connectors.KeycloakConfig) },
+		"okta":     func() connectors.Config { return new(connectors.OktaConfig) },
+		"onelogin": func() connectors.Config { return new(connectors.OneLoginConfig) },
+	}
+}
