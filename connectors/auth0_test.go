@@ -103,7 +103,7 @@ func auth0Fake(t *testing.T, tok auth0TokenAnswer, steps ...step) http.Handler {
 		}
 		fmt.Fprintf(w, `{"access_token":%q,"scope":"read:users delete:sessions read:sessions delete:refresh_tokens read:refresh_tokens","expires_in":86400,"token_type":"Bearer"}`, auth0AccessToken)
 	})
-	mux.Handle("/", script(t, auth0Headers, steps...))
+	mux.Handle("/", conformance.Script(t, auth0Headers, steps...))
 	return mux
 }
 
@@ -139,25 +139,25 @@ func auth0Users(ids ...string) string {
 }
 
 func byEmail(status int, body string) step {
-	return step{method: "GET", path: "/api/v2/users-by-email", query: auth0UsersByEmail, status: status, body: body}
+	return step{Method: "GET", Path: "/api/v2/users-by-email", Query: auth0UsersByEmail, Status: status, Body: body}
 }
 
 func delSessions(idPath string, status int, body string) step {
-	return step{method: "DELETE", path: "/api/v2/users/" + idPath + "/sessions", status: status, body: body}
+	return step{Method: "DELETE", Path: "/api/v2/users/" + idPath + "/sessions", Status: status, Body: body}
 }
 
 // delRefresh is sent together with delSessions.
 func delRefresh(idPath string, status int, body string) step {
-	return step{method: "DELETE", path: "/api/v2/users/" + idPath + "/refresh-tokens", status: status, body: body, together: true}
+	return step{Method: "DELETE", Path: "/api/v2/users/" + idPath + "/refresh-tokens", Status: status, Body: body, Together: true}
 }
 
 func getSessions(idPath string, status int, body string) step {
-	return step{method: "GET", path: "/api/v2/users/" + idPath + "/sessions", query: auth0Take1, status: status, body: body}
+	return step{Method: "GET", Path: "/api/v2/users/" + idPath + "/sessions", Query: auth0Take1, Status: status, Body: body}
 }
 
 // getRefresh is sent together with getSessions.
 func getRefresh(idPath string, status int, body string) step {
-	return step{method: "GET", path: "/api/v2/users/" + idPath + "/refresh-tokens", query: auth0Take1, status: status, body: body, together: true}
+	return step{Method: "GET", Path: "/api/v2/users/" + idPath + "/refresh-tokens", Query: auth0Take1, Status: status, Body: body, Together: true}
 }
 
 // auth0Revoked is the whole exchange for one user whose lists read back empty.
@@ -169,8 +169,8 @@ func auth0Revoked(idPath string) []step {
 }
 
 func auth0RateLimited(s step, resetIn time.Duration) step {
-	s.status, s.body = 429, auth0TooMany
-	s.header = map[string]string{
+	s.Status, s.Body = 429, auth0TooMany
+	s.Header = map[string]string{
 		"X-RateLimit-Limit":     "50",
 		"X-RateLimit-Remaining": "0",
 		"X-RateLimit-Reset":     strconv.FormatInt(time.Now().Add(resetIn).Unix(), 10),
@@ -208,7 +208,7 @@ func TestAuth0Revoke(t *testing.T) {
 	}, {
 		name:    "an auth0 id unknown to this tenant falls back to the email",
 		subject: offboard.Subject{Email: auth0Email, IDs: map[string]string{"auth0": "auth0|other"}},
-		steps: join([]step{delSessions("auth0%7Cother", 404, auth0NoUser).maybe(), delRefresh("auth0%7Cother", 404, auth0NoUser).maybe(), byEmail(200, auth0Users(auth0ID))},
+		steps: join([]step{delSessions("auth0%7Cother", 404, auth0NoUser).Maybe(), delRefresh("auth0%7Cother", 404, auth0NoUser).Maybe(), byEmail(200, auth0Users(auth0ID))},
 			auth0Revoked(auth0IDPath)),
 		want: offboard.Verified,
 	}, {
@@ -250,7 +250,7 @@ func TestAuth0Revoke(t *testing.T) {
 		subject: offboard.Subject{Email: auth0Email},
 		steps: []step{
 			byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 202, ""), delRefresh(auth0IDPath, 202, ""),
-			getSessions(auth0IDPath, 403, auth0NoReadScope), getRefresh(auth0IDPath, 200, auth0NoTokens).maybe(),
+			getSessions(auth0IDPath, 403, auth0NoReadScope), getRefresh(auth0IDPath, 200, auth0NoTokens).Maybe(),
 		},
 		want: offboard.Acknowledged,
 	}, {
@@ -266,7 +266,7 @@ func TestAuth0Revoke(t *testing.T) {
 	}, {
 		name:    "a user deleted between lookup and deletion is not_found",
 		subject: offboard.Subject{Email: auth0Email},
-		steps:   []step{byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 404, auth0NoUser).maybe(), delRefresh(auth0IDPath, 404, auth0NoUser).maybe()},
+		steps:   []step{byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 404, auth0NoUser).Maybe(), delRefresh(auth0IDPath, 404, auth0NoUser).Maybe()},
 		want:    offboard.NotFound,
 	}, {
 		name:    "a 429 whose reset is a second away is waited out inside the attempt",
@@ -285,7 +285,7 @@ func TestAuth0Revoke(t *testing.T) {
 	}, {
 		name:    "a token without delete:sessions is a permanent auth error naming the scope",
 		subject: offboard.Subject{Email: auth0Email},
-		steps:   []step{byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 403, auth0NoScope), delRefresh(auth0IDPath, 202, "").maybe()},
+		steps:   []step{byEmail(200, auth0Users(auth0ID)), delSessions(auth0IDPath, 403, auth0NoScope), delRefresh(auth0IDPath, 202, "").Maybe()},
 		kind:    vendorapi.Auth,
 		text:    []string{"missing scope or permission", "insufficient_scope", "delete:sessions"},
 	}, {
@@ -424,8 +424,8 @@ func TestAuth0Token(t *testing.T) {
 }
 
 func TestAuth0Check(t *testing.T) {
-	list := step{method: "GET", path: "/api/v2/users",
-		query: url.Values{"per_page": {"1"}, "fields": {"user_id"}, "include_fields": {"true"}}}
+	list := step{Method: "GET", Path: "/api/v2/users",
+		Query: url.Values{"per_page": {"1"}, "fields": {"user_id"}, "include_fields": {"true"}}}
 	tests := []struct {
 		name   string
 		status int
@@ -440,7 +440,7 @@ func TestAuth0Check(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := list
-			s.status, s.body = tt.status, tt.body
+			s.Status, s.Body = tt.status, tt.body
 			srv := httptest.NewServer(auth0Fake(t, auth0TokenAnswer{}, s))
 			t.Cleanup(srv.Close)
 			c, err := openAuth0(srv.URL, nil)
@@ -483,7 +483,7 @@ func TestAuth0Settings(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantBuildErrors(t, "auth0", tt.settings, tt.want, auth0Secret)
+			conformance.WantBuildErrors(t, types, "auth0", tt.settings, tt.want, auth0Secret)
 		})
 	}
 }
@@ -506,7 +506,7 @@ func TestAuth0Conformance(t *testing.T) {
 			case conformance.Unauthorized:
 				return auth0Fake(t, auth0TokenAnswer{}, byEmail(401, auth0BadToken))
 			}
-			return hang()
+			return conformance.Hanging()
 		},
 	})
 }

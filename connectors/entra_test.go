@@ -63,13 +63,13 @@ var (
 func entraPath(key string) string { return "/v1.0/users/" + url.PathEscape(key) }
 
 func revokeSessions(key string, status int, body string) step {
-	return step{method: "POST", path: entraPath(key) + "/revokeSignInSessions", status: status, body: body}
+	return step{Method: "POST", Path: entraPath(key) + "/revokeSignInSessions", Status: status, Body: body}
 }
 
 // validFrom answers the read-back with the cutoff at t.
 func validFrom(key string, t time.Time) step {
-	return step{method: "GET", path: entraPath(key), query: graphSelectFrom, status: 200,
-		body: `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users(signInSessionsValidFromDateTime)/$entity",` +
+	return step{Method: "GET", Path: entraPath(key), Query: graphSelectFrom, Status: 200,
+		Body: `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users(signInSessionsValidFromDateTime)/$entity",` +
 			`"signInSessionsValidFromDateTime":"` + t.UTC().Format(time.RFC3339) + `"}`}
 }
 
@@ -79,7 +79,7 @@ func revokedNow(key string) []step {
 }
 
 func usersFilter(v string, status int, body string) step {
-	return step{method: "GET", path: "/v1.0/users", status: status, body: body, query: url.Values{
+	return step{Method: "GET", Path: "/v1.0/users", Status: status, Body: body, Query: url.Values{
 		"$filter": {"mail eq '" + v + "' or userPrincipalName eq '" + v + "'"},
 		"$select": {"id,mail,userPrincipalName"},
 	}}
@@ -127,7 +127,7 @@ func entraFake(t *testing.T, tok entraTokenAnswer, steps ...step) http.Handler {
 		}
 		fmt.Fprintf(w, `{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":%q}`, entraAccessToken)
 	})
-	mux.Handle("/", script(t, entraHeaders, steps...))
+	mux.Handle("/", conformance.Script(t, entraHeaders, steps...))
 	return mux
 }
 
@@ -245,27 +245,27 @@ func TestEntraRevoke(t *testing.T) {
 		name:    "a revoke that cannot be read back for want of User.Read.All is acknowledged",
 		subject: offboard.Subject{Email: entraEmail},
 		steps: []step{revokeSessions(entraEmail, 200, graphRevokedOK),
-			{method: "GET", path: entraPath(entraEmail), query: graphSelectFrom, status: 403, body: graphDenied}},
+			{Method: "GET", Path: entraPath(entraEmail), Query: graphSelectFrom, Status: 403, Body: graphDenied}},
 		want: offboard.Acknowledged,
 	}, {
 		name:    "a 429 with a short Retry-After is waited out inside the attempt",
 		subject: offboard.Subject{Email: entraEmail},
-		steps: append([]step{{method: "POST", path: entraPath(entraEmail) + "/revokeSignInSessions", status: 429, body: graphThrottled,
-			header: map[string]string{"Retry-After": "1"}}}, revokedNow(entraEmail)...),
+		steps: append([]step{{Method: "POST", Path: entraPath(entraEmail) + "/revokeSignInSessions", Status: 429, Body: graphThrottled,
+			Header: map[string]string{"Retry-After": "1"}}}, revokedNow(entraEmail)...),
 		want: offboard.Verified,
 	}, {
 		name:    "a 429 with Graph's fractional Retry-After goes back to the queue with the wait rounded up",
 		subject: offboard.Subject{Email: entraEmail},
-		steps: []step{{method: "POST", path: entraPath(entraEmail) + "/revokeSignInSessions", status: 429, body: graphThrottled,
-			header: map[string]string{"Retry-After": "29.128"}}},
+		steps: []step{{Method: "POST", Path: entraPath(entraEmail) + "/revokeSignInSessions", Status: 429, Body: graphThrottled,
+			Header: map[string]string{"Retry-After": "29.128"}}},
 		kind:       vendorapi.RateLimited,
 		retryAfter: 30 * time.Second,
 		text:       []string{"TooManyRequests", "rate limited"},
 	}, {
 		name:    "a 503 with Retry-After is transient and keeps the wait",
 		subject: offboard.Subject{Email: entraEmail},
-		steps: []step{{method: "POST", path: entraPath(entraEmail) + "/revokeSignInSessions", status: 503, body: graphDown,
-			header: map[string]string{"Retry-After": "10"}}},
+		steps: []step{{Method: "POST", Path: entraPath(entraEmail) + "/revokeSignInSessions", Status: 503, Body: graphDown,
+			Header: map[string]string{"Retry-After": "10"}}},
 		kind:       vendorapi.Transient,
 		retryAfter: 10 * time.Second,
 		text:       []string{"serviceNotAvailable", "request-id 94fb3b52"},
@@ -364,8 +364,8 @@ func TestEntraDefaultsAreMicrosoftsGlobalEndpoints(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"token_type":"Bearer","expires_in":3599,"access_token":%q}`, entraAccessToken)
 	})
-	mux.Handle("/", script(t, entraHeaders, step{method: "GET", path: "/v1.0/users", status: 200,
-		query: url.Values{"$top": {"1"}, "$select": {"id"}}, body: graphUsers([3]string{entraID, entraEmail, entraEmail})}))
+	mux.Handle("/", conformance.Script(t, entraHeaders, step{Method: "GET", Path: "/v1.0/users", Status: 200,
+		Query: url.Values{"$top": {"1"}, "$select": {"id"}}, Body: graphUsers([3]string{entraID, entraEmail, entraEmail})}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	rr := &rerouter{srv: srv}
@@ -388,7 +388,7 @@ func TestEntraDefaultsAreMicrosoftsGlobalEndpoints(t *testing.T) {
 }
 
 func TestEntraCheck(t *testing.T) {
-	list := step{method: "GET", path: "/v1.0/users", query: url.Values{"$top": {"1"}, "$select": {"id"}}}
+	list := step{Method: "GET", Path: "/v1.0/users", Query: url.Values{"$top": {"1"}, "$select": {"id"}}}
 	tests := []struct {
 		name   string
 		status int
@@ -402,7 +402,7 @@ func TestEntraCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := list
-			s.status, s.body = tt.status, tt.body
+			s.Status, s.Body = tt.status, tt.body
 			srv := httptest.NewServer(entraFake(t, entraTokenAnswer{}, s))
 			t.Cleanup(srv.Close)
 			c, err := openEntra(srv.URL)
@@ -464,14 +464,14 @@ func TestEntraConformance(t *testing.T) {
 			case conformance.NotFound:
 				return entraFake(t, entraTokenAnswer{}, revokeSessions(entraEmail, 404, graphNotFound), usersFilter(entraEmail, 200, graphUsers()))
 			case conformance.RateLimited:
-				return entraFake(t, entraTokenAnswer{}, step{method: "POST", path: entraPath(entraEmail) + "/revokeSignInSessions",
-					status: 429, body: graphThrottled, header: map[string]string{"Retry-After": "30"}})
+				return entraFake(t, entraTokenAnswer{}, step{Method: "POST", Path: entraPath(entraEmail) + "/revokeSignInSessions",
+					Status: 429, Body: graphThrottled, Header: map[string]string{"Retry-After": "30"}})
 			case conformance.ServerError:
 				return entraFake(t, entraTokenAnswer{}, revokeSessions(entraEmail, 503, graphDown))
 			case conformance.Unauthorized:
 				return entraFake(t, entraTokenAnswer{}, revokeSessions(entraEmail, 401, graphBadToken))
 			}
-			return hang()
+			return conformance.Hanging()
 		},
 	})
 }

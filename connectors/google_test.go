@@ -130,7 +130,7 @@ func googleFake(t *testing.T, tok googleTokenAnswer, steps ...step) http.Handler
 		}
 		fmt.Fprintf(w, `{"access_token":%q,"expires_in":3599,"token_type":"Bearer"}`, googleAccessToken)
 	})
-	mux.Handle("/", script(t, googleHeaders, steps...))
+	mux.Handle("/", conformance.Script(t, googleHeaders, steps...))
 	return mux
 }
 
@@ -215,26 +215,26 @@ var (
 )
 
 func signOut(key string, status int, body string) step {
-	return step{method: "POST", path: "/admin/directory/v1/users/" + key + "/signOut", status: status, body: body}
+	return step{Method: "POST", Path: "/admin/directory/v1/users/" + key + "/signOut", Status: status, Body: body}
 }
 
 func listTokens(key string, status int, body string) step {
-	return step{method: "GET", path: "/admin/directory/v1/users/" + key + "/tokens", status: status, body: body}
+	return step{Method: "GET", Path: "/admin/directory/v1/users/" + key + "/tokens", Status: status, Body: body}
 }
 
 // signedOutNoTokens is the whole exchange for a user without tokens: the
 // sign-out together with the first listing, then the listing read once the
 // sign-out has answered.
 func signedOutNoTokens(key string) []step {
-	return []step{signOut(key, 204, ""), listTokens(key, 200, googleTokenList()).with(), listTokens(key, 200, googleTokenList())}
+	return []step{signOut(key, 204, ""), listTokens(key, 200, googleTokenList()).With(), listTokens(key, 200, googleTokenList())}
 }
 
 func deleteToken(key, clientID string, status int, body string) step {
-	return step{method: "DELETE", path: "/admin/directory/v1/users/" + key + "/tokens/" + clientID, status: status, body: body}
+	return step{Method: "DELETE", Path: "/admin/directory/v1/users/" + key + "/tokens/" + clientID, Status: status, Body: body}
 }
 
 func withHeader(s step, k, v string) step {
-	s.header = map[string]string{k: v}
+	s.Header = map[string]string{k: v}
 	return s
 }
 
@@ -253,8 +253,8 @@ func TestGoogleRevoke(t *testing.T) {
 		name:    "a user is signed out, every token is deleted and a second listing shows none",
 		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
-			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA, appB)).with(),
-			deleteToken(googleEmail, appA, 204, ""), deleteToken(googleEmail, appB, 204, "").with(),
+			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA, appB)).With(),
+			deleteToken(googleEmail, appA, 204, ""), deleteToken(googleEmail, appB, 204, "").With(),
 			listTokens(googleEmail, 200, googleTokenList()),
 		},
 		want: offboard.Verified,
@@ -272,26 +272,26 @@ func TestGoogleRevoke(t *testing.T) {
 		name:    "a google id unknown to this workspace falls back to the email",
 		subject: offboard.Subject{Email: googleEmail, IDs: map[string]string{"google": "999"}},
 		steps: []step{
-			signOut("999", 404, googleNotFound).maybe(), listTokens("999", 404, googleNotFound).maybe(),
-			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()).with(),
+			signOut("999", 404, googleNotFound).Maybe(), listTokens("999", 404, googleNotFound).Maybe(),
+			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList()).With(),
 			listTokens(googleEmail, 200, googleTokenList()),
 		},
 		want: offboard.Verified,
 	}, {
 		name:    "a user absent from google is not_found",
 		subject: offboard.Subject{Email: googleEmail},
-		steps:   []step{signOut(googleEmail, 404, googleNotFound).maybe(), listTokens(googleEmail, 404, googleNotFound).maybe()},
+		steps:   []step{signOut(googleEmail, 404, googleNotFound).Maybe(), listTokens(googleEmail, 404, googleNotFound).Maybe()},
 		want:    offboard.NotFound,
 	}, {
 		name:    "a user deleted while being signed out is not_found",
 		subject: offboard.Subject{Email: googleEmail},
-		steps:   []step{signOut(googleEmail, 204, "").maybe(), listTokens(googleEmail, 404, googleNotFound).with()},
+		steps:   []step{signOut(googleEmail, 204, "").Maybe(), listTokens(googleEmail, 404, googleNotFound).With()},
 		want:    offboard.NotFound,
 	}, {
 		name:    "a token already gone when deleted counts as deleted",
 		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
-			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
+			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).With(),
 			deleteToken(googleEmail, appA, 404, googleErr(404, "NOT_FOUND", "notFound", "Resource Not Found: clientId")),
 			listTokens(googleEmail, 200, googleTokenList()),
 		},
@@ -300,7 +300,7 @@ func TestGoogleRevoke(t *testing.T) {
 		name:    "a token that shows up in the second listing is deleted once more",
 		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
-			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
+			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).With(),
 			deleteToken(googleEmail, appA, 204, ""), listTokens(googleEmail, 200, googleTokenList(appB)),
 			deleteToken(googleEmail, appB, 204, ""), listTokens(googleEmail, 200, googleTokenList()),
 		},
@@ -309,7 +309,7 @@ func TestGoogleRevoke(t *testing.T) {
 		name:    "tokens that keep appearing leave the revoke acknowledged after two rounds",
 		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
-			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
+			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).With(),
 			deleteToken(googleEmail, appA, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)),
 			deleteToken(googleEmail, appA, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)),
 		},
@@ -317,7 +317,7 @@ func TestGoogleRevoke(t *testing.T) {
 	}, {
 		name:       "a 403 userRateLimitExceeded is a retryable rate limit, not an auth error",
 		subject:    offboard.Subject{Email: googleEmail},
-		steps:      []step{withHeader(signOut(googleEmail, 403, googleUserRate), "Retry-After", "30"), listTokens(googleEmail, 200, googleTokenList()).with()},
+		steps:      []step{withHeader(signOut(googleEmail, 403, googleUserRate), "Retry-After", "30"), listTokens(googleEmail, 200, googleTokenList()).With()},
 		kind:       vendorapi.RateLimited,
 		status:     403,
 		retryAfter: 30 * time.Second,
@@ -327,14 +327,14 @@ func TestGoogleRevoke(t *testing.T) {
 		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
 			withHeader(signOut(googleEmail, 403, googleUserRate), "Retry-After", "1"),
-			signOut(googleEmail, 204, "").with(), listTokens(googleEmail, 200, googleTokenList()).with(),
+			signOut(googleEmail, 204, "").With(), listTokens(googleEmail, 200, googleTokenList()).With(),
 			listTokens(googleEmail, 200, googleTokenList()),
 		},
 		want: offboard.Verified,
 	}, {
 		name:       "a 429 rateLimitExceeded goes back to the queue with its Retry-After",
 		subject:    offboard.Subject{Email: googleEmail},
-		steps:      []step{signOut(googleEmail, 204, ""), withHeader(listTokens(googleEmail, 429, googleRate), "Retry-After", "45").with()},
+		steps:      []step{signOut(googleEmail, 204, ""), withHeader(listTokens(googleEmail, 429, googleRate), "Retry-After", "45").With()},
 		kind:       vendorapi.RateLimited,
 		status:     429,
 		retryAfter: 45 * time.Second,
@@ -342,21 +342,21 @@ func TestGoogleRevoke(t *testing.T) {
 	}, {
 		name:    "a 403 without a rate-limit reason is a permanent auth error",
 		subject: offboard.Subject{Email: googleEmail},
-		steps:   []step{signOut(googleEmail, 403, googleForbidden), listTokens(googleEmail, 200, googleTokenList()).maybe()},
+		steps:   []step{signOut(googleEmail, 403, googleForbidden), listTokens(googleEmail, 200, googleTokenList()).Maybe()},
 		kind:    vendorapi.Auth,
 		status:  403,
 		text:    []string{"missing scope or permission", "Not Authorized to access this resource/api"},
 	}, {
 		name:    "a 403 dailyLimitExceeded stays permanent, as google says not to retry it",
 		subject: offboard.Subject{Email: googleEmail},
-		steps:   []step{signOut(googleEmail, 403, googleDailyLimit), listTokens(googleEmail, 200, googleTokenList()).maybe()},
+		steps:   []step{signOut(googleEmail, 403, googleDailyLimit), listTokens(googleEmail, 200, googleTokenList()).Maybe()},
 		kind:    vendorapi.Auth,
 		status:  403,
 		text:    []string{"dailyLimitExceeded"},
 	}, {
 		name:    "a rejected access token is a permanent auth error that names the credentials",
 		subject: offboard.Subject{Email: googleEmail},
-		steps:   []step{signOut(googleEmail, 401, googleInvalidCreds), listTokens(googleEmail, 200, googleTokenList()).maybe()},
+		steps:   []step{signOut(googleEmail, 401, googleInvalidCreds), listTokens(googleEmail, 200, googleTokenList()).Maybe()},
 		kind:    vendorapi.Auth,
 		status:  401,
 		text:    []string{"google: ", "credentials rejected", "UNAUTHENTICATED: Invalid Credentials (reason authError)"},
@@ -364,7 +364,7 @@ func TestGoogleRevoke(t *testing.T) {
 		name:    "a google backend error while deleting a token is transient",
 		subject: offboard.Subject{Email: googleEmail},
 		steps: []step{
-			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).with(),
+			signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA)).With(),
 			deleteToken(googleEmail, appA, 503, googleBackend),
 		},
 		kind:   vendorapi.Transient,
@@ -558,7 +558,7 @@ func TestGoogleSettings(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantBuildErrors(t, "google", tt.settings, tt.want, "PRIVATE KEY", googleSA)
+			conformance.WantBuildErrors(t, types, "google", tt.settings, tt.want, "PRIVATE KEY", googleSA)
 		})
 	}
 	t.Run("a good config prints no key", func(t *testing.T) {
@@ -579,15 +579,15 @@ func TestGoogleConformance(t *testing.T) {
 			case conformance.Success:
 				return googleFake(t, googleTokenAnswer{}, signedOutNoTokens(googleEmail)...)
 			case conformance.NotFound:
-				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 404, googleNotFound).maybe(), listTokens(googleEmail, 404, googleNotFound).maybe())
+				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 404, googleNotFound).Maybe(), listTokens(googleEmail, 404, googleNotFound).Maybe())
 			case conformance.RateLimited:
-				return googleFake(t, googleTokenAnswer{}, withHeader(signOut(googleEmail, 429, googleRate), "Retry-After", "30"), listTokens(googleEmail, 200, googleTokenList()).with())
+				return googleFake(t, googleTokenAnswer{}, withHeader(signOut(googleEmail, 429, googleRate), "Retry-After", "30"), listTokens(googleEmail, 200, googleTokenList()).With())
 			case conformance.ServerError:
-				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 503, googleBackend), listTokens(googleEmail, 200, googleTokenList()).with())
+				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 503, googleBackend), listTokens(googleEmail, 200, googleTokenList()).With())
 			case conformance.Unauthorized:
-				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 401, googleInvalidCreds), listTokens(googleEmail, 200, googleTokenList()).maybe())
+				return googleFake(t, googleTokenAnswer{}, signOut(googleEmail, 401, googleInvalidCreds), listTokens(googleEmail, 200, googleTokenList()).Maybe())
 			}
-			return hang()
+			return conformance.Hanging()
 		},
 	})
 }

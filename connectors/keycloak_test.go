@@ -72,7 +72,7 @@ func keycloakFake(t *testing.T, tok kcToken, steps ...step) http.Handler {
 	if path == "" {
 		path = "/realms/demo/protocol/openid-connect/token"
 	}
-	api := script(t, kcHeaders, steps...)
+	api := conformance.Script(t, kcHeaders, steps...)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.EscapedPath() != path {
 			api.ServeHTTP(w, r)
@@ -117,41 +117,41 @@ func kcUsers(ids ...string) string {
 }
 
 func kcSearch(status int, body string) step {
-	return step{method: "GET", path: kcRealm + "/users", status: status, body: body,
-		query: url.Values{"email": {kcEmail}, "exact": {"true"}, "briefRepresentation": {"true"}}}
+	return step{Method: "GET", Path: kcRealm + "/users", Status: status, Body: body,
+		Query: url.Values{"email": {kcEmail}, "exact": {"true"}, "briefRepresentation": {"true"}}}
 }
 
 func kcLogout(id string, status int, body string) step {
-	return step{method: "POST", path: kcRealm + "/users/" + id + "/logout", status: status, body: body}
+	return step{Method: "POST", Path: kcRealm + "/users/" + id + "/logout", Status: status, Body: body}
 }
 
-// kcConsents is sent together with kcLogout (kcConsents(…).with()), and
+// kcConsents is sent together with kcLogout (kcConsents(…).With()), and
 // again together with kcSessions once the logout and the revocations have
 // answered: the outcome rests on that second listing.
 func kcConsents(id string, status int, body string) step {
-	return step{method: "GET", path: kcRealm + "/users/" + id + "/consents", status: status, body: body}
+	return step{Method: "GET", Path: kcRealm + "/users/" + id + "/consents", Status: status, Body: body}
 }
 
 func kcRevokeConsent(id, client string, status int, body string) step {
-	return step{method: "DELETE", path: kcRealm + "/users/" + id + "/consents/" + client, status: status, body: body}
+	return step{Method: "DELETE", Path: kcRealm + "/users/" + id + "/consents/" + client, Status: status, Body: body}
 }
 
 func kcSessions(id string, status int, body string) step {
-	return step{method: "GET", path: kcRealm + "/users/" + id + "/sessions", status: status, body: body}
+	return step{Method: "GET", Path: kcRealm + "/users/" + id + "/sessions", Status: status, Body: body}
 }
 
 // kcLimited is the user search answered 429 by a proxy in front of
 // Keycloak, which has no rate limit of its own, with Retry-After.
 func kcLimited() step {
 	s := kcSearch(429, "")
-	s.header = map[string]string{"Retry-After": "30"}
+	s.Header = map[string]string{"Retry-After": "30"}
 	return s
 }
 
 // kcLoggedOut is the whole exchange for one user without offline tokens
 // whose sessions read back empty.
 func kcLoggedOut(id string) []step {
-	return []step{kcLogout(id, 204, ""), kcConsents(id, 200, "[]").with(), kcSessions(id, 200, "[]"), kcConsents(id, 200, "[]").with()}
+	return []step{kcLogout(id, 204, ""), kcConsents(id, 200, "[]").With(), kcSessions(id, 200, "[]"), kcConsents(id, 200, "[]").With()}
 }
 
 func TestKeycloakRevoke(t *testing.T) {
@@ -173,17 +173,17 @@ func TestKeycloakRevoke(t *testing.T) {
 		subject: offboard.Subject{Email: kcEmail},
 		steps: []step{
 			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""),
-			kcConsents(kcID, 200, "["+kcWebConsent+","+kcAppOffline+"]").with(),
+			kcConsents(kcID, 200, "["+kcWebConsent+","+kcAppOffline+"]").With(),
 			kcRevokeConsent(kcID, "mobile-app", 204, ""),
-			kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "["+kcWebConsent+"]").with(),
+			kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "["+kcWebConsent+"]").With(),
 		},
 		want: offboard.Verified,
 	}, {
 		name:    "offline tokens obtained while the logout was under way are revoked from the read-back",
 		subject: offboard.Subject{Email: kcEmail},
 		steps: []step{
-			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "["+kcWebConsent+"]").with(),
-			kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "["+kcWebConsent+","+kcAppOffline+"]").with(),
+			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "["+kcWebConsent+"]").With(),
+			kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "["+kcWebConsent+","+kcAppOffline+"]").With(),
 			kcRevokeConsent(kcID, "mobile-app", 204, ""), kcConsents(kcID, 200, "["+kcWebConsent+"]"),
 		},
 		want: offboard.Verified,
@@ -191,8 +191,8 @@ func TestKeycloakRevoke(t *testing.T) {
 		name:    "offline tokens still listed after two rounds of revoking are acknowledged, not verified",
 		subject: offboard.Subject{Email: kcEmail},
 		steps: []step{
-			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "["+kcAppOffline+"]").with(),
-			kcRevokeConsent(kcID, "mobile-app", 204, ""), kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "["+kcAppOffline+"]").with(),
+			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "["+kcAppOffline+"]").With(),
+			kcRevokeConsent(kcID, "mobile-app", 204, ""), kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "["+kcAppOffline+"]").With(),
 			kcRevokeConsent(kcID, "mobile-app", 204, ""), kcConsents(kcID, 200, "["+kcAppOffline+"]"),
 		},
 		want: offboard.Acknowledged,
@@ -200,17 +200,17 @@ func TestKeycloakRevoke(t *testing.T) {
 		name:    "a consent already gone (404) counts as revoked",
 		subject: offboard.Subject{Email: kcEmail},
 		steps: []step{
-			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "["+kcAppOffline+"]").with(),
+			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "["+kcAppOffline+"]").With(),
 			kcRevokeConsent(kcID, "mobile-app", 404, `{"error":"Consent nor offline token not found"}`),
-			kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "[]").with(),
+			kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "[]").With(),
 		},
 		want: offboard.Verified,
 	}, {
 		name:    "a session still listed after the logout is acknowledged, not verified",
 		subject: offboard.Subject{Email: kcEmail},
 		steps: []step{
-			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "[]").with(),
-			kcSessions(kcID, 200, kcOneSession), kcConsents(kcID, 200, "[]").with(),
+			kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "[]").With(),
+			kcSessions(kcID, 200, kcOneSession), kcConsents(kcID, 200, "[]").With(),
 		},
 		want: offboard.Acknowledged,
 	}, {
@@ -231,18 +231,18 @@ func TestKeycloakRevoke(t *testing.T) {
 	}, {
 		name:    "a user deleted between the lookup and the logout is not_found",
 		subject: offboard.Subject{Email: kcEmail},
-		steps:   []step{kcSearch(200, kcUsers(kcID)), unsure(kcLogout(kcID, 404, kcNoUser)), kcConsents(kcID, 404, kcNoUser).maybe()},
+		steps:   []step{kcSearch(200, kcUsers(kcID)), conformance.Unsure(kcLogout(kcID, 404, kcNoUser)), kcConsents(kcID, 404, kcNoUser).Maybe()},
 		want:    offboard.NotFound,
 	}, {
 		name:    "credentials that may log out but not read sessions give acknowledged",
 		subject: offboard.Subject{Email: kcEmail},
-		steps: []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "[]").with(),
-			unsure(kcSessions(kcID, 403, kcForbidden)), kcConsents(kcID, 403, kcForbidden).maybe()},
+		steps: []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""), kcConsents(kcID, 200, "[]").With(),
+			conformance.Unsure(kcSessions(kcID, 403, kcForbidden)), kcConsents(kcID, 403, kcForbidden).Maybe()},
 		want: offboard.Acknowledged,
 	}, {
 		name:    "a service account without manage-users is a permanent auth error",
 		subject: offboard.Subject{Email: kcEmail},
-		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 403, kcForbidden), kcConsents(kcID, 200, "[]").maybe()},
+		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 403, kcForbidden), kcConsents(kcID, 200, "[]").Maybe()},
 		kind:    vendorapi.Auth,
 		text:    []string{"keycloak: POST " + kcRealm + "/users/" + kcID + "/logout", "missing scope or permission", "HTTP 403 Forbidden"},
 	}, {
@@ -260,7 +260,7 @@ func TestKeycloakRevoke(t *testing.T) {
 	}, {
 		name:    "a keycloak server error is transient",
 		subject: offboard.Subject{Email: kcEmail},
-		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 500, kcUnavailable), kcConsents(kcID, 200, "[]").maybe()},
+		steps:   []step{kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 500, kcUnavailable), kcConsents(kcID, 200, "[]").Maybe()},
 		kind:    vendorapi.Transient,
 		text:    []string{"unknown_error"},
 	}, {
@@ -317,7 +317,7 @@ func TestKeycloakRevoke(t *testing.T) {
 func TestKeycloakPaths(t *testing.T) {
 	t.Run("a base_url with the legacy /auth context path prefixes the token endpoint and the admin api", func(t *testing.T) {
 		steps := []step{kcSearch(200, "[]")}
-		steps[0].path = "/auth" + steps[0].path
+		steps[0].Path = "/auth" + steps[0].Path
 		srv := httptest.NewServer(keycloakFake(t, kcToken{path: "/auth/realms/demo/protocol/openid-connect/token"}, steps...))
 		t.Cleanup(srv.Close)
 		c, err := openKeycloak(srv.URL+"/auth/", nil)
@@ -330,7 +330,7 @@ func TestKeycloakPaths(t *testing.T) {
 	})
 	t.Run("a realm name is escaped in every path", func(t *testing.T) {
 		steps := []step{kcSearch(200, "[]")}
-		steps[0].path = "/admin/realms/acme%20corp/users"
+		steps[0].Path = "/admin/realms/acme%20corp/users"
 		srv := httptest.NewServer(keycloakFake(t, kcToken{path: "/realms/acme%20corp/protocol/openid-connect/token"}, steps...))
 		t.Cleanup(srv.Close)
 		c, err := openKeycloak(srv.URL, map[string]any{"realm": "acme corp"})
@@ -405,7 +405,7 @@ func TestKeycloakToken(t *testing.T) {
 }
 
 func TestKeycloakCheck(t *testing.T) {
-	list := step{method: "GET", path: kcRealm + "/users", query: url.Values{"max": {"1"}, "briefRepresentation": {"true"}}}
+	list := step{Method: "GET", Path: kcRealm + "/users", Query: url.Values{"max": {"1"}, "briefRepresentation": {"true"}}}
 	tests := []struct {
 		name   string
 		status int
@@ -420,7 +420,7 @@ func TestKeycloakCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := list
-			s.status, s.body = tt.status, tt.body
+			s.Status, s.Body = tt.status, tt.body
 			srv := httptest.NewServer(keycloakFake(t, kcToken{}, s))
 			t.Cleanup(srv.Close)
 			c, err := openKeycloak(srv.URL, nil)
@@ -468,7 +468,7 @@ func TestKeycloakSettings(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantBuildErrors(t, "keycloak", tt.settings, tt.want, kcSecret)
+			conformance.WantBuildErrors(t, types, "keycloak", tt.settings, tt.want, kcSecret)
 		})
 	}
 	t.Run("a base_url with /auth is accepted", func(t *testing.T) {
@@ -496,7 +496,7 @@ func TestKeycloakConformance(t *testing.T) {
 			case conformance.Unauthorized:
 				return keycloakFake(t, kcToken{}, kcSearch(401, kcBadToken))
 			}
-			return hang()
+			return conformance.Hanging()
 		},
 	})
 }

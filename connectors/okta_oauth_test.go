@@ -133,7 +133,7 @@ func (f *oktaTokenFake) handler(t *testing.T, steps ...step) http.Handler {
 		}
 		fmt.Fprintf(w, `{"token_type":"Bearer","expires_in":3600,"access_token":%q,"scope":%q}`, oktaAccessToken, scope)
 	})
-	mux.Handle("/", script(t, oktaBearer, steps...))
+	mux.Handle("/", conformance.Script(t, oktaBearer, steps...))
 	return mux
 }
 
@@ -338,7 +338,7 @@ func TestOktaServiceAppTokenRefusals(t *testing.T) {
 func TestOktaServiceAppCheck(t *testing.T) {
 	fake := &oktaTokenFake{pub: oktaRSAKey().Public()}
 	srv := httptest.NewServer(fake.handler(t,
-		step{method: "GET", path: "/api/v1/users", query: url.Values{"limit": {"1"}}, status: 200, body: "[" + activeUser + "]"}))
+		step{Method: "GET", Path: "/api/v1/users", Query: url.Values{"limit": {"1"}}, Status: 200, Body: "[" + activeUser + "]"}))
 	t.Cleanup(srv.Close)
 	c, err := openOktaOAuth(srv.URL, pemPKCS8(t, oktaRSAKey()), nil)
 	if err != nil {
@@ -353,8 +353,8 @@ func TestOktaForgetDevices(t *testing.T) {
 	for _, forget := range []bool{true, false} {
 		t.Run(fmt.Sprintf("forget_devices %v is sent as forgetDevices=%v", forget, forget), func(t *testing.T) {
 			clear := clearSessions(oktaID, 204, "")
-			clear.query = url.Values{"oauthTokens": {"true"}, "forgetDevices": {fmt.Sprint(forget)}}
-			srv := httptest.NewServer(script(t, oktaHeaders, getLogin(oktaEmail, 200, activeUser), clear))
+			clear.Query = url.Values{"oauthTokens": {"true"}, "forgetDevices": {fmt.Sprint(forget)}}
+			srv := httptest.NewServer(conformance.Script(t, oktaHeaders, getLogin(oktaEmail, 200, activeUser), clear))
 			t.Cleanup(srv.Close)
 			cs, err := connectors.Build([]connectors.Spec{{Name: "okta", Type: "okta", Settings: map[string]any{
 				"base_url": srv.URL, "token": oktaToken, "forget_devices": forget,
@@ -467,7 +467,7 @@ func TestOktaServiceAppConformance(t *testing.T) {
 			case conformance.Unauthorized:
 				return fake.handler(t, getLogin(oktaEmail, 401, invalidToken))
 			}
-			return hang()
+			return conformance.Hanging()
 		},
 	})
 }

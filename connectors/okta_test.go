@@ -61,23 +61,23 @@ var (
 )
 
 func getLogin(login string, status int, body string) step {
-	return step{method: "GET", path: "/api/v1/users/" + login, status: status, body: body}
+	return step{Method: "GET", Path: "/api/v1/users/" + login, Status: status, Body: body}
 }
 
 func search(email string, status int, body string) step {
-	return step{method: "GET", path: "/api/v1/users", status: status, body: body, query: url.Values{
+	return step{Method: "GET", Path: "/api/v1/users", Status: status, Body: body, Query: url.Values{
 		"search": {`profile.login eq "` + email + `" or profile.email eq "` + email + `"`},
 		"limit":  {"200"},
 	}}
 }
 
 func clearSessions(id string, status int, body string) step {
-	return step{method: "DELETE", path: "/api/v1/users/" + id + "/sessions", query: clearQuery, status: status, body: body}
+	return step{Method: "DELETE", Path: "/api/v1/users/" + id + "/sessions", Query: clearQuery, Status: status, Body: body}
 }
 
 func rateLimited(resetIn time.Duration) step {
-	return step{method: "GET", path: "/api/v1/users/" + oktaEmail, status: http.StatusTooManyRequests, body: rateLimitBody,
-		header: map[string]string{
+	return step{Method: "GET", Path: "/api/v1/users/" + oktaEmail, Status: http.StatusTooManyRequests, Body: rateLimitBody,
+		Header: map[string]string{
 			"X-Rate-Limit-Limit":     "600",
 			"X-Rate-Limit-Remaining": "0",
 			"X-Rate-Limit-Reset":     strconv.FormatInt(time.Now().Add(resetIn).Unix(), 10),
@@ -222,7 +222,7 @@ func TestOktaRevoke(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(script(t, oktaHeaders, tt.steps...))
+			srv := httptest.NewServer(conformance.Script(t, oktaHeaders, tt.steps...))
 			t.Cleanup(srv.Close)
 			c, err := openOkta(srv.URL)
 			if err != nil {
@@ -262,7 +262,7 @@ func TestOktaRevoke(t *testing.T) {
 }
 
 func TestOktaCheck(t *testing.T) {
-	list := step{method: "GET", path: "/api/v1/users", query: url.Values{"limit": {"1"}}}
+	list := step{Method: "GET", Path: "/api/v1/users", Query: url.Values{"limit": {"1"}}}
 	tests := []struct {
 		name   string
 		status int
@@ -276,8 +276,8 @@ func TestOktaCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := list
-			s.status, s.body = tt.status, tt.body
-			srv := httptest.NewServer(script(t, oktaHeaders, s))
+			s.Status, s.Body = tt.status, tt.body
+			srv := httptest.NewServer(conformance.Script(t, oktaHeaders, s))
 			t.Cleanup(srv.Close)
 			c, err := openOkta(srv.URL)
 			if err != nil {
@@ -302,17 +302,17 @@ func TestOktaConformance(t *testing.T) {
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			switch s {
 			case conformance.Success:
-				return script(t, oktaHeaders, getLogin(oktaEmail, 200, activeUser), clearSessions(oktaID, 204, ""))
+				return conformance.Script(t, oktaHeaders, getLogin(oktaEmail, 200, activeUser), clearSessions(oktaID, 204, ""))
 			case conformance.NotFound:
-				return script(t, oktaHeaders, getLogin(oktaEmail, 404, userNotFound), search(oktaEmail, 200, "[]"))
+				return conformance.Script(t, oktaHeaders, getLogin(oktaEmail, 404, userNotFound), search(oktaEmail, 200, "[]"))
 			case conformance.RateLimited:
-				return script(t, oktaHeaders, rateLimited(30*time.Second))
+				return conformance.Script(t, oktaHeaders, rateLimited(30*time.Second))
 			case conformance.ServerError:
-				return script(t, oktaHeaders, getLogin(oktaEmail, 500, internalError))
+				return conformance.Script(t, oktaHeaders, getLogin(oktaEmail, 500, internalError))
 			case conformance.Unauthorized:
-				return script(t, oktaHeaders, getLogin(oktaEmail, 401, invalidToken))
+				return conformance.Script(t, oktaHeaders, getLogin(oktaEmail, 401, invalidToken))
 			}
-			return hang()
+			return conformance.Hanging()
 		},
 	})
 }

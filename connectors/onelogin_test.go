@@ -73,7 +73,7 @@ func oneloginFake(t *testing.T, tok olToken, steps ...step) http.Handler {
 	if path == "" {
 		path = "/auth/oauth2/v2/token"
 	}
-	api := script(t, olHeaders, steps...)
+	api := conformance.Script(t, olHeaders, steps...)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.EscapedPath() != path {
 			api.ServeHTTP(w, r)
@@ -128,19 +128,19 @@ func olUsers(ids ...int) string {
 }
 
 func olSearch(status int, body string) step {
-	return step{method: "GET", path: "/api/2/users", status: status, body: body,
-		query: url.Values{"email": {olEmail}, "fields": {"id,email"}}}
+	return step{Method: "GET", Path: "/api/2/users", Status: status, Body: body,
+		Query: url.Values{"email": {olEmail}, "fields": {"id,email"}}}
 }
 
 func olLogout(id, status int, body string) step {
-	return step{method: "PUT", path: "/api/1/users/" + strconv.Itoa(id) + "/logout", status: status, body: body}
+	return step{Method: "PUT", Path: "/api/1/users/" + strconv.Itoa(id) + "/logout", Status: status, Body: body}
 }
 
 // olLimited sets a 429 with OneLogin's rate-limit headers on s; the reset
 // is the seconds left until the limit resets.
 func olLimited(s step, resetIn int) step {
-	s.status, s.body = 429, olV2TooMany
-	s.header = map[string]string{"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": strconv.Itoa(resetIn)}
+	s.Status, s.Body = 429, olV2TooMany
+	s.Header = map[string]string{"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": strconv.Itoa(resetIn)}
 	return s
 }
 
@@ -329,7 +329,7 @@ func TestOneLoginToken(t *testing.T) {
 }
 
 func TestOneLoginCheck(t *testing.T) {
-	list := step{method: "GET", path: "/api/2/users", query: url.Values{"limit": {"1"}, "fields": {"id"}}}
+	list := step{Method: "GET", Path: "/api/2/users", Query: url.Values{"limit": {"1"}, "fields": {"id"}}}
 	tests := []struct {
 		name   string
 		status int
@@ -344,7 +344,7 @@ func TestOneLoginCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := list
-			s.status, s.body = tt.status, tt.body
+			s.Status, s.Body = tt.status, tt.body
 			srv := httptest.NewServer(oneloginFake(t, olToken{}, s))
 			t.Cleanup(srv.Close)
 			c, err := openOneLogin(srv.URL, nil)
@@ -382,7 +382,7 @@ func TestOneLoginSettings(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantBuildErrors(t, "onelogin", tt.settings, tt.want, olSecret)
+			conformance.WantBuildErrors(t, types, "onelogin", tt.settings, tt.want, olSecret)
 		})
 	}
 }
@@ -405,7 +405,7 @@ func TestOneLoginConformance(t *testing.T) {
 			case conformance.Unauthorized:
 				return oneloginFake(t, olToken{}, olSearch(401, olV2BadToken))
 			}
-			return hang()
+			return conformance.Hanging()
 		},
 	})
 }

@@ -136,8 +136,8 @@ func TestIndependentCallsAreSentTogether(t *testing.T) {
 		open: func(base string) (connectors.Connector, error) { return openGoogle(base, nil) },
 		fake: func(t *testing.T) http.Handler {
 			return googleFake(t, googleTokenAnswer{},
-				signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA, appB, appC)).with(),
-				deleteToken(googleEmail, appA, 204, ""), deleteToken(googleEmail, appB, 204, "").with(), deleteToken(googleEmail, appC, 204, "").with(),
+				signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(appA, appB, appC)).With(),
+				deleteToken(googleEmail, appA, 204, ""), deleteToken(googleEmail, appB, 204, "").With(), deleteToken(googleEmail, appC, 204, "").With(),
 				listTokens(googleEmail, 200, googleTokenList()))
 		},
 		who: googleEmail, want: offboard.Verified, top: 3,
@@ -153,10 +153,10 @@ func TestIndependentCallsAreSentTogether(t *testing.T) {
 		name: "google: no more than four deletions at once",
 		open: func(base string) (connectors.Connector, error) { return openGoogle(base, nil) },
 		fake: func(t *testing.T) http.Handler {
-			steps := []step{signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(many...)).with()}
+			steps := []step{signOut(googleEmail, 204, ""), listTokens(googleEmail, 200, googleTokenList(many...)).With()}
 			for i, app := range many {
 				s := deleteToken(googleEmail, app, 204, "")
-				s.together = i > 0
+				s.Together = i > 0
 				steps = append(steps, s)
 			}
 			return googleFake(t, googleTokenAnswer{}, append(steps, listTokens(googleEmail, 200, googleTokenList()))...)
@@ -185,9 +185,9 @@ func TestIndependentCallsAreSentTogether(t *testing.T) {
 		fake: func(t *testing.T) http.Handler {
 			return keycloakFake(t, kcToken{},
 				kcSearch(200, kcUsers(kcID)), kcLogout(kcID, 204, ""),
-				kcConsents(kcID, 200, "["+kcAppOffline+","+kcOtherOffline+"]").with(),
-				kcRevokeConsent(kcID, "mobile-app", 204, ""), kcRevokeConsent(kcID, "desktop-app", 204, "").with(),
-				kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "[]").with())
+				kcConsents(kcID, 200, "["+kcAppOffline+","+kcOtherOffline+"]").With(),
+				kcRevokeConsent(kcID, "mobile-app", 204, ""), kcRevokeConsent(kcID, "desktop-app", 204, "").With(),
+				kcSessions(kcID, 200, "[]"), kcConsents(kcID, 200, "[]").With())
 		},
 		who: kcEmail, want: offboard.Verified, top: 2,
 		check: func(t *testing.T, l *vendorLog) {

@@ -1,4 +1,4 @@
-package connectors_test
+package conformance
 
 import (
 	"io"
@@ -9,43 +9,42 @@ import (
 	"testing"
 
 	"github.com/offboarder/offboarder/connectors"
-	"github.com/offboarder/offboarder/registry"
 )
 
-// step is one scripted exchange of a vendor fake: the request it expects and
+// Step is one scripted exchange of a vendor fake: the request it expects and
 // the answer it gives.
-type step struct {
-	method string
-	path   string     // escaped path, as on the wire
-	query  url.Values // the exact query; nil means none
-	status int
-	header map[string]string
-	body   string
-	// together marks a step the connector sends at the same time as the
+type Step struct {
+	Method string
+	Path   string     // escaped path, as on the wire
+	Query  url.Values // the exact query; nil means none
+	Status int
+	Header map[string]string
+	Body   string
+	// Together marks a step the connector sends at the same time as the
 	// step before it: the steps of such a group may arrive in any order.
-	together bool
-	// optional marks a step that may never arrive: a call sent together
+	Together bool
+	// Optional marks a step that may never arrive: a call sent together
 	// with one that fails for good may be cancelled before it is sent.
-	optional bool
+	Optional bool
 }
 
-// with returns s as sent together with the step before it.
-func (s step) with() step { s.together = true; return s }
+// With returns s as sent together with the step before it.
+func (s Step) With() Step { s.Together = true; return s }
 
-// unsure returns s as possibly never sent: the first of a group whose
+// Unsure returns s as possibly never sent: the first of a group whose
 // other call may fail for good first and cancel it.
-func unsure(s step) step { s.optional = true; return s }
+func Unsure(s Step) Step { s.Optional = true; return s }
 
-// maybe returns s as sent together with the step before it, and possibly
+// Maybe returns s as sent together with the step before it, and possibly
 // cancelled before it is sent.
-func (s step) maybe() step { s.together, s.optional = true, true; return s }
+func (s Step) Maybe() Step { s.Together, s.Optional = true, true; return s }
 
-// script returns a vendor fake that serves steps in order (a group of
+// Script returns a vendor fake that serves steps in order (a group of
 // steps marked together in any order). It fails t on any request out of
 // script or on a wrong method, path, query or header (every request must
 // carry want's headers), and, at cleanup, on unused steps that are not
 // optional.
-func script(t *testing.T, want http.Header, steps ...step) http.Handler {
+func Script(t *testing.T, want http.Header, steps ...Step) http.Handler {
 	t.Helper()
 	var mu sync.Mutex
 	used := make([]bool, len(steps))
@@ -54,8 +53,8 @@ func script(t *testing.T, want http.Header, steps ...step) http.Handler {
 		mu.Lock()
 		defer mu.Unlock()
 		for i, s := range steps {
-			if !used[i] && !s.optional {
-				t.Errorf("fake: scripted step %d unused: %s %s", i+1, s.method, s.path)
+			if !used[i] && !s.Optional {
+				t.Errorf("fake: scripted step %d unused: %s %s", i+1, s.Method, s.Path)
 				return
 			}
 		}
@@ -65,14 +64,14 @@ func script(t *testing.T, want http.Header, steps ...step) http.Handler {
 		defer mu.Unlock()
 		_, _ = io.Copy(io.Discard, r.Body)
 		match := func(j int) bool {
-			return !used[j] && r.Method == steps[j].method && r.URL.EscapedPath() == steps[j].path
+			return !used[j] && r.Method == steps[j].Method && r.URL.EscapedPath() == steps[j].Path
 		}
 		// group returns the end of the group that starts at from, and
 		// whether every unused step in it is optional.
 		group := func(from int) (end int, optional bool) {
 			optional = true
-			for end = from; end < len(steps) && (end == from || steps[end].together); end++ {
-				optional = optional && (used[end] || steps[end].optional)
+			for end = from; end < len(steps) && (end == from || steps[end].Together); end++ {
+				optional = optional && (used[end] || steps[end].Optional)
 			}
 			return end, optional
 		}
@@ -96,7 +95,7 @@ func script(t *testing.T, want http.Header, steps ...step) http.Handler {
 			}
 		}
 		for j := range steps {
-			if i < 0 && steps[j].optional && match(j) {
+			if i < 0 && steps[j].Optional && match(j) {
 				i = j
 			}
 		}
@@ -113,10 +112,10 @@ func script(t *testing.T, want http.Header, steps ...step) http.Handler {
 			next++
 		}
 		s := steps[i]
-		if r.Method != s.method || r.URL.EscapedPath() != s.path {
-			t.Errorf("fake step %d: got %s %s, want %s %s", i+1, r.Method, r.URL.EscapedPath(), s.method, s.path)
+		if r.Method != s.Method || r.URL.EscapedPath() != s.Path {
+			t.Errorf("fake step %d: got %s %s, want %s %s", i+1, r.Method, r.URL.EscapedPath(), s.Method, s.Path)
 		}
-		q := s.query
+		q := s.Query
 		if q == nil {
 			q = url.Values{}
 		}
@@ -128,31 +127,31 @@ func script(t *testing.T, want http.Header, steps ...step) http.Handler {
 				t.Errorf("fake step %d: header %s = %q, want %q", i+1, k, got, want.Get(k))
 			}
 		}
-		for k, v := range s.header {
+		for k, v := range s.Header {
 			w.Header().Set(k, v)
 		}
-		if s.body != "" {
+		if s.Body != "" {
 			w.Header().Set("Content-Type", "application/json")
 		}
-		w.WriteHeader(s.status)
-		_, _ = io.WriteString(w, s.body)
+		w.WriteHeader(s.Status)
+		_, _ = io.WriteString(w, s.Body)
 	})
 }
 
-// hang is a fake that never answers until the request's context is done.
+// Hanging is a fake that never answers until the request's context is done.
 // It reads the body first: net/http notices a client that left only once
 // the body is read (a token request's form would keep it waiting).
-func hang() http.Handler {
+func Hanging() http.Handler {
 	return http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		<-r.Context().Done()
 	})
 }
 
-// wantBuildErrors builds one connector of type typ from settings and fails
-// the test unless Build refuses it with an error holding every string of
-// want and none of secrets.
-func wantBuildErrors(t *testing.T, typ string, settings map[string]any, want []string, secrets ...string) {
+// WantBuildErrors builds one connector of type typ from settings and fails
+// the test unless Build, given types, refuses it with an error holding every
+// string of want and none of secrets.
+func WantBuildErrors(t *testing.T, types map[string]func() connectors.Config, typ string, settings map[string]any, want []string, secrets ...string) {
 	t.Helper()
 	_, err := connectors.Build([]connectors.Spec{{Name: typ, Type: typ, Settings: settings}}, types, connectors.Deps{})
 	if err == nil {
@@ -169,6 +168,3 @@ func wantBuildErrors(t *testing.T, typ string, settings map[string]any, want []s
 		}
 	}
 }
-
-// types is every connector type, for Build.
-var types = registry.Connectors()
