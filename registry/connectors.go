@@ -1,6 +1,9 @@
 package registry
 
-import "github.com/offboarder/offboarder/connectors"
+import (
+	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/connectors/okta"
+)
 
 // Connectors maps every connector type name, as written in the
 // configuration's `type` key, to a fresh Config of that type.
@@ -10,7 +13,7 @@ func Connectors() map[string]func() connectors.Config {
 		"entra":    func() connectors.Config { return new(connectors.EntraConfig) },
 		"google":   func() connectors.Config { return new(connectors.GoogleConfig) },
 		"keycloak": func() connectors.Config { return new(connectors.KeycloakConfig) },
-		"okta":     func() connectors.Config { return new(connectors.OktaConfig) },
+		"okta":     func() connectors.Config { return new(okta.Config) },
 		"onelogin": func() connectors.Config { return new(connectors.OneLoginConfig) },
 	}
 }

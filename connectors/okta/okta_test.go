@@ -1,4 +1,4 @@
-package connectors_test
+package okta_test
 
 import (
 	"encoding/json"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/connectors/okta"
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
@@ -318,7 +320,7 @@ func TestOktaConformance(t *testing.T) {
 }
 
 func TestSecretNeverPrints(t *testing.T) {
-	c := connectors.OktaConfig{BaseURL: "https://example.okta.com", Token: "tok-value"}
+	c := okta.Config{BaseURL: "https://example.okta.com", Token: "tok-value"}
 	b, _ := json.Marshal(c)
 	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), string(b)} {
 		if strings.Contains(s, "tok-value") {
@@ -326,3 +328,9 @@ func TestSecretNeverPrints(t *testing.T) {
 		}
 	}
 }
+
+// step is one scripted exchange of the Okta fake.
+type step = conformance.Step
+
+// types holds the okta type alone, for Build.
+var types = map[string]func() connectors.Config{"okta": func() connectors.Config { return new(okta.Config) }}

@@ -1,4 +1,4 @@
-package connectors
+package okta
 
 import (
 	"context"
@@ -31,25 +31,25 @@ import (
 
 const (
 	oktaTokenPath = "/oauth2/v1/token"
-	// oktaAssertionLife is how long a client assertion is valid; Okta takes
+	// assertionLife is how long a client assertion is valid; Okta takes
 	// at most an hour [assertion], and each one is used once, at once.
-	oktaAssertionLife = 5 * time.Minute
+	assertionLife     = 5 * time.Minute
 	oktaAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 )
 
-// oktaDefaultScopes are requested when scopes is not set: clearing
+// defaultScopes are requested when scopes is not set: clearing
 // sessions needs okta.users.manage [sessions], which also reads users.
-var oktaDefaultScopes = []string{"okta.users.manage"}
+var defaultScopes = []string{"okta.users.manage"}
 
 // validateOAuth checks the service-app keys of c.
-func (c *OktaConfig) validateOAuth() []error {
+func (c *Config) validateOAuth() []error {
 	var errs []error
 	if c.ClientID == "" {
 		errs = append(errs, vendorapi.FieldErr("client_id", "required with private_key"))
 	}
 	if c.PrivateKey == "" {
 		errs = append(errs, vendorapi.FieldErr("private_key", "required with client_id"))
-	} else if _, _, err := oktaSigningKey(string(c.PrivateKey)); err != nil {
+	} else if _, _, err := signingKey(string(c.PrivateKey)); err != nil {
 		errs = append(errs, vendorapi.KeyErr("private_key", err))
 	}
 	if c.TokenURL != "" {
@@ -69,7 +69,7 @@ func (c *OktaConfig) validateOAuth() []error {
 }
 
 // tokenURL is token_url, else the org authorization server's endpoint.
-func (c *OktaConfig) tokenURL() string {
+func (c *Config) tokenURL() string {
 	if c.TokenURL != "" {
 		return c.TokenURL
 	}
@@ -93,8 +93,8 @@ func (c *OktaConfig) tokenURL() string {
 // "DPoP". Without it, a service app that requires DPoP answers 400
 // invalid_dpop_proof ("The DPoP proof JWT header is missing.") [okta-dpop],
 // which the error then says how to fix.
-func (c *OktaConfig) tokenSource(dpop *vendorapi.DPoP) (func(context.Context) (*oauth2.Token, error), error) {
-	key, alg, err := oktaSigningKey(string(c.PrivateKey))
+func (c *Config) tokenSource(dpop *vendorapi.DPoP) (func(context.Context) (*oauth2.Token, error), error) {
+	key, alg, err := signingKey(string(c.PrivateKey))
 	if err != nil {
 		return nil, err
 	}
@@ -105,12 +105,12 @@ func (c *OktaConfig) tokenSource(dpop *vendorapi.DPoP) (func(context.Context) (*
 	}
 	clientID, tokenURL, scopes := c.ClientID, c.tokenURL(), c.Scopes
 	if len(scopes) == 0 {
-		scopes = oktaDefaultScopes
+		scopes = defaultScopes
 	}
-	if _, err := oktaAssertion(signer, clientID, tokenURL, time.Now()); err != nil {
+	if _, err := signAssertion(signer, clientID, tokenURL, time.Now()); err != nil {
 		return nil, err
 	}
-	fetch := oktaFetch(signer, clientID, tokenURL, scopes, dpop != nil)
+	fetch := fetchToken(signer, clientID, tokenURL, scopes, dpop != nil)
 	if dpop != nil {
 		hc := func(ctx context.Context) *http.Client { c, _ := ctx.Value(oauth2.HTTPClient).(*http.Client); return c }
 		return func(ctx context.Context) (*oauth2.Token, error) {
@@ -127,11 +127,11 @@ func (c *OktaConfig) tokenSource(dpop *vendorapi.DPoP) (func(context.Context) (*
 	return fetch, nil
 }
 
-// oktaFetch returns a function that makes one client credentials request
+// fetchToken returns a function that makes one client credentials request
 // with a fresh client assertion.
-func oktaFetch(signer jose.Signer, clientID, tokenURL string, scopes []string, dpop bool) func(context.Context) (*oauth2.Token, error) {
+func fetchToken(signer jose.Signer, clientID, tokenURL string, scopes []string, dpop bool) func(context.Context) (*oauth2.Token, error) {
 	return func(ctx context.Context) (*oauth2.Token, error) {
-		assertion, err := oktaAssertion(signer, clientID, tokenURL, time.Now())
+		assertion, err := signAssertion(signer, clientID, tokenURL, time.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -155,10 +155,10 @@ func oktaFetch(signer jose.Signer, clientID, tokenURL string, scopes []string, d
 	}
 }
 
-// oktaAssertion signs one client assertion [assertion]: iss and sub are the
+// signAssertion signs one client assertion [assertion]: iss and sub are the
 // client id, aud the token endpoint, jti a fresh random id (so that no two
-// requests carry the same assertion), iat now and exp oktaAssertionLife on.
-func oktaAssertion(signer jose.Signer, clientID, tokenURL string, now time.Time) (string, error) {
+// requests carry the same assertion), iat now and exp assertionLife on.
+func signAssertion(signer jose.Signer, clientID, tokenURL string, now time.Time) (string, error) {
 	id := make([]byte, 18)
 	if _, err := rand.Read(id); err != nil {
 		return "", errors.New("cannot make a client assertion id")
@@ -169,7 +169,7 @@ func oktaAssertion(signer jose.Signer, clientID, tokenURL string, now time.Time)
 		Audience: jwt.Audience{tokenURL},
 		ID:       base64.RawURLEncoding.EncodeToString(id),
 		IssuedAt: jwt.NewNumericDate(now),
-		Expiry:   jwt.NewNumericDate(now.Add(oktaAssertionLife)),
+		Expiry:   jwt.NewNumericDate(now.Add(assertionLife)),
 	}).Serialize()
 	if err != nil {
 		return "", errors.New("cannot sign the client assertion")
@@ -177,11 +177,11 @@ func oktaAssertion(signer jose.Signer, clientID, tokenURL string, now time.Time)
 	return s, nil
 }
 
-// oktaSigningKey parses a PEM private key and picks its JWS algorithm: RS256
+// signingKey parses a PEM private key and picks its JWS algorithm: RS256
 // for RSA (at least 2048 bits), ES256, ES384 or ES512 for EC on P-256,
 // P-384 or P-521. It reads PKCS #8 ("PRIVATE KEY"), PKCS #1 ("RSA PRIVATE
 // KEY") and SEC 1 ("EC PRIVATE KEY"). Its errors never echo the key.
-func oktaSigningKey(s string) (crypto.Signer, jose.SignatureAlgorithm, error) {
+func signingKey(s string) (crypto.Signer, jose.SignatureAlgorithm, error) {
 	block, _ := pem.Decode([]byte(s))
 	if block == nil {
 		return nil, "", errors.New("not a PEM private key")

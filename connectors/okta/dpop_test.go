@@ -1,4 +1,4 @@
-package connectors_test
+package okta_test
 
 import (
 	"crypto"

@@ -1,4 +1,7 @@
-package connectors
+// Package okta is the okta connector: it clears a person's Okta sessions
+// and revokes the tokens Okta issued to them, authenticated by an API token
+// or by an OAuth 2.0 service app (optionally DPoP-bound).
+package okta
 
 import (
 	"context"
@@ -8,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/offboarder/offboarder/connectors"
 
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
@@ -32,7 +37,7 @@ import (
 //	[dpop-missing] https://support.okta.com/help/s/article/the-dpop-proof-jwt-header-is-missing
 //	[okta-dpop]  https://developer.okta.com/docs/guides/dpop/oktaresourceserver/main/ (and RFC 9449)
 
-// OktaConfig is the settings of an okta connector. It authenticates in one
+// Config is the settings of an okta connector. It authenticates in one
 // of two ways, exactly one of which is configured: an API token (token), or
 // an OAuth 2.0 service app (client_id + private_key, with key_id, token_url
 // and scopes), which gets scoped access tokens that live an hour
@@ -47,7 +52,7 @@ import (
 // / Private key"), the okta.users.manage scope granted on its Okta API
 // Scopes tab, and an admin role that may manage the users, assigned on its
 // Admin roles tab [service-app].
-type OktaConfig struct {
+type Config struct {
 	// BaseURL is the Okta org URL, e.g. https://example.okta.com, without
 	// /api/v1: the connector adds the documented paths.
 	BaseURL string `json:"base_url"`
@@ -92,11 +97,11 @@ type OktaConfig struct {
 	ForgetDevices bool `json:"forget_devices"`
 }
 
-// oktaOAuth reports whether c is in service-app mode.
-func (c *OktaConfig) oktaOAuth() bool { return c.ClientID != "" || c.PrivateKey != "" }
+// oauth reports whether c is in service-app mode.
+func (c *Config) oauth() bool { return c.ClientID != "" || c.PrivateKey != "" }
 
 // Validate reports every problem with the settings, each naming its key.
-func (c *OktaConfig) Validate() error {
+func (c *Config) Validate() error {
 	var errs []error
 	if err := vendorapi.CheckURL(c.BaseURL); err != nil {
 		errs = append(errs, vendorapi.KeyErr("base_url", err))
@@ -106,9 +111,9 @@ func (c *OktaConfig) Validate() error {
 		errs = append(errs, vendorapi.FieldErr("base_url", "give the org url without /api/v1, e.g. https://example.okta.com"))
 	}
 	switch {
-	case c.Token != "" && c.oktaOAuth():
+	case c.Token != "" && c.oauth():
 		errs = append(errs, vendorapi.FieldErr("token", "give either token or client_id + private_key, not both"))
-	case c.Token == "" && !c.oktaOAuth():
+	case c.Token == "" && !c.oauth():
 		errs = append(errs, vendorapi.FieldErr("token", "required, or client_id + private_key for an OAuth service app"))
 	case strings.HasPrefix(strings.ToUpper(string(c.Token)), "SSWS "):
 		errs = append(errs, vendorapi.FieldErr("token", `give the token without the "SSWS " prefix`))
@@ -127,10 +132,10 @@ func (c *OktaConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Open returns the *Okta connector named name.
-func (c *OktaConfig) Open(name string, d Deps) (Connector, error) {
-	o := vendorapi.ClientOptions{VendorError: oktaError, Logger: d.Logger}
-	if c.oktaOAuth() {
+// Open returns the *Connector named name.
+func (c *Config) Open(name string, d connectors.Deps) (connectors.Connector, error) {
+	o := vendorapi.ClientOptions{VendorError: readError, Logger: d.Logger}
+	if c.oauth() {
 		var dpop *vendorapi.DPoP
 		if c.DPoP {
 			var err error
@@ -152,24 +157,24 @@ func (c *OktaConfig) Open(name string, d Deps) (Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Okta{name: name, api: api, forgetDevices: c.ForgetDevices}, nil
+	return &Connector{name: name, api: api, forgetDevices: c.ForgetDevices}, nil
 }
 
-// Okta clears a person's Okta sessions and revokes the OpenID Connect and
+// Connector clears a person's Okta sessions and revokes the OpenID Connect and
 // OAuth tokens Okta issued to them.
-type Okta struct {
+type Connector struct {
 	name          string
 	api           *vendorapi.Client
 	forgetDevices bool
 }
 
 var (
-	_ Connector = (*Okta)(nil)
-	_ Checker   = (*Okta)(nil)
+	_ connectors.Connector = (*Connector)(nil)
+	_ connectors.Checker   = (*Connector)(nil)
 )
 
-// oktaUser is the part of Okta's User object the connector reads.
-type oktaUser struct {
+// user is the part of Okta's User object the connector reads.
+type user struct {
 	ID      string `json:"id"`
 	Status  string `json:"status"`
 	Profile struct {
@@ -178,12 +183,12 @@ type oktaUser struct {
 	} `json:"profile"`
 }
 
-func (u oktaUser) is(email string) bool {
+func (u user) is(email string) bool {
 	return u.ID != "" && (strings.EqualFold(u.Profile.Login, email) || strings.EqualFold(u.Profile.Email, email))
 }
 
 // Name returns the configured connector name.
-func (o *Okta) Name() string { return o.name }
+func (o *Connector) Name() string { return o.name }
 
 // Revoke clears the sessions and OAuth tokens of every Okta user that is the
 // subject: the user with the subject's Okta id if the event carried one,
@@ -196,9 +201,9 @@ func (o *Okta) Name() string { return o.name }
 // for clearing sessions [sessions], so a SUSPENDED or DEPROVISIONED
 // (deactivated) user's sessions and tokens are cleared like anyone's.
 // Deactivation stops new sign-ins; clearing ends what is already issued.
-func (o *Okta) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
+func (o *Connector) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	if id := s.IDs["okta"]; id != "" {
-		switch err := o.clear(ctx, oktaUser{ID: id, Status: "unknown"}); {
+		switch err := o.clear(ctx, user{ID: id, Status: "unknown"}); {
 		case err == nil:
 			return offboard.Acknowledged, nil
 		case !vendorapi.IsKind(err, vendorapi.NotFound):
@@ -247,14 +252,14 @@ func (o *Okta) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome
 // user created seconds ago may be missed, which the lookup above covers for
 // login = email. Every match is cleared: accounts carrying the person's email
 // (an admin twin, say) are theirs.
-func (o *Okta) find(ctx context.Context, email string) ([]oktaUser, error) {
+func (o *Connector) find(ctx context.Context, email string) ([]user, error) {
 	if !strings.Contains(email, "/") {
-		var u oktaUser
+		var u user
 		path := "/api/v1/users/" + strings.ReplaceAll(url.PathEscape(email), "+", "%2B")
 		_, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: path}, &u)
 		switch {
 		case err == nil && u.is(email):
-			return []oktaUser{u}, nil
+			return []user{u}, nil
 		case err != nil && !vendorapi.IsKind(err, vendorapi.NotFound): // [errors] E0000007 is 404
 			return nil, err
 		}
@@ -264,11 +269,11 @@ func (o *Okta) find(ctx context.Context, email string) ([]oktaUser, error) {
 		"search": {`profile.login eq "` + v + `" or profile.email eq "` + v + `"`},
 		"limit":  {"200"}, // the documented maximum page [search]
 	}
-	var found []oktaUser
+	var found []user
 	if _, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: "/api/v1/users", Query: q}, &found); err != nil {
 		return nil, err
 	}
-	var users []oktaUser
+	var users []user
 	for _, u := range found {
 		if u.is(email) {
 			users = append(users, u)
@@ -286,7 +291,7 @@ func (o *Okta) find(ctx context.Context, email string) ([]oktaUser, error) {
 // Content; 404 (E0000007) means no such user [errors]; 429 (E0000047)
 // carries X-Rate-Limit-Reset, the UTC epoch second the window resets
 // [rate], which the shared classifier reads.
-func (o *Okta) clear(ctx context.Context, u oktaUser) error {
+func (o *Connector) clear(ctx context.Context, u user) error {
 	_, err := o.api.Do(ctx, vendorapi.Request{
 		Method: http.MethodDelete,
 		Path:   "/api/v1/users/" + url.PathEscape(u.ID) + "/sessions",
@@ -304,17 +309,17 @@ func (o *Okta) clear(ctx context.Context, u oktaUser) error {
 // (401, E0000011) or lacks permission to read users (403, E0000006)
 // [errors], and, for a service app, when the token endpoint rejects the
 // client (401 invalid_client) [bad-sig][kid].
-func (o *Okta) Check(ctx context.Context) error {
-	var users []oktaUser
+func (o *Connector) Check(ctx context.Context) error {
+	var users []user
 	_, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: "/api/v1/users", Query: url.Values{"limit": {"1"}}}, &users)
 	return err
 }
 
-// oktaError reads Okta's error object [errors] — errorCode, errorSummary,
+// readError reads Okta's error object [errors] — errorCode, errorSummary,
 // errorLink, errorId, errorCauses[].errorSummary — into one short line:
 // "E0000011: Invalid token provided (errorId oae…)". errorId is what Okta
 // support asks for.
-func oktaError(body []byte) string {
+func readError(body []byte) string {
 	var e struct {
 		Code    string `json:"errorCode"`
 		Summary string `json:"errorSummary"`
