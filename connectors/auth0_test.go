@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -178,14 +179,6 @@ func auth0RateLimited(s step, resetIn time.Duration) step {
 	return s
 }
 
-func join(parts ...[]step) []step {
-	var out []step
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
 func TestAuth0Revoke(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -198,7 +191,7 @@ func TestAuth0Revoke(t *testing.T) {
 	}{{
 		name:    "a user found by email has sessions and refresh tokens deleted and both read back empty",
 		subject: offboard.Subject{Email: auth0Email},
-		steps:   join([]step{byEmail(200, auth0Users(auth0ID))}, auth0Revoked(auth0IDPath)),
+		steps:   slices.Concat([]step{byEmail(200, auth0Users(auth0ID))}, auth0Revoked(auth0IDPath)),
 		want:    offboard.Verified,
 	}, {
 		name:    "an auth0 id on the subject is used without a lookup",
@@ -208,13 +201,13 @@ func TestAuth0Revoke(t *testing.T) {
 	}, {
 		name:    "an auth0 id unknown to this tenant falls back to the email",
 		subject: offboard.Subject{Email: auth0Email, IDs: map[string]string{"auth0": "auth0|other"}},
-		steps: join([]step{delSessions("auth0%7Cother", 404, auth0NoUser).Maybe(), delRefresh("auth0%7Cother", 404, auth0NoUser).Maybe(), byEmail(200, auth0Users(auth0ID))},
+		steps: slices.Concat([]step{delSessions("auth0%7Cother", 404, auth0NoUser).Maybe(), delRefresh("auth0%7Cother", 404, auth0NoUser).Maybe(), byEmail(200, auth0Users(auth0ID))},
 			auth0Revoked(auth0IDPath)),
 		want: offboard.Verified,
 	}, {
 		name:    "every user with the email is revoked, one per connection",
 		subject: offboard.Subject{Email: auth0Email},
-		steps:   join([]step{byEmail(200, auth0Users(auth0ID, auth0SocialID))}, auth0Revoked(auth0IDPath), auth0Revoked(auth0SocialPath)),
+		steps:   slices.Concat([]step{byEmail(200, auth0Users(auth0ID, auth0SocialID))}, auth0Revoked(auth0IDPath), auth0Revoked(auth0SocialPath)),
 		want:    offboard.Verified,
 	}, {
 		name:    "sessions still listed after the accepted deletion are read again until gone",
@@ -238,7 +231,7 @@ func TestAuth0Revoke(t *testing.T) {
 	}, {
 		name:    "one user verified and one still in progress make the revoke acknowledged",
 		subject: offboard.Subject{Email: auth0Email},
-		steps: join([]step{byEmail(200, auth0Users(auth0SocialID, auth0ID))}, auth0Revoked(auth0SocialPath), []step{
+		steps: slices.Concat([]step{byEmail(200, auth0Users(auth0SocialID, auth0ID))}, auth0Revoked(auth0SocialPath), []step{
 			delSessions(auth0IDPath, 202, ""), delRefresh(auth0IDPath, 202, ""),
 			getSessions(auth0IDPath, 200, auth0OneSession), getRefresh(auth0IDPath, 200, auth0NoTokens),
 			getSessions(auth0IDPath, 200, auth0OneSession), getRefresh(auth0IDPath, 200, auth0NoTokens),
@@ -271,7 +264,7 @@ func TestAuth0Revoke(t *testing.T) {
 	}, {
 		name:    "a 429 whose reset is a second away is waited out inside the attempt",
 		subject: offboard.Subject{Email: auth0Email},
-		steps:   join([]step{auth0RateLimited(byEmail(0, ""), time.Second), byEmail(200, auth0Users(auth0ID))}, auth0Revoked(auth0IDPath)),
+		steps:   slices.Concat([]step{auth0RateLimited(byEmail(0, ""), time.Second), byEmail(200, auth0Users(auth0ID))}, auth0Revoked(auth0IDPath)),
 		want:    offboard.Verified,
 	}, {
 		name:    "a 429 whose reset is far away goes back to the queue with the wait",
@@ -496,7 +489,7 @@ func TestAuth0Conformance(t *testing.T) {
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			switch s {
 			case conformance.Success:
-				return auth0Fake(t, auth0TokenAnswer{}, join([]step{byEmail(200, auth0Users(auth0ID))}, auth0Revoked(auth0IDPath))...)
+				return auth0Fake(t, auth0TokenAnswer{}, slices.Concat([]step{byEmail(200, auth0Users(auth0ID))}, auth0Revoked(auth0IDPath))...)
 			case conformance.NotFound:
 				return auth0Fake(t, auth0TokenAnswer{}, byEmail(200, "[]"))
 			case conformance.RateLimited:

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,7 +167,7 @@ func TestKeycloakRevoke(t *testing.T) {
 	}{{
 		name:    "a user found by email is logged out and has no session left",
 		subject: offboard.Subject{Email: kcEmail},
-		steps:   join([]step{kcSearch(200, kcUsers(kcID))}, kcLoggedOut(kcID)),
+		steps:   slices.Concat([]step{kcSearch(200, kcUsers(kcID))}, kcLoggedOut(kcID)),
 		want:    offboard.Verified,
 	}, {
 		name:    "offline tokens survive a logout, so their client's consent is revoked and read back",
@@ -216,7 +217,7 @@ func TestKeycloakRevoke(t *testing.T) {
 	}, {
 		name:    "every user of a realm with duplicate emails is logged out",
 		subject: offboard.Subject{Email: kcEmail},
-		steps:   join([]step{kcSearch(200, kcUsers(kcID, kcTwinID))}, kcLoggedOut(kcID), kcLoggedOut(kcTwinID)),
+		steps:   slices.Concat([]step{kcSearch(200, kcUsers(kcID, kcTwinID))}, kcLoggedOut(kcID), kcLoggedOut(kcTwinID)),
 		want:    offboard.Verified,
 	}, {
 		name:    "no user with the email is not_found",
@@ -486,7 +487,7 @@ func TestKeycloakConformance(t *testing.T) {
 		Handler: func(t *testing.T, s conformance.Scenario) http.Handler {
 			switch s {
 			case conformance.Success:
-				return keycloakFake(t, kcToken{}, join([]step{kcSearch(200, kcUsers(kcID))}, kcLoggedOut(kcID))...)
+				return keycloakFake(t, kcToken{}, slices.Concat([]step{kcSearch(200, kcUsers(kcID))}, kcLoggedOut(kcID))...)
 			case conformance.NotFound:
 				return keycloakFake(t, kcToken{}, kcSearch(200, "[]"))
 			case conformance.RateLimited:

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/connectors/entra"
 	"github.com/offboarder/offboarder/connectors/okta"
 )
 
@@ -10,7 +11,7 @@ import (
 func Connectors() map[string]func() connectors.Config {
 	return map[string]func() connectors.Config{
 		"auth0":    func() connectors.Config { return new(connectors.Auth0Config) },
-		"entra":    func() connectors.Config { return new(connectors.EntraConfig) },
+		"entra":    func() connectors.Config { return new(entra.Config) },
 		"google":   func() connectors.Config { return new(connectors.GoogleConfig) },
 		"keycloak": func() connectors.Config { return new(connectors.KeycloakConfig) },
 		"okta":     func() connectors.Config { return new(okta.Config) },

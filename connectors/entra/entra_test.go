@@ -1,4 +1,4 @@
-package connectors_test
+package entra_test
 
 import (
 	"errors"
@@ -6,10 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/connectors/entra"
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
@@ -186,7 +189,7 @@ func TestEntraRevoke(t *testing.T) {
 	}, {
 		name:    "every account that carries the email is revoked",
 		subject: offboard.Subject{Email: entraEmail},
-		steps: join([]step{
+		steps: slices.Concat([]step{
 			revokeSessions(entraEmail, 404, graphNotFound),
 			usersFilter(entraEmail, 200, graphUsers([3]string{entraID, entraEmail, "adelev@contoso.onmicrosoft.com"},
 				[3]string{"6e7b768e-07e2-4810-8459-485f84f8f204", "Adele.Vance@contoso.com", "adele-admin@contoso.onmicrosoft.com"})),
@@ -475,3 +478,9 @@ func TestEntraConformance(t *testing.T) {
 		},
 	})
 }
+
+// step is one scripted exchange of the Graph fake.
+type step = conformance.Step
+
+// types holds the entra type alone, for Build.
+var types = map[string]func() connectors.Config{"entra": func() connectors.Config { return new(entra.Config) }}

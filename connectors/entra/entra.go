@@ -1,4 +1,7 @@
-package connectors
+// Package entra is the entra connector: it revokes a person's Microsoft
+// Entra ID refresh tokens and browser session cookies through Microsoft
+// Graph, and reads back that the revocation took.
+package entra
 
 import (
 	"context"
@@ -8,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/offboarder/offboarder/connectors"
 
 	"github.com/sethvargo/go-retry"
 
@@ -31,38 +36,38 @@ import (
 //	[clouds]       https://learn.microsoft.com/en-us/graph/deployments
 
 const (
-	entraDefaultBaseURL = "https://graph.microsoft.com"
-	// The default token URL is entraLogin + "/{tenant_id}" + entraTokenPath
+	defaultBaseURL = "https://graph.microsoft.com"
+	// The default token URL is loginURL + "/{tenant_id}" + tokenPath
 	// [client-creds].
-	entraLogin     = "https://login.microsoftonline.com"
-	entraTokenPath = "/oauth2/v2.0/token"
-	entraUsers     = "/v1.0/users"
-	entraIDsKey    = "entra" // the Subject.IDs key of an Entra object id
+	loginURL  = "https://login.microsoftonline.com"
+	tokenPath = "/oauth2/v2.0/token"
+	usersPath = "/v1.0/users"
+	idsKey    = "entra" // the Subject.IDs key of an Entra object id
 
-	// The read-back after a revoke: at most entraReadBacks reads, the first
-	// wait entraFirstWait and each next one twice as long, all within
-	// entraVerifyFor (and the caller's deadline).
-	entraReadBacks = 4
-	entraFirstWait = 200 * time.Millisecond
-	entraVerifyFor = 3 * time.Second
-	// entraClockSkew is how far before our own clock reading Graph's
+	// The read-back after a revoke: at most readBacks reads, the first
+	// wait firstWait and each next one twice as long, all within
+	// verifyFor (and the caller's deadline).
+	readBacks = 4
+	firstWait = 200 * time.Millisecond
+	verifyFor = 3 * time.Second
+	// clockSkew is how far before our own clock reading Graph's
 	// signInSessionsValidFromDateTime may be and still count as this
 	// revoke's: Graph sets it from its clock, in whole seconds, so a value
 	// from the same instant can read up to a second early, and the two
 	// clocks may differ by a few seconds more. A revoke older than that is
 	// not taken for ours.
-	entraClockSkew = 30 * time.Second
+	clockSkew = 30 * time.Second
 )
 
-// entraTenant is a tenant id as the token URL takes it: a GUID or a
+// tenantPattern is a tenant id as the token URL takes it: a GUID or a
 // domain name such as contoso.onmicrosoft.com [client-creds].
-var entraTenant = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
+var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
 
-// EntraConfig is the settings of an entra connector: an app registration in
+// Config is the settings of an entra connector: an app registration in
 // the tenant with the application permissions User.RevokeSessions.All (to
 // revoke [revoke]) and User.Read.All (to look users up and read the revoke
 // back [get-user]), admin-consented, and a client secret.
-type EntraConfig struct {
+type Config struct {
 	// TenantID is the directory (tenant) id, a GUID, or a verified domain.
 	TenantID string `json:"tenant_id"`
 	// ClientID is the app registration's application (client) id.
@@ -80,30 +85,30 @@ type EntraConfig struct {
 	TokenURL string `json:"token_url"`
 }
 
-func (c *EntraConfig) baseURL() string {
+func (c *Config) baseURL() string {
 	if c.BaseURL == "" {
-		return entraDefaultBaseURL
+		return defaultBaseURL
 	}
 	return c.BaseURL
 }
 
-func (c *EntraConfig) tokenURL() string {
+func (c *Config) tokenURL() string {
 	if c.TokenURL == "" {
-		return entraLogin + "/" + url.PathEscape(c.TenantID) + entraTokenPath
+		return loginURL + "/" + url.PathEscape(c.TenantID) + tokenPath
 	}
 	return c.TokenURL
 }
 
 // scope is the .default scope of the Graph that base_url names [client-creds].
-func (c *EntraConfig) scope() string { return strings.TrimSuffix(c.baseURL(), "/") + "/.default" }
+func (c *Config) scope() string { return strings.TrimSuffix(c.baseURL(), "/") + "/.default" }
 
 // Validate reports every problem with the settings, each naming its key.
-func (c *EntraConfig) Validate() error {
+func (c *Config) Validate() error {
 	var errs []error
 	switch {
 	case c.TenantID == "":
 		errs = append(errs, vendorapi.FieldErr("tenant_id", "required"))
-	case !entraTenant.MatchString(c.TenantID):
+	case !tenantPattern.MatchString(c.TenantID):
 		errs = append(errs, vendorapi.FieldErr("tenant_id", "must be the directory (tenant) id, a GUID, or a domain such as contoso.onmicrosoft.com"))
 	}
 	if c.ClientID == "" {
@@ -126,8 +131,8 @@ func (c *EntraConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Open returns the *Entra connector named name.
-func (c *EntraConfig) Open(name string, d Deps) (Connector, error) {
+// Open returns the *Connector named name.
+func (c *Config) Open(name string, d connectors.Deps) (connectors.Connector, error) {
 	// [client-creds]: POST {token_url} with client_id, scope, client_secret
 	// and grant_type=client_credentials in the form. The answer is a bearer
 	// token for about an hour; errors are OAuth's (400 invalid_scope, 401
@@ -143,23 +148,23 @@ func (c *EntraConfig) Open(name string, d Deps) (Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Entra{name: name, api: api}, nil
+	return &Connector{name: name, api: api}, nil
 }
 
-// Entra revokes a person's Microsoft Entra ID refresh tokens and browser
+// Connector revokes a person's Microsoft Entra ID refresh tokens and browser
 // session cookies through Microsoft Graph.
-type Entra struct {
+type Connector struct {
 	name string
 	api  *vendorapi.Client
 }
 
 var (
-	_ Connector = (*Entra)(nil)
-	_ Checker   = (*Entra)(nil)
+	_ connectors.Connector = (*Connector)(nil)
+	_ connectors.Checker   = (*Connector)(nil)
 )
 
-// entraUser is the part of Graph's user resource the connector reads [user].
-type entraUser struct {
+// account is the part of Graph's user resource the connector reads [user].
+type account struct {
 	ID                string `json:"id"`
 	Mail              string `json:"mail"`
 	UserPrincipalName string `json:"userPrincipalName"`
@@ -167,14 +172,14 @@ type entraUser struct {
 }
 
 // Name returns the configured connector name.
-func (e *Entra) Name() string { return e.name }
+func (e *Connector) Name() string { return e.name }
 
 // Revoke invalidates every refresh token and browser session cookie of the
 // subject's Entra user [revoke]: the user with the subject's Entra object id
 // if the event carried one, else the user whose userPrincipalName is the
 // email, else (filter) every user whose mail or userPrincipalName is the
 // email. It answers Verified when Graph's signInSessionsValidFromDateTime
-// reads back at or after the revoke (less entraClockSkew), Acknowledged
+// reads back at or after the revoke (less clockSkew), Acknowledged
 // when the read-back does not show it within a few seconds (directory
 // replication lags) or is not permitted, and NotFound when no such user
 // exists.
@@ -184,8 +189,8 @@ func (e *Entra) Name() string { return e.name }
 // tokens are revoked, and access tokens already issued live until they
 // expire [revoke]. Guests are not revoked here: they sign in through their
 // home tenant [revoke].
-func (e *Entra) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
-	if id := s.IDs[entraIDsKey]; id != "" {
+func (e *Connector) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
+	if id := s.IDs[idsKey]; id != "" {
 		switch out, err := e.revoke(ctx, id); {
 		case err == nil:
 			return out, nil
@@ -233,19 +238,19 @@ func (e *Entra) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcom
 // eq on both is a default query, no ConsistencyLevel header needed
 // [filter]; a single quote in the value is doubled [quotes]. Graph compares
 // case-insensitively; the answer is checked again here.
-func (e *Entra) find(ctx context.Context, email string) ([]entraUser, error) {
+func (e *Connector) find(ctx context.Context, email string) ([]account, error) {
 	v := "'" + strings.ReplaceAll(email, "'", "''") + "'"
 	q := url.Values{
 		"$filter": {"mail eq " + v + " or userPrincipalName eq " + v},
 		"$select": {"id,mail,userPrincipalName"},
 	}
 	var page struct {
-		Value []entraUser `json:"value"`
+		Value []account `json:"value"`
 	}
-	if _, err := e.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: entraUsers, Query: q}, &page); err != nil {
+	if _, err := e.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: usersPath, Query: q}, &page); err != nil {
 		return nil, err
 	}
-	var users []entraUser
+	var users []account
 	for _, u := range page.Value {
 		if u.ID != "" && (strings.EqualFold(u.Mail, email) || strings.EqualFold(u.UserPrincipalName, email)) {
 			users = append(users, u)
@@ -262,8 +267,8 @@ func (e *Entra) find(ctx context.Context, email string) ([]entraUser, error) {
 // Retry-After, possibly in fractional seconds [throttling], which the shared
 // classifier reads. 403 (Authorization_RequestDenied) means the app lacks
 // User.RevokeSessions.All.
-func (e *Entra) revoke(ctx context.Context, key string) (offboard.Outcome, error) {
-	user := entraUsers + "/" + url.PathEscape(key)
+func (e *Connector) revoke(ctx context.Context, key string) (offboard.Outcome, error) {
+	user := usersPath + "/" + url.PathEscape(key)
 	at := time.Now()
 	var ok struct {
 		Value bool `json:"value"`
@@ -294,21 +299,21 @@ var errNotYet = errors.New("not yet")
 
 // readBack reads GET /v1.0/users/{key}?$select=signInSessionsValidFromDateTime
 // [get-user] (the property comes only when selected [user]) until it is at
-// or after at, less entraClockSkew: at most entraReadBacks times and within
-// entraVerifyFor. It reports false, with no error, when the revoke did not
+// or after at, less clockSkew: at most readBacks times and within
+// verifyFor. It reports false, with no error, when the revoke did not
 // show in time; it returns an error for a failed read, or when ctx ends.
-func (e *Entra) readBack(ctx context.Context, user string, at time.Time) (bool, error) {
-	vctx, cancel := context.WithTimeout(ctx, entraVerifyFor)
+func (e *Connector) readBack(ctx context.Context, user string, at time.Time) (bool, error) {
+	vctx, cancel := context.WithTimeout(ctx, verifyFor)
 	defer cancel()
 	// A fresh backoff per call: go-retry backoffs are stateful.
-	b := retry.WithMaxRetries(entraReadBacks-1, retry.NewExponential(entraFirstWait))
+	b := retry.WithMaxRetries(readBacks-1, retry.NewExponential(firstWait))
 	err := retry.Do(vctx, b, func(vctx context.Context) error {
-		var u entraUser
+		var u account
 		q := url.Values{"$select": {"signInSessionsValidFromDateTime"}}
 		if _, err := e.api.Do(vctx, vendorapi.Request{Method: http.MethodGet, Path: user, Query: q}, &u); err != nil {
 			return err
 		}
-		if from, err := time.Parse(time.RFC3339Nano, u.ValidFrom); err == nil && !from.Before(at.Add(-entraClockSkew)) {
+		if from, err := time.Parse(time.RFC3339Nano, u.ValidFrom); err == nil && !from.Before(at.Add(-clockSkew)) {
 			return nil
 		}
 		return retry.RetryableError(errNotYet)
@@ -329,11 +334,11 @@ func (e *Entra) readBack(ctx context.Context, user string, at time.Time) (bool, 
 // the client (401 invalid_client, 400 unauthorized_client) or Graph rejects
 // the token (401 InvalidAuthenticationToken) or the app may not read users
 // (403 Authorization_RequestDenied) [errors].
-func (e *Entra) Check(ctx context.Context) error {
+func (e *Connector) Check(ctx context.Context) error {
 	var page struct {
-		Value []entraUser `json:"value"`
+		Value []account `json:"value"`
 	}
 	q := url.Values{"$top": {"1"}, "$select": {"id"}}
-	_, err := e.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: entraUsers, Query: q}, &page)
+	_, err := e.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: usersPath, Query: q}, &page)
 	return err
 }
