@@ -4,6 +4,7 @@ import (
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/entra"
 	"github.com/offboarder/offboarder/connectors/okta"
+	"github.com/offboarder/offboarder/connectors/onelogin"
 )
 
 // Connectors maps every connector type name, as written in the
@@ -15,6 +16,6 @@ func Connectors() map[string]func() connectors.Config {
 		"google":   func() connectors.Config { return new(connectors.GoogleConfig) },
 		"keycloak": func() connectors.Config { return new(connectors.KeycloakConfig) },
 		"okta":     func() connectors.Config { return new(okta.Config) },
-		"onelogin": func() connectors.Config { return new(connectors.OneLoginConfig) },
+		"onelogin": func() connectors.Config { return new(onelogin.Config) },
 	}
 }

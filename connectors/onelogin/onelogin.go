@@ -1,4 +1,6 @@
-package connectors
+// Package onelogin is the onelogin connector: it ends a person's OneLogin
+// sessions.
+package onelogin
 
 import (
 	"context"
@@ -8,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/offboarder/offboarder/connectors"
 
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
@@ -26,19 +30,19 @@ import (
 //	              (the Users v2 operations: list, get, create, update, delete, apps; no logout)
 
 const (
-	oneloginTokenPath = "/auth/oauth2/v2/token"
-	oneloginUsers     = "/api/2/users"
-	oneloginScopeHint = "; onelogin also answers 401 to a credential without the manage users or manage all scope"
+	tokenPath = "/auth/oauth2/v2/token"
+	usersPath = "/api/2/users"
+	scopeHint = "; onelogin also answers 401 to a credential without the manage users or manage all scope"
 )
 
-// OneLoginConfig is the settings of a onelogin connector: an API credential
+// Config is the settings of a onelogin connector: an API credential
 // pair (Developers > API Credentials) with the "Manage users" scope, which
 // both reads users and logs them out [credentials][logout].
 //
 // API credentials belong to the admin who created them: once that admin is
 // deleted, the token endpoint answers 500 [tokens], which is retried like
 // any server error until a person creates new credentials.
-type OneLoginConfig struct {
+type Config struct {
 	// BaseURL is the account's API host without /api, e.g.
 	// https://example.onelogin.com, as the API v2 documentation gives it
 	// [list-users]; the older regional hosts (https://api.us.onelogin.com,
@@ -53,7 +57,7 @@ type OneLoginConfig struct {
 }
 
 // Validate reports every problem with the settings, each naming its key.
-func (c *OneLoginConfig) Validate() error {
+func (c *Config) Validate() error {
 	var errs []error
 	if err := vendorapi.CheckURL(c.BaseURL); err != nil {
 		errs = append(errs, vendorapi.KeyErr("base_url", err))
@@ -75,11 +79,11 @@ func (c *OneLoginConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Open returns the *OneLogin connector named name.
-func (c *OneLoginConfig) Open(name string, d Deps) (Connector, error) {
+// Open returns the *Connector named name.
+func (c *Config) Open(name string, d connectors.Deps) (connectors.Connector, error) {
 	tokenURL := c.TokenURL
 	if tokenURL == "" {
-		tokenURL = strings.TrimSuffix(c.BaseURL, "/") + oneloginTokenPath
+		tokenURL = strings.TrimSuffix(c.BaseURL, "/") + tokenPath
 	}
 	// [tokens]: Generate Tokens v2 follows RFC 6749 and takes
 	// grant_type=client_credentials with client_id and client_secret as an
@@ -89,36 +93,36 @@ func (c *OneLoginConfig) Open(name string, d Deps) (Connector, error) {
 	token := vendorapi.ClientCredentials(c.ClientID, c.ClientSecret, tokenURL, nil, nil)
 	api, err := vendorapi.NewClient(name, c.BaseURL, d.HTTPClient, vendorapi.ClientOptions{
 		Token:       token,
-		VendorError: oneloginError,
+		VendorError: readError,
 		Secrets:     []string{string(c.ClientSecret)},
 		Logger:      d.Logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &OneLogin{name: name, api: api}, nil
+	return &Connector{name: name, api: api}, nil
 }
 
-// OneLogin ends a person's OneLogin sessions.
-type OneLogin struct {
+// Connector ends a person's OneLogin sessions.
+type Connector struct {
 	name string
 	api  *vendorapi.Client
 }
 
 var (
-	_ Connector = (*OneLogin)(nil)
-	_ Checker   = (*OneLogin)(nil)
+	_ connectors.Connector = (*Connector)(nil)
+	_ connectors.Checker   = (*Connector)(nil)
 )
 
-// oneloginUser is the part of OneLogin's user the connector reads
+// account is the part of OneLogin's user the connector reads
 // [list-users]; ids are integers.
-type oneloginUser struct {
+type account struct {
 	ID    int64  `json:"id"`
 	Email string `json:"email"`
 }
 
 // Name returns the configured connector name.
-func (o *OneLogin) Name() string { return o.name }
+func (o *Connector) Name() string { return o.name }
 
 // Revoke logs out every OneLogin user whose email is the subject's: their
 // OneLogin session ends, so they can no longer reach the portal or start a
@@ -130,7 +134,7 @@ func (o *OneLogin) Name() string { return o.name }
 // An email holding "*" is refused as vendorapi.Invalid before any call: the user
 // search reads "*" as a wildcard [query], so the address cannot be looked
 // up exactly.
-func (o *OneLogin) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
+func (o *Connector) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	email := strings.TrimSpace(s.Email)
 	switch {
 	case email == "":
@@ -143,9 +147,9 @@ func (o *OneLogin) Revoke(ctx context.Context, s offboard.Subject) (offboard.Out
 	// holds a wildcard [query]; fields keeps the answer small [query]. It
 	// answers a JSON array, empty when nobody matches, at most 50 users a
 	// page; an email matches far fewer. The match is checked again here.
-	var found []oneloginUser
+	var found []account
 	q := url.Values{"email": {email}, "fields": {"id,email"}}
-	if _, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: oneloginUsers, Query: q}, &found); err != nil {
+	if _, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: usersPath, Query: q}, &found); err != nil {
 		return "", err
 	}
 	result := offboard.NotFound
@@ -172,10 +176,10 @@ func (o *OneLogin) Revoke(ctx context.Context, s offboard.Subject) (offboard.Out
 // person must act on [logout]. A 429 carries X-RateLimit-Reset, the
 // seconds left until the limit resets [rate], which the shared classifier
 // reads as delta-seconds.
-func (o *OneLogin) logout(ctx context.Context, id int64) error {
+func (o *Connector) logout(ctx context.Context, id int64) error {
 	_, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodPut, Path: "/api/1/users/" + strconv.FormatInt(id, 10) + "/logout"}, nil)
 	if e, ok := errors.AsType[*vendorapi.Error](err); ok && e.Status == http.StatusUnauthorized {
-		e.Msg += oneloginScopeHint
+		e.Msg += scopeHint
 	}
 	if err == nil {
 		o.api.Logger(ctx).Info().Str("connector", o.name).Int64("onelogin_user_id", id).Msg("onelogin user logged out")
@@ -186,20 +190,20 @@ func (o *OneLogin) logout(ctx context.Context, id int64) error {
 // Check is the cheapest authenticated read, GET /api/2/users?limit=1&fields=id
 // [list-users][query]: it fails with a vendorapi.Auth *vendorapi.Error when the token endpoint
 // rejects the credential pair (401) or the credential may not read users.
-func (o *OneLogin) Check(ctx context.Context) error {
-	var users []oneloginUser
+func (o *Connector) Check(ctx context.Context) error {
+	var users []account
 	q := url.Values{"limit": {"1"}, "fields": {"id"}}
-	_, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: oneloginUsers, Query: q}, &users)
+	_, err := o.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: usersPath, Query: q}, &users)
 	return err
 }
 
-// oneloginError reads OneLogin's error bodies into one short line. API v2
+// readError reads OneLogin's error bodies into one short line. API v2
 // answers {"statusCode":401,"name":"UnauthorizedError","message":"…"}
 // [v2-errors]; API v1 answers {"status":{"error":true,"code":401,
 // "type":"Unauthorized","message":"…"}}, whose message may instead be
 // {"attribute":"id","description":"…"} [logout]; the token endpoint may
 // answer OAuth's {"error":"…","error_description":"…"} [tokens].
-func oneloginError(body []byte) string {
+func readError(body []byte) string {
 	var e struct {
 		Name    string          `json:"name"`
 		Message json.RawMessage `json:"message"`
@@ -216,16 +220,16 @@ func oneloginError(body []byte) string {
 	join := func(a, b string) string { return strings.TrimSuffix(strings.TrimPrefix(a+": "+b, ": "), ": ") }
 	switch {
 	case e.Status != nil:
-		return join(e.Status.Type, oneloginText(e.Status.Message))
+		return join(e.Status.Type, errorText(e.Status.Message))
 	case e.Name != "" || len(e.Message) > 0:
-		return join(e.Name, oneloginText(e.Message))
+		return join(e.Name, errorText(e.Message))
 	}
 	return join(e.Error, e.Description)
 }
 
-// oneloginText is a message that is a string, or an {"attribute",
+// errorText is a message that is a string, or an {"attribute",
 // "description"} object, as one line.
-func oneloginText(raw json.RawMessage) string {
+func errorText(raw json.RawMessage) string {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s

@@ -1,4 +1,4 @@
-package connectors_test
+package onelogin_test
 
 import (
 	"errors"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/connectors/onelogin"
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
@@ -409,3 +411,9 @@ func TestOneLoginConformance(t *testing.T) {
 		},
 	})
 }
+
+// step is one scripted exchange of the OneLogin fake.
+type step = conformance.Step
+
+// types holds the onelogin type alone, for Build.
+var types = map[string]func() connectors.Config{"onelogin": func() connectors.Config { return new(onelogin.Config) }}
