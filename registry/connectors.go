@@ -2,6 +2,7 @@ package registry
 
 import (
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/connectors/auth0"
 	"github.com/offboarder/offboarder/connectors/entra"
 	"github.com/offboarder/offboarder/connectors/okta"
 	"github.com/offboarder/offboarder/connectors/onelogin"
@@ -11,7 +12,7 @@ import (
 // configuration's `type` key, to a fresh Config of that type.
 func Connectors() map[string]func() connectors.Config {
 	return map[string]func() connectors.Config{
-		"auth0":    func() connectors.Config { return new(connectors.Auth0Config) },
+		"auth0":    func() connectors.Config { return new(auth0.Config) },
 		"entra":    func() connectors.Config { return new(entra.Config) },
 		"google":   func() connectors.Config { return new(connectors.GoogleConfig) },
 		"keycloak": func() connectors.Config { return new(connectors.KeycloakConfig) },

@@ -1,4 +1,7 @@
-package connectors
+// Package auth0 is the auth0 connector: it deletes a person's Auth0 sessions
+// and refresh tokens through the Management API, and reads back that they
+// are gone.
+package auth0
 
 import (
 	"context"
@@ -8,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/offboarder/offboarder/connectors"
 
 	"github.com/sethvargo/go-retry"
 
@@ -32,19 +37,19 @@ import (
 //	[audiences]     https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens
 //	                ("Control access token audience" and "Custom domains and the Auth0 Management API")
 
-// auth0ReadBacks bounds how often a user's sessions and refresh tokens are
+// readBacks bounds how often a user's sessions and refresh tokens are
 // read back after their deletion was accepted; the first wait between
-// reads is auth0FirstWait and each next one is twice as long.
+// reads is firstWait and each next one is twice as long.
 const (
-	auth0ReadBacks  = 3
-	auth0FirstWait  = 250 * time.Millisecond
-	auth0APIPath    = "/api/v2"
-	auth0TokenPath  = "/oauth/token"
-	auth0UserIDsKey = "auth0" // the Subject.IDs key of an Auth0 user id
+	readBacks = 3
+	firstWait = 250 * time.Millisecond
+	apiPath   = "/api/v2"
+	tokenPath = "/oauth/token"
+	idsKey    = "auth0" // the Subject.IDs key of an Auth0 user id
 )
 
-// Auth0Config is the settings of an auth0 connector.
-type Auth0Config struct {
+// Config is the settings of an auth0 connector.
+type Config struct {
 	// BaseURL is where the tenant is called, without /api/v2: its
 	// canonical domain, e.g. https://example.us.auth0.com, or a custom
 	// domain with Audience set.
@@ -68,11 +73,11 @@ type Auth0Config struct {
 }
 
 // Validate reports every problem with the settings, each naming its key.
-func (c *Auth0Config) Validate() error {
+func (c *Config) Validate() error {
 	var errs []error
 	if err := vendorapi.CheckURL(c.BaseURL); err != nil {
 		errs = append(errs, vendorapi.KeyErr("base_url", err))
-	} else if u, _ := url.Parse(c.BaseURL); strings.Contains(strings.TrimSuffix(u.Path, "/"), auth0APIPath) {
+	} else if u, _ := url.Parse(c.BaseURL); strings.Contains(strings.TrimSuffix(u.Path, "/"), apiPath) {
 		// With /api/v2 here every path would 404, which reads as "no such user".
 		errs = append(errs, vendorapi.FieldErr("base_url", "give the tenant url without /api/v2, e.g. https://example.us.auth0.com"))
 	}
@@ -90,7 +95,7 @@ func (c *Auth0Config) Validate() error {
 	if c.Audience != "" {
 		if err := vendorapi.CheckURL(c.Audience); err != nil {
 			errs = append(errs, vendorapi.KeyErr("audience", err))
-		} else if u, _ := url.Parse(c.Audience); !strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), auth0APIPath) {
+		} else if u, _ := url.Parse(c.Audience); !strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), apiPath) {
 			// Any other identifier is refused 403 "Service not found".
 			errs = append(errs, vendorapi.FieldErr("audience", "give the Management API's identifier, e.g. https://example.us.auth0.com/api/v2/"))
 		}
@@ -100,19 +105,19 @@ func (c *Auth0Config) Validate() error {
 
 // audience is the configured identifier, with its trailing slash, or
 // base's.
-func (c *Auth0Config) audience(base string) string {
+func (c *Config) audience(base string) string {
 	if c.Audience == "" {
-		return base + auth0APIPath + "/"
+		return base + apiPath + "/"
 	}
 	return strings.TrimSuffix(c.Audience, "/") + "/"
 }
 
-// Open returns the *Auth0 connector named name.
-func (c *Auth0Config) Open(name string, d Deps) (Connector, error) {
+// Open returns the *Connector named name.
+func (c *Config) Open(name string, d connectors.Deps) (connectors.Connector, error) {
 	base := strings.TrimSuffix(c.BaseURL, "/")
 	tokenURL := c.TokenURL
 	if tokenURL == "" {
-		tokenURL = base + auth0TokenPath
+		tokenURL = base + tokenPath
 	}
 	// [m2m-token]: POST /oauth/token with grant_type=client_credentials,
 	// client_id, client_secret and audience https://{tenant}/api/v2/. The
@@ -122,35 +127,35 @@ func (c *Auth0Config) Open(name string, d Deps) (Connector, error) {
 	token := vendorapi.ClientCredentials(c.ClientID, c.ClientSecret, tokenURL, nil, url.Values{"audience": {c.audience(base)}})
 	api, err := vendorapi.NewClient(name, c.BaseURL, d.HTTPClient, vendorapi.ClientOptions{
 		Token:       token,
-		VendorError: auth0Error,
+		VendorError: readError,
 		Secrets:     []string{string(c.ClientSecret)},
 		Logger:      d.Logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Auth0{name: name, api: api}, nil
+	return &Connector{name: name, api: api}, nil
 }
 
-// Auth0 deletes a person's Auth0 sessions and refresh tokens.
-type Auth0 struct {
+// Connector deletes a person's Auth0 sessions and refresh tokens.
+type Connector struct {
 	name string
 	api  *vendorapi.Client
 }
 
 var (
-	_ Connector = (*Auth0)(nil)
-	_ Checker   = (*Auth0)(nil)
+	_ connectors.Connector = (*Connector)(nil)
+	_ connectors.Checker   = (*Connector)(nil)
 )
 
-// auth0User is the part of Auth0's user object the connector reads.
-type auth0User struct {
+// account is the part of Auth0's user object the connector reads.
+type account struct {
 	UserID string `json:"user_id"`
 	Email  string `json:"email"`
 }
 
 // Name returns the configured connector name.
-func (a *Auth0) Name() string { return a.name }
+func (a *Connector) Name() string { return a.name }
 
 // Revoke deletes the sessions and the refresh tokens of every Auth0 user
 // that is the subject: the user with the subject's Auth0 id if the event
@@ -165,8 +170,8 @@ func (a *Auth0) Name() string { return a.name }
 // when some entry is still listed (the deletion is accepted and eventually
 // consistent) or the credentials may not read them back (403), NotFound
 // when no user has the email.
-func (a *Auth0) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
-	if id := s.IDs[auth0UserIDsKey]; id != "" {
+func (a *Connector) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
+	if id := s.IDs[idsKey]; id != "" {
 		switch out, err := a.revokeUser(ctx, id); {
 		case err == nil:
 			return out, nil
@@ -183,9 +188,9 @@ func (a *Auth0) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcom
 	// which Auth0 keeps in lower case for its own database connections (as
 	// the subject's email is) [by-email-how]. It is immediately consistent,
 	// unlike search. It answers a JSON array, empty when nobody matches.
-	var users []auth0User
+	var users []account
 	q := url.Values{"email": {email}, "fields": {"user_id,email"}, "include_fields": {"true"}}
-	if _, err := a.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: auth0APIPath + "/users-by-email", Query: q}, &users); err != nil {
+	if _, err := a.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: apiPath + "/users-by-email", Query: q}, &users); err != nil {
 		return "", err
 	}
 	result := offboard.NotFound
@@ -208,8 +213,8 @@ func (a *Auth0) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcom
 
 // revokeUser deletes the sessions and refresh tokens of the user with id,
 // then reads them back. A 404 is a vendorapi.NotFound *vendorapi.Error: no such user.
-func (a *Auth0) revokeUser(ctx context.Context, id string) (offboard.Outcome, error) {
-	user := auth0APIPath + "/users/" + url.PathEscape(id)
+func (a *Connector) revokeUser(ctx context.Context, id string) (offboard.Outcome, error) {
+	user := apiPath + "/users/" + url.PathEscape(id)
 	// [del-sessions]: 202 "Session deletion request accepted"; [del-refresh]:
 	// 202 likewise. Both need an Enterprise plan [sessions][refresh]; without
 	// one, or without the delete:sessions / delete:refresh_tokens scope, the
@@ -251,11 +256,11 @@ var errStillListed = errors.New("still listed")
 
 // readBack reads the user's sessions [get-sessions] and refresh tokens
 // [get-refresh] (one of each is enough to tell) until both are empty, at
-// most auth0ReadBacks times. It returns what is still listed ("sessions",
+// most readBacks times. It returns what is still listed ("sessions",
 // "refresh tokens" or both), "" when nothing is, or the read's error.
-func (a *Auth0) readBack(ctx context.Context, user string) (string, error) {
+func (a *Connector) readBack(ctx context.Context, user string) (string, error) {
 	var left []string
-	b := retry.WithMaxRetries(auth0ReadBacks-1, retry.NewExponential(auth0FirstWait))
+	b := retry.WithMaxRetries(readBacks-1, retry.NewExponential(firstWait))
 	err := retry.Do(ctx, b, func(ctx context.Context) error {
 		left = left[:0]
 		var sessions struct {
@@ -294,7 +299,7 @@ func (a *Auth0) readBack(ctx context.Context, user string) (string, error) {
 
 // read is one page of one entry: take sets the page size of both read-backs
 // [get-sessions][get-refresh], and one entry is enough to tell.
-func (a *Auth0) read(ctx context.Context, path string, out any) error {
+func (a *Connector) read(ctx context.Context, path string, out any) error {
 	_, err := a.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: path, Query: url.Values{"take": {"1"}}}, out)
 	return err
 }
@@ -303,17 +308,17 @@ func (a *Auth0) read(ctx context.Context, path string, out any) error {
 // [list-users]: it fails with a vendorapi.Auth *vendorapi.Error when the client credentials are
 // rejected by the token endpoint (401 access_denied) or the application is
 // not authorized for the Management API or lacks read:users (403).
-func (a *Auth0) Check(ctx context.Context) error {
-	var users []auth0User
+func (a *Connector) Check(ctx context.Context) error {
+	var users []account
 	q := url.Values{"per_page": {"1"}, "fields": {"user_id"}, "include_fields": {"true"}}
-	_, err := a.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: auth0APIPath + "/users", Query: q}, &users)
+	_, err := a.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: apiPath + "/users", Query: q}, &users)
 	return err
 }
 
-// auth0Error reads Auth0's error body [errors] — statusCode, error,
+// readError reads Auth0's error body [errors] — statusCode, error,
 // message, errorCode — into one short line: "inexistent_user: The user
 // does not exist.".
-func auth0Error(body []byte) string {
+func readError(body []byte) string {
 	var e struct {
 		Error     string `json:"error"`
 		Message   string `json:"message"`

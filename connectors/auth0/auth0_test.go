@@ -1,4 +1,4 @@
-package connectors_test
+package auth0_test
 
 import (
 	"errors"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/connectors/auth0"
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
@@ -503,3 +505,9 @@ func TestAuth0Conformance(t *testing.T) {
 		},
 	})
 }
+
+// step is one scripted exchange of the Auth0 fake.
+type step = conformance.Step
+
+// types holds the auth0 type alone, for Build.
+var types = map[string]func() connectors.Config{"auth0": func() connectors.Config { return new(auth0.Config) }}

@@ -1,4 +1,4 @@
-package connectors_test
+package auth0_test
 
 import (
 	"net/http"
