@@ -12,10 +12,8 @@ import (
 func FuzzVendorErrors(f *testing.F) {
 	f.Add([]byte(`{"error":{"code":"Request_ResourceNotFound","message":"Resource 'x' does not exist."}}`))
 	f.Add([]byte(`{"error":{"code":403,"message":"Not Authorized to access this resource/api","errors":[{"reason":"forbidden"}]}}`))
-	f.Add([]byte(`{"error":"HTTP 403 Forbidden"}`))
 	readers := map[string]func([]byte) string{
 		"entra": vendorapi.GraphError, "google": vendorapi.GoogleError,
-		"keycloak": keycloakError,
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for name, read := range readers {

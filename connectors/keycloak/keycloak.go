@@ -1,4 +1,7 @@
-package connectors
+// Package keycloak is the keycloak connector: it logs a person out of every
+// Keycloak session and revokes their offline tokens in one realm, through
+// the Admin REST API, and reads back that they are gone.
+package keycloak
 
 import (
 	"context"
@@ -7,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/offboarder/offboarder/connectors"
 
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/vendorapi"
@@ -26,18 +31,18 @@ import (
 //	[rel-path]     https://www.keycloak.org/server/all-config (http-relative-path)
 
 const (
-	keycloakAdmin        = "/admin/realms/"
-	keycloakOfflineGrant = "Offline Token" // the additionalGrants key of a client holding the user's offline tokens [user-source]
-	keycloakNotFoundHint = "; check realm, and that base_url includes /auth when the server uses the legacy context path"
+	adminPath    = "/admin/realms/"
+	offlineGrant = "Offline Token" // the additionalGrants key of a client holding the user's offline tokens [user-source]
+	notFoundHint = "; check realm, and that base_url includes /auth when the server uses the legacy context path"
 )
 
-// KeycloakConfig is the settings of a keycloak connector: a confidential
+// Config is the settings of a keycloak connector: a confidential
 // OpenID Connect client with "Service accounts roles" on (the client
 // credentials grant [server-admin]) whose service account holds the
 // realm-management client roles manage-users (to log users out and revoke
 // their offline tokens) and view-users (to find users and read their
 // sessions and consents back) [server-admin].
-type KeycloakConfig struct {
+type Config struct {
 	// BaseURL is the server root, e.g. https://sso.example.com, without
 	// /admin or /realms. Keycloak 17 and later serve from "/" by default;
 	// older servers, and newer ones started with --http-relative-path=/auth,
@@ -56,7 +61,7 @@ type KeycloakConfig struct {
 	TokenURL string `json:"token_url"`
 }
 
-func (c *KeycloakConfig) tokenURL() string {
+func (c *Config) tokenURL() string {
 	if c.TokenURL != "" {
 		return c.TokenURL
 	}
@@ -64,7 +69,7 @@ func (c *KeycloakConfig) tokenURL() string {
 }
 
 // Validate reports every problem with the settings, each naming its key.
-func (c *KeycloakConfig) Validate() error {
+func (c *Config) Validate() error {
 	var errs []error
 	if err := vendorapi.CheckURL(c.BaseURL); err != nil {
 		errs = append(errs, vendorapi.KeyErr("base_url", err))
@@ -92,8 +97,8 @@ func (c *KeycloakConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Open returns the *Keycloak connector named name.
-func (c *KeycloakConfig) Open(name string, d Deps) (Connector, error) {
+// Open returns the *Connector named name.
+func (c *Config) Open(name string, d connectors.Deps) (connectors.Connector, error) {
 	// [token]: POST {token_url} with grant_type=client_credentials; Keycloak's
 	// "Client Id and Secret" authenticator takes the credentials in the form
 	// or as HTTP Basic, so they go in the form, unescaped. A wrong secret is
@@ -102,50 +107,50 @@ func (c *KeycloakConfig) Open(name string, d Deps) (Connector, error) {
 	token := vendorapi.ClientCredentials(c.ClientID, c.ClientSecret, c.tokenURL(), nil, nil)
 	api, err := vendorapi.NewClient(name, c.BaseURL, d.HTTPClient, vendorapi.ClientOptions{
 		Token:       token,
-		VendorError: keycloakError,
+		VendorError: readError,
 		Secrets:     []string{string(c.ClientSecret)},
 		Logger:      d.Logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	realm := strings.TrimSuffix(keycloakAdmin, "/") + "/" + url.PathEscape(c.Realm)
-	return &Keycloak{name: name, api: api, realm: realm}, nil
+	realm := strings.TrimSuffix(adminPath, "/") + "/" + url.PathEscape(c.Realm)
+	return &Connector{name: name, api: api, realm: realm}, nil
 }
 
-// Keycloak logs a person out of every Keycloak session and revokes their
+// Connector logs a person out of every Keycloak session and revokes their
 // offline tokens in one realm, through the Admin REST API.
-type Keycloak struct {
+type Connector struct {
 	name  string
 	api   *vendorapi.Client
 	realm string // "/admin/realms/{realm}", escaped
 }
 
 var (
-	_ Connector = (*Keycloak)(nil)
-	_ Checker   = (*Keycloak)(nil)
+	_ connectors.Connector = (*Connector)(nil)
+	_ connectors.Checker   = (*Connector)(nil)
 )
 
-// keycloakUser is the part of Keycloak's UserRepresentation the connector
+// account is the part of Keycloak's UserRepresentation the connector
 // reads [users].
-type keycloakUser struct {
+type account struct {
 	ID       string `json:"id"`
 	Username string `json:"username"`
 	Email    string `json:"email"`
 }
 
-// keycloakConsent is one entry of GET …/users/{id}/consents [user-source]:
+// consent is one entry of GET …/users/{id}/consents [user-source]:
 // a client the user consented to or holds offline tokens for.
-type keycloakConsent struct {
+type consent struct {
 	ClientID         string `json:"clientId"`
 	AdditionalGrants []struct {
 		Key string `json:"key"`
 	} `json:"additionalGrants"`
 }
 
-func (c keycloakConsent) offline() bool {
+func (c consent) offline() bool {
 	for _, g := range c.AdditionalGrants {
-		if g.Key == keycloakOfflineGrant {
+		if g.Key == offlineGrant {
 			return true
 		}
 	}
@@ -153,7 +158,7 @@ func (c keycloakConsent) offline() bool {
 }
 
 // Name returns the configured connector name.
-func (k *Keycloak) Name() string { return k.name }
+func (k *Connector) Name() string { return k.name }
 
 // Revoke logs out every user of the realm whose email is the subject's and
 // revokes their offline tokens, then reads both back: Verified when no
@@ -167,7 +172,7 @@ func (k *Keycloak) Name() string { return k.name }
 // user's offline tokens has its consent revoked as well, the documented
 // way to revoke them [server-admin]. Access tokens already issued live until
 // they expire [sessions]. Disabled users are logged out like anyone.
-func (k *Keycloak) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
+func (k *Connector) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	email := strings.TrimSpace(s.Email)
 	if email == "" {
 		return "", &vendorapi.Error{System: k.name, Kind: vendorapi.Invalid, Msg: "subject has no email"}
@@ -197,13 +202,13 @@ func (k *Keycloak) Revoke(ctx context.Context, s offboard.Subject) (offboard.Out
 // server that ignores exact still logs out only this address. A realm may
 // allow several users one email ("Duplicate emails"): each is returned.
 // 404 here means the realm or the base_url is wrong, never "no such user".
-func (k *Keycloak) find(ctx context.Context, email string) ([]keycloakUser, error) {
+func (k *Connector) find(ctx context.Context, email string) ([]account, error) {
 	q := url.Values{"email": {email}, "exact": {"true"}, "briefRepresentation": {"true"}}
-	var found []keycloakUser
+	var found []account
 	if _, err := k.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: k.realm + "/users", Query: q}, &found); err != nil {
 		return nil, k.hint(err)
 	}
-	var users []keycloakUser
+	var users []account
 	for _, u := range found {
 		if u.ID != "" && strings.EqualFold(u.Email, email) {
 			users = append(users, u)
@@ -212,11 +217,11 @@ func (k *Keycloak) find(ctx context.Context, email string) ([]keycloakUser, erro
 	return users, nil
 }
 
-// keycloakConsentRounds bounds the rounds of revoking the offline tokens
+// consentRounds bounds the rounds of revoking the offline tokens
 // a listing shows and listing again: a client that keeps obtaining new
 // ones is not chased in a loop; what is still listed after the last round
 // makes the outcome Acknowledged and is left to the entry's next run.
-const keycloakConsentRounds = 2
+const consentRounds = 2
 
 // revokeUser logs u out, revokes the consents of the clients holding u's
 // offline tokens and reads both back. A 404 is a vendorapi.NotFound *vendorapi.Error: no
@@ -227,7 +232,7 @@ const keycloakConsentRounds = 2
 // sessions and the consents are read back together, and offline tokens
 // the read-back still shows are revoked and listed again. Three round
 // trips for a user without offline tokens, four with.
-func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (offboard.Outcome, error) {
+func (k *Connector) revokeUser(ctx context.Context, u account) (offboard.Outcome, error) {
 	user := k.realm + "/users/" + url.PathEscape(u.ID)
 	// [users] POST …/users/{id}/logout: "Remove all user sessions associated
 	// with the user", 204. It needs manage-users; without it 403
@@ -243,7 +248,7 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (offboard.Out
 	// tokens it shows: the outcome always rests on a listing that started
 	// after the logout had answered — the read-back below, whose offline
 	// tokens are revoked in turn.
-	var consents []keycloakConsent
+	var consents []consent
 	err := vendorapi.Concurrently(ctx,
 		func(ctx context.Context) error {
 			_, err := k.api.Do(ctx, vendorapi.Request{Method: http.MethodPost, Path: user + "/logout"}, nil)
@@ -269,7 +274,7 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (offboard.Out
 		},
 		func(ctx context.Context) (err error) { consents, err = k.consents(ctx, user); return err },
 	)
-	for round := 1; err == nil && offlineClients(consents) > 0 && round < keycloakConsentRounds; round++ {
+	for round := 1; err == nil && offlineClients(consents) > 0 && round < consentRounds; round++ {
 		if err := k.revokeOffline(ctx, user, consents); err != nil {
 			return "", err
 		}
@@ -298,7 +303,7 @@ func (k *Keycloak) revokeUser(ctx context.Context, u keycloakUser) (offboard.Out
 
 // revokeOffline revokes the consent of every client in consents that holds
 // the user's offline tokens.
-func (k *Keycloak) revokeOffline(ctx context.Context, user string, consents []keycloakConsent) error {
+func (k *Connector) revokeOffline(ctx context.Context, user string, consents []consent) error {
 	var revokes []func(context.Context) error
 	for _, c := range consents {
 		if !c.offline() {
@@ -322,7 +327,7 @@ func (k *Keycloak) revokeOffline(ctx context.Context, user string, consents []ke
 }
 
 // offlineClients counts the clients in consents that hold offline tokens.
-func offlineClients(consents []keycloakConsent) int {
+func offlineClients(consents []consent) int {
 	n := 0
 	for _, c := range consents {
 		if c.offline() {
@@ -337,8 +342,8 @@ func offlineClients(consents []keycloakConsent) int {
 // hold the user's offline tokens [user-source]. Logout and consent
 // revocation complete within their requests [user-source], so a listing
 // after them tells what is left.
-func (k *Keycloak) consents(ctx context.Context, user string) ([]keycloakConsent, error) {
-	var consents []keycloakConsent
+func (k *Connector) consents(ctx context.Context, user string) ([]consent, error) {
+	var consents []consent
 	_, err := k.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: user + "/consents"}, &consents)
 	return consents, err
 }
@@ -349,8 +354,8 @@ func (k *Keycloak) consents(ctx context.Context, user string) ([]keycloakConsent
 // (401) or the service account lacks view-users (403), and with a
 // vendorapi.NotFound one, naming realm and base_url, when the realm or the
 // context path is wrong (404).
-func (k *Keycloak) Check(ctx context.Context) error {
-	var users []keycloakUser
+func (k *Connector) Check(ctx context.Context) error {
+	var users []account
 	q := url.Values{"max": {"1"}, "briefRepresentation": {"true"}}
 	_, err := k.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: k.realm + "/users", Query: q}, &users)
 	return k.hint(err)
@@ -360,18 +365,18 @@ func (k *Keycloak) Check(ctx context.Context) error {
 // what to check: Keycloak answers 404 for an unknown realm ("Realm does
 // not exist", "Realm not found.") and for any path under the wrong context
 // root ("HTTP 404 Not Found") [quarkus].
-func (k *Keycloak) hint(err error) error {
+func (k *Connector) hint(err error) error {
 	if e, ok := errors.AsType[*vendorapi.Error](err); ok && e.Kind == vendorapi.NotFound {
-		e.Msg += keycloakNotFoundHint
+		e.Msg += notFoundHint
 	}
 	return err
 }
 
-// keycloakError reads Keycloak's error bodies into one short line: the
+// readError reads Keycloak's error bodies into one short line: the
 // OAuth-style {"error":"…","error_description":"…"} of the token endpoint
 // and of most Admin API failures, or the {"errorMessage":"…"} of a rejected
 // representation [admin-api].
-func keycloakError(body []byte) string {
+func readError(body []byte) string {
 	var e struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`

@@ -1,4 +1,4 @@
-package connectors_test
+package keycloak_test
 
 import (
 	"errors"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/connectors/keycloak"
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
@@ -501,3 +503,9 @@ func TestKeycloakConformance(t *testing.T) {
 		},
 	})
 }
+
+// step is one scripted exchange of the Keycloak fake.
+type step = conformance.Step
+
+// types holds the keycloak type alone, for Build.
+var types = map[string]func() connectors.Config{"keycloak": func() connectors.Config { return new(keycloak.Config) }}

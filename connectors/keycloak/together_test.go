@@ -1,4 +1,4 @@
-package connectors_test
+package keycloak_test
 
 import (
 	"net/http"
