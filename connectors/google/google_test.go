@@ -1,4 +1,4 @@
-package connectors_test
+package google_test
 
 import (
 	"crypto"
@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/offboarder/offboarder/connectors/google"
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/conformance"
@@ -562,7 +564,7 @@ func TestGoogleSettings(t *testing.T) {
 		})
 	}
 	t.Run("a good config prints no key", func(t *testing.T) {
-		c := connectors.GoogleConfig{Credentials: vendorapi.Secret(googleCredentials("")), AdminEmail: googleAdmin}
+		c := google.Config{Credentials: vendorapi.Secret(googleCredentials("")), AdminEmail: googleAdmin}
 		if s := fmt.Sprintf("%+v %#v", c, c); strings.Contains(s, "PRIVATE KEY") {
 			t.Errorf("config prints its key: %s", s)
 		}
@@ -591,3 +593,9 @@ func TestGoogleConformance(t *testing.T) {
 		},
 	})
 }
+
+// step is one scripted exchange of the Google fake.
+type step = conformance.Step
+
+// types holds the google type alone, for Build.
+var types = map[string]func() connectors.Config{"google": func() connectors.Config { return new(google.Config) }}

@@ -1,4 +1,8 @@
-package connectors
+// Package google is the google connector: it signs a person out of every
+// Google Workspace web and device session through the Admin SDK Directory
+// API, deletes the OAuth tokens they granted to applications, and lists
+// them again to verify.
+package google
 
 import (
 	"context"
@@ -7,6 +11,8 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+
+	"github.com/offboarder/offboarder/connectors"
 
 	"golang.org/x/oauth2/jwt"
 
@@ -26,19 +32,19 @@ import (
 //	[retry-after] https://github.com/googleworkspace/cli/issues/777 (Google's rate-limit answers often carry Retry-After)
 
 const (
-	// googleScope is the one scope the connector asks for: users.signOut,
+	// securityScope is the one scope the connector asks for: users.signOut,
 	// tokens.list and tokens.delete all take it [signout][tokens-list][tokens-del].
-	googleScope           = "https://www.googleapis.com/auth/admin.directory.user.security"
-	googleDirectory       = "/admin/directory/v1"
-	googleDefaultBaseURL  = "https://admin.googleapis.com"
-	googleDefaultTokenURL = "https://oauth2.googleapis.com/token"
-	// googleTokenRounds bounds the delete-and-list rounds over a user's
+	securityScope   = "https://www.googleapis.com/auth/admin.directory.user.security"
+	directoryPath   = "/admin/directory/v1"
+	defaultBaseURL  = "https://admin.googleapis.com"
+	defaultTokenURL = "https://oauth2.googleapis.com/token"
+	// tokenRounds bounds the delete-and-list rounds over a user's
 	// OAuth tokens (see Google.revoke).
-	googleTokenRounds = 2
+	tokenRounds = 2
 )
 
-// GoogleConfig is the settings of a google connector.
-type GoogleConfig struct {
+// Config is the settings of a google connector.
+type Config struct {
 	// Credentials is the service account's JSON key, as Google's console
 	// downloads it. The service account needs domain-wide delegation for
 	// https://www.googleapis.com/auth/admin.directory.user.security.
@@ -56,30 +62,30 @@ type GoogleConfig struct {
 }
 
 // key parses the credentials; its errors never echo them.
-func (c *GoogleConfig) key() (vendorapi.GoogleServiceAccount, error) {
+func (c *Config) key() (vendorapi.GoogleServiceAccount, error) {
 	return vendorapi.ParseGoogleServiceAccount(string(c.Credentials))
 }
 
-func (c *GoogleConfig) baseURL() string {
+func (c *Config) baseURL() string {
 	if c.BaseURL == "" {
-		return googleDefaultBaseURL
+		return defaultBaseURL
 	}
 	return c.BaseURL
 }
 
 // tokenURL is token_url, else the key's token_uri, else Google's.
-func (c *GoogleConfig) tokenURL(k vendorapi.GoogleServiceAccount) string {
+func (c *Config) tokenURL(k vendorapi.GoogleServiceAccount) string {
 	switch {
 	case c.TokenURL != "":
 		return c.TokenURL
 	case k.TokenURI != "":
 		return k.TokenURI
 	}
-	return googleDefaultTokenURL
+	return defaultTokenURL
 }
 
 // Validate reports every problem with the settings, each naming its key.
-func (c *GoogleConfig) Validate() error {
+func (c *Config) Validate() error {
 	var errs []error
 	if err := vendorapi.CheckURL(c.baseURL()); err != nil {
 		errs = append(errs, vendorapi.KeyErr("base_url", err))
@@ -109,8 +115,8 @@ func (c *GoogleConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Open returns the *Google connector named name.
-func (c *GoogleConfig) Open(name string, d Deps) (Connector, error) {
+// Open returns the *Connector named name.
+func (c *Config) Open(name string, d connectors.Deps) (connectors.Connector, error) {
 	k, err := c.key()
 	if err != nil {
 		return nil, vendorapi.KeyErr("credentials", err)
@@ -123,7 +129,7 @@ func (c *GoogleConfig) Open(name string, d Deps) (Connector, error) {
 		PrivateKey:   []byte(k.PrivateKey),
 		PrivateKeyID: k.PrivateKeyID,
 		Subject:      c.AdminEmail,
-		Scopes:       []string{googleScope},
+		Scopes:       []string{securityScope},
 		TokenURL:     c.tokenURL(k),
 	}
 	api, err := vendorapi.NewClient(name, c.baseURL(), d.HTTPClient, vendorapi.ClientOptions{
@@ -136,25 +142,25 @@ func (c *GoogleConfig) Open(name string, d Deps) (Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Google{name: name, admin: c.AdminEmail, api: api}, nil
+	return &Connector{name: name, admin: c.AdminEmail, api: api}, nil
 }
 
-// Google signs a person out of every Google Workspace web and device
+// Connector signs a person out of every Google Workspace web and device
 // session and deletes the OAuth tokens they granted to applications.
-type Google struct {
+type Connector struct {
 	name  string
 	admin string
 	api   *vendorapi.Client
 }
 
 var (
-	_ Connector = (*Google)(nil)
-	_ Checker   = (*Google)(nil)
+	_ connectors.Connector = (*Connector)(nil)
+	_ connectors.Checker   = (*Connector)(nil)
 )
 
-// googleTokens is a tokens.list answer [tokens-list]; Google leaves items
+// tokenList is a tokens.list answer [tokens-list]; Google leaves items
 // out when there is none.
-type googleTokens struct {
+type tokenList struct {
 	Items []struct {
 		ClientID    string `json:"clientId"`
 		DisplayText string `json:"displayText"`
@@ -162,7 +168,7 @@ type googleTokens struct {
 }
 
 // Name returns the configured connector name.
-func (g *Google) Name() string { return g.name }
+func (g *Connector) Name() string { return g.name }
 
 // Revoke signs the subject out and deletes their OAuth tokens. The user is
 // the one with the subject's Google id if the event carried one, else (or
@@ -174,7 +180,7 @@ func (g *Google) Name() string { return g.name }
 // Acknowledged when tokens keep appearing (see revoke), and NotFound when
 // Google has no such user. Web and device sessions have no listing to
 // re-read: users.signOut's success is Google's word that they are ended.
-func (g *Google) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
+func (g *Connector) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outcome, error) {
 	var keys []string
 	if id := s.IDs["google"]; id != "" {
 		keys = append(keys, id)
@@ -202,12 +208,12 @@ func (g *Google) Revoke(ctx context.Context, s offboard.Subject) (offboard.Outco
 // deleted once more: an application that obtained a token through a web
 // session the sign-out had not yet ended, or refreshed one between the
 // listing and the deletion, can show up in the second listing, and one more
-// round covers that. Tokens still there after googleTokenRounds rounds are
+// round covers that. Tokens still there after tokenRounds rounds are
 // left to the job's next run (the outcome is Acknowledged): a vendor that
 // keeps re-issuing is not chased in a loop. A 404 from signOut or a listing
 // is a vendorapi.NotFound *vendorapi.Error (no such user, or deleted since).
-func (g *Google) revoke(ctx context.Context, userKey string) (offboard.Outcome, error) {
-	user := googleDirectory + "/users/" + url.PathEscape(userKey)
+func (g *Connector) revoke(ctx context.Context, userKey string) (offboard.Outcome, error) {
+	user := directoryPath + "/users/" + url.PathEscape(userKey)
 	// [signout]: POST with an empty body; success is an empty answer. A 404
 	// (reason notFound) means no such user [errors]. Google documents no
 	// dependency between users.signOut and tokens.list [signout][tokens-list],
@@ -217,7 +223,7 @@ func (g *Google) revoke(ctx context.Context, userKey string) (offboard.Outcome, 
 	// token granted through a session still open while the first listing
 	// was read shows up in the listing after the deletions; and a first
 	// listing with no token is read again below.
-	var left googleTokens
+	var left tokenList
 	err := vendorapi.Concurrently(ctx,
 		func(ctx context.Context) error {
 			_, err := g.api.Do(ctx, vendorapi.Request{Method: http.MethodPost, Path: user + "/signOut"}, nil)
@@ -238,7 +244,7 @@ func (g *Google) revoke(ctx context.Context, userKey string) (offboard.Outcome, 
 		}
 	}
 	deleted := 0
-	for round := 0; len(left.Items) > 0 && round < googleTokenRounds; round++ {
+	for round := 0; len(left.Items) > 0 && round < tokenRounds; round++ {
 		dels := make([]func(context.Context) error, len(left.Items))
 		for i, t := range left.Items {
 			// [tokens-del]: deletes every token the user issued to this
@@ -266,8 +272,8 @@ func (g *Google) revoke(ctx context.Context, userKey string) (offboard.Outcome, 
 }
 
 // tokens is GET …/users/{userKey}/tokens [tokens-list].
-func (g *Google) tokens(ctx context.Context, user string) (googleTokens, error) {
-	var ts googleTokens
+func (g *Connector) tokens(ctx context.Context, user string) (tokenList, error) {
+	var ts tokenList
 	_, err := g.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: user + "/tokens"}, &ts)
 	return ts, err
 }
@@ -278,7 +284,7 @@ func (g *Google) tokens(ctx context.Context, user string) (googleTokens, error) 
 // the key is rejected or domain-wide delegation is not granted (the token
 // endpoint's invalid_grant or unauthorized_client [sa]), or when the admin
 // lacks the privilege (403).
-func (g *Google) Check(ctx context.Context) error {
-	_, err := g.tokens(ctx, googleDirectory+"/users/"+url.PathEscape(g.admin))
+func (g *Connector) Check(ctx context.Context) error {
+	_, err := g.tokens(ctx, directoryPath+"/users/"+url.PathEscape(g.admin))
 	return err
 }

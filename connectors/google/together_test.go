@@ -1,4 +1,4 @@
-package connectors_test
+package google_test
 
 import (
 	"net/http"
