@@ -62,7 +62,7 @@ type oktaDPoPFake struct {
 // verify checks a DPoP proof as RFC 9449 §4.3 says and returns its key's
 // thumbprint, or says why it is refused.
 func (f *oktaDPoPFake) verify(proof, method, htu, token, nonce string) (string, string) {
-	jws, err := jose.ParseSigned(proof, []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.ES512, jose.RS256, jose.RS384, jose.RS512})
+	jws, err := jose.ParseSignedCompact(proof, []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.ES512, jose.RS256, jose.RS384, jose.RS512})
 	if err != nil {
 		return "", "the DPoP proof is not a JWS: " + err.Error()
 	}
