@@ -1,6 +1,9 @@
-// Package connectors holds the Connector interface, the registry of connector
-// types, the shared HTTP client with its one error classifier, and one file per
-// system whose sessions offboarder revokes.
+// Package connectors holds the Connector interface, the Config every
+// connector type's settings implement, and Build, which decodes, validates
+// and opens the configured connectors from the type map that package
+// registry lists. Each system is a package of its own below this one
+// (connectors/okta, connectors/entra, …); this package imports none of them.
+// connectors/conformance is the suite every connector passes.
 //
 // A connector knows nothing of asynq, Gin or the store: it takes a Subject and
 // answers an Outcome or a classified *vendorapi.Error.

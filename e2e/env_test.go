@@ -21,6 +21,7 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/internal/testenv"
+	"github.com/offboarder/offboarder/registry"
 	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
@@ -119,7 +120,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	if o.allConnectors {
 		specs = append(specs, simConnectors(t, simSrv.URL)...)
 	}
-	conns, err := connectors.Build(specs, connectors.Deps{Logger: log})
+	conns, err := connectors.Build(specs, registry.Connectors(), connectors.Deps{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

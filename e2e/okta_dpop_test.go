@@ -12,6 +12,7 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/registry"
 	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/vendorapi"
 )
@@ -37,7 +38,7 @@ func TestOktaServiceAppWithDPoPAgainstTheSimulator(t *testing.T) {
 	build := func(t *testing.T, dpop bool) connectors.Connector {
 		t.Helper()
 		cs, err := connectors.Build([]connectors.Spec{{Name: "okta", Type: "okta", Settings: map[string]any{
-			"base_url": srv.URL + "/okta", "client_id": "0oa-offboarder", "private_key": pemKey, "dpop": dpop}}}, connectors.Deps{})
+			"base_url": srv.URL + "/okta", "client_id": "0oa-offboarder", "private_key": pemKey, "dpop": dpop}}}, registry.Connectors(), connectors.Deps{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,6 +30,7 @@ import (
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/internal/testenv"
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/registry"
 	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
@@ -244,7 +245,7 @@ func perfTimeToRevoke(t *testing.T, db, dbURL string) perfRow {
 		e.Sim.AddUser(fmt.Sprintf("floor%d@example.com", i), 1)
 	}
 	conns, err := connectors.Build(append([]connectors.Spec{{Name: "okta", Type: "okta",
-		Settings: map[string]any{"base_url": e.SimURL + "/okta", "token": oktaToken}}}, simConnectors(t, e.SimURL)...),
+		Settings: map[string]any{"base_url": e.SimURL + "/okta", "token": oktaToken}}}, simConnectors(t, e.SimURL)...), registry.Connectors(),
 		connectors.Deps{Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
@@ -491,7 +492,7 @@ func vendorCeiling(t *testing.T, e *env, inFlight int, window time.Duration) flo
 		e.Sim.AddUser(fmt.Sprintf("v%d@example.com", i), 1)
 	}
 	conns, err := connectors.Build(append([]connectors.Spec{{Name: "okta", Type: "okta",
-		Settings: map[string]any{"base_url": e.SimURL + "/okta", "token": oktaToken}}}, simConnectors(t, e.SimURL)...),
+		Settings: map[string]any{"base_url": e.SimURL + "/okta", "token": oktaToken}}}, simConnectors(t, e.SimURL)...), registry.Connectors(),
 		connectors.Deps{Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)

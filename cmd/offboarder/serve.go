@@ -23,6 +23,7 @@ import (
 
 	"github.com/offboarder/offboarder/config"
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/registry"
 	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
@@ -233,7 +234,7 @@ func load(path string, log zerolog.Logger) (*config.Config, []sources.Source, []
 		}
 		var err1, err2 error
 		srcs, err1 = sources.Build(srcSpecs)
-		conns, err2 = connectors.Build(connSpecs, connectors.Deps{Logger: log})
+		conns, err2 = connectors.Build(connSpecs, registry.Connectors(), connectors.Deps{Logger: log})
 		return errors.Join(err1, err2)
 	})
 	if err != nil {

@@ -1,6 +1,8 @@
 // Package conformance is the one suite every connector passes, each against
 // an httptest fake shaped from its vendor's documentation. A connector's
-// _test.go (package connectors_test) calls Run with a Harness.
+// tests (package okta_test, …) call Run with a Harness, and shape their
+// fakes with Script: a scripted vendor that fails the test on any request
+// out of script and on any step left unused.
 package conformance
 
 import (

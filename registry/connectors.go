@@ -1,0 +1,24 @@
+package registry
+
+import (
+	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/connectors/auth0"
+	"github.com/offboarder/offboarder/connectors/entra"
+	"github.com/offboarder/offboarder/connectors/google"
+	"github.com/offboarder/offboarder/connectors/keycloak"
+	"github.com/offboarder/offboarder/connectors/okta"
+	"github.com/offboarder/offboarder/connectors/onelogin"
+)
+
+// Connectors maps every connector type name, as written in the
+// configuration's `type` key, to a fresh Config of that type.
+func Connectors() map[string]func() connectors.Config {
+	return map[string]func() connectors.Config{
+		"auth0":    func() connectors.Config { return new(auth0.Config) },
+		"entra":    func() connectors.Config { return new(entra.Config) },
+		"google":   func() connectors.Config { return new(google.Config) },
+		"keycloak": func() connectors.Config { return new(keycloak.Config) },
+		"okta":     func() connectors.Config { return new(okta.Config) },
+		"onelogin": func() connectors.Config { return new(onelogin.Config) },
+	}
+}
