@@ -6,10 +6,14 @@ package offboard
 
 // Subject is whom to offboard: a normalized email plus any ids the event
 // carried (keyed by the source type that issued them, e.g. "okta" →
-// "00u1ab…").
+// "00u1ab…"), and why. A step that only ends sessions runs for every
+// reason; a step that disables an account or a credential runs only for
+// the reasons its connector's disable_for lists (a session reset is not an
+// offboarding).
 type Subject struct {
-	Email string            `json:"email"`
-	IDs   map[string]string `json:"ids,omitempty"`
+	Email  string            `json:"email"`
+	IDs    map[string]string `json:"ids,omitempty"`
+	Reason Reason            `json:"reason,omitempty"`
 }
 
 // Reason is why a subject is offboarded.

@@ -114,7 +114,7 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 	}
 
 	start := time.Now()
-	outcome, rerr := conn.Revoke(ctx, offboard.Subject{Email: c.Email, IDs: c.SubjectIDs})
+	outcome, rerr := conn.Revoke(ctx, offboard.Subject{Email: c.Email, IDs: c.SubjectIDs, Reason: c.Reason})
 	w.opts.Metrics.observeCall(p.Connector, time.Since(start), rerr)
 	if rerr == nil {
 		if !outcome.Final() {
