@@ -21,13 +21,13 @@ const (
 	maxAuditDetail = 500
 )
 
-const entryCols = "case_id, connector, outcome, attempts, last_error, created_at, updated_at, started_at, finished_at"
+const entryCols = "case_id, connector, outcome, attempts, last_error, detail, created_at, updated_at, started_at, finished_at"
 
 func scanEntry(r scanner) (Entry, error) {
 	var e Entry
 	var created, updated int64
 	var started, finished sql.NullInt64
-	err := r.Scan(&e.CaseID, &e.Connector, &e.Outcome, &e.Attempts, &e.LastError,
+	err := r.Scan(&e.CaseID, &e.Connector, &e.Outcome, &e.Attempts, &e.LastError, &e.Detail,
 		&created, &updated, &started, &finished)
 	e.CreatedAt = fromMicros(created)
 	e.UpdatedAt = fromMicros(updated)
@@ -235,8 +235,8 @@ func (s *Store) RecordRetry(ctx context.Context, caseID, connector, errText stri
 	return nil
 }
 
-// RecordOutcome sets a final outcome on a pending entry (finished_at, and last_error=detail
-// when outcome is failed); audit "entry.outcome" (detail JSON: outcome, attempts, error —
+// RecordOutcome sets a final outcome on a pending entry (finished_at; last_error=detail
+// when outcome is failed, else detail=detail: what the connector said it ended); audit "entry.outcome" (detail JSON: outcome, attempts, error —
 // or, for other outcomes, a non-empty detail — truncated to 500 chars).
 // Idempotent: on an entry already final it changes nothing and returns the existing entry.
 // When every entry of the case is final, closes the case in the same transaction:
@@ -258,10 +258,10 @@ func (s *Store) RecordOutcome(ctx context.Context, caseID, connector string, out
 		}
 		// The entry is updated only while pending, and read back in the
 		// same statement; an entry already final is returned as it is.
-		q := `UPDATE entries SET outcome = ?, updated_at = ?, finished_at = ?
+		q := `UPDATE entries SET outcome = ?, updated_at = ?, finished_at = ?, detail = ?
 			WHERE case_id = ? AND connector = ? AND outcome = ?
 			RETURNING ` + entryCols
-		args := []any{outcome, micros(t.now), micros(t.now), caseID, connector, offboard.Pending}
+		args := []any{outcome, micros(t.now), micros(t.now), truncate(detail, maxLastError), caseID, connector, offboard.Pending}
 		if outcome == offboard.Failed {
 			q = `UPDATE entries SET outcome = ?, updated_at = ?, finished_at = ?, last_error = ?
 			WHERE case_id = ? AND connector = ? AND outcome = ?

@@ -442,3 +442,25 @@ func TestListCases(t *testing.T) {
 		}},
 	})
 }
+
+func TestRecordOutcomeKeepsTheDetail(t *testing.T) {
+	runStoreTests(t, []storeTest{
+		{"a final outcome keeps what the connector said, a failure its error", func(t *testing.T, s *Store) {
+			id := openCase(t, s, "ann@example.com")
+			fanOut(t, s, id, map[string]offboard.Outcome{"a": offboard.Pending, "b": offboard.Pending})
+			a := outcome(t, s, id, "a", offboard.Skipped, "account not deactivated: the reason is \"security\"")
+			b := outcome(t, s, id, "b", offboard.Failed, "credentials rejected")
+			if a.Detail != "account not deactivated: the reason is \"security\"" || a.LastError != "" {
+				t.Errorf("skipped entry: detail %q, last_error %q", a.Detail, a.LastError)
+			}
+			if b.LastError != "credentials rejected" {
+				t.Errorf("failed entry: last_error %q", b.LastError)
+			}
+			for _, e := range getCase(t, s, id).Entries {
+				if e.Connector == "a" && e.Detail != a.Detail {
+					t.Errorf("read back: detail %q, want %q", e.Detail, a.Detail)
+				}
+			}
+		}},
+	})
+}

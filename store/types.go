@@ -93,6 +93,7 @@ type Entry struct {
 	Outcome    offboard.Outcome `json:"outcome"`
 	Attempts   int              `json:"attempts"`
 	LastError  string           `json:"last_error,omitempty"`
+	Detail     string           `json:"detail,omitempty"` // what the connector ended and what not, a skip's reason, a manual step's instructions
 	CreatedAt  time.Time        `json:"created_at"`
 	UpdatedAt  time.Time        `json:"updated_at"`
 	StartedAt  *time.Time       `json:"started_at,omitempty"`  // first attempt

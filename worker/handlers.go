@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/sethvargo/go-retry"
 
+	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
@@ -114,13 +115,14 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 	}
 
 	start := time.Now()
-	outcome, rerr := conn.Revoke(ctx, offboard.Subject{Email: c.Email, IDs: c.SubjectIDs, Reason: c.Reason})
+	rctx, detail := connectors.WithReport(ctx)
+	outcome, rerr := conn.Revoke(rctx, offboard.Subject{Email: c.Email, IDs: c.SubjectIDs, Reason: c.Reason})
 	w.opts.Metrics.observeCall(p.Connector, time.Since(start), rerr)
 	if rerr == nil {
 		if !outcome.Final() {
 			rerr = fmt.Errorf("%s: connector answered no outcome", p.Connector)
 		} else {
-			return w.finish(ctx, log, c, p.Connector, outcome, "", false)
+			return w.finish(ctx, log, c, p.Connector, outcome, detail(), false)
 		}
 	}
 	if ctx.Err() != nil {
