@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -280,13 +281,14 @@ func printCase(w io.Writer, cs *store.Case) {
 		fmt.Fprintf(w, "closed     %s (%s after creation)\n", cs.ClosedAt.Format(time.RFC3339Nano), cs.ClosedAt.Sub(cs.CreatedAt).Round(time.Millisecond))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nCONNECTOR\tOUTCOME\tATTEMPTS\tFINISHED\tLAST ERROR")
+	fmt.Fprintln(tw, "\nCONNECTOR\tOUTCOME\tATTEMPTS\tFINISHED\tDETAIL")
 	for _, e := range cs.Entries {
 		fin := "-"
 		if e.FinishedAt != nil {
 			fin = e.FinishedAt.Format(time.RFC3339Nano)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", e.Connector, e.Outcome, e.Attempts, fin, e.LastError)
+		// A failure's error, else what the connector said it ended.
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", e.Connector, e.Outcome, e.Attempts, fin, cmp.Or(e.LastError, e.Detail))
 	}
 	tw.Flush()
 	if len(cs.Related) > 0 {
