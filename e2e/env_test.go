@@ -21,6 +21,7 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/internal/testenv"
+	"github.com/offboarder/offboarder/registry"
 	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
@@ -123,7 +124,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srcs, err := sources.Build(append([]sources.Spec{{Name: "hr", Type: "generic", Settings: map[string]any{"secret": hrSecret}}}, o.extraSpecs...))
+	srcs, err := sources.Build(append([]sources.Spec{{Name: "hr", Type: "generic", Settings: map[string]any{"secret": hrSecret}}}, o.extraSpecs...), registry.Sources(), sources.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

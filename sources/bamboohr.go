@@ -67,50 +67,52 @@ var (
 	_ Resolver = (*BambooHR)(nil)
 )
 
-type bambooHRConfig struct {
-	Secret        any    `json:"secret"` // one string, or a list during rotation
+// BambooHRConfig is the settings of a bamboohr source.
+type BambooHRConfig struct {
+	// Secret is the webhook's private key: one string, or a list during a
+	// rotation.
+	Secret Secrets `json:"secret"`
+	// CompanyDomain is the company's subdomain (mycompany for
+	// https://mycompany.bamboohr.com).
 	CompanyDomain string `json:"company_domain"`
-	APIKey        string `json:"api_key"`
-	BaseURL       string `json:"base_url"`
-	Tolerance     string `json:"tolerance"`
+	// APIKey is an API key of a user who may read employees.
+	APIKey vendorapi.Secret `json:"api_key"`
+	// BaseURL replaces https://<company_domain>.bamboohr.com (tests, the
+	// simulator).
+	BaseURL string `json:"base_url"`
+	// Tolerance is how far a signature's timestamp may be from now (default
+	// 5m, between 1s and 1h).
+	Tolerance string `json:"tolerance"`
 }
 
-func newBambooHR(s Spec, path string) (Source, error) {
-	return newBambooHRWithClient(s, path, nil)
-}
-
-// newBambooHRWithClient builds the source with hc for BambooHR's API (nil:
-// vendorapi.NewHTTPClient). Every problem of the settings is reported, each
-// naming its key and none echoing a value.
-func newBambooHRWithClient(s Spec, path string, hc *http.Client) (*BambooHR, error) {
-	var c bambooHRConfig
-	if err := decodeSettings(s, path, &c); err != nil {
-		return nil, err
-	}
+// Validate implements Config. Every problem is reported, each naming its
+// key and none echoing a value.
+func (c *BambooHRConfig) Validate() error {
 	var errs []error
-	secrets, err := secretList(c.Secret)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("%s.secret: %w", path, err))
+	if err := c.Secret.Check(); err != nil {
+		errs = append(errs, vendorapi.KeyErr("secret", err))
 	}
 	switch {
 	case c.CompanyDomain == "":
-		errs = append(errs, fmt.Errorf("%s.company_domain: required (mycompany for https://mycompany.bamboohr.com)", path))
+		errs = append(errs, vendorapi.FieldErr("company_domain", "required (mycompany for https://mycompany.bamboohr.com)"))
 	case !bambooHRDomainRE.MatchString(c.CompanyDomain):
-		errs = append(errs, fmt.Errorf("%s.company_domain: want the subdomain only (mycompany for https://mycompany.bamboohr.com)", path))
+		errs = append(errs, vendorapi.FieldErr("company_domain", "want the subdomain only (mycompany for https://mycompany.bamboohr.com)"))
 	}
-	if err := hrBasicCredential(c.APIKey); err != nil {
-		errs = append(errs, fmt.Errorf("%s.api_key: %w", path, err))
+	if err := BasicCredential(string(c.APIKey)); err != nil {
+		errs = append(errs, vendorapi.KeyErr("api_key", err))
 	}
-	b := &BambooHR{name: s.Name, secrets: secrets, tolerance: DefaultTolerance, now: time.Now}
-	if c.Tolerance != "" {
-		d, err := time.ParseDuration(c.Tolerance)
-		if err != nil || d < time.Second || d > time.Hour {
-			errs = append(errs, fmt.Errorf("%s.tolerance: want a duration between 1s and 1h", path))
-		}
-		b.tolerance = d
+	if _, err := Tolerance(c.Tolerance); err != nil {
+		errs = append(errs, vendorapi.KeyErr("tolerance", err))
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	return errors.Join(errs...)
+}
+
+// Open implements Config.
+func (c *BambooHRConfig) Open(name string, d Deps) (Source, error) {
+	tol, _ := Tolerance(c.Tolerance) // checked by Validate
+	now := d.Now
+	if now == nil {
+		now = time.Now
 	}
 	// The current API hangs from the company's own host:
 	// https://documentation.bamboohr.com/docs/api-details ("API requests are
@@ -121,40 +123,16 @@ func newBambooHRWithClient(s Spec, path string, hc *http.Client) (*BambooHR, err
 	}
 	// API keys are sent as HTTP Basic credentials, the key as the user name
 	// and "x" as the password: https://documentation.bamboohr.com/docs/getting-started
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(c.APIKey+":x"))
-	client, err := vendorapi.NewClient("bamboohr", base, hc, vendorapi.ClientOptions{
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(string(c.APIKey)+":x"))
+	client, err := vendorapi.NewClient("bamboohr", base, d.HTTPClient, vendorapi.ClientOptions{
 		Auth:        func(h http.Header) { h.Set("Authorization", auth) },
 		VendorError: bambooHRVendorError,
-		Secrets:     []string{c.APIKey, auth},
+		Secrets:     []string{string(c.APIKey), auth},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s.base_url: %w", path, hrUnwrap(err))
+		return nil, vendorapi.KeyErr("base_url", Cause(err))
 	}
-	b.client = client
-	return b, nil
-}
-
-// hrBasicCredential checks a credential sent as the user name (or password) of
-// HTTP Basic authentication: present, printable, no colon, not padded.
-func hrBasicCredential(v string) error {
-	switch {
-	case v == "":
-		return errors.New("required")
-	case len(v) > 4096:
-		return errors.New("longer than 4096 bytes")
-	case !printable(v) || strings.ContainsAny(v, ": \t") || strings.TrimSpace(v) != v:
-		return errors.New("must be printable, without spaces or a colon")
-	}
-	return nil
-}
-
-// hrUnwrap returns the cause err wraps, or err itself: vendorapi.NewClient
-// prefixes its own name and key, which the caller replaces with the key path.
-func hrUnwrap(err error) error {
-	if u := errors.Unwrap(err); u != nil {
-		return u
-	}
-	return err
+	return &BambooHR{name: name, secrets: c.Secret.Bytes(), tolerance: tol, now: now, client: client}, nil
 }
 
 // Name implements Source.
@@ -183,14 +161,14 @@ func (b *BambooHR) Verify(r *Request) error {
 	}
 	got, err := hex.DecodeString(sig)
 	if err != nil || len(got) != sha256.Size {
-		return fmt.Errorf("bamboohr: %w", unauthorized("malformed %s header: want 64 hex digits", BambooHRSignatureHeader))
+		return fmt.Errorf("bamboohr: %w", Unauthorized("malformed %s header: want 64 hex digits", BambooHRSignatureHeader))
 	}
 	at, ok := parseBambooHRTimestamp(ts)
 	if !ok {
-		return fmt.Errorf("bamboohr: %w", unauthorized("malformed %s header", BambooHRTimestampHeader))
+		return fmt.Errorf("bamboohr: %w", Unauthorized("malformed %s header", BambooHRTimestampHeader))
 	}
 	if d := b.now().Sub(at); d > b.tolerance || d < -b.tolerance {
-		return fmt.Errorf("bamboohr: %w", unauthorized("signature timestamp outside the %s tolerance", b.tolerance))
+		return fmt.Errorf("bamboohr: %w", Unauthorized("signature timestamp outside the %s tolerance", b.tolerance))
 	}
 	matched := false
 	for _, secret := range b.secrets {
@@ -199,7 +177,7 @@ func (b *BambooHR) Verify(r *Request) error {
 		}
 	}
 	if !matched {
-		return fmt.Errorf("bamboohr: %w", unauthorized("signature does not match"))
+		return fmt.Errorf("bamboohr: %w", Unauthorized("signature does not match"))
 	}
 	return nil
 }
@@ -218,13 +196,13 @@ func hrOneHeader(h http.Header, k string) (string, error) {
 	vs := h.Values(k)
 	switch {
 	case len(vs) == 0:
-		return "", unauthorized("missing %s header", k)
+		return "", Unauthorized("missing %s header", k)
 	case len(vs) > 1:
-		return "", unauthorized("more than one %s header", k)
+		return "", Unauthorized("more than one %s header", k)
 	case vs[0] == "":
-		return "", unauthorized("empty %s header", k)
+		return "", Unauthorized("empty %s header", k)
 	case len(vs[0]) > 1024:
-		return "", unauthorized("%s header too long", k)
+		return "", Unauthorized("%s header too long", k)
 	}
 	return vs[0], nil
 }

@@ -2,8 +2,6 @@ package sources
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -92,11 +90,11 @@ type bambooHRFieldEmployee struct {
 // https://documentation.bamboohr.com/reference/employee-deleted-webhook (4xx not retried)
 func (b *BambooHR) Parse(r *Request) (Delivery, error) {
 	if len(bytes.TrimSpace(r.Body)) == 0 {
-		return Delivery{}, fmt.Errorf("bamboohr: %w", malformed("empty body"))
+		return Delivery{}, fmt.Errorf("bamboohr: %w", Malformed("empty body"))
 	}
 	var body bambooHRBody
 	if err := json.Unmarshal(r.Body, &body); err != nil {
-		return Delivery{}, fmt.Errorf("bamboohr: %w", malformed("%s (choose the JSON format for the webhook)", sanitizeDecodeError(err)))
+		return Delivery{}, fmt.Errorf("bamboohr: %w", Malformed("%s (choose the JSON format for the webhook)", SanitizeDecodeError(err)))
 	}
 	switch {
 	case body.Employees != nil:
@@ -104,7 +102,7 @@ func (b *BambooHR) Parse(r *Request) (Delivery, error) {
 	case body.Type != nil:
 		return parseBambooHREvent(&body, r.Body)
 	}
-	return Delivery{}, fmt.Errorf("bamboohr: %w", malformed("want employees (field-based) or type and data (event-based)"))
+	return Delivery{}, fmt.Errorf("bamboohr: %w", Malformed("want employees (field-based) or type and data (event-based)"))
 }
 
 // parseBambooHREvent reads an event-based delivery: one event.
@@ -117,14 +115,14 @@ func parseBambooHREvent(body *bambooHRBody, raw []byte) (Delivery, error) {
 	case BambooHREmployeeDeleted:
 		return Delivery{Ignored: "bamboohr: employee.deleted is not acted on (a termination is a status change; a deleted record cannot be looked up)"}, nil
 	default:
-		return Delivery{Ignored: fmt.Sprintf("bamboohr: event type %q is not an offboarding", truncate(typ, 64))}, nil
+		return Delivery{Ignored: fmt.Sprintf("bamboohr: event type %q is not an offboarding", Truncate(typ, 64))}, nil
 	}
 	if body.Data == nil {
-		return Delivery{}, fmt.Errorf("bamboohr: %w", malformed("data: required"))
+		return Delivery{}, fmt.Errorf("bamboohr: %w", Malformed("data: required"))
 	}
 	id, ok := bambooHREmployeeID(body.Data.EmployeeID)
 	if !ok {
-		return Delivery{}, fmt.Errorf("bamboohr: %w", malformed("data.employeeId: want a positive integer employee id"))
+		return Delivery{}, fmt.Errorf("bamboohr: %w", Malformed("data.employeeId: want a positive integer employee id"))
 	}
 	// The event-based format posts no values: any changed termination field
 	// is enough, and Resolve reads the employee.
@@ -138,7 +136,7 @@ func parseBambooHREvent(body *bambooHRBody, raw []byte) (Delivery, error) {
 // employee change that carries a termination.
 func parseBambooHRFieldBased(entries []json.RawMessage) (Delivery, error) {
 	if len(entries) > BambooHRMaxEmployees {
-		return Delivery{}, fmt.Errorf("bamboohr: %w", malformed("employees: more than %d entries", BambooHRMaxEmployees))
+		return Delivery{}, fmt.Errorf("bamboohr: %w", Malformed("employees: more than %d entries", BambooHRMaxEmployees))
 	}
 	if len(entries) == 0 {
 		return Delivery{Ignored: "bamboohr: no employees in the delivery"}, nil
@@ -151,7 +149,7 @@ func parseBambooHRFieldBased(entries []json.RawMessage) (Delivery, error) {
 	for i, raw := range entries {
 		var e bambooHRFieldEmployee
 		if err := json.Unmarshal(raw, &e); err != nil {
-			skipped = append(skipped, fmt.Sprintf("entry %d: %s", i, sanitizeDecodeError(err)))
+			skipped = append(skipped, fmt.Sprintf("entry %d: %s", i, SanitizeDecodeError(err)))
 			continue
 		}
 		id, ok := bambooHREmployeeID(e.ID)
@@ -160,7 +158,7 @@ func parseBambooHRFieldBased(entries []json.RawMessage) (Delivery, error) {
 			continue
 		}
 		if !strings.EqualFold(e.Action, "Updated") {
-			skipped = append(skipped, fmt.Sprintf("employee %s: action %q is not an offboarding", id, truncate(e.Action, 32)))
+			skipped = append(skipped, fmt.Sprintf("employee %s: action %q is not an offboarding", id, Truncate(e.Action, 32)))
 			continue
 		}
 		if !bambooHRTerminates(e.ChangedFields, e.Fields) {
@@ -174,26 +172,14 @@ func parseBambooHRFieldBased(entries []json.RawMessage) (Delivery, error) {
 		}
 	}
 	if len(out) == 0 {
-		return Delivery{Ignored: "bamboohr: no termination in the delivery; " + firstFew(skipped)}, nil
+		return Delivery{Ignored: "bamboohr: no termination in the delivery; " + FirstFew(skipped)}, nil
 	}
 	return Delivery{Events: out}, nil
 }
 
 // bambooHREvent makes the id-only Event of one change of employee id.
 func bambooHREvent(id, typ, timestamp string, raw []byte) Event {
-	return Event{ID: hrEventID(id, timestamp, raw), Type: typ, Reason: offboard.ReasonTerminated, IDs: map[string]string{"bamboohr": id}}
-}
-
-// hrEventID is the dedupe key of an HR sender's event that has no id of its
-// own: "<subject>@<the sender's timestamp>", or, without a usable timestamp,
-// "<subject>#<hash of the raw change>". A redelivery of the same change
-// gives the same key.
-func hrEventID(subject, timestamp string, raw []byte) string {
-	if timestamp == "" || len(timestamp) > 64 || !printable(timestamp) {
-		sum := sha256.Sum256(raw)
-		return subject + "#" + hex.EncodeToString(sum[:16])
-	}
-	return subject + "@" + timestamp
+	return Event{ID: ChangeID(id, timestamp, raw), Type: typ, Reason: offboard.ReasonTerminated, IDs: map[string]string{"bamboohr": id}}
 }
 
 // bambooHRTerminates reports whether a change carries a termination: one of
@@ -257,17 +243,7 @@ func bambooHRValue(raw json.RawMessage) (string, bool) {
 
 // bambooHREmployeeID reads an employee id sent as a string or a number.
 func bambooHREmployeeID(raw json.RawMessage) (string, bool) {
-	return hrID(raw, bambooHRIDRE)
-}
-
-// hrID reads an id sent as a JSON string or number and checks its form.
-func hrID(raw json.RawMessage, form *regexp.Regexp) (string, bool) {
-	s := string(bytes.TrimSpace(raw))
-	var str string
-	if err := json.Unmarshal(raw, &str); err == nil {
-		s = str
-	}
-	return s, form.MatchString(s)
+	return ReadID(raw, bambooHRIDRE)
 }
 
 // bambooHRField normalises a field name or alias for matching: lower case,
@@ -289,11 +265,11 @@ func bambooHRFieldList(fields []string) string {
 	}
 	names := make([]string, 0, len(fields))
 	for _, f := range fields {
-		if !printable(f) {
+		if !Printable(f) {
 			f = "?"
 		}
-		names = append(names, truncate(f, 40))
+		names = append(names, Truncate(f, 40))
 	}
 	sort.Strings(names)
-	return firstFew(names)
+	return FirstFew(names)
 }

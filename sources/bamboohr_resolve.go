@@ -137,10 +137,10 @@ func hrWord(p *string) string {
 	if v == "" {
 		return "empty"
 	}
-	if !printable(v) {
+	if !Printable(v) {
 		return "unreadable"
 	}
-	return fmt.Sprintf("%q", truncate(v, 40))
+	return fmt.Sprintf("%q", Truncate(v, 40))
 }
 
 // bambooHRVendorError reads the summary of a BambooHR error body,

@@ -168,13 +168,13 @@ func TestBambooHRDefaultBaseURLIsTheCompanyHost(t *testing.T) {
 		got = r.URL.Scheme + "://" + r.URL.Host + r.URL.EscapedPath()
 		return &http.Response{StatusCode: http.StatusNotFound, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
 	})}
-	b, err := newBambooHRWithClient(Spec{Name: "hr", Type: "bamboohr", Settings: map[string]any{
+	srcs, err := Build([]Spec{{Name: "hr", Type: "bamboohr", Settings: map[string]any{
 		"secret": bambooHRTestSecret, "company_domain": "Acme", "api_key": bambooHRTestKey,
-	}}, "sources[0] (hr)", hc)
+	}}}, testTypes(), Deps{HTTPClient: hc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = b.Resolve(t.Context(), Event{IDs: map[string]string{"bamboohr": "67890"}})
+	_, _ = srcs[0].(*BambooHR).Resolve(t.Context(), Event{IDs: map[string]string{"bamboohr": "67890"}})
 	if got != "https://acme.bamboohr.com/api/v1/employees/67890" {
 		t.Fatalf("Get Employee sent to %q", got)
 	}

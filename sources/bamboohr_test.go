@@ -39,7 +39,7 @@ func newTestBambooHR(t testing.TB, settings map[string]any) *BambooHR {
 	if settings == nil {
 		settings = bambooHRSettings("")
 	}
-	srcs, err := Build([]Spec{{Name: "hr", Type: "bamboohr", Settings: settings}})
+	srcs, err := build([]Spec{{Name: "hr", Type: "bamboohr", Settings: settings}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,11 +261,11 @@ func TestBambooHRConfig(t *testing.T) {
 		{"a tolerance over an hour is refused", map[string]any{"secret": bambooHRTestSecret, "company_domain": "acme", "api_key": bambooHRTestKey, "tolerance": "2h"},
 			[]string{".tolerance: want a duration between 1s and 1h"}},
 		{"an unknown key is refused by name", map[string]any{"secret": bambooHRTestSecret, "company_domain": "acme", "api_key": bambooHRTestKey, "token": "x"},
-			[]string{`unknown field "token"`}},
+			[]string{`sources[0] (hr).token: unknown key (known: api_key, base_url, company_domain, secret, tolerance)`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Build([]Spec{{Name: "hr", Type: "bamboohr", Settings: tt.settings}})
+			_, err := build([]Spec{{Name: "hr", Type: "bamboohr", Settings: tt.settings}})
 			if err == nil {
 				t.Fatal("want an error")
 			}

@@ -2,9 +2,12 @@ package sources
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -13,7 +16,7 @@ func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // sanitizeDecodeError turns a JSON decode error into a short message that
 // names the field and never echoes a value.
-func sanitizeDecodeError(err error) string {
+func SanitizeDecodeError(err error) string {
 	var (
 		se  *json.SyntaxError
 		ute *json.UnmarshalTypeError
@@ -41,14 +44,36 @@ func sanitizeDecodeError(err error) string {
 
 // decodeStrict decodes exactly one JSON value from b into dst, refusing
 // unknown fields and trailing data.
-func decodeStrict(b []byte, dst any) error {
+func DecodeStrict(b []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return errors.New(sanitizeDecodeError(err))
+		return errors.New(SanitizeDecodeError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("trailing data after the JSON value")
 	}
 	return nil
+}
+
+// ChangeID is the dedupe key of an HR sender's event that has no id of its
+// own: "<subject>@<the sender's timestamp>", or, without a usable timestamp,
+// "<subject>#<hash of the raw change>". A redelivery of the same change
+// gives the same key.
+func ChangeID(subject, timestamp string, raw []byte) string {
+	if timestamp == "" || len(timestamp) > 64 || !Printable(timestamp) {
+		sum := sha256.Sum256(raw)
+		return subject + "#" + hex.EncodeToString(sum[:16])
+	}
+	return subject + "@" + timestamp
+}
+
+// ReadID reads an id sent as a JSON string or number and checks its form.
+func ReadID(raw json.RawMessage, form *regexp.Regexp) (string, bool) {
+	s := string(bytes.TrimSpace(raw))
+	var str string
+	if err := json.Unmarshal(raw, &str); err == nil {
+		s = str
+	}
+	return s, form.MatchString(s)
 }

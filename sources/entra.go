@@ -3,6 +3,7 @@ package sources
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -52,9 +53,9 @@ const (
 // Maintain keeps its one subscription on users alive.
 type Entra struct {
 	name        string
-	clientState [32]byte // SHA-256 of the configured value: compared in constant time
-	secret      string   // the configured value: sent when a subscription is made, never logged
-	stateMark   string   // identifies the client state in the stored subscription (see entraMark)
+	clientState [32]byte         // SHA-256 of the configured value: compared in constant time
+	secret      vendorapi.Secret // the configured value: sent when a subscription is made, never logged
+	stateMark   string           // identifies the client state in the stored subscription (see entraMark)
 	notifyURL   string
 	lifecycle   string
 	api         *vendorapi.Client
@@ -67,84 +68,104 @@ var (
 	_ Maintainer = (*Entra)(nil)
 )
 
-type entraConfig struct {
-	ClientState     string `json:"client_state"`
-	TenantID        string `json:"tenant_id"`
-	ClientID        string `json:"client_id"`
-	ClientSecret    string `json:"client_secret"`
+// EntraConfig is the settings of an entra source.
+type EntraConfig struct {
+	// ClientState is the secret Graph sends back with every notification
+	// (16 to 128 characters) [subscr].
+	ClientState vendorapi.Secret `json:"client_state"`
+	// TenantID is the directory (tenant) id or its primary domain.
+	TenantID string `json:"tenant_id"`
+	// ClientID is the application (client) id of the app registration.
+	ClientID string `json:"client_id"`
+	// ClientSecret is a client secret of the app registration [cc-flow].
+	ClientSecret vendorapi.Secret `json:"client_secret"`
+	// NotificationURL is this source's public https URL.
 	NotificationURL string `json:"notification_url"`
-	LifecycleURL    string `json:"lifecycle_url"`
-	BaseURL         string `json:"base_url"`
-	TokenURL        string `json:"token_url"`
+	// LifecycleURL, if set, receives Graph's lifecycle notifications [lifecycle].
+	LifecycleURL string `json:"lifecycle_url"`
+	// BaseURL is Graph's root without the version (default
+	// EntraDefaultBaseURL).
+	BaseURL string `json:"base_url"`
+	// TokenURL is the token endpoint (default: the tenant's v2.0 one).
+	TokenURL string `json:"token_url"`
 }
 
-func newEntra(s Spec, path string) (Source, error) {
-	var c entraConfig
-	if err := decodeSettings(s, path, &c); err != nil {
-		return nil, err
-	}
-	var errs senderErrors
-	switch {
-	case c.ClientState == "":
-		errs.add(path, "client_state", "required: a random secret of 16 to 128 characters that Graph sends back with every notification")
-	case len(c.ClientState) < 16:
-		errs.add(path, "client_state", "too short: use at least 16 random characters")
-	case len(c.ClientState) > 128:
+// Validate implements Config.
+func (c *EntraConfig) Validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) { errs = append(errs, vendorapi.FieldErr(key, format, a...)) }
+	switch cs := string(c.ClientState); {
+	case cs == "":
+		bad("client_state", "required: a random secret of 16 to 128 characters that Graph sends back with every notification")
+	case len(cs) < 16:
+		bad("client_state", "too short: use at least 16 random characters")
+	case len(cs) > 128:
 		// The subscription's clientState holds at most 128 characters [subscr].
-		errs.add(path, "client_state", "longer than the 128 characters Graph keeps")
-	case !printableASCII(c.ClientState):
-		errs.add(path, "client_state", "use printable ASCII characters only")
+		bad("client_state", "longer than the 128 characters Graph keeps")
+	case !PrintableASCII(cs):
+		bad("client_state", "use printable ASCII characters only")
 	}
 	switch {
 	case c.TenantID == "":
-		errs.add(path, "tenant_id", "required: the directory (tenant) id or its primary domain")
+		bad("tenant_id", "required: the directory (tenant) id or its primary domain")
 	case !entraTenantRE.MatchString(c.TenantID):
-		errs.add(path, "tenant_id", "not a tenant id (a GUID) or domain name")
+		bad("tenant_id", "not a tenant id (a GUID) or domain name")
 	}
 	if c.ClientID == "" {
-		errs.add(path, "client_id", "required: the application (client) id of the app registration")
+		bad("client_id", "required: the application (client) id of the app registration")
 	}
-	if strings.TrimSpace(c.ClientSecret) == "" {
-		errs.add(path, "client_secret", "required: a client secret of the app registration")
+	if strings.TrimSpace(string(c.ClientSecret)) == "" {
+		bad("client_secret", "required: a client secret of the app registration")
 	}
-	if err := notificationURL(c.NotificationURL); err != nil {
-		errs.add(path, "notification_url", "%s", err)
+	if err := NotificationURL(c.NotificationURL); err != nil {
+		errs = append(errs, vendorapi.KeyErr("notification_url", err))
 	}
 	if c.LifecycleURL != "" {
-		if err := notificationURL(c.LifecycleURL); err != nil {
-			errs.add(path, "lifecycle_url", "%s", err)
+		if err := NotificationURL(c.LifecycleURL); err != nil {
+			errs = append(errs, vendorapi.KeyErr("lifecycle_url", err))
 		}
 	}
+	if c.BaseURL != "" {
+		if err := vendorapi.CheckURL(c.BaseURL); err != nil {
+			errs = append(errs, vendorapi.KeyErr("base_url", err))
+		} else if strings.Contains(c.BaseURL, "/v1.0") || strings.Contains(c.BaseURL, "/beta") {
+			bad("base_url", "give the root without the API version, e.g. %s", EntraDefaultBaseURL)
+		}
+	}
+	if c.TokenURL != "" {
+		if err := vendorapi.CheckURL(c.TokenURL); err != nil {
+			errs = append(errs, vendorapi.KeyErr("token_url", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Open implements Config.
+func (c *EntraConfig) Open(name string, d Deps) (Source, error) {
 	if c.BaseURL == "" {
 		c.BaseURL = EntraDefaultBaseURL
-	} else if err := vendorapi.CheckURL(c.BaseURL); err != nil {
-		errs.add(path, "base_url", "%s", err)
-	} else if strings.Contains(c.BaseURL, "/v1.0") || strings.Contains(c.BaseURL, "/beta") {
-		errs.add(path, "base_url", "give the root without the API version, e.g. %s", EntraDefaultBaseURL)
 	}
 	if c.TokenURL == "" {
 		c.TokenURL = fmt.Sprintf(entraTokenURLFormat, c.TenantID)
-	} else if err := vendorapi.CheckURL(c.TokenURL); err != nil {
-		errs.add(path, "token_url", "%s", err)
 	}
-	if err := errs.join(); err != nil {
-		return nil, err
+	now := d.Now
+	if now == nil {
+		now = time.Now
 	}
-	e := &Entra{
-		name:        s.Name,
-		clientState: secretHash(c.ClientState),
+	api, err := entraClient(c, d.HTTPClient)
+	if err != nil {
+		return nil, vendorapi.KeyErr("base_url", Cause(err))
+	}
+	return &Entra{
+		name:        name,
+		clientState: HashSecret(c.ClientState),
 		secret:      c.ClientState,
 		stateMark:   entraMark(c.ClientState),
 		notifyURL:   c.NotificationURL,
 		lifecycle:   c.LifecycleURL,
-		now:         time.Now,
-	}
-	api, err := entraClient(c)
-	if err != nil {
-		return nil, fmt.Errorf("%s.base_url: %w", path, err)
-	}
-	e.api = api
-	return e, nil
+		api:         api,
+		now:         now,
+	}, nil
 }
 
 // Name implements Source.
@@ -171,7 +192,7 @@ func (e *Entra) Handshake(r *Request) (*Response, bool) {
 	}
 	// r.Query is url.Values: each value is URL-decoded already.
 	if len(values) != 1 || values[0] == "" || len(values[0]) > entraMaxValidationToken ||
-		!printable(values[0]) || strings.ContainsAny(values[0], "<>") {
+		!Printable(values[0]) || strings.ContainsAny(values[0], "<>") {
 		return &Response{Status: http.StatusBadRequest, ContentType: "text/plain; charset=utf-8",
 			Body: []byte("entra: bad validationToken")}, true
 	}
@@ -200,19 +221,19 @@ type entraClientStates struct {
 func (e *Entra) Verify(r *Request) error {
 	var c entraClientStates
 	if err := json.Unmarshal(r.Body, &c); err != nil {
-		return fmt.Errorf("entra: %w", unauthorized("body is not a change notification collection"))
+		return fmt.Errorf("entra: %w", Unauthorized("body is not a change notification collection"))
 	}
 	if len(c.Value) == 0 {
-		return fmt.Errorf("entra: %w", unauthorized("no notification to authenticate"))
+		return fmt.Errorf("entra: %w", Unauthorized("no notification to authenticate"))
 	}
 	ok := true
 	for _, item := range c.Value { // every item is compared, whatever came before
-		if item.ClientState == nil || !sameSecret(*item.ClientState, e.clientState) {
+		if item.ClientState == nil || !SameSecret(*item.ClientState, e.clientState) {
 			ok = false
 		}
 	}
 	if !ok {
-		return fmt.Errorf("entra: %w", unauthorized("clientState missing or wrong in at least one of %d notifications", len(c.Value)))
+		return fmt.Errorf("entra: %w", Unauthorized("clientState missing or wrong in at least one of %d notifications", len(c.Value)))
 	}
 	return nil
 }
@@ -222,7 +243,7 @@ func (e *Entra) Verify(r *Request) error {
 // so that Maintain sees a changed client_state and replaces the
 // subscription. 64 bits of a hash of a secret of 16 or more random
 // characters reveal nothing usable.
-func entraMark(clientState string) string {
-	sum := sha256.Sum256([]byte("offboarder entra client_state\x00" + clientState))
+func entraMark(clientState vendorapi.Secret) string {
+	sum := sha256.Sum256([]byte("offboarder entra client_state\x00" + string(clientState)))
 	return fmt.Sprintf("%x", sum[:8])
 }

@@ -33,13 +33,13 @@ const (
 
 // entraClient is the Graph client of a source: client-credentials tokens
 // from the tenant's token endpoint [cc-flow], cached by vendorapi.Client.
-func entraClient(c entraConfig) (*vendorapi.Client, error) {
+func entraClient(c *EntraConfig, hc *http.Client) (*vendorapi.Client, error) {
 	// The v2.0 endpoint takes client_id and client_secret in the form [cc-flow].
-	token := vendorapi.ClientCredentials(c.ClientID, vendorapi.Secret(c.ClientSecret), c.TokenURL, []string{entraScope}, nil)
-	return vendorapi.NewClient("entra", c.BaseURL, nil, vendorapi.ClientOptions{
+	token := vendorapi.ClientCredentials(c.ClientID, c.ClientSecret, c.TokenURL, []string{entraScope}, nil)
+	return vendorapi.NewClient("entra", c.BaseURL, hc, vendorapi.ClientOptions{
 		Token:       token,
 		VendorError: vendorapi.GraphError,
-		Secrets:     []string{c.ClientSecret, c.ClientState},
+		Secrets:     []string{string(c.ClientSecret), string(c.ClientState)},
 	})
 }
 
@@ -111,7 +111,7 @@ func (e *Entra) Resolve(ctx context.Context, ev Event) (Resolution, error) {
 	}
 	if d.ODataType != "" && !strings.EqualFold(d.ODataType, "#microsoft.graph.user") {
 		return Resolution{}, &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid,
-			Msg: "deleted item " + id + " is a " + truncate(d.ODataType, 64) + ", not a user"}
+			Msg: "deleted item " + id + " is a " + Truncate(d.ODataType, 64) + ", not a user"}
 	}
 	email, err := entraEmail(d, id, true)
 	if err != nil {
@@ -227,7 +227,7 @@ func (e *Entra) Maintain(ctx context.Context, st State) ([]Event, error) {
 			NotificationURL:          e.notifyURL,
 			LifecycleNotificationURL: e.lifecycle,
 			ExpirationDateTime:       exp.Format(entraGraphTime),
-			ClientState:              e.secret,
+			ClientState:              string(e.secret),
 		}}, &got); err != nil {
 			if err2 := saveEntraState(ctx, st, s); err2 != nil { // keep the retired list
 				return nil, errors.Join(err, err2)

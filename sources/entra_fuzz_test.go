@@ -59,7 +59,7 @@ func FuzzEntraVerifyParse(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, ev := range d.Events {
-			if ev.ID == "" || len(ev.ID) > 200 || !printable(ev.ID) || seen[ev.ID] {
+			if ev.ID == "" || len(ev.ID) > 200 || !Printable(ev.ID) || seen[ev.ID] {
 				t.Fatalf("bad or repeated event id %q", ev.ID)
 			}
 			seen[ev.ID] = true

@@ -72,18 +72,18 @@ var entraReasons = map[string]offboard.Reason{
 // left, Delivery.Ignored says what the delivery held.
 func (e *Entra) Parse(r *Request) (Delivery, error) {
 	if len(bytes.TrimSpace(r.Body)) == 0 {
-		return Delivery{}, fmt.Errorf("entra: %w", malformed("empty body"))
+		return Delivery{}, fmt.Errorf("entra: %w", Malformed("empty body"))
 	}
 	var c entraCollection
 	if err := json.Unmarshal(r.Body, &c); err != nil {
-		return Delivery{}, fmt.Errorf("entra: %w", malformed("%s", sanitizeDecodeError(err)))
+		return Delivery{}, fmt.Errorf("entra: %w", Malformed("%s", SanitizeDecodeError(err)))
 	}
 	if c.Value == nil {
-		return Delivery{}, fmt.Errorf("entra: %w", malformed("value: required"))
+		return Delivery{}, fmt.Errorf("entra: %w", Malformed("value: required"))
 	}
 	items := *c.Value
 	if len(items) > EntraMaxNotifications {
-		return Delivery{}, fmt.Errorf("entra: %w", malformed("value: more than %d notifications", EntraMaxNotifications))
+		return Delivery{}, fmt.Errorf("entra: %w", Malformed("value: more than %d notifications", EntraMaxNotifications))
 	}
 	var (
 		out       []Event
@@ -93,7 +93,7 @@ func (e *Entra) Parse(r *Request) (Delivery, error) {
 	)
 	for _, n := range items {
 		if n.LifecycleEvent != "" {
-			lifecycle[truncate(n.LifecycleEvent, 64)]++
+			lifecycle[Truncate(n.LifecycleEvent, 64)]++
 			continue
 		}
 		ev, why := entraEvent(n)
@@ -116,11 +116,11 @@ func (e *Entra) Parse(r *Request) (Delivery, error) {
 func entraEvent(n entraNotification) (Event, string) {
 	reason, ok := entraReasons[n.ChangeType]
 	if !ok {
-		return Event{}, "change type " + fmt.Sprintf("%q", truncate(n.ChangeType, 32)) + " is not updated or deleted"
+		return Event{}, "change type " + fmt.Sprintf("%q", Truncate(n.ChangeType, 32)) + " is not updated or deleted"
 	}
 	id := entraUserID(n)
 	if id == "" {
-		return Event{}, "resource " + fmt.Sprintf("%q", truncate(n.Resource, 64)) + " is not a user"
+		return Event{}, "resource " + fmt.Sprintf("%q", Truncate(n.Resource, 64)) + " is not a user"
 	}
 	if !entraGUIDRE.MatchString(n.SubscriptionID) {
 		return Event{}, "no usable subscriptionId"
@@ -215,10 +215,10 @@ func entraIgnored(n int, lifecycle map[string]int, skipped []string) string {
 			names = append(names, k)
 		}
 		sort.Strings(names)
-		parts = append(parts, "lifecycle notifications "+firstFew(names)+": maintenance renews or recreates the subscription within the hour")
+		parts = append(parts, "lifecycle notifications "+FirstFew(names)+": maintenance renews or recreates the subscription within the hour")
 	}
 	if len(skipped) > 0 {
-		parts = append(parts, "skipped: "+firstFew(skipped))
+		parts = append(parts, "skipped: "+FirstFew(skipped))
 	}
 	return "entra: " + strings.Join(parts, "; ")
 }

@@ -45,7 +45,7 @@ func newTestEntra(t testing.TB, settings map[string]any) *Entra {
 	if settings == nil {
 		settings = entraSettings("")
 	}
-	srcs, err := Build([]Spec{{Name: "entra", Type: "entra", Settings: settings}})
+	srcs, err := build([]Spec{{Name: "entra", Type: "entra", Settings: settings}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,12 +311,12 @@ func TestEntraBuildErrorsNameTheKey(t *testing.T) {
 		{"a base url with the version", with("base_url", "https://graph.microsoft.com/v1.0"), "sources[0] (entra).base_url: give the root without the API version"},
 		{"a base url with a query", with("base_url", "https://graph.microsoft.com/?x=1"), "sources[0] (entra).base_url: must not have a query"},
 		{"a token url with credentials", with("token_url", "https://u:p@login.example.com/token"), "sources[0] (entra).token_url: must not hold credentials"},
-		{"a value of the wrong type", with("client_state", 12345678901234567890.0), "sources[0] (entra).client_state: wrong type"},
-		{"an unknown key", with("colour", "red"), `sources[0] (entra): unknown field "colour"`},
+		{"a value of the wrong type", with("client_state", 12345678901234567890.0), "sources[0] (entra).client_state: must be a string, not a number"},
+		{"an unknown key", with("colour", "red"), `sources[0] (entra).colour: unknown key (known:`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Build([]Spec{{Name: "entra", Type: "entra", Settings: tt.settings}})
+			_, err := build([]Spec{{Name: "entra", Type: "entra", Settings: tt.settings}})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("want an error with %q, got %v", tt.want, err)
 			}
@@ -328,7 +328,7 @@ func TestEntraBuildErrorsNameTheKey(t *testing.T) {
 		})
 	}
 	// Every problem is reported at once.
-	_, err := Build([]Spec{{Name: "entra", Type: "entra", Settings: map[string]any{"base_url": "ftp://x"}}})
+	_, err := build([]Spec{{Name: "entra", Type: "entra", Settings: map[string]any{"base_url": "ftp://x"}}})
 	for _, key := range []string{"client_state", "tenant_id", "client_id", "client_secret", "notification_url", "base_url"} {
 		if err == nil || !strings.Contains(err.Error(), "sources[0] (entra)."+key+":") {
 			t.Errorf("want a problem with %s, got %v", key, err)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/mail"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -76,8 +75,8 @@ var googleChannelIDRE = regexp.MustCompile(`^offboarder-[0-9a-f]{32}$`)
 // and polls the activities, so that a push Google dropped is still found.
 type Google struct {
 	name      string
-	token     [32]byte // SHA-256 of the channel token: compared in constant time
-	secret    string   // the channel token: sent when a channel is made, never logged
+	token     [32]byte         // SHA-256 of the channel token: compared in constant time
+	secret    vendorapi.Secret // the channel token: sent when a channel is made, never logged
 	tokenMark string
 	notifyURL string
 	events    map[string]offboard.Reason
@@ -91,117 +90,132 @@ var (
 	_ Maintainer = (*Google)(nil)
 )
 
-type googleConfig struct {
-	ChannelToken    string         `json:"channel_token"`
-	Credentials     string         `json:"credentials"`
-	AdminEmail      string         `json:"admin_email"`
-	NotificationURL string         `json:"notification_url"`
-	BaseURL         string         `json:"base_url"`
-	TokenURL        string         `json:"token_url"`
-	Events          map[string]any `json:"events"` // values checked one by one, to name the key
+// GoogleConfig is the settings of a google source.
+type GoogleConfig struct {
+	// ChannelToken is the secret Google sends back with every notification
+	// (16 to 256 printable ASCII characters) [push].
+	ChannelToken vendorapi.Secret `json:"channel_token"`
+	// Credentials is the service account's JSON key [sa].
+	Credentials vendorapi.Secret `json:"credentials"`
+	// AdminEmail is the Workspace admin the service account acts as.
+	AdminEmail string `json:"admin_email"`
+	// NotificationURL is this source's public https URL.
+	NotificationURL string `json:"notification_url"`
+	// BaseURL is the Admin SDK's root (default GoogleDefaultBaseURL).
+	BaseURL string `json:"base_url"`
+	// TokenURL is the token endpoint (default: the key's token_uri, else
+	// Google's).
+	TokenURL string `json:"token_url"`
+	// Events adds admin activity event names to the defaults, maps them to
+	// another reason, or drops a default with ""; values are checked one by
+	// one, to name the key.
+	Events map[string]any `json:"events"`
 }
 
-func newGoogle(s Spec, path string) (Source, error) {
-	var c googleConfig
-	if err := decodeSettings(s, path, &c); err != nil {
-		return nil, err
-	}
-	var errs senderErrors
-	switch {
-	case c.ChannelToken == "":
-		errs.add(path, "channel_token", "required: a random secret of 16 to 256 characters that Google sends back with every notification")
-	case len(c.ChannelToken) < 16:
-		errs.add(path, "channel_token", "too short: use at least 16 random characters")
-	case len(c.ChannelToken) > 256:
+// Validate implements Config.
+func (c *GoogleConfig) Validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) { errs = append(errs, vendorapi.FieldErr(key, format, a...)) }
+	switch t := string(c.ChannelToken); {
+	case t == "":
+		bad("channel_token", "required: a random secret of 16 to 256 characters that Google sends back with every notification")
+	case len(t) < 16:
+		bad("channel_token", "too short: use at least 16 random characters")
+	case len(t) > 256:
 		// A channel token holds at most 256 characters [push].
-		errs.add(path, "channel_token", "longer than the 256 characters Google keeps")
-	case !printableASCII(c.ChannelToken):
+		bad("channel_token", "longer than the 256 characters Google keeps")
+	case !PrintableASCII(t):
 		// It comes back in a header: spaces and controls would not survive.
-		errs.add(path, "channel_token", "use printable ASCII characters without spaces only")
+		bad("channel_token", "use printable ASCII characters without spaces only")
 	}
 	key, err := googleParseKey(c.Credentials)
 	if err != nil {
-		errs.add(path, "credentials", "%s", err)
+		errs = append(errs, vendorapi.KeyErr("credentials", err))
 	}
 	if c.AdminEmail == "" {
-		errs.add(path, "admin_email", "required: the Workspace admin the service account acts as")
+		bad("admin_email", "required: the Workspace admin the service account acts as")
 	} else if a, err := mail.ParseAddress(c.AdminEmail); err != nil || a.Address != c.AdminEmail {
-		errs.add(path, "admin_email", "must be a bare address like admin@example.com")
+		bad("admin_email", "must be a bare address like admin@example.com")
 	}
-	if err := notificationURL(c.NotificationURL); err != nil {
-		errs.add(path, "notification_url", "%s", err)
+	if err := NotificationURL(c.NotificationURL); err != nil {
+		errs = append(errs, vendorapi.KeyErr("notification_url", err))
 	}
-	if c.BaseURL == "" {
-		c.BaseURL = GoogleDefaultBaseURL
-	} else if err := vendorapi.CheckURL(c.BaseURL); err != nil {
-		errs.add(path, "base_url", "%s", err)
-	} else if strings.Contains(c.BaseURL, "/admin/") {
-		errs.add(path, "base_url", "give the root without /admin/reports/v1, e.g. %s", GoogleDefaultBaseURL)
+	if c.BaseURL != "" {
+		if err := vendorapi.CheckURL(c.BaseURL); err != nil {
+			errs = append(errs, vendorapi.KeyErr("base_url", err))
+		} else if strings.Contains(c.BaseURL, "/admin/") {
+			bad("base_url", "give the root without /admin/reports/v1, e.g. %s", GoogleDefaultBaseURL)
+		}
 	}
 	switch {
 	case c.TokenURL != "":
 		if err := vendorapi.CheckURL(c.TokenURL); err != nil {
-			errs.add(path, "token_url", "%s", err)
+			errs = append(errs, vendorapi.KeyErr("token_url", err))
 		}
 	case key.TokenURI != "":
 		if err := vendorapi.CheckURL(key.TokenURI); err != nil {
-			errs.add(path, "credentials", "the json key's token_uri: %s", err)
+			bad("credentials", "the json key's token_uri: %s", err)
 		}
+	}
+	events, eerrs := c.events()
+	errs = append(errs, eerrs...)
+	if len(events) == 0 && len(c.Events) > 0 {
+		bad("events", "no event name is left to watch")
+	}
+	return errors.Join(errs...)
+}
+
+// events is the event map: the defaults with Events over them.
+func (c *GoogleConfig) events() (map[string]offboard.Reason, []error) {
+	return EventReasons(googleDefaultEvents, c.Events, googleEventNameRE.MatchString,
+		"not an admin activity event name such as SUSPEND_USER", true)
+}
+
+// Open implements Config.
+func (c *GoogleConfig) Open(name string, d Deps) (Source, error) {
+	key, err := googleParseKey(c.Credentials)
+	if err != nil {
+		return nil, vendorapi.KeyErr("credentials", err)
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = GoogleDefaultBaseURL
+	}
+	switch {
+	case c.TokenURL != "":
+	case key.TokenURI != "":
 		c.TokenURL = key.TokenURI
 	default:
 		c.TokenURL = googleSourceTokenURL
 	}
-	events := map[string]offboard.Reason{}
-	for name, r := range googleDefaultEvents {
-		events[name] = offboard.Reason(r)
+	events, _ := c.events() // checked by Validate
+	now := d.Now
+	if now == nil {
+		now = time.Now
 	}
-	names := make([]string, 0, len(c.Events))
-	for name := range c.Events {
-		names = append(names, name)
+	api, err := googleClient(c, key, d.HTTPClient)
+	if err != nil {
+		return nil, vendorapi.KeyErr("base_url", err)
 	}
-	sort.Strings(names) // a stable order of errors
-	for _, name := range names {
-		r, _ := c.Events[name].(string)
-		switch {
-		case !googleEventNameRE.MatchString(name):
-			errs.add(path, fmt.Sprintf("events[%q]", truncate(name, 64)), "not an admin activity event name such as SUSPEND_USER")
-		case r != "" && !offboard.Reason(r).Valid():
-			errs.add(path, fmt.Sprintf("events[%q]", name), "want one of terminated, suspended, deactivated, security, manual, or \"\" to drop a default")
-		case r == "":
-			delete(events, name)
-		default:
-			events[name] = offboard.Reason(r)
-		}
-	}
-	if len(events) == 0 && len(names) > 0 {
-		errs.add(path, "events", "no event name is left to watch")
-	}
-	if err := errs.join(); err != nil {
-		return nil, err
-	}
-	g := &Google{
-		name:      s.Name,
-		token:     secretHash(c.ChannelToken),
+	return &Google{
+		name:      name,
+		token:     HashSecret(c.ChannelToken),
 		secret:    c.ChannelToken,
 		tokenMark: googleMark(c.ChannelToken),
 		notifyURL: c.NotificationURL,
 		events:    events,
-		now:       time.Now,
+		api:       api,
+		now:       now,
 		newID:     googleChannelID,
-	}
-	if g.api, err = googleClient(c, key); err != nil {
-		return nil, fmt.Errorf("%s.base_url: %w", path, err)
-	}
-	return g, nil
+	}, nil
 }
 
 // googleParseKey parses a service account's JSON key [sa]; its errors never
 // echo it.
-func googleParseKey(raw string) (vendorapi.GoogleServiceAccount, error) {
+func googleParseKey(raw vendorapi.Secret) (vendorapi.GoogleServiceAccount, error) {
 	if raw == "" {
 		return vendorapi.GoogleServiceAccount{}, errors.New("required: the service account's JSON key (credentials or credentials_file)")
 	}
-	return vendorapi.ParseGoogleServiceAccount(raw)
+	return vendorapi.ParseGoogleServiceAccount(string(raw))
 }
 
 // googleChannelID makes a new channel id: the prefix and 128 random bits.
@@ -213,8 +227,8 @@ func googleChannelID() string {
 
 // googleMark identifies a channel token in the stored channel state without
 // keeping it (see entraMark).
-func googleMark(token string) string {
-	sum := sha256.Sum256([]byte("offboarder google channel_token\x00" + token))
+func googleMark(token vendorapi.Secret) string {
+	sum := sha256.Sum256([]byte("offboarder google channel_token\x00" + string(token)))
 	return hex.EncodeToString(sum[:8])
 }
 
@@ -234,9 +248,9 @@ func (g *Google) Handshake(r *Request) (*Response, bool) {
 		return nil, false
 	}
 	if err := g.Verify(r); err != nil {
-		return jsonResponse(http.StatusUnauthorized, map[string]string{"error": "invalid or missing channel token"}), true
+		return JSONResponse(http.StatusUnauthorized, map[string]string{"error": "invalid or missing channel token"}), true
 	}
-	return jsonResponse(http.StatusOK, map[string]string{"status": "ignored", "reason": "google: channel sync message"}), true
+	return JSONResponse(http.StatusOK, map[string]string{"status": "ignored", "reason": "google: channel sync message"}), true
 }
 
 // Verify implements Source: exactly one X-Goog-Channel-Token equal to the
@@ -251,16 +265,16 @@ func (g *Google) Handshake(r *Request) (*Response, bool) {
 func (g *Google) Verify(r *Request) error {
 	tokens := r.Header.Values(GoogleChannelTokenHeader)
 	ids := r.Header.Values(GoogleChannelIDHeader)
-	tokenOK := sameSecret(strings.Join(tokens, "\x00"), g.token)
+	tokenOK := SameSecret(strings.Join(tokens, "\x00"), g.token)
 	switch {
 	case len(tokens) == 0:
-		return fmt.Errorf("google: %w", unauthorized("missing %s header", GoogleChannelTokenHeader))
+		return fmt.Errorf("google: %w", Unauthorized("missing %s header", GoogleChannelTokenHeader))
 	case len(tokens) > 1:
-		return fmt.Errorf("google: %w", unauthorized("more than one %s header", GoogleChannelTokenHeader))
+		return fmt.Errorf("google: %w", Unauthorized("more than one %s header", GoogleChannelTokenHeader))
 	case !tokenOK:
-		return fmt.Errorf("google: %w", unauthorized("%s header does not match", GoogleChannelTokenHeader))
+		return fmt.Errorf("google: %w", Unauthorized("%s header does not match", GoogleChannelTokenHeader))
 	case len(ids) != 1 || !googleChannelIDRE.MatchString(ids[0]):
-		return fmt.Errorf("google: %w", unauthorized("%s is not one of the channel ids this source makes", GoogleChannelIDHeader))
+		return fmt.Errorf("google: %w", Unauthorized("%s is not one of the channel ids this source makes", GoogleChannelIDHeader))
 	}
 	return nil
 }

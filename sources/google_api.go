@@ -40,7 +40,7 @@ const (
 // googleClient is the Admin SDK client of a source: an access token for a
 // JWT assertion signed with the service account's key, acting as
 // admin_email, for the audit read scope [sa].
-func googleClient(c googleConfig, k vendorapi.GoogleServiceAccount) (*vendorapi.Client, error) {
+func googleClient(c *GoogleConfig, k vendorapi.GoogleServiceAccount, hc *http.Client) (*vendorapi.Client, error) {
 	jc := &jwt.Config{
 		Email:        k.ClientEmail,
 		PrivateKey:   []byte(k.PrivateKey),
@@ -49,11 +49,11 @@ func googleClient(c googleConfig, k vendorapi.GoogleServiceAccount) (*vendorapi.
 		Scopes:       []string{googleReportsScope},
 		TokenURL:     c.TokenURL,
 	}
-	return vendorapi.NewClient("google", c.BaseURL, nil, vendorapi.ClientOptions{
+	return vendorapi.NewClient("google", c.BaseURL, hc, vendorapi.ClientOptions{
 		Token:       vendorapi.GoogleToken(jc),
 		VendorError: vendorapi.GoogleError,
 		RateLimited: vendorapi.GoogleRateLimited,
-		Secrets:     []string{k.PrivateKey, c.Credentials, c.ChannelToken},
+		Secrets:     []string{k.PrivateKey, string(c.Credentials), string(c.ChannelToken)},
 	})
 }
 
@@ -190,7 +190,7 @@ func (g *Google) watch(ctx context.Context, event string, now time.Time) (google
 		Method: http.MethodPost,
 		Path:   googleReports + "/watch",
 		Query:  url.Values{"eventName": {event}},
-		Body: googleChannel{ID: id, Type: "web_hook", Address: g.notifyURL, Token: g.secret,
+		Body: googleChannel{ID: id, Type: "web_hook", Address: g.notifyURL, Token: string(g.secret),
 			Expiration: googleInt64(strconv.FormatInt(want.UnixMilli(), 10)), Payload: true},
 	}, &got)
 	if err != nil {
@@ -268,7 +268,7 @@ func (g *Google) poll(ctx context.Context, last, now time.Time, names []string) 
 		}
 	}
 	if len(skipped) > 0 {
-		zerolog.Ctx(ctx).Warn().Str("source", g.name).Str("skipped", firstFew(skipped)).Msg("google: poll found activities it cannot use")
+		zerolog.Ctx(ctx).Warn().Str("source", g.name).Str("skipped", FirstFew(skipped)).Msg("google: poll found activities it cannot use")
 	}
 	return out, nil
 }

@@ -71,10 +71,10 @@ func (g *Google) Parse(r *Request) (Delivery, error) {
 	}
 	var a googleActivity
 	if err := json.Unmarshal(body, &a); err != nil {
-		return Delivery{}, fmt.Errorf("google: %w", malformed("%s", sanitizeDecodeError(err)))
+		return Delivery{}, fmt.Errorf("google: %w", Malformed("%s", SanitizeDecodeError(err)))
 	}
 	if len(a.Events) > GoogleMaxEvents {
-		return Delivery{}, fmt.Errorf("google: %w", malformed("events: more than %d events", GoogleMaxEvents))
+		return Delivery{}, fmt.Errorf("google: %w", Malformed("events: more than %d events", GoogleMaxEvents))
 	}
 	var (
 		seen    = map[string]bool{}
@@ -94,13 +94,13 @@ func (g *Google) Parse(r *Request) (Delivery, error) {
 // why a mapped one could not be used.
 func (g *Google) activityEvents(a googleActivity, seen map[string]bool, ignored map[string]int, skipped *[]string, out *[]Event) {
 	if a.ID != nil && a.ID.ApplicationName != "" && a.ID.ApplicationName != "admin" {
-		ignored["application "+truncate(a.ID.ApplicationName, 32)] += len(a.Events)
+		ignored["application "+Truncate(a.ID.ApplicationName, 32)] += len(a.Events)
 		return
 	}
 	for _, e := range a.Events {
 		reason, ok := g.events[e.Name]
 		if !ok {
-			ignored[truncate(e.Name, 64)]++
+			ignored[Truncate(e.Name, 64)]++
 			continue
 		}
 		if a.ID == nil || a.ID.UniqueQualifier == "" {
@@ -142,7 +142,7 @@ func (g *Google) activityEvents(a googleActivity, seen map[string]bool, ignored 
 // same key, so they count once.
 func GoogleEventID(at time.Time, uniqueQualifier, eventName, email string) string {
 	sum := sha256.Sum256([]byte(email))
-	return at.UTC().Format(time.RFC3339Nano) + "/" + uniqueQualifier + "/" + truncate(eventName, 128) + "/" + hex.EncodeToString(sum[:6])
+	return at.UTC().Format(time.RFC3339Nano) + "/" + uniqueQualifier + "/" + Truncate(eventName, 128) + "/" + hex.EncodeToString(sum[:6])
 }
 
 // googleIgnored says why an activity (or a poll) gave no event.
@@ -163,10 +163,10 @@ func googleIgnored(n int, ignored map[string]int, skipped []string) string {
 			names = append(names, k)
 		}
 		sort.Strings(names)
-		parts = append(parts, "not offboarding events: "+firstFew(names))
+		parts = append(parts, "not offboarding events: "+FirstFew(names))
 	}
 	if len(skipped) > 0 {
-		parts = append(parts, "skipped: "+firstFew(skipped))
+		parts = append(parts, "skipped: "+FirstFew(skipped))
 	}
 	return "google: " + strings.Join(parts, "; ")
 }

@@ -78,7 +78,7 @@ func newTestGoogle(t testing.TB, settings map[string]any) *Google {
 	if settings == nil {
 		settings = googleSettings(t, "")
 	}
-	srcs, err := Build([]Spec{{Name: "google", Type: "google", Settings: settings}})
+	srcs, err := build([]Spec{{Name: "google", Type: "google", Settings: settings}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,11 +386,11 @@ func TestGoogleBuildErrorsNameTheKey(t *testing.T) {
 		{"an event name that is not one", with("events", map[string]any{"suspend user": "suspended"}), `sources[0] (google).events["suspend user"]: not an admin activity event name`},
 		{"an unknown reason", with("events", map[string]any{"ARCHIVE_USER": "fired"}), `sources[0] (google).events["ARCHIVE_USER"]: want one of`},
 		{"every default dropped", with("events", map[string]any{"SUSPEND_USER": "", "DELETE_USER": ""}), "sources[0] (google).events: no event name is left"},
-		{"an unknown key", with("colour", "red"), `sources[0] (google): unknown field "colour"`},
+		{"an unknown key", with("colour", "red"), `sources[0] (google).colour: unknown key (known:`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Build([]Spec{{Name: "google", Type: "google", Settings: tt.settings}})
+			_, err := build([]Spec{{Name: "google", Type: "google", Settings: tt.settings}})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("want an error with %q, got %v", tt.want, err)
 			}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -100,62 +99,56 @@ var (
 	_ Resolver = (*HiBob)(nil)
 )
 
-type hibobConfig struct {
-	Secret           any            `json:"secret"` // one string, or a list during rotation
-	ServiceUserID    string         `json:"service_user_id"`
-	ServiceUserToken string         `json:"service_user_token"`
-	BaseURL          string         `json:"base_url"`
-	Events           map[string]any `json:"events"` // values checked one by one, to name the key
+// HiBobConfig is the settings of a hibob source.
+type HiBobConfig struct {
+	// Secret is the webhook's secret: one string, or a list during a
+	// rotation.
+	Secret Secrets `json:"secret"`
+	// ServiceUserID and ServiceUserToken are a service user's credentials,
+	// which read employees through the People API.
+	ServiceUserID    string           `json:"service_user_id"`
+	ServiceUserToken vendorapi.Secret `json:"service_user_token"`
+	// BaseURL replaces https://api.hibob.com (the sandbox, tests, the
+	// simulator).
+	BaseURL string `json:"base_url"`
+	// Events adds event types to the defaults, or maps them to another
+	// reason; values are checked one by one, to name the key.
+	Events map[string]any `json:"events"`
 }
 
-func newHiBob(s Spec, path string) (Source, error) {
-	return newHiBobWithClient(s, path, nil)
-}
-
-// newHiBobWithClient builds the source with hc for Bob's API (nil:
-// vendorapi.NewHTTPClient). Every problem of the settings is reported, each
-// naming its key and none echoing a value.
-func newHiBobWithClient(s Spec, path string, hc *http.Client) (*HiBob, error) {
-	var c hibobConfig
-	if err := decodeSettings(s, path, &c); err != nil {
-		return nil, err
-	}
+// Validate implements Config. Every problem is reported, each naming its
+// key and none echoing a value.
+func (c *HiBobConfig) Validate() error {
 	var errs []error
-	secrets, err := secretList(c.Secret)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("%s.secret: %w", path, err))
+	if err := c.Secret.Check(); err != nil {
+		errs = append(errs, vendorapi.KeyErr("secret", err))
 	}
-	if err := hrBasicCredential(c.ServiceUserID); err != nil {
-		errs = append(errs, fmt.Errorf("%s.service_user_id: %w", path, err))
+	if err := BasicCredential(c.ServiceUserID); err != nil {
+		errs = append(errs, vendorapi.KeyErr("service_user_id", err))
 	}
-	switch {
-	case c.ServiceUserToken == "":
-		errs = append(errs, fmt.Errorf("%s.service_user_token: required", path))
-	case len(c.ServiceUserToken) > 4096 || !printable(c.ServiceUserToken) || strings.ContainsAny(c.ServiceUserToken, " \t"):
-		errs = append(errs, fmt.Errorf("%s.service_user_token: must be printable, without spaces", path))
+	switch t := string(c.ServiceUserToken); {
+	case t == "":
+		errs = append(errs, vendorapi.FieldErr("service_user_token", "required"))
+	case len(t) > 4096 || !Printable(t) || strings.ContainsAny(t, " \t"):
+		errs = append(errs, vendorapi.FieldErr("service_user_token", "must be printable, without spaces"))
 	}
-	h := &HiBob{name: s.Name, secrets: secrets, events: map[string]offboard.Reason{}, now: time.Now}
-	for t, r := range hibobDefaultEvents {
-		h.events[t] = offboard.Reason(r)
-	}
-	types := make([]string, 0, len(c.Events))
-	for t := range c.Events {
-		types = append(types, t)
-	}
-	sort.Strings(types) // a stable order of errors
-	for _, t := range types {
-		r, _ := c.Events[t].(string)
-		switch {
-		case len(t) > hibobMaxEventTypeLen || !hibobEventTypeRE.MatchString(t):
-			errs = append(errs, fmt.Errorf("%s.events[%q]: not a Bob event type such as employee.left", path, truncate(t, 64)))
-		case !offboard.Reason(r).Valid():
-			errs = append(errs, fmt.Errorf("%s.events[%q]: want one of terminated, suspended, deactivated, security, manual", path, t))
-		default:
-			h.events[t] = offboard.Reason(r)
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	_, bad := c.events()
+	return errors.Join(append(errs, bad...)...)
+}
+
+// events is the event map: the defaults with Events over them.
+func (c *HiBobConfig) events() (map[string]offboard.Reason, []error) {
+	return EventReasons(hibobDefaultEvents, c.Events, func(t string) bool {
+		return len(t) <= hibobMaxEventTypeLen && hibobEventTypeRE.MatchString(t)
+	}, "not a Bob event type such as employee.left", false)
+}
+
+// Open implements Config.
+func (c *HiBobConfig) Open(name string, d Deps) (Source, error) {
+	events, _ := c.events() // checked by Validate
+	now := d.Now
+	if now == nil {
+		now = time.Now
 	}
 	base := c.BaseURL
 	if base == "" {
@@ -164,17 +157,16 @@ func newHiBobWithClient(s Spec, path string, hc *http.Client) (*HiBob, error) {
 	// Service users authenticate with HTTP Basic: the service user id as the
 	// user name and its token as the password.
 	// https://apidocs.hibob.com/reference/authorization
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(c.ServiceUserID+":"+c.ServiceUserToken))
-	client, err := vendorapi.NewClient("hibob", base, hc, vendorapi.ClientOptions{
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(c.ServiceUserID+":"+string(c.ServiceUserToken)))
+	client, err := vendorapi.NewClient("hibob", base, d.HTTPClient, vendorapi.ClientOptions{
 		Auth:        func(hd http.Header) { hd.Set("Authorization", auth) },
 		VendorError: hibobVendorError,
-		Secrets:     []string{c.ServiceUserToken, auth},
+		Secrets:     []string{string(c.ServiceUserToken), auth},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s.base_url: %w", path, hrUnwrap(err))
+		return nil, vendorapi.KeyErr("base_url", Cause(err))
 	}
-	h.client = client
-	return h, nil
+	return &HiBob{name: name, secrets: c.Secret.Bytes(), events: events, now: now, client: client}, nil
 }
 
 // Name implements Source.
@@ -213,7 +205,7 @@ func hibobPing(body []byte) bool {
 	var p struct {
 		Text string `json:"text"`
 	}
-	return decodeStrict(b, &p) == nil && p.Text == hibobPingText
+	return DecodeStrict(b, &p) == nil && p.Text == hibobPingText
 }
 
 // Verify implements Source: exactly one Bob-Signature header holding the
@@ -232,7 +224,7 @@ func (h *HiBob) Verify(r *Request) error {
 		got, err = base64.RawStdEncoding.DecodeString(sig)
 	}
 	if err != nil || len(got) != sha512.Size {
-		return fmt.Errorf("hibob: %w", unauthorized("malformed %s header: want the base64 of a SHA-512 HMAC", HiBobSignatureHeader))
+		return fmt.Errorf("hibob: %w", Unauthorized("malformed %s header: want the base64 of a SHA-512 HMAC", HiBobSignatureHeader))
 	}
 	matched := false
 	for _, secret := range h.secrets {
@@ -243,7 +235,7 @@ func (h *HiBob) Verify(r *Request) error {
 		}
 	}
 	if !matched {
-		return fmt.Errorf("hibob: %w", unauthorized("signature does not match"))
+		return fmt.Errorf("hibob: %w", Unauthorized("signature does not match"))
 	}
 	return nil
 }

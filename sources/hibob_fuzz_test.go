@@ -80,7 +80,7 @@ func FuzzHiBobParse(f *testing.F) {
 			t.Fatalf("one delivery is one event, got %d", len(d.Events))
 		}
 		ev := d.Events[0]
-		if ev.ID == "" || len(ev.ID) > 200 || !printable(ev.ID) {
+		if ev.ID == "" || len(ev.ID) > 200 || !Printable(ev.ID) {
 			t.Fatalf("bad event id: %+v", ev)
 		}
 		if hibobDefaultEvents[ev.Type] == "" || ev.Reason != hibobDefaultEvents[ev.Type] || len(ev.IDs) != 1 || !hibobIDRE.MatchString(ev.IDs["hibob"]) {

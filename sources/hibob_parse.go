@@ -42,28 +42,28 @@ type hibobBody struct {
 // that is not a v2 JSON event, is malformed.
 func (h *HiBob) Parse(r *Request) (Delivery, error) {
 	if len(bytes.TrimSpace(r.Body)) == 0 {
-		return Delivery{}, fmt.Errorf("hibob: %w", malformed("empty body"))
+		return Delivery{}, fmt.Errorf("hibob: %w", Malformed("empty body"))
 	}
 	var b hibobBody
 	if err := json.Unmarshal(r.Body, &b); err != nil {
-		return Delivery{}, fmt.Errorf("hibob: %w", malformed("%s", sanitizeDecodeError(err)))
+		return Delivery{}, fmt.Errorf("hibob: %w", Malformed("%s", SanitizeDecodeError(err)))
 	}
 	if b.Type == nil || *b.Type == "" {
-		return Delivery{}, fmt.Errorf("hibob: %w", malformed("type: required"))
+		return Delivery{}, fmt.Errorf("hibob: %w", Malformed("type: required"))
 	}
 	typ := *b.Type
 	reason, ok := h.events[typ]
 	if !ok {
-		return Delivery{Ignored: fmt.Sprintf("hibob: event type %q is not an offboarding", truncate(typ, 64))}, nil
+		return Delivery{Ignored: fmt.Sprintf("hibob: event type %q is not an offboarding", Truncate(typ, 64))}, nil
 	}
 	if b.Data == nil {
-		return Delivery{}, fmt.Errorf("hibob: %w", malformed("data: required"))
+		return Delivery{}, fmt.Errorf("hibob: %w", Malformed("data: required"))
 	}
-	id, ok := hrID(b.Data.EmployeeID, hibobIDRE)
+	id, ok := ReadID(b.Data.EmployeeID, hibobIDRE)
 	if !ok {
-		return Delivery{}, fmt.Errorf("hibob: %w", malformed("data.employeeId: want a Bob employee id (a webhooks v2 payload)"))
+		return Delivery{}, fmt.Errorf("hibob: %w", Malformed("data.employeeId: want a Bob employee id (a webhooks v2 payload)"))
 	}
-	ev := Event{ID: hrEventID(typ+"/"+id, b.TriggeredAt, r.Body), Type: typ, Reason: reason, IDs: map[string]string{"hibob": id}}
+	ev := Event{ID: ChangeID(typ+"/"+id, b.TriggeredAt, r.Body), Type: typ, Reason: reason, IDs: map[string]string{"hibob": id}}
 	if typ == HiBobEmployeeDeleted {
 		var email string
 		if json.Unmarshal(b.Data.Email, &email) == nil {

@@ -154,11 +154,11 @@ func TestHiBobDefaultBaseURL(t *testing.T) {
 		got = r.URL.Scheme + "://" + r.URL.Host + r.URL.EscapedPath()
 		return &http.Response{StatusCode: http.StatusNotFound, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
 	})}
-	h, err := newHiBobWithClient(Spec{Name: "bob", Type: "hibob", Settings: hibobSettings("")}, "sources[0] (bob)", hc)
+	srcs, err := Build([]Spec{{Name: "bob", Type: "hibob", Settings: hibobSettings("")}}, testTypes(), Deps{HTTPClient: hc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = h.Resolve(t.Context(), Event{Type: HiBobEmployeeLeft, IDs: map[string]string{"hibob": hibobTestID}})
+	_, _ = srcs[0].(*HiBob).Resolve(t.Context(), Event{Type: HiBobEmployeeLeft, IDs: map[string]string{"hibob": hibobTestID}})
 	if got != "https://api.hibob.com/v1/people/"+hibobTestID {
 		t.Fatalf("People API read sent to %q", got)
 	}

@@ -41,7 +41,7 @@ func newTestHiBob(t testing.TB, settings map[string]any) *HiBob {
 	if settings == nil {
 		settings = hibobSettings("")
 	}
-	srcs, err := Build([]Spec{{Name: "bob", Type: "hibob", Settings: settings}})
+	srcs, err := build([]Spec{{Name: "bob", Type: "hibob", Settings: settings}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,11 +260,11 @@ func TestHiBobConfig(t *testing.T) {
 		{"a malformed event type is refused", map[string]any{"secret": hibobTestSecret, "service_user_id": hibobTestUser, "service_user_token": hibobTestToken,
 			"events": map[string]any{"left": "terminated"}}, []string{`.events["left"]: not a Bob event type`}},
 		{"an unknown key is refused by name", map[string]any{"secret": hibobTestSecret, "service_user_id": hibobTestUser, "service_user_token": hibobTestToken, "api_key": "x"},
-			[]string{`unknown field "api_key"`}},
+			[]string{`sources[0] (bob).api_key: unknown key (known:`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Build([]Spec{{Name: "bob", Type: "hibob", Settings: tt.settings}})
+			_, err := build([]Spec{{Name: "bob", Type: "hibob", Settings: tt.settings}})
 			if err == nil {
 				t.Fatal("want an error")
 			}

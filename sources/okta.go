@@ -2,15 +2,16 @@ package sources
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // The okta source receives Okta Event Hooks. Sources, each cited again where
@@ -74,54 +75,54 @@ var (
 	_ AcceptStatuser = (*Okta)(nil)
 )
 
-type oktaConfig struct {
-	Secret *string        `json:"secret"`
-	Header string         `json:"header"`
-	Events map[string]any `json:"events"` // values checked one by one, to name the key
+// OktaConfig is the settings of an okta source.
+type OktaConfig struct {
+	// Secret is the value the hook sends in its authentication header
+	// ("Authentication secret" in the Admin Console).
+	Secret vendorapi.Secret `json:"secret"`
+	// Header is that header's name ("Authentication field"); empty means
+	// Authorization.
+	Header string `json:"header"`
+	// Events adds event types to the defaults, or maps them to another
+	// reason; values are checked one by one, to name the key.
+	Events map[string]any `json:"events"`
 }
 
-func newOkta(s Spec, path string) (Source, error) {
-	var c oktaConfig
-	if err := decodeSettings(s, path, &c); err != nil {
-		return nil, err
-	}
-	switch {
-	case c.Secret == nil || *c.Secret == "":
-		return nil, fmt.Errorf("%s.secret: required", path)
-	case len(*c.Secret) < 16:
-		return nil, fmt.Errorf("%s.secret: too short: use at least 16 random bytes", path)
-	case len(*c.Secret) > 4096:
-		return nil, fmt.Errorf("%s.secret: longer than 4096 bytes", path)
-	case !httpguts.ValidHeaderFieldValue(*c.Secret) || strings.TrimSpace(*c.Secret) != *c.Secret:
+// Validate implements Config.
+func (c *OktaConfig) Validate() error {
+	var errs []error
+	switch s := string(c.Secret); {
+	case s == "":
+		errs = append(errs, vendorapi.FieldErr("secret", "required"))
+	case len(s) < 16:
+		errs = append(errs, vendorapi.FieldErr("secret", "too short: use at least 16 random bytes"))
+	case len(s) > 4096:
+		errs = append(errs, vendorapi.FieldErr("secret", "longer than 4096 bytes"))
+	case !httpguts.ValidHeaderFieldValue(s) || strings.TrimSpace(s) != s:
 		// HTTP servers drop surrounding spaces from header values, so such a
 		// secret could never match.
-		return nil, fmt.Errorf("%s.secret: must be a header value without control characters or surrounding spaces", path)
+		errs = append(errs, vendorapi.FieldErr("secret", "must be a header value without control characters or surrounding spaces"))
 	}
-	o := &Okta{name: s.Name, header: OktaDefaultHeader, secret: secretHash(*c.Secret), events: map[string]offboard.Reason{}}
+	if c.Header != "" && (!httpguts.ValidHeaderFieldName(c.Header) || http.CanonicalHeaderKey(c.Header) == OktaChallengeHeader) {
+		errs = append(errs, vendorapi.FieldErr("header", "want an HTTP header name such as Authorization"))
+	}
+	_, bad := c.events()
+	return errors.Join(append(errs, bad...)...)
+}
+
+// events is the event map: the defaults with Events over them.
+func (c *OktaConfig) events() (map[string]offboard.Reason, []error) {
+	return EventReasons(oktaDefaultEvents, c.Events, func(t string) bool {
+		return len(t) <= 255 && oktaEventTypeRE.MatchString(t)
+	}, "not an Okta event type such as user.lifecycle.deactivate", false)
+}
+
+// Open implements Config.
+func (c *OktaConfig) Open(name string, _ Deps) (Source, error) {
+	events, _ := c.events() // checked by Validate
+	o := &Okta{name: name, header: OktaDefaultHeader, secret: HashSecret(c.Secret), events: events}
 	if c.Header != "" {
-		h := http.CanonicalHeaderKey(c.Header)
-		if !httpguts.ValidHeaderFieldName(c.Header) || h == OktaChallengeHeader {
-			return nil, fmt.Errorf("%s.header: want an HTTP header name such as Authorization", path)
-		}
-		o.header = h
-	}
-	for t, r := range oktaDefaultEvents {
-		o.events[t] = offboard.Reason(r)
-	}
-	types := make([]string, 0, len(c.Events))
-	for t := range c.Events {
-		types = append(types, t)
-	}
-	sort.Strings(types) // a stable first error
-	for _, t := range types {
-		r, _ := c.Events[t].(string)
-		if len(t) > 255 || !oktaEventTypeRE.MatchString(t) {
-			return nil, fmt.Errorf("%s.events[%q]: not an Okta event type such as user.lifecycle.deactivate", path, truncate(t, 64))
-		}
-		if !offboard.Reason(r).Valid() {
-			return nil, fmt.Errorf("%s.events[%q]: want one of terminated, suspended, deactivated, security, manual", path, t)
-		}
-		o.events[t] = offboard.Reason(r)
+		o.header = http.CanonicalHeaderKey(c.Header)
 	}
 	return o, nil
 }
@@ -157,16 +158,16 @@ func (o *Okta) Handshake(r *Request) (*Response, bool) {
 		return nil, false
 	}
 	if err := o.Verify(r); err != nil {
-		return jsonResponse(http.StatusUnauthorized, map[string]string{"error": "invalid or missing authorization"}), true
+		return JSONResponse(http.StatusUnauthorized, map[string]string{"error": "invalid or missing authorization"}), true
 	}
 	c := values[0]
-	if len(values) != 1 || c == "" || len(c) > oktaMaxChallenge || !printable(c) {
-		return jsonResponse(http.StatusBadRequest, map[string]string{"error": "okta: bad " + OktaChallengeHeader + " header"}), true
+	if len(values) != 1 || c == "" || len(c) > oktaMaxChallenge || !Printable(c) {
+		return JSONResponse(http.StatusBadRequest, map[string]string{"error": "okta: bad " + OktaChallengeHeader + " header"}), true
 	}
-	return jsonResponse(http.StatusOK, map[string]string{"verification": c}), true
+	return JSONResponse(http.StatusOK, map[string]string{"verification": c}), true
 }
 
-func jsonResponse(status int, v map[string]string) *Response {
+func JSONResponse(status int, v map[string]string) *Response {
 	b, _ := json.Marshal(v) // a map of strings always marshals
 	return &Response{Status: status, ContentType: "application/json", Body: b}
 }
@@ -180,13 +181,13 @@ func (o *Okta) Verify(r *Request) error {
 	values := r.Header.Values(o.header)
 	switch len(values) {
 	case 0:
-		return fmt.Errorf("okta: %w", unauthorized("missing %s header", o.header))
+		return fmt.Errorf("okta: %w", Unauthorized("missing %s header", o.header))
 	case 1:
 	default:
-		return fmt.Errorf("okta: %w", unauthorized("more than one %s header", o.header))
+		return fmt.Errorf("okta: %w", Unauthorized("more than one %s header", o.header))
 	}
-	if !sameSecret(values[0], o.secret) {
-		return fmt.Errorf("okta: %w", unauthorized("%s header does not match", o.header))
+	if !SameSecret(values[0], o.secret) {
+		return fmt.Errorf("okta: %w", Unauthorized("%s header does not match", o.header))
 	}
 	return nil
 }

@@ -43,7 +43,7 @@ func FuzzOktaParse(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, ev := range d.Events {
-			if ev.ID == "" || len(ev.ID) > 200 || !printable(ev.ID) || seen[ev.ID] {
+			if ev.ID == "" || len(ev.ID) > 200 || !Printable(ev.ID) || seen[ev.ID] {
 				t.Fatalf("bad or repeated event id: %+v", ev)
 			}
 			seen[ev.ID] = true
@@ -97,7 +97,7 @@ func FuzzOktaHandshake(f *testing.F) {
 				t.Fatal("refused the right secret")
 			}
 		case http.StatusBadRequest:
-			if auth != oktaSecret || (challenge != "" && len(challenge) <= oktaMaxChallenge && printable(challenge)) {
+			if auth != oktaSecret || (challenge != "" && len(challenge) <= oktaMaxChallenge && Printable(challenge)) {
 				t.Fatalf("400 for auth %q, challenge %q", auth, challenge)
 			}
 		default:

@@ -65,18 +65,18 @@ type oktaTarget struct {
 // ignored and the events skipped, and why.
 func (o *Okta) Parse(r *Request) (Delivery, error) {
 	if len(bytes.TrimSpace(r.Body)) == 0 {
-		return Delivery{}, fmt.Errorf("okta: %w", malformed("empty body"))
+		return Delivery{}, fmt.Errorf("okta: %w", Malformed("empty body"))
 	}
 	var b oktaHookBody
 	if err := json.Unmarshal(r.Body, &b); err != nil {
-		return Delivery{}, fmt.Errorf("okta: %w", malformed("%s", sanitizeDecodeError(err)))
+		return Delivery{}, fmt.Errorf("okta: %w", Malformed("%s", SanitizeDecodeError(err)))
 	}
 	if b.Data == nil || b.Data.Events == nil {
-		return Delivery{}, fmt.Errorf("okta: %w", malformed("data.events: required"))
+		return Delivery{}, fmt.Errorf("okta: %w", Malformed("data.events: required"))
 	}
 	batch := *b.Data.Events
 	if len(batch) > OktaMaxEvents {
-		return Delivery{}, fmt.Errorf("okta: %w", malformed("data.events: more than %d events", OktaMaxEvents))
+		return Delivery{}, fmt.Errorf("okta: %w", Malformed("data.events: more than %d events", OktaMaxEvents))
 	}
 	var (
 		out     []Event
@@ -93,7 +93,7 @@ func (o *Okta) Parse(r *Request) (Delivery, error) {
 		ev, why := oktaEvent(e, reason)
 		switch {
 		case why != "":
-			skipped = append(skipped, truncate(e.EventType, 64)+" "+truncate(e.UUID, 64)+": "+why)
+			skipped = append(skipped, Truncate(e.EventType, 64)+" "+Truncate(e.UUID, 64)+": "+why)
 		case !seen[ev.ID]:
 			seen[ev.ID] = true
 			out = append(out, ev)
@@ -107,11 +107,11 @@ func (o *Okta) Parse(r *Request) (Delivery, error) {
 
 // oktaEvent makes the Event of one mapped LogEvent, or says why it cannot.
 func oktaEvent(e oktaLogEvent, reason offboard.Reason) (Event, string) {
-	if e.UUID == "" || len(e.UUID) > 200 || !printable(e.UUID) {
+	if e.UUID == "" || len(e.UUID) > 200 || !Printable(e.UUID) {
 		return Event{}, "no usable uuid"
 	}
 	if e.Outcome != nil && e.Outcome.Result != "" && e.Outcome.Result != "SUCCESS" {
-		return Event{}, "outcome " + truncate(e.Outcome.Result, 32) + ", not SUCCESS"
+		return Event{}, "outcome " + Truncate(e.Outcome.Result, 32) + ", not SUCCESS"
 	}
 	var user *oktaTarget
 	for i := range e.Target {
@@ -154,7 +154,7 @@ func oktaIgnored(n int, ignored map[string]int, skipped []string) string {
 		sort.Strings(types)
 		names := make([]string, 0, len(types))
 		for _, t := range types {
-			name := truncate(t, 64)
+			name := Truncate(t, 64)
 			if t == "" {
 				name = "(no eventType)"
 			}
@@ -163,15 +163,15 @@ func oktaIgnored(n int, ignored map[string]int, skipped []string) string {
 			}
 			names = append(names, name)
 		}
-		parts = append(parts, "not offboarding event types: "+firstFew(names))
+		parts = append(parts, "not offboarding event types: "+FirstFew(names))
 	}
 	if len(skipped) > 0 {
-		parts = append(parts, "skipped: "+firstFew(skipped))
+		parts = append(parts, "skipped: "+FirstFew(skipped))
 	}
 	return "okta: " + strings.Join(parts, "; ")
 }
 
-func firstFew(items []string) string {
+func FirstFew(items []string) string {
 	const max = 5
 	if len(items) <= max {
 		return strings.Join(items, ", ")

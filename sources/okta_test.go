@@ -21,7 +21,7 @@ func newTestOkta(t testing.TB, settings map[string]any) *Okta {
 	if settings == nil {
 		settings = map[string]any{"secret": oktaSecret}
 	}
-	srcs, err := Build([]Spec{{Name: "okta", Type: "okta", Settings: settings}})
+	srcs, err := build([]Spec{{Name: "okta", Type: "okta", Settings: settings}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +315,7 @@ func TestOktaBuildErrorsNameTheKey(t *testing.T) {
 		{"a missing secret", map[string]any{}, "sources[0] (okta).secret: required"},
 		{"an empty secret", map[string]any{"secret": ""}, "sources[0] (okta).secret: required"},
 		{"a short secret", map[string]any{"secret": "hunter2"}, "sources[0] (okta).secret: too short"},
-		{"a secret that is not a string", map[string]any{"secret": 12345678901234567890.0}, "sources[0] (okta).secret: wrong type"},
+		{"a secret that is not a string", map[string]any{"secret": 12345678901234567890.0}, "sources[0] (okta).secret: must be a string, not a number"},
 		{"a secret with a line break", map[string]any{"secret": "Basic abcdefghijklmnop\nX-Evil: 1"}, "sources[0] (okta).secret: must be a header value"},
 		{"a secret with a trailing space", map[string]any{"secret": oktaSecret + " "}, "sources[0] (okta).secret: must be a header value"},
 		{"a header name with a space", map[string]any{"secret": oktaSecret, "header": "X Key"}, "sources[0] (okta).header: want an HTTP header name"},
@@ -323,12 +323,12 @@ func TestOktaBuildErrorsNameTheKey(t *testing.T) {
 		{"an unknown reason", map[string]any{"secret": oktaSecret, "events": map[string]any{"user.account.lock": "fired"}}, `sources[0] (okta).events["user.account.lock"]: want one of`},
 		{"an event type that is not one", map[string]any{"secret": oktaSecret, "events": map[string]any{"deactivate": "terminated"}}, `sources[0] (okta).events["deactivate"]: not an Okta event type`},
 		{"a reason that is not a string", map[string]any{"secret": oktaSecret, "events": map[string]any{"user.account.lock": 1.0}}, `sources[0] (okta).events["user.account.lock"]: want one of`},
-		{"events that are not a mapping", map[string]any{"secret": oktaSecret, "events": []any{"user.lifecycle.deactivate"}}, "sources[0] (okta).events: wrong type"},
-		{"an unknown key", map[string]any{"secret": oktaSecret, "colour": "red"}, `sources[0] (okta): unknown field "colour"`},
+		{"events that are not a mapping", map[string]any{"secret": oktaSecret, "events": []any{"user.lifecycle.deactivate"}}, "sources[0] (okta).events: must be a mapping, not a list"},
+		{"an unknown key", map[string]any{"secret": oktaSecret, "colour": "red"}, `sources[0] (okta).colour: unknown key (known: events, header, secret)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Build([]Spec{{Name: "okta", Type: "okta", Settings: tt.settings}})
+			_, err := build([]Spec{{Name: "okta", Type: "okta", Settings: tt.settings}})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("want an error with %q, got %v", tt.want, err)
 			}
@@ -338,7 +338,7 @@ func TestOktaBuildErrorsNameTheKey(t *testing.T) {
 		})
 	}
 	// Every problem of every source is reported at once.
-	_, err := Build([]Spec{
+	_, err := build([]Spec{
 		{Name: "a", Type: "okta", Settings: map[string]any{}},
 		{Name: "b", Type: "okta", Settings: map[string]any{"secret": oktaSecret, "header": "bad header"}},
 	})

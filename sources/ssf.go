@@ -151,7 +151,7 @@ func (s *SSF) verify(r *Request) ([]byte, error) {
 	// refused as RFC 8935 §2.4's authentication_failed ("could not
 	// authenticate the SET Transmitter from the contents of the request").
 	if s.authz != nil {
-		if v := r.Header.Values("Authorization"); len(v) != 1 || !sameSecret(v[0], *s.authz) {
+		if v := r.Header.Values("Authorization"); len(v) != 1 || !SameSecret(v[0], *s.authz) {
 			return nil, ssfRefused(errAuthFailed, "the Authorization header is missing or is not the stream's authorization_header")
 		}
 	}
@@ -167,7 +167,7 @@ func (s *SSF) verify(r *Request) ([]byte, error) {
 	jws, err := jose.ParseSignedCompact(token, s.algs)
 	if err != nil {
 		if ua, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
-			return nil, ssfRefused(errInvalidKey, "algorithm %q is not accepted (accepted: %s)", truncate(string(ua.Got), 32), algNames(s.algs))
+			return nil, ssfRefused(errInvalidKey, "algorithm %q is not accepted (accepted: %s)", Truncate(string(ua.Got), 32), algNames(s.algs))
 		}
 		return nil, ssfRefused(errInvalidRequest, "body is not a SET in JWS compact serialization")
 	}
@@ -264,7 +264,7 @@ const (
 // 400 with an application/json {"err", "description"} body.
 // https://www.rfc-editor.org/rfc/rfc8935.html#section-2.3
 func ssfRefused(code, format string, a ...any) error {
-	return ssfAnswer(http.StatusBadRequest, code, fmt.Errorf("ssf: %w", unauthorized(code+": "+format, a...)), fmt.Sprintf(format, a...))
+	return ssfAnswer(http.StatusBadRequest, code, fmt.Errorf("ssf: %w", Unauthorized(code+": "+format, a...)), fmt.Sprintf(format, a...))
 }
 
 // ssfMalformed is a Parse failure: ErrMalformed, answered 400 with err
@@ -272,7 +272,7 @@ func ssfRefused(code, format string, a ...any) error {
 // event's definition").
 // https://www.rfc-editor.org/rfc/rfc8935.html#section-2.4
 func ssfMalformed(format string, a ...any) error {
-	return ssfAnswer(http.StatusBadRequest, errInvalidRequest, fmt.Errorf("ssf: %w", malformed(errInvalidRequest+": "+format, a...)), fmt.Sprintf(format, a...))
+	return ssfAnswer(http.StatusBadRequest, errInvalidRequest, fmt.Errorf("ssf: %w", Malformed(errInvalidRequest+": "+format, a...)), fmt.Sprintf(format, a...))
 }
 
 func ssfAnswer(status int, code string, err error, description string) error {
@@ -282,7 +282,7 @@ func ssfAnswer(status int, code string, err error, description string) error {
 		// own status. https://www.rfc-editor.org/rfc/rfc8935.html#section-2.3
 		body = map[string]string{"error": description}
 	}
-	return &ResponseError{Err: err, Response: *jsonResponse(status, body)}
+	return &ResponseError{Err: err, Response: *JSONResponse(status, body)}
 }
 
 // IgnoreStatus implements IgnoreStatuser: RFC 8935 §2.2 acknowledges every

@@ -3,7 +3,6 @@ package sources
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -12,118 +11,135 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
-// ssfConfig is an ssf source's settings.
-type ssfConfig struct {
-	Issuer      string         `json:"issuer"`
-	Audience    any            `json:"audience"`     // a string or a list
-	JWKSURI     string         `json:"jwks_uri"`     // https only
-	JWKS        any            `json:"jwks"`         // a JWK Set as a JSON string, or inline
-	Events      map[string]any `json:"events"`       // event type URI → reason
-	AllowedAlgs []string       `json:"allowed_algs"` // default RS256, PS256, ES256
-	MaxAge      string         `json:"max_age"`      // default 24h
+// SSFConfig is the settings of an ssf source.
+type SSFConfig struct {
+	// Issuer is the transmitter's issuer, as in its SETs' iss claim.
+	Issuer string `json:"issuer"`
+	// Audience is what the transmitter puts in aud for this receiver: a
+	// string or a list.
+	Audience any `json:"audience"`
+	// JWKSURI is the transmitter's key set (https only); or JWKS gives the
+	// keys inline, as a JSON string or a mapping.
+	JWKSURI string `json:"jwks_uri"`
+	JWKS    any    `json:"jwks"`
+	// Events adds event type URIs to the defaults, or maps them to another
+	// reason; values are checked one by one, to name the key.
+	Events map[string]any `json:"events"`
+	// AllowedAlgs are the signature algorithms accepted (default RS256,
+	// PS256, ES256).
+	AllowedAlgs []string `json:"allowed_algs"`
+	// MaxAge is how old a SET's iat may be (default 24h).
+	MaxAge string `json:"max_age"`
 	// AuthorizationHeader is the stream's authorization_header: the
 	// Authorization value the receiver set in the stream's push delivery
 	// configuration, which "the Transmitter MUST set with each event
 	// delivery" (SSF 1.0, "Push Delivery using HTTP",
 	// https://openid.net/specs/openid-sharedsignals-framework-1_0.html).
 	// Optional: the SET's signature authenticates the transmitter either way.
-	AuthorizationHeader string `json:"authorization_header"`
+	AuthorizationHeader vendorapi.Secret `json:"authorization_header"`
 }
 
-func newSSF(s Spec, path string) (Source, error) {
-	src, err := newSSFWithClient(s, path, nil)
-	if err != nil {
-		return nil, err
-	}
-	return src, nil
-}
-
-// newSSFWithClient builds an ssf source whose JWKS fetches use hc (nil: the
-// connectors' default client); tests pass an httptest TLS server's client.
-func newSSFWithClient(s Spec, path string, hc *http.Client) (*SSF, error) {
-	var c ssfConfig
-	if err := decodeSettings(s, path, &c); err != nil {
-		return nil, err
-	}
-	src := &SSF{name: s.Name, issuer: c.Issuer, algs: ssfDefaultAlgs, maxAge: SSFDefaultMaxAge, events: map[string]offboard.Reason{}, now: time.Now}
+// Validate implements Config: every problem, each naming its key.
+func (c *SSFConfig) Validate() error {
 	var errs []error
-	bad := func(key, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("%s.%s: "+format, append([]any{path, key}, a...)...))
-	}
+	bad := func(key, format string, a ...any) { errs = append(errs, vendorapi.FieldErr(key, format, a...)) }
 	switch {
 	case strings.TrimSpace(c.Issuer) == "":
 		bad("issuer", "required (the transmitter's issuer, as in its SETs' iss claim)")
-	case len(c.Issuer) > 2048 || !printable(c.Issuer):
+	case len(c.Issuer) > 2048 || !Printable(c.Issuer):
 		bad("issuer", "at most 2048 printable characters")
 	}
-	aud, err := ssfAudience(c.Audience)
-	if err != nil {
-		bad("audience", "%s", err)
+	if _, err := ssfAudience(c.Audience); err != nil {
+		errs = append(errs, vendorapi.KeyErr("audience", err))
 	}
-	src.audience = aud
 	switch {
 	case c.JWKSURI != "" && c.JWKS != nil:
 		bad("jwks_uri", "set jwks_uri or jwks, not both")
 	case c.JWKSURI != "":
-		if src.keys, err = newRemoteKeys(c.JWKSURI, hc); err != nil {
-			bad("jwks_uri", "%s", err)
+		if _, err := jwksURL(c.JWKSURI); err != nil {
+			errs = append(errs, vendorapi.KeyErr("jwks_uri", err))
 		}
 	case c.JWKS != nil:
-		if src.keys, err = newInlineKeys(c.JWKS); err != nil {
-			bad("jwks", "%s", err)
+		if _, err := newInlineKeys(c.JWKS); err != nil {
+			errs = append(errs, vendorapi.KeyErr("jwks", err))
 		}
 	default:
 		bad("jwks_uri", "required: the transmitter's jwks_uri, or its keys inline in jwks")
 	}
 	if c.AllowedAlgs != nil {
-		if src.algs, err = ssfAllowedAlgs(c.AllowedAlgs); err != nil {
-			bad("allowed_algs", "%s", err)
+		if _, err := ssfAllowedAlgs(c.AllowedAlgs); err != nil {
+			errs = append(errs, vendorapi.KeyErr("allowed_algs", err))
 		}
 	}
-	if c.MaxAge != "" {
-		d, err := time.ParseDuration(c.MaxAge)
-		if err != nil || d < time.Minute || d > 30*24*time.Hour {
-			bad("max_age", "want a duration between 1m and 720h")
-		}
-		src.maxAge = d
+	if _, err := ssfMaxAge(c.MaxAge); err != nil {
+		errs = append(errs, vendorapi.KeyErr("max_age", err))
 	}
-	if c.AuthorizationHeader != "" {
-		switch a := c.AuthorizationHeader; {
+	if a := string(c.AuthorizationHeader); a != "" {
+		switch {
 		case strings.TrimSpace(a) == "":
 			bad("authorization_header", "required: blanks are not a secret")
-		case len(a) < 16 || len(a) > 4096 || !printable(a):
+		case len(a) < 16 || len(a) > 4096 || !Printable(a):
 			bad("authorization_header", "want 16 to 4096 printable characters, e.g. \"Bearer \" and at least 16 random bytes")
-		default:
-			h := secretHash(a)
-			src.authz = &h
 		}
 	}
-	for t, r := range ssfDefaultEvents {
-		src.events[t] = offboard.Reason(r)
+	_, eerrs := c.events()
+	return errors.Join(append(errs, eerrs...)...)
+}
+
+// events is the event map: the defaults with Events over them.
+func (c *SSFConfig) events() (map[string]offboard.Reason, []error) {
+	return EventReasons(ssfDefaultEvents, c.Events, func(t string) bool {
+		u, err := url.Parse(t)
+		return err == nil && u.Scheme != "" && len(t) <= 512 && Printable(t)
+	}, "not an event type URI such as "+CAEPSessionRevoked, false)
+}
+
+// Open implements Config; the JWKS fetches use d.HTTPClient.
+func (c *SSFConfig) Open(name string, d Deps) (Source, error) {
+	now := d.Now
+	if now == nil {
+		now = time.Now
 	}
-	types := make([]string, 0, len(c.Events))
-	for t := range c.Events {
-		types = append(types, t)
+	src := &SSF{name: name, issuer: c.Issuer, algs: ssfDefaultAlgs, now: now}
+	var err error
+	if src.audience, err = ssfAudience(c.Audience); err != nil {
+		return nil, vendorapi.KeyErr("audience", err)
 	}
-	sort.Strings(types) // a stable order of errors
-	for _, t := range types {
-		r, _ := c.Events[t].(string)
-		if u, err := url.Parse(t); err != nil || u.Scheme == "" || len(t) > 512 || !printable(t) {
-			bad(fmt.Sprintf("events[%q]", truncate(t, 64)), "not an event type URI such as %s", CAEPSessionRevoked)
-			continue
+	if c.JWKSURI != "" {
+		if src.keys, err = newRemoteKeys(c.JWKSURI, d.HTTPClient); err != nil {
+			return nil, vendorapi.KeyErr("jwks_uri", err)
 		}
-		if !offboard.Reason(r).Valid() {
-			bad(fmt.Sprintf("events[%q]", t), "want one of terminated, suspended, deactivated, security, manual")
-			continue
+	} else if src.keys, err = newInlineKeys(c.JWKS); err != nil {
+		return nil, vendorapi.KeyErr("jwks", err)
+	}
+	if c.AllowedAlgs != nil {
+		if src.algs, err = ssfAllowedAlgs(c.AllowedAlgs); err != nil {
+			return nil, vendorapi.KeyErr("allowed_algs", err)
 		}
-		src.events[t] = offboard.Reason(r)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	src.maxAge, _ = ssfMaxAge(c.MaxAge) // checked by Validate
+	if c.AuthorizationHeader != "" {
+		h := HashSecret(c.AuthorizationHeader)
+		src.authz = &h
 	}
+	src.events, _ = c.events() // checked by Validate
 	return src, nil
+}
+
+// ssfMaxAge parses max_age: "" is SSFDefaultMaxAge; otherwise a duration
+// between 1m and 720h.
+func ssfMaxAge(s string) (time.Duration, error) {
+	if s == "" {
+		return SSFDefaultMaxAge, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Minute || d > 30*24*time.Hour {
+		return 0, errors.New("want a duration between 1m and 720h")
+	}
+	return d, nil
 }
 
 func ssfAudience(v any) ([]string, error) {
@@ -148,7 +164,7 @@ func ssfAudience(v any) ([]string, error) {
 		return nil, errors.New("want 1 to 16 values")
 	}
 	for _, a := range out {
-		if strings.TrimSpace(a) == "" || len(a) > 2048 || !printable(a) {
+		if strings.TrimSpace(a) == "" || len(a) > 2048 || !Printable(a) {
 			return nil, errors.New("values must be 1 to 2048 printable characters")
 		}
 	}
@@ -168,7 +184,7 @@ func ssfAllowedAlgs(names []string) ([]jose.SignatureAlgorithm, error) {
 				known = append(known, k)
 			}
 			sort.Strings(known)
-			return nil, fmt.Errorf("%q is not an accepted asymmetric algorithm (known: %s)", truncate(n, 32), strings.Join(known, ", "))
+			return nil, fmt.Errorf("%q is not an accepted asymmetric algorithm (known: %s)", Truncate(n, 32), strings.Join(known, ", "))
 		}
 		out = append(out, a)
 	}

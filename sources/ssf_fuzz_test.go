@@ -69,7 +69,7 @@ func checkSSFEvents(t *testing.T, s *SSF, d Delivery) {
 	}
 	seen := map[string]bool{}
 	for _, ev := range d.Events {
-		if ev.ID == "" || len(ev.ID) > 200 || !printable(ev.ID) || seen[ev.ID] {
+		if ev.ID == "" || len(ev.ID) > 200 || !Printable(ev.ID) || seen[ev.ID] {
 			t.Fatalf("bad or repeated event id: %+v", ev)
 		}
 		seen[ev.ID] = true

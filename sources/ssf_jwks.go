@@ -110,14 +110,23 @@ func newInlineKeys(v any) (*ssfKeys, error) {
 	return &ssfKeys{keys: keys}, nil
 }
 
+// jwksURL parses a jwks_uri: https, without credentials or fragment.
+func jwksURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.Opaque != "" || u.User != nil || u.Fragment != "" {
+		return nil, errors.New("want an https URL without credentials or fragment")
+	}
+	return u, nil
+}
+
 // newRemoteKeys checks the jwks_uri (https, no credentials or fragment: SSF
 // says it "MUST use HTTP over TLS") and prepares its client. Nothing is
 // fetched until the first SET arrives.
 // https://openid.net/specs/openid-sharedsignals-framework-1_0.html#discovery-meta
 func newRemoteKeys(raw string, hc *http.Client) (*ssfKeys, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.Opaque != "" || u.User != nil || u.Fragment != "" {
-		return nil, errors.New("want an https URL without credentials or fragment")
+	u, err := jwksURL(raw)
+	if err != nil {
+		return nil, err
 	}
 	path := u.EscapedPath()
 	if path == "" {
@@ -171,7 +180,7 @@ func unknownKey(kid string, alg jose.SignatureAlgorithm) error {
 	if kid == "" {
 		return ssfRefused(errInvalidKey, "no key of the transmitter fits algorithm %s", alg)
 	}
-	return ssfRefused(errInvalidKey, "no key of the transmitter has kid %q and fits algorithm %s", truncate(kid, 64), alg)
+	return ssfRefused(errInvalidKey, "no key of the transmitter has kid %q and fits algorithm %s", Truncate(kid, 64), alg)
 }
 
 func (k *ssfKeys) snapshot() ([]ssfKey, time.Time) {

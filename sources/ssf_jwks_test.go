@@ -66,12 +66,13 @@ func jwksServer(t *testing.T, steps ...jwksStep) *httptest.Server {
 // remoteSSF is an ssf source fetching its keys from srv, on clock.
 func remoteSSF(t *testing.T, srv *httptest.Server, clock *time.Time) *SSF {
 	t.Helper()
-	s, err := newSSFWithClient(Spec{Name: "caep", Type: "ssf", Settings: map[string]any{
+	srcs, err := Build([]Spec{{Name: "caep", Type: "ssf", Settings: map[string]any{
 		"issuer": ssfTestIssuer, "audience": ssfTestAudience, "jwks_uri": srv.URL + "/oauth2/v1/keys?client_id=abc",
-	}}, "sources[0] (caep)", srv.Client())
+	}}}, testTypes(), Deps{HTTPClient: srv.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := srcs[0].(*SSF)
 	s.now = func() time.Time { return *clock }
 	return s
 }

@@ -76,13 +76,13 @@ func (s *SSF) Parse(r *Request) (Delivery, error) {
 func (s *SSF) parseClaims(payload []byte) (Delivery, error) {
 	var c ssfClaims
 	if err := json.Unmarshal(payload, &c); err != nil {
-		return Delivery{}, ssfMalformed("claims: %s", sanitizeDecodeError(err))
+		return Delivery{}, ssfMalformed("claims: %s", SanitizeDecodeError(err))
 	}
 	// https://www.rfc-editor.org/rfc/rfc8417.html#section-2.2
 	switch {
 	case c.JTI == nil || *c.JTI == "":
 		return Delivery{}, ssfMalformed("jti: required")
-	case len(*c.JTI) > ssfMaxJTI || !printable(*c.JTI):
+	case len(*c.JTI) > ssfMaxJTI || !Printable(*c.JTI):
 		return Delivery{}, ssfMalformed("jti: at most %d printable characters", ssfMaxJTI)
 	case len(c.Events) == 0:
 		return Delivery{}, ssfMalformed("events: required, with at least one event")
@@ -115,7 +115,7 @@ func (s *SSF) parseClaims(payload []byte) (Delivery, error) {
 	for _, t := range types {
 		body := bytes.TrimSpace(c.Events[t])
 		if len(body) == 0 || body[0] != '{' {
-			return Delivery{}, ssfMalformed("events[%q]: want a JSON object", truncate(t, 128))
+			return Delivery{}, ssfMalformed("events[%q]: want a JSON object", Truncate(t, 128))
 		}
 		reason, mapped := s.events[t]
 		switch {
@@ -130,12 +130,12 @@ func (s *SSF) parseClaims(payload []byte) (Delivery, error) {
 			notes = append(notes, "ssf stream-updated event")
 			continue
 		case !mapped:
-			unmapped = append(unmapped, truncate(t, 128))
+			unmapped = append(unmapped, Truncate(t, 128))
 			continue
 		}
 		var ev ssfEventBody
 		if err := json.Unmarshal(body, &ev); err != nil {
-			return Delivery{}, ssfMalformed("events[%q]: %s", truncate(t, 128), sanitizeDecodeError(err))
+			return Delivery{}, ssfMalformed("events[%q]: %s", Truncate(t, 128), SanitizeDecodeError(err))
 		}
 		subID, err := readSubID()
 		if err != nil {
@@ -144,12 +144,12 @@ func (s *SSF) parseClaims(payload []byte) (Delivery, error) {
 		subj := &ssfSubject{emails: append([]string(nil), subID.emails...), ids: subID.copyIDs(), named: append([]string(nil), subID.named...)}
 		if len(ev.Subject) > 0 && string(ev.Subject) != "null" {
 			if err := subj.add(ev.Subject, ""); err != nil {
-				return Delivery{}, ssfMalformed("events[%q].subject: %s", truncate(t, 128), err)
+				return Delivery{}, ssfMalformed("events[%q].subject: %s", Truncate(t, 128), err)
 			}
 		}
 		email, err := subj.email()
 		if err != nil {
-			return Delivery{}, ssfMalformed("events[%q]: %s", truncate(t, 128), err)
+			return Delivery{}, ssfMalformed("events[%q]: %s", Truncate(t, 128), err)
 		}
 		if email == "" {
 			skipped = append(skipped, shortType(t)+": "+subj.why())
@@ -177,17 +177,17 @@ func shortType(t string) string {
 	if i := strings.LastIndexByte(t, '/'); i >= 0 && i < len(t)-1 {
 		t = t[i+1:]
 	}
-	return truncate(t, 64)
+	return Truncate(t, 64)
 }
 
 // ssfIgnored says why a SET gave no event.
 func ssfIgnored(notes, unmapped, skipped []string) string {
 	parts := notes
 	if len(unmapped) > 0 {
-		parts = append(parts, "ssf: not an offboarding event type: "+firstFew(unmapped))
+		parts = append(parts, "ssf: not an offboarding event type: "+FirstFew(unmapped))
 	}
 	if len(skipped) > 0 {
-		parts = append(parts, "ssf: skipped "+firstFew(skipped)+"; only subjects with an email are offboarded for now")
+		parts = append(parts, "ssf: skipped "+FirstFew(skipped)+"; only subjects with an email are offboarded for now")
 	}
 	return strings.Join(parts, "; ")
 }

@@ -108,7 +108,7 @@ func (s *ssfSubject) add(raw json.RawMessage, within string) error {
 	case "":
 		return errors.New("format: required")
 	default:
-		s.named = append(s.named, "format "+truncate(format, 32))
+		s.named = append(s.named, "format "+Truncate(format, 32))
 	}
 	return nil
 }
@@ -188,7 +188,7 @@ func subjectMember(m map[string]json.RawMessage, name string, required bool) (st
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return "", fmt.Errorf("%s: want a string", name)
 	}
-	if (required && v == "") || len(v) > 512 || !printable(v) {
+	if (required && v == "") || len(v) > 512 || !Printable(v) {
 		return "", fmt.Errorf("%s: want 1 to 512 printable characters", name)
 	}
 	return v, nil

@@ -102,7 +102,7 @@ func newTestSSF(t testing.TB, settings map[string]any) *SSF {
 		}
 		base[k] = v
 	}
-	srcs, err := Build([]Spec{{Name: "caep", Type: "ssf", Settings: base}})
+	srcs, err := build([]Spec{{Name: "caep", Type: "ssf", Settings: base}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -507,20 +507,20 @@ func TestSSFBuildReportsEachKey(t *testing.T) {
 		{"max_age is a bounded duration", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "max_age": "10s"}, ".max_age: want a duration between 1m and 720h"},
 		{"events map URIs", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "events": map[string]any{"session-revoked": "security"}}, `.events["session-revoked"]: not an event type URI`},
 		{"events map to reasons", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "events": map[string]any{CAEPSessionRevoked: "logout"}}, ".events[\"" + CAEPSessionRevoked + "\"]: want one of"},
-		{"unknown keys are refused", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "secret": "x"}, `unknown field "secret"`},
+		{"unknown keys are refused", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "secret": "x"}, `.secret: unknown key (known:`},
 		{"a blank authorization_header", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "authorization_header": "  "}, ".authorization_header: required: blanks are not a secret"},
 		{"a short authorization_header", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "authorization_header": "Bearer x"}, ".authorization_header: want 16 to 4096 printable characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Build([]Spec{{Name: "caep", Type: "ssf", Settings: tt.settings}})
+			_, err := build([]Spec{{Name: "caep", Type: "ssf", Settings: tt.settings}})
 			if err == nil || !strings.Contains(err.Error(), "sources[0] (caep)") || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("want an error with %q, got %v", tt.want, err)
 			}
 		})
 	}
 	t.Run("every problem is reported at once", func(t *testing.T) {
-		_, err := Build([]Spec{{Name: "caep", Type: "ssf", Settings: map[string]any{"max_age": "1s"}}})
+		_, err := build([]Spec{{Name: "caep", Type: "ssf", Settings: map[string]any{"max_age": "1s"}}})
 		for _, want := range []string{".issuer:", ".audience:", ".jwks_uri:", ".max_age:"} {
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("errors lack %q: %v", want, err)

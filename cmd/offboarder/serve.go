@@ -23,6 +23,7 @@ import (
 
 	"github.com/offboarder/offboarder/config"
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/registry"
 	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
@@ -181,7 +182,7 @@ func load(path string, log zerolog.Logger) (*config.Config, []sources.Source, []
 			connSpecs[i] = connectors.Spec{Name: e.Name, Type: e.Type, Settings: e.Settings()}
 		}
 		var err1, err2 error
-		srcs, err1 = sources.Build(srcSpecs)
+		srcs, err1 = sources.Build(srcSpecs, registry.Sources(), sources.Deps{})
 		conns, err2 = connectors.Build(connSpecs, connectors.Deps{Logger: log})
 		return errors.Join(err1, err2)
 	})

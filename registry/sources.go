@@ -1,0 +1,19 @@
+package registry
+
+import (
+	"github.com/offboarder/offboarder/sources"
+)
+
+// Sources returns the source types, each a fresh config of its type: a new
+// sender is one line here.
+func Sources() map[string]func() sources.Config {
+	return map[string]func() sources.Config{
+		"bamboohr": func() sources.Config { return new(sources.BambooHRConfig) },
+		"entra":    func() sources.Config { return new(sources.EntraConfig) },
+		"generic":  func() sources.Config { return new(sources.GenericConfig) },
+		"google":   func() sources.Config { return new(sources.GoogleConfig) },
+		"hibob":    func() sources.Config { return new(sources.HiBobConfig) },
+		"okta":     func() sources.Config { return new(sources.OktaConfig) },
+		"ssf":      func() sources.Config { return new(sources.SSFConfig) },
+	}
+}
