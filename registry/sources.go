@@ -2,6 +2,7 @@ package registry
 
 import (
 	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/okta"
 )
 
 // Sources returns the source types, each a fresh config of its type: a new
@@ -13,7 +14,7 @@ func Sources() map[string]func() sources.Config {
 		"generic":  func() sources.Config { return new(sources.GenericConfig) },
 		"google":   func() sources.Config { return new(sources.GoogleConfig) },
 		"hibob":    func() sources.Config { return new(sources.HiBobConfig) },
-		"okta":     func() sources.Config { return new(sources.OktaConfig) },
+		"okta":     func() sources.Config { return new(okta.Config) },
 		"ssf":      func() sources.Config { return new(sources.SSFConfig) },
 	}
 }

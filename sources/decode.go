@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"strconv"
@@ -76,4 +77,19 @@ func ReadID(raw json.RawMessage, form *regexp.Regexp) (string, bool) {
 		s = str
 	}
 	return s, form.MatchString(s)
+}
+
+// FirstFew lists items, at most five, and says how many more there are.
+func FirstFew(items []string) string {
+	const max = 5
+	if len(items) <= max {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:max], ", ") + fmt.Sprintf(" and %d more", len(items)-max)
+}
+
+// JSONResponse is a handshake's answer: v as JSON with status.
+func JSONResponse(status int, v map[string]string) *Response {
+	b, _ := json.Marshal(v) // a map of strings always marshals
+	return &Response{Status: status, ContentType: "application/json", Body: b}
 }

@@ -243,6 +243,7 @@ func ParseGeneric(body []byte, requireID bool) (Event, error) {
 	return ev, nil
 }
 
+// Printable reports whether s is valid UTF-8 without control characters.
 func Printable(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
@@ -255,6 +256,8 @@ func Printable(s string) bool {
 	return true
 }
 
+// Truncate cuts s to at most n bytes, on a character boundary, marking the
+// cut with "…".
 func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s

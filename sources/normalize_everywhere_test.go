@@ -33,7 +33,6 @@ func emailPaths(t *testing.T) []emailPath {
 	if err != nil {
 		t.Fatal(err)
 	}
-	okta := newTestOkta(t, nil)
 	google := newTestGoogle(t, nil)
 	ssf := newTestSSF(t, nil)
 	hibob := newTestHiBob(t, nil)
@@ -71,14 +70,6 @@ func emailPaths(t *testing.T) []emailPath {
 				t.Fatalf("verify: %v", err)
 			}
 			return deliveryEmails(gen.Parse(r))
-		}},
-		{name: "okta target alternateId", field: "no email login", run: func(t *testing.T, email string) ([]string, string) {
-			body := swap(t, oktaFile(t, "deactivate.json"), `"john.doe@example.com"`, string(jsonString(email)))
-			return oktaDelivery(t, okta, body)
-		}},
-		{name: "okta target login", field: "no email login", run: func(t *testing.T, email string) ([]string, string) {
-			body := swap(t, oktaFile(t, "deactivate.json"), `"alternateId": "john.doe@example.com"`, `"login": `+string(jsonString(email)))
-			return oktaDelivery(t, okta, body)
 		}},
 		{name: "google USER_EMAIL", field: "no usable USER_EMAIL", run: func(t *testing.T, email string) ([]string, string) {
 			body := swap(t, googleFile(t, "suspend-user.json"), `"Liz@Example.com"`, string(jsonString(email)))
@@ -195,17 +186,6 @@ func resolvedEmails(t *testing.T) func(Resolution, error) ([]string, string) {
 		}
 		return []string{res.Email}, ""
 	}
-}
-
-// oktaDelivery runs an okta delivery, with the hook's secret, through Verify
-// and Parse.
-func oktaDelivery(t *testing.T, o *Okta, body []byte) ([]string, string) {
-	t.Helper()
-	r := &Request{Context: t.Context(), Method: http.MethodPost, Header: headers("Authorization", oktaSecret), Body: body}
-	if err := o.Verify(r); err != nil {
-		t.Fatalf("verify: %v", err)
-	}
-	return deliveryEmails(o.Parse(r))
 }
 
 // ssfClaimsEdited reads testdata/ssf/name, issued now, with edit applied to

@@ -99,7 +99,9 @@ type ResponseError struct {
 	Response Response
 }
 
+// Error returns the error's text.
 func (e *ResponseError) Error() string { return e.Err.Error() }
+// Unwrap returns the classified error.
 func (e *ResponseError) Unwrap() error { return e.Err }
 
 // Classified errors of sources.

@@ -1,4 +1,4 @@
-package sources
+package okta
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
 )
 
 // oktaHookBody is the part of an event delivery the okta source reads. Okta
@@ -52,7 +53,7 @@ type oktaTarget struct {
 }
 
 // Parse implements Source. A delivery is JSON with data.events, an array of
-// at most OktaMaxEvents System Log events; anything else is malformed. Each
+// at most MaxEvents System Log events; anything else is malformed. Each
 // event of a mapped type becomes one Event: ID the event's uuid, the subject
 // the event's one target of type "User" (email from its alternateId, else
 // its login; IDs["okta"] its id), never the actor. Unknown fields are fine.
@@ -63,23 +64,23 @@ type oktaTarget struct {
 // the other events in it. A uuid repeated within the batch counts once.
 // When no event is left, the Delivery's Ignored names the event types
 // ignored and the events skipped, and why.
-func (o *Okta) Parse(r *Request) (Delivery, error) {
+func (o *Source) Parse(r *sources.Request) (sources.Delivery, error) {
 	if len(bytes.TrimSpace(r.Body)) == 0 {
-		return Delivery{}, fmt.Errorf("okta: %w", Malformed("empty body"))
+		return sources.Delivery{}, fmt.Errorf("okta: %w", sources.Malformed("empty body"))
 	}
 	var b oktaHookBody
 	if err := json.Unmarshal(r.Body, &b); err != nil {
-		return Delivery{}, fmt.Errorf("okta: %w", Malformed("%s", SanitizeDecodeError(err)))
+		return sources.Delivery{}, fmt.Errorf("okta: %w", sources.Malformed("%s", sources.SanitizeDecodeError(err)))
 	}
 	if b.Data == nil || b.Data.Events == nil {
-		return Delivery{}, fmt.Errorf("okta: %w", Malformed("data.events: required"))
+		return sources.Delivery{}, fmt.Errorf("okta: %w", sources.Malformed("data.events: required"))
 	}
 	batch := *b.Data.Events
-	if len(batch) > OktaMaxEvents {
-		return Delivery{}, fmt.Errorf("okta: %w", Malformed("data.events: more than %d events", OktaMaxEvents))
+	if len(batch) > MaxEvents {
+		return sources.Delivery{}, fmt.Errorf("okta: %w", sources.Malformed("data.events: more than %d events", MaxEvents))
 	}
 	var (
-		out     []Event
+		out     []sources.Event
 		ignored = map[string]int{} // event type → count
 		skipped []string
 		seen    = map[string]bool{}
@@ -93,25 +94,25 @@ func (o *Okta) Parse(r *Request) (Delivery, error) {
 		ev, why := oktaEvent(e, reason)
 		switch {
 		case why != "":
-			skipped = append(skipped, Truncate(e.EventType, 64)+" "+Truncate(e.UUID, 64)+": "+why)
+			skipped = append(skipped, sources.Truncate(e.EventType, 64)+" "+sources.Truncate(e.UUID, 64)+": "+why)
 		case !seen[ev.ID]:
 			seen[ev.ID] = true
 			out = append(out, ev)
 		}
 	}
 	if len(out) == 0 {
-		return Delivery{Ignored: oktaIgnored(len(batch), ignored, skipped)}, nil
+		return sources.Delivery{Ignored: oktaIgnored(len(batch), ignored, skipped)}, nil
 	}
-	return Delivery{Events: out}, nil
+	return sources.Delivery{Events: out}, nil
 }
 
 // oktaEvent makes the Event of one mapped LogEvent, or says why it cannot.
-func oktaEvent(e oktaLogEvent, reason offboard.Reason) (Event, string) {
-	if e.UUID == "" || len(e.UUID) > 200 || !Printable(e.UUID) {
-		return Event{}, "no usable uuid"
+func oktaEvent(e oktaLogEvent, reason offboard.Reason) (sources.Event, string) {
+	if e.UUID == "" || len(e.UUID) > 200 || !sources.Printable(e.UUID) {
+		return sources.Event{}, "no usable uuid"
 	}
 	if e.Outcome != nil && e.Outcome.Result != "" && e.Outcome.Result != "SUCCESS" {
-		return Event{}, "outcome " + Truncate(e.Outcome.Result, 32) + ", not SUCCESS"
+		return sources.Event{}, "outcome " + sources.Truncate(e.Outcome.Result, 32) + ", not SUCCESS"
 	}
 	var user *oktaTarget
 	for i := range e.Target {
@@ -119,20 +120,20 @@ func oktaEvent(e oktaLogEvent, reason offboard.Reason) (Event, string) {
 			continue
 		}
 		if user != nil {
-			return Event{}, "more than one User target"
+			return sources.Event{}, "more than one User target"
 		}
 		user = &e.Target[i]
 	}
 	if user == nil {
-		return Event{}, "no User target"
+		return sources.Event{}, "no User target"
 	}
-	email, err := NormalizeEmail(user.AlternateID)
+	email, err := sources.NormalizeEmail(user.AlternateID)
 	if err != nil {
-		if email, err = NormalizeEmail(user.Login); err != nil {
-			return Event{}, "the User target has no email login"
+		if email, err = sources.NormalizeEmail(user.Login); err != nil {
+			return sources.Event{}, "the User target has no email login"
 		}
 	}
-	ev := Event{ID: e.UUID, Type: e.EventType, Email: email, Reason: reason}
+	ev := sources.Event{ID: e.UUID, Type: e.EventType, Email: email, Reason: reason}
 	if oktaIDRE.MatchString(user.ID) {
 		ev.IDs = map[string]string{"okta": user.ID}
 	}
@@ -154,7 +155,7 @@ func oktaIgnored(n int, ignored map[string]int, skipped []string) string {
 		sort.Strings(types)
 		names := make([]string, 0, len(types))
 		for _, t := range types {
-			name := Truncate(t, 64)
+			name := sources.Truncate(t, 64)
 			if t == "" {
 				name = "(no eventType)"
 			}
@@ -163,18 +164,10 @@ func oktaIgnored(n int, ignored map[string]int, skipped []string) string {
 			}
 			names = append(names, name)
 		}
-		parts = append(parts, "not offboarding event types: "+FirstFew(names))
+		parts = append(parts, "not offboarding event types: "+sources.FirstFew(names))
 	}
 	if len(skipped) > 0 {
-		parts = append(parts, "skipped: "+FirstFew(skipped))
+		parts = append(parts, "skipped: "+sources.FirstFew(skipped))
 	}
 	return "okta: " + strings.Join(parts, "; ")
-}
-
-func FirstFew(items []string) string {
-	const max = 5
-	if len(items) <= max {
-		return strings.Join(items, ", ")
-	}
-	return strings.Join(items[:max], ", ") + fmt.Sprintf(" and %d more", len(items)-max)
 }

@@ -1,6 +1,11 @@
-package sources
+package okta
 
 import (
+	"os"
+	"path/filepath"
+
+	"github.com/offboarder/offboarder/sources/conformance"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
 )
 
 // oktaSecret is an Authorization value as an operator would configure it on
@@ -16,29 +22,30 @@ import (
 // https://developer.okta.com/docs/guides/event-hook-implementation/nodejs/main/
 const oktaSecret = "Basic b2ZmYm9hcmRlcjpzdXBlcnNlY3JldA=="
 
-func newTestOkta(t testing.TB, settings map[string]any) *Okta {
+// build opens specs with this package's type alone.
+func build(specs []sources.Spec) ([]sources.Source, error) {
+	return sources.Build(specs, map[string]func() sources.Config{"okta": func() sources.Config { return new(Config) }}, sources.Deps{})
+}
+
+func newTestOkta(t testing.TB, settings map[string]any) *Source {
 	t.Helper()
 	if settings == nil {
 		settings = map[string]any{"secret": oktaSecret}
 	}
-	srcs, err := build([]Spec{{Name: "okta", Type: "okta", Settings: settings}})
+	srcs, err := build([]sources.Spec{{Name: "okta", Type: "okta", Settings: settings}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srcs[0].(*Okta)
+	return srcs[0].(*Source)
 }
 
 func oktaFile(t testing.TB, name string) []byte {
 	t.Helper()
-	return testdataFile(t, "okta", name)
-}
-
-func headers(kv ...string) http.Header {
-	h := http.Header{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		h.Add(kv[i], kv[i+1])
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return h
+	return b
 }
 
 func TestOktaVerify(t *testing.T) {
@@ -46,32 +53,32 @@ func TestOktaVerify(t *testing.T) {
 	custom := newTestOkta(t, map[string]any{"secret": oktaSecret, "header": "x-okta-hook-key"})
 	tests := []struct {
 		name   string
-		src    *Okta
+		src    *Source
 		header http.Header
 		ok     bool
 	}{
-		{"the configured value in Authorization is accepted", def, headers("Authorization", oktaSecret), true},
-		{"a missing header is refused", def, headers(), false},
-		{"an empty value is refused", def, headers("Authorization", ""), false},
-		{"a wrong value is refused", def, headers("Authorization", "Basic d3Jvbmc6d3Jvbmd3cm9uZw=="), false},
-		{"a prefix of the secret is refused", def, headers("Authorization", oktaSecret[:len(oktaSecret)-1]), false},
-		{"the secret with a character more is refused", def, headers("Authorization", oktaSecret+"x"), false},
-		{"the secret in another letter case is refused", def, headers("Authorization", strings.ToUpper(oktaSecret)), false},
-		{"two Authorization headers are refused even if one is right", def, headers("Authorization", oktaSecret, "Authorization", "other"), false},
-		{"the secret in another header is refused", def, headers("X-Okta-Hook-Key", oktaSecret), false},
-		{"a configured header name is used", custom, headers("X-Okta-Hook-Key", oktaSecret), true},
-		{"with a configured header, Authorization does not count", custom, headers("Authorization", oktaSecret), false},
+		{"the configured value in Authorization is accepted", def, conformance.Headers("Authorization", oktaSecret), true},
+		{"a missing header is refused", def, conformance.Headers(), false},
+		{"an empty value is refused", def, conformance.Headers("Authorization", ""), false},
+		{"a wrong value is refused", def, conformance.Headers("Authorization", "Basic d3Jvbmc6d3Jvbmd3cm9uZw=="), false},
+		{"a prefix of the secret is refused", def, conformance.Headers("Authorization", oktaSecret[:len(oktaSecret)-1]), false},
+		{"the secret with a character more is refused", def, conformance.Headers("Authorization", oktaSecret+"x"), false},
+		{"the secret in another letter case is refused", def, conformance.Headers("Authorization", strings.ToUpper(oktaSecret)), false},
+		{"two Authorization headers are refused even if one is right", def, conformance.Headers("Authorization", oktaSecret, "Authorization", "other"), false},
+		{"the secret in another header is refused", def, conformance.Headers("X-Okta-Hook-Key", oktaSecret), false},
+		{"a configured header name is used", custom, conformance.Headers("X-Okta-Hook-Key", oktaSecret), true},
+		{"with a configured header, Authorization does not count", custom, conformance.Headers("Authorization", oktaSecret), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.src.Verify(&Request{Context: t.Context(), Method: http.MethodPost, Header: tt.header, Body: []byte(`{}`)})
+			err := tt.src.Verify(&sources.Request{Context: t.Context(), Method: http.MethodPost, Header: tt.header, Body: []byte(`{}`)})
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("want accepted, got %v", err)
 				}
 				return
 			}
-			if !errors.Is(err, ErrUnauthorized) {
+			if !errors.Is(err, sources.ErrUnauthorized) {
 				t.Fatalf("want ErrUnauthorized, got %v", err)
 			}
 			if !strings.HasPrefix(err.Error(), "okta: ") {
@@ -101,31 +108,31 @@ func TestOktaHandshake(t *testing.T) {
 		echo      string // the verification value a 200 must carry
 	}{
 		{"a verification GET with the right secret echoes the challenge", http.MethodGet,
-			headers(OktaChallengeHeader, challenge, "Authorization", oktaSecret), true, http.StatusOK, challenge},
+			conformance.Headers(ChallengeHeader, challenge, "Authorization", oktaSecret), true, http.StatusOK, challenge},
 		{"the challenge header name is matched in any case", http.MethodGet,
-			headers("x-okta-verification-challenge", challenge, "Authorization", oktaSecret), true, http.StatusOK, challenge},
+			conformance.Headers("x-okta-verification-challenge", challenge, "Authorization", oktaSecret), true, http.StatusOK, challenge},
 		{"a verification GET without the secret is refused", http.MethodGet,
-			headers(OktaChallengeHeader, challenge), true, http.StatusUnauthorized, ""},
+			conformance.Headers(ChallengeHeader, challenge), true, http.StatusUnauthorized, ""},
 		{"a verification GET with a wrong secret is refused", http.MethodGet,
-			headers(OktaChallengeHeader, challenge, "Authorization", "Basic bm90OnRoZXNlY3JldA=="), true, http.StatusUnauthorized, ""},
+			conformance.Headers(ChallengeHeader, challenge, "Authorization", "Basic bm90OnRoZXNlY3JldA=="), true, http.StatusUnauthorized, ""},
 		{"quotes and markup in a challenge are echoed as JSON text", http.MethodGet,
-			headers(OktaChallengeHeader, `a"b\c</script>`, "Authorization", oktaSecret), true, http.StatusOK, `a"b\c</script>`},
+			conformance.Headers(ChallengeHeader, `a"b\c</script>`, "Authorization", oktaSecret), true, http.StatusOK, `a"b\c</script>`},
 		{"an empty challenge is a 400", http.MethodGet,
-			headers(OktaChallengeHeader, "", "Authorization", oktaSecret), true, http.StatusBadRequest, ""},
+			conformance.Headers(ChallengeHeader, "", "Authorization", oktaSecret), true, http.StatusBadRequest, ""},
 		{"two challenges are a 400", http.MethodGet,
-			headers(OktaChallengeHeader, "a", OktaChallengeHeader, "b", "Authorization", oktaSecret), true, http.StatusBadRequest, ""},
+			conformance.Headers(ChallengeHeader, "a", ChallengeHeader, "b", "Authorization", oktaSecret), true, http.StatusBadRequest, ""},
 		{"an overlong challenge is a 400", http.MethodGet,
-			headers(OktaChallengeHeader, strings.Repeat("a", oktaMaxChallenge+1), "Authorization", oktaSecret), true, http.StatusBadRequest, ""},
+			conformance.Headers(ChallengeHeader, strings.Repeat("a", oktaMaxChallenge+1), "Authorization", oktaSecret), true, http.StatusBadRequest, ""},
 		{"a challenge with a control character is a 400", http.MethodGet,
-			headers(OktaChallengeHeader, "a\x01b", "Authorization", oktaSecret), true, http.StatusBadRequest, ""},
+			conformance.Headers(ChallengeHeader, "a\x01b", "Authorization", oktaSecret), true, http.StatusBadRequest, ""},
 		{"a GET without a challenge is not a handshake", http.MethodGet,
-			headers("Authorization", oktaSecret), false, 0, ""},
+			conformance.Headers("Authorization", oktaSecret), false, 0, ""},
 		{"a POST with a challenge is not a handshake", http.MethodPost,
-			headers(OktaChallengeHeader, challenge, "Authorization", oktaSecret), false, 0, ""},
+			conformance.Headers(ChallengeHeader, challenge, "Authorization", oktaSecret), false, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, ok := o.Handshake(&Request{Context: t.Context(), Method: tt.method, Header: tt.header})
+			resp, ok := o.Handshake(&sources.Request{Context: t.Context(), Method: tt.method, Header: tt.header})
 			if ok != tt.handshake {
 				t.Fatalf("handshake = %v, want %v", ok, tt.handshake)
 			}
@@ -227,14 +234,14 @@ func TestOktaParse(t *testing.T) {
 		{name: "a body without data is malformed", body: []byte(`{"eventType":"com.okta.event_hook"}`), wantErr: "data.events: required"},
 		{name: "an array body is malformed", body: []byte(`[]`), wantErr: "wrong JSON type"},
 		{name: "a target that is not a list is malformed by field", body: oktaBatch(`{"uuid":"u1","eventType":"user.session.start","target":{"id":"x"}}`), wantErr: "target"},
-		{name: "a batch over the bound is malformed", body: oktaBatch(strings.Split(strings.Repeat(`{"uuid":"u","eventType":"x.y"}|`, OktaMaxEvents+1), "|")[:OktaMaxEvents+1]...),
-			wantErr: fmt.Sprintf("more than %d events", OktaMaxEvents)},
+		{name: "a batch over the bound is malformed", body: oktaBatch(strings.Split(strings.Repeat(`{"uuid":"u","eventType":"x.y"}|`, MaxEvents+1), "|")[:MaxEvents+1]...),
+			wantErr: fmt.Sprintf("more than %d events", MaxEvents)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := o.Parse(&Request{Context: t.Context(), Method: http.MethodPost, Header: headers("Authorization", oktaSecret), Body: tt.body})
+			d, err := o.Parse(&sources.Request{Context: t.Context(), Method: http.MethodPost, Header: conformance.Headers("Authorization", oktaSecret), Body: tt.body})
 			if tt.wantErr != "" {
-				if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "okta: ") {
+				if !errors.Is(err, sources.ErrMalformed) || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "okta: ") {
 					t.Fatalf("want an okta malformed error with %q, got %v", tt.wantErr, err)
 				}
 				return
@@ -287,7 +294,7 @@ func TestOktaEventsOverrideTheDefaults(t *testing.T) {
 		`{"uuid":"u3","eventType":"user.lifecycle.deactivate","target":[`+oktaUser("00uc", "c@example.com")+`]}`,
 		`{"uuid":"u4","eventType":"user.session.start","target":[`+oktaUser("00ud", "d@example.com")+`]}`,
 	)
-	d, err := o.Parse(&Request{Context: t.Context(), Method: http.MethodPost, Body: body})
+	d, err := o.Parse(&sources.Request{Context: t.Context(), Method: http.MethodPost, Body: body})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +307,7 @@ func TestOktaEventsOverrideTheDefaults(t *testing.T) {
 		t.Fatalf("reasons: got %v, want %v", got, want)
 	}
 	// The defaults of another source are untouched.
-	d, err = newTestOkta(t, nil).Parse(&Request{Context: t.Context(), Method: http.MethodPost, Body: body})
+	d, err = newTestOkta(t, nil).Parse(&sources.Request{Context: t.Context(), Method: http.MethodPost, Body: body})
 	if err != nil || len(d.Events) != 2 || d.Events[0].ID != "u2" || d.Events[0].Reason != offboard.ReasonSuspended {
 		t.Fatalf("defaults changed: %+v, %v", d, err)
 	}
@@ -328,7 +335,7 @@ func TestOktaBuildErrorsNameTheKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := build([]Spec{{Name: "okta", Type: "okta", Settings: tt.settings}})
+			_, err := build([]sources.Spec{{Name: "okta", Type: "okta", Settings: tt.settings}})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("want an error with %q, got %v", tt.want, err)
 			}
@@ -338,7 +345,7 @@ func TestOktaBuildErrorsNameTheKey(t *testing.T) {
 		})
 	}
 	// Every problem of every source is reported at once.
-	_, err := build([]Spec{
+	_, err := build([]sources.Spec{
 		{Name: "a", Type: "okta", Settings: map[string]any{}},
 		{Name: "b", Type: "okta", Settings: map[string]any{"secret": oktaSecret, "header": "bad header"}},
 	})
@@ -377,7 +384,7 @@ func BenchmarkOktaParse(b *testing.B) {
 		events = append(events, ev, session.Data.Events[0])
 	}
 	body, _ := json.Marshal(map[string]any{"eventType": "com.okta.event_hook", "data": map[string]any{"events": events}})
-	req := &Request{Context: b.Context(), Method: http.MethodPost, Body: body}
+	req := &sources.Request{Context: b.Context(), Method: http.MethodPost, Body: body}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -1,7 +1,20 @@
-package sources
+package sources_test
+
+// This is an external test package: it walks registry.Sources(), and the
+// registry imports every sender's package, each of which imports sources.
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"sync"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/offboarder/offboarder/registry"
+	"github.com/offboarder/offboarder/sources"
+
 	"encoding/json"
+	"encoding/pem"
 	"maps"
 	"slices"
 	"strings"
@@ -51,46 +64,98 @@ func credentialRows(t *testing.T) map[string]credentialRow {
 			{"list with a blank secret", []any{valid, blank}},
 		}
 	}
+	const (
+		genericSecret  = "test-secret-0123456789abcdef"
+		bambooHRSecret = "bamboo-private-key-0123456789abcdef"
+		hibobSecret    = "bob-webhook-secret-0123456789abcdef"
+	)
 	return map[string]credentialRow{
 		"generic": {
-			valid: map[string]any{"secret": string(testSecret)},
+			valid: map[string]any{"secret": genericSecret},
 			keys:  []string{"secret"},
-			extra: map[string][]hostileValue{"secret": rotation(string(testSecret))},
+			extra: map[string][]hostileValue{"secret": rotation(genericSecret)},
 		},
 		"okta": {
-			valid: map[string]any{"secret": oktaSecret},
+			valid: map[string]any{"secret": "Basic b2ZmYm9hcmRlcjpzdXBlcnNlY3JldA=="},
 			keys:  []string{"secret"},
 		},
 		"bamboohr": {
-			valid: bambooHRSettings(""),
+			valid: map[string]any{"secret": bambooHRSecret, "company_domain": "acme", "api_key": "bamboo-api-key-0123456789"},
 			keys:  []string{"secret", "api_key"},
-			extra: map[string][]hostileValue{"secret": rotation(bambooHRTestSecret)},
+			extra: map[string][]hostileValue{"secret": rotation(bambooHRSecret)},
 		},
 		"hibob": {
-			valid: hibobSettings(""),
+			valid: map[string]any{"secret": hibobSecret, "service_user_id": "SERVICE-12345", "service_user_token": "bob-service-token-0123456789abcdef"},
 			keys:  []string{"secret", "service_user_token"},
-			extra: map[string][]hostileValue{"secret": rotation(hibobTestSecret)},
+			extra: map[string][]hostileValue{"secret": rotation(hibobSecret)},
 		},
 		"entra": {
-			valid: entraSettings(""),
-			keys:  []string{"client_state", "client_secret"},
+			valid: map[string]any{
+				"client_state":     "secretClientValue",
+				"tenant_id":        "84bd8158-6d4d-4958-8b9f-9d6445542f95",
+				"client_id":        "6731de76-14a6-49ae-97bc-6eba6914391e",
+				"client_secret":    "sampleCredentia1s-NOT-REAL~secret",
+				"notification_url": "https://offboarder.example.com/webhooks/entra",
+			},
+			keys: []string{"client_state", "client_secret"},
 		},
 		"google": {
-			valid: googleSettings(t, ""),
+			valid: map[string]any{
+				"channel_token":    "c2b9e0f4-offboarder-channel-7d1a",
+				"credentials":      serviceAccountKey(t),
+				"admin_email":      "admin@example.com",
+				"notification_url": "https://offboarder.example.com/webhooks/google",
+			},
 			keys:  []string{"channel_token", "credentials"},
 			extra: map[string][]hostileValue{"credentials": {{"JSON key without a private key", `{"type":"service_account","client_email":"sa@p.iam.gserviceaccount.com"}`}}},
 		},
 		"ssf": {
-			valid:  map[string]any{"issuer": ssfTestIssuer, "audience": ssfTestAudience, "jwks": ssfDefaultJWKS(t)},
+			valid:  map[string]any{"issuer": "https://idp.example.com/123456789/", "audience": "https://sp.example.com/caep", "jwks": publicJWKS(t)},
 			keys:   []string{"jwks", "audience", "issuer"},
 			named:  map[string]string{"jwks": "jwks_uri"},
 			public: []string{"jwks", "audience", "issuer"},
 			extra: map[string][]hostileValue{
 				"jwks":     {{"empty key set", `{"keys":[]}`}},
-				"audience": {{"empty list", []any{}}, {"list with an empty audience", []any{ssfTestAudience, ""}}},
+				"audience": {{"empty list", []any{}}, {"list with an empty audience", []any{"https://sp.example.com/caep", ""}}},
 			},
 		},
 	}
+}
+
+// testKey is an RSA key generated once for this test binary.
+var testKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// serviceAccountKey is a service account's JSON key, as Google's console
+// makes it, around testKey.
+func serviceAccountKey(t *testing.T) string {
+	der, err := x509.MarshalPKCS8PrivateKey(testKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]string{
+		"type":           "service_account",
+		"project_id":     "offboarder-prod",
+		"private_key_id": "4b9d1e0f2a3c4d5e6f708192a3b4c5d6e7f80912",
+		"private_key":    string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email":   "offboarder@offboarder-prod.iam.gserviceaccount.com",
+		"token_uri":      "https://oauth2.googleapis.com/token",
+	})
+	return string(b)
+}
+
+// publicJWKS is the JWK Set of testKey's public key.
+func publicJWKS(t *testing.T) string {
+	b, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &testKey().PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestEverySourceRefusesAMissingCredential: no source type is built without
@@ -102,7 +167,7 @@ func credentialRows(t *testing.T) map[string]credentialRow {
 // without a row here fails the test.
 func TestEverySourceRefusesAMissingCredential(t *testing.T) {
 	rows := credentialRows(t)
-	for _, typ := range Types(testTypes()) {
+	for _, typ := range sources.Types(registry.Sources()) {
 		if _, ok := rows[typ]; !ok {
 			t.Errorf("source type %q has no credential row: add its valid settings and the keys it authenticates with", typ)
 		}
@@ -110,7 +175,7 @@ func TestEverySourceRefusesAMissingCredential(t *testing.T) {
 	for _, typ := range slices.Sorted(maps.Keys(rows)) {
 		r := rows[typ]
 		t.Run(typ+"/builds with its credentials", func(t *testing.T) {
-			if _, err := build([]Spec{{Name: "src", Type: typ, Settings: r.valid}}); err != nil {
+			if _, err := sources.Build([]sources.Spec{{Name: "src", Type: typ, Settings: r.valid}}, registry.Sources(), sources.Deps{}); err != nil {
 				t.Fatalf("the valid settings are refused: %v", err)
 			}
 		})
@@ -142,7 +207,7 @@ func TestEverySourceRefusesAMissingCredential(t *testing.T) {
 					if n, ok := r.named[key]; ok && (v.value == nil || isNull) {
 						named = n
 					}
-					srcs, err := build([]Spec{{Name: "src", Type: typ, Settings: s}})
+					srcs, err := sources.Build([]sources.Spec{{Name: "src", Type: typ, Settings: s}}, registry.Sources(), sources.Deps{})
 					if err == nil {
 						if gap, ok := blankGaps[typ+"."+key]; ok && strings.Contains(v.name, "blank") {
 							t.Skipf("known gap, not fixed here: %s", gap)

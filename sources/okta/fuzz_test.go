@@ -1,4 +1,4 @@
-package sources
+package okta
 
 import (
 	"encoding/json"
@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/offboarder/offboarder/sources"
 )
 
 func FuzzOktaParse(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "okta", "*.json"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no okta deliveries in testdata: %v", err)
 	}
@@ -28,9 +30,9 @@ func FuzzOktaParse(f *testing.F) {
 	f.Add([]byte(`[]`))
 	o := newTestOkta(f, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		d, err := o.Parse(&Request{Context: t.Context(), Method: http.MethodPost, Body: body})
+		d, err := o.Parse(&sources.Request{Context: t.Context(), Method: http.MethodPost, Body: body})
 		if err != nil {
-			if !errors.Is(err, ErrMalformed) {
+			if !errors.Is(err, sources.ErrMalformed) {
 				t.Fatalf("error not classified: %v", err)
 			}
 			return
@@ -43,14 +45,14 @@ func FuzzOktaParse(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, ev := range d.Events {
-			if ev.ID == "" || len(ev.ID) > 200 || !Printable(ev.ID) || seen[ev.ID] {
+			if ev.ID == "" || len(ev.ID) > 200 || !sources.Printable(ev.ID) || seen[ev.ID] {
 				t.Fatalf("bad or repeated event id: %+v", ev)
 			}
 			seen[ev.ID] = true
 			if oktaDefaultEvents[ev.Type] == "" || ev.Reason != oktaDefaultEvents[ev.Type] {
 				t.Fatalf("event of an unmapped type or with the wrong reason: %+v", ev)
 			}
-			again, err := NormalizeEmail(ev.Email)
+			again, err := sources.NormalizeEmail(ev.Email)
 			if err != nil || again != ev.Email {
 				t.Fatalf("email %q not stable under normalisation: %q, %v", ev.Email, again, err)
 			}
@@ -72,11 +74,11 @@ func FuzzOktaHandshake(f *testing.F) {
 	o := newTestOkta(f, nil)
 	f.Fuzz(func(t *testing.T, challenge, auth string) {
 		h := http.Header{}
-		h.Set(OktaChallengeHeader, challenge)
+		h.Set(ChallengeHeader, challenge)
 		if auth != "" {
 			h.Set("Authorization", auth)
 		}
-		resp, ok := o.Handshake(&Request{Context: t.Context(), Method: http.MethodGet, Header: h})
+		resp, ok := o.Handshake(&sources.Request{Context: t.Context(), Method: http.MethodGet, Header: h})
 		if !ok {
 			t.Fatal("a GET with a challenge header is a handshake")
 		}
@@ -97,7 +99,7 @@ func FuzzOktaHandshake(f *testing.F) {
 				t.Fatal("refused the right secret")
 			}
 		case http.StatusBadRequest:
-			if auth != oktaSecret || (challenge != "" && len(challenge) <= oktaMaxChallenge && Printable(challenge)) {
+			if auth != oktaSecret || (challenge != "" && len(challenge) <= oktaMaxChallenge && sources.Printable(challenge)) {
 				t.Fatalf("400 for auth %q, challenge %q", auth, challenge)
 			}
 		default:
