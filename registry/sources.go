@@ -2,6 +2,7 @@ package registry
 
 import (
 	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/bamboohr"
 	"github.com/offboarder/offboarder/sources/okta"
 )
 
@@ -9,7 +10,7 @@ import (
 // sender is one line here.
 func Sources() map[string]func() sources.Config {
 	return map[string]func() sources.Config{
-		"bamboohr": func() sources.Config { return new(sources.BambooHRConfig) },
+		"bamboohr": func() sources.Config { return new(bamboohr.Config) },
 		"entra":    func() sources.Config { return new(sources.EntraConfig) },
 		"generic":  func() sources.Config { return new(sources.GenericConfig) },
 		"google":   func() sources.Config { return new(sources.GoogleConfig) },

@@ -5,7 +5,6 @@ import "net/http"
 // testTypes is the registry's list, which this package cannot import.
 func testTypes() map[string]func() Config {
 	return map[string]func() Config{
-		"bamboohr": func() Config { return new(BambooHRConfig) },
 		"entra":    func() Config { return new(EntraConfig) },
 		"generic":  func() Config { return new(GenericConfig) },
 		"google":   func() Config { return new(GoogleConfig) },
@@ -23,3 +22,7 @@ func headers(kv ...string) http.Header {
 	}
 	return h
 }
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -215,7 +215,7 @@ func hibobPing(body []byte) bool {
 // same body, so replays are left to the event ids' deduplication.
 // https://apidocs.hibob.com/docs/working-with-webhooks (Step 3: Authenticate your events)
 func (h *HiBob) Verify(r *Request) error {
-	sig, err := hrOneHeader(r.Header, HiBobSignatureHeader)
+	sig, err := OneHeader(r.Header, HiBobSignatureHeader)
 	if err != nil {
 		return fmt.Errorf("hibob: %w", err)
 	}

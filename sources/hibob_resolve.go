@@ -69,7 +69,7 @@ func (h *HiBob) Resolve(ctx context.Context, ev Event) (Resolution, error) {
 	}
 	res := Resolution{Email: email, Offboard: true, IDs: map[string]string{"hibob": id}}
 	if ev.Type == HiBobEmployeeLeft && p.Internal != nil && p.Internal.TerminationDate != nil {
-		if at, ok := hrTerminationAt(*p.Internal.TerminationDate, h.now()); ok {
+		if at, ok := TerminationAt(*p.Internal.TerminationDate, h.now()); ok {
 			res.EffectiveAt = at
 		}
 	}

@@ -138,13 +138,6 @@ func emailPaths(t *testing.T) []emailPath {
 			return resolvedEmails(t)(h.Resolve(t.Context(), Event{ID: "employee.left/" + hibobTestID + "@t", Type: HiBobEmployeeLeft,
 				Reason: offboard.ReasonTerminated, IDs: map[string]string{"hibob": hibobTestID}}))
 		}},
-		{name: "bamboohr Resolve workEmail", field: "has an unusable work email", run: func(t *testing.T, email string) ([]string, string) {
-			emp, _ := json.Marshal(map[string]any{"id": "67890", "workEmail": email, "status": "Inactive", "employmentHistoryStatus": "Terminated"})
-			srv := fakeSender(t, bambooHRGet("67890", http.StatusOK, nil, string(emp)))
-			b := newTestBambooHR(t, bambooHRSettings(srv.URL))
-			return resolvedEmails(t)(b.Resolve(t.Context(), Event{ID: "67890@t", Type: BambooHREmployeeUpdated,
-				Reason: offboard.ReasonTerminated, IDs: map[string]string{"bamboohr": "67890"}}))
-		}},
 		{name: "entra Resolve mail", field: "neither a usable mail nor a usable userPrincipalName", run: func(t *testing.T, email string) ([]string, string) {
 			return entraResolve(t, map[string]any{"mail": email, "userPrincipalName": email})
 		}},

@@ -101,6 +101,7 @@ type ResponseError struct {
 
 // Error returns the error's text.
 func (e *ResponseError) Error() string { return e.Err.Error() }
+
 // Unwrap returns the classified error.
 func (e *ResponseError) Unwrap() error { return e.Err }
 

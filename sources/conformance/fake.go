@@ -131,3 +131,9 @@ func Headers(kv ...string) http.Header {
 	}
 	return h
 }
+
+// RoundTripFunc is an http.RoundTripper of a function.
+type RoundTripFunc func(*http.Request) (*http.Response, error)
+
+// RoundTrip calls f.
+func (f RoundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -1,4 +1,4 @@
-package sources
+package bamboohr
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/conformance"
 )
 
 func FuzzBambooHRVerify(f *testing.F) {
@@ -20,7 +22,7 @@ func FuzzBambooHRVerify(f *testing.F) {
 	f.Add(strings.Repeat("0", 64), "-1", []byte("x"))
 	b := newTestBambooHR(f, nil)
 	f.Fuzz(func(t *testing.T, sig, ts string, body []byte) {
-		err := b.Verify(&Request{Method: http.MethodPost, Body: body, Header: headers(BambooHRSignatureHeader, sig, BambooHRTimestampHeader, ts)})
+		err := b.Verify(&sources.Request{Method: http.MethodPost, Body: body, Header: conformance.Headers(SignatureHeader, sig, TimestampHeader, ts)})
 		if err == nil {
 			// Only the true HMAC of body ‖ ts, at a time inside the
 			// tolerance, may pass.
@@ -28,12 +30,12 @@ func FuzzBambooHRVerify(f *testing.F) {
 				t.Fatalf("accepted a wrong signature %q for ts %q", sig, ts)
 			}
 			at, ok := parseBambooHRTimestamp(ts)
-			if d := bambooHRTestNow.Sub(at); !ok || d > DefaultTolerance || d < -DefaultTolerance {
+			if d := bambooHRTestNow.Sub(at); !ok || d > sources.DefaultTolerance || d < -sources.DefaultTolerance {
 				t.Fatalf("accepted timestamp %q outside the tolerance", ts)
 			}
 			return
 		}
-		if !errors.Is(err, ErrUnauthorized) {
+		if !errors.Is(err, sources.ErrUnauthorized) {
 			t.Fatalf("error not classified: %v", err)
 		}
 		if strings.Contains(err.Error(), bambooHRTestSecret) {
@@ -43,7 +45,7 @@ func FuzzBambooHRVerify(f *testing.F) {
 }
 
 func FuzzBambooHRParse(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "bamboohr", "*.json"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no bamboohr deliveries in testdata: %v", err)
 	}
@@ -60,9 +62,9 @@ func FuzzBambooHRParse(f *testing.F) {
 	f.Add([]byte(`[]`))
 	b := newTestBambooHR(f, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		d, err := b.Parse(&Request{Context: t.Context(), Method: http.MethodPost, Body: body})
+		d, err := b.Parse(&sources.Request{Context: t.Context(), Method: http.MethodPost, Body: body})
 		if err != nil {
-			if !errors.Is(err, ErrMalformed) {
+			if !errors.Is(err, sources.ErrMalformed) {
 				t.Fatalf("error not classified: %v", err)
 			}
 			return
@@ -75,14 +77,14 @@ func FuzzBambooHRParse(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, ev := range d.Events {
-			if ev.ID == "" || len(ev.ID) > 200 || !Printable(ev.ID) || seen[ev.ID] {
+			if ev.ID == "" || len(ev.ID) > 200 || !sources.Printable(ev.ID) || seen[ev.ID] {
 				t.Fatalf("bad or repeated event id: %+v", ev)
 			}
 			seen[ev.ID] = true
 			if ev.Email != "" || ev.Reason != offboard.ReasonTerminated || len(ev.IDs) != 1 || !bambooHRIDRE.MatchString(ev.IDs["bamboohr"]) {
 				t.Fatalf("not an id-only termination: %+v", ev)
 			}
-			if ev.Type != BambooHREmployeeUpdated && ev.Type != BambooHRFieldBasedUpdated {
+			if ev.Type != EmployeeUpdated && ev.Type != FieldBasedUpdated {
 				t.Fatalf("unexpected type: %+v", ev)
 			}
 		}

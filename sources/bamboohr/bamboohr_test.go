@@ -1,4 +1,4 @@
-package sources
+package bamboohr
 
 import (
 	"crypto/hmac"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/conformance"
 )
 
 const (
@@ -34,23 +36,23 @@ func bambooHRSettings(base string) map[string]any {
 
 // newTestBambooHR builds a bamboohr source from settings (nil: the test
 // settings without a base_url) on the test clock.
-func newTestBambooHR(t testing.TB, settings map[string]any) *BambooHR {
+func newTestBambooHR(t testing.TB, settings map[string]any) *Source {
 	t.Helper()
 	if settings == nil {
 		settings = bambooHRSettings("")
 	}
-	srcs, err := build([]Spec{{Name: "hr", Type: "bamboohr", Settings: settings}})
+	srcs, err := build([]sources.Spec{{Name: "hr", Type: "bamboohr", Settings: settings}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := srcs[0].(*BambooHR)
+	b := srcs[0].(*Source)
 	b.now = func() time.Time { return bambooHRTestNow }
 	return b
 }
 
 func bambooHRFile(t testing.TB, name string) []byte {
 	t.Helper()
-	return testdataFile(t, "bamboohr", name)
+	return testdataFile(t, name)
 }
 
 // bambooHRSignature computes X-BambooHR-Signature as BambooHR's PHP sample
@@ -63,10 +65,10 @@ func bambooHRSignature(key string, body []byte, ts string) string {
 }
 
 // bambooHRRequest is a delivery of body signed with key at ts.
-func bambooHRRequest(key string, body []byte, ts string) *Request {
-	return &Request{Method: http.MethodPost, Body: body, Header: headers(
-		BambooHRSignatureHeader, bambooHRSignature(key, body, ts),
-		BambooHRTimestampHeader, ts,
+func bambooHRRequest(key string, body []byte, ts string) *sources.Request {
+	return &sources.Request{Method: http.MethodPost, Body: body, Header: conformance.Headers(
+		SignatureHeader, bambooHRSignature(key, body, ts),
+		TimestampHeader, ts,
 		"Content-Type", "application/json",
 	)}
 }
@@ -77,7 +79,7 @@ func TestBambooHRVerify(t *testing.T) {
 	body := bambooHRFile(t, "event-terminated.json")
 	now := unix(bambooHRTestNow)
 	good := bambooHRRequest(bambooHRTestSecret, body, now)
-	with := func(r *Request, edit func(*Request)) *Request {
+	with := func(r *sources.Request, edit func(*sources.Request)) *sources.Request {
 		c := *r
 		c.Header = r.Header.Clone()
 		edit(&c)
@@ -88,42 +90,44 @@ func TestBambooHRVerify(t *testing.T) {
 	def := newTestBambooHR(t, nil)
 	tests := []struct {
 		name string
-		src  *BambooHR
-		req  *Request
+		src  *Source
+		req  *sources.Request
 		ok   bool
 	}{
 		{"a signature over the body and a Unix timestamp is accepted", def, good, true},
 		{"an ISO 8601 timestamp is accepted", def, bambooHRRequest(bambooHRTestSecret, body, "2026-02-01T11:59:00+0000"), true},
-		{"an upper-case hex signature is accepted", def, with(good, func(r *Request) {
-			r.Header.Set(BambooHRSignatureHeader, strings.ToUpper(r.Header.Get(BambooHRSignatureHeader)))
+		{"an upper-case hex signature is accepted", def, with(good, func(r *sources.Request) {
+			r.Header.Set(SignatureHeader, strings.ToUpper(r.Header.Get(SignatureHeader)))
 		}), true},
 		{"a timestamp just inside the tolerance is accepted", def, bambooHRRequest(bambooHRTestSecret, body, unix(bambooHRTestNow.Add(-4*time.Minute))), true},
 		{"the second of two secrets is accepted during a rotation", rotating, bambooHRRequest("next-private-key-0123456789abcdef", body, now), true},
-		{"a missing signature is refused", def, with(good, func(r *Request) { r.Header.Del(BambooHRSignatureHeader) }), false},
-		{"a missing timestamp is refused", def, with(good, func(r *Request) { r.Header.Del(BambooHRTimestampHeader) }), false},
-		{"two signatures are refused", def, with(good, func(r *Request) { r.Header.Add(BambooHRSignatureHeader, r.Header.Get(BambooHRSignatureHeader)) }), false},
-		{"a changed body is refused", def, with(good, func(r *Request) { r.Body = append([]byte(" "), body...) }), false},
-		{"a changed timestamp is refused", def, with(good, func(r *Request) { r.Header.Set(BambooHRTimestampHeader, unix(bambooHRTestNow.Add(time.Second))) }), false},
+		{"a missing signature is refused", def, with(good, func(r *sources.Request) { r.Header.Del(SignatureHeader) }), false},
+		{"a missing timestamp is refused", def, with(good, func(r *sources.Request) { r.Header.Del(TimestampHeader) }), false},
+		{"two signatures are refused", def, with(good, func(r *sources.Request) { r.Header.Add(SignatureHeader, r.Header.Get(SignatureHeader)) }), false},
+		{"a changed body is refused", def, with(good, func(r *sources.Request) { r.Body = append([]byte(" "), body...) }), false},
+		{"a changed timestamp is refused", def, with(good, func(r *sources.Request) {
+			r.Header.Set(TimestampHeader, unix(bambooHRTestNow.Add(time.Second)))
+		}), false},
 		{"a wrong secret is refused", def, bambooHRRequest("wrong-private-key-0123456789abcdef", body, now), false},
-		{"a signature over the timestamp before the body is refused", def, with(good, func(r *Request) {
+		{"a signature over the timestamp before the body is refused", def, with(good, func(r *sources.Request) {
 			m := hmac.New(sha256.New, []byte(bambooHRTestSecret))
 			m.Write([]byte(now + string(body)))
-			r.Header.Set(BambooHRSignatureHeader, hex.EncodeToString(m.Sum(nil)))
+			r.Header.Set(SignatureHeader, hex.EncodeToString(m.Sum(nil)))
 		}), false},
 		{"a signature of the body alone is refused", def, bambooHRRequest(bambooHRTestSecret, body, ""), false},
 		{"a stale timestamp is refused", def, bambooHRRequest(bambooHRTestSecret, body, unix(bambooHRTestNow.Add(-6*time.Minute))), false},
 		{"a timestamp from the future is refused", def, bambooHRRequest(bambooHRTestSecret, body, unix(bambooHRTestNow.Add(6*time.Minute))), false},
 		{"a configured tolerance of 1m refuses a 2m old timestamp", strict, bambooHRRequest(bambooHRTestSecret, body, unix(bambooHRTestNow.Add(-2*time.Minute))), false},
 		{"a garbage timestamp is refused", def, bambooHRRequest(bambooHRTestSecret, body, "yesterday"), false},
-		{"a sha256= prefix is refused", def, with(good, func(r *Request) {
-			r.Header.Set(BambooHRSignatureHeader, "sha256="+r.Header.Get(BambooHRSignatureHeader))
+		{"a sha256= prefix is refused", def, with(good, func(r *sources.Request) {
+			r.Header.Set(SignatureHeader, "sha256="+r.Header.Get(SignatureHeader))
 		}), false},
-		{"a truncated signature is refused", def, with(good, func(r *Request) {
-			r.Header.Set(BambooHRSignatureHeader, r.Header.Get(BambooHRSignatureHeader)[:62])
+		{"a truncated signature is refused", def, with(good, func(r *sources.Request) {
+			r.Header.Set(SignatureHeader, r.Header.Get(SignatureHeader)[:62])
 		}), false},
-		{"a base64 signature is refused", def, with(good, func(r *Request) {
-			sig, _ := hex.DecodeString(r.Header.Get(BambooHRSignatureHeader))
-			r.Header.Set(BambooHRSignatureHeader, base64.StdEncoding.EncodeToString(sig))
+		{"a base64 signature is refused", def, with(good, func(r *sources.Request) {
+			sig, _ := hex.DecodeString(r.Header.Get(SignatureHeader))
+			r.Header.Set(SignatureHeader, base64.StdEncoding.EncodeToString(sig))
 		}), false},
 	}
 	for _, tt := range tests {
@@ -135,13 +139,13 @@ func TestBambooHRVerify(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ErrUnauthorized) {
+			if !errors.Is(err, sources.ErrUnauthorized) {
 				t.Fatalf("want ErrUnauthorized, got %v", err)
 			}
 			if !strings.HasPrefix(err.Error(), "bamboohr: ") {
 				t.Errorf("error not prefixed with the source type: %v", err)
 			}
-			for _, secret := range []string{bambooHRTestSecret, bambooHRTestKey, tt.req.Header.Get(BambooHRSignatureHeader)} {
+			for _, secret := range []string{bambooHRTestSecret, bambooHRTestKey, tt.req.Header.Get(SignatureHeader)} {
 				if secret != "" && strings.Contains(err.Error(), secret) {
 					t.Fatalf("error text holds a secret or the signature: %v", err)
 				}
@@ -152,38 +156,38 @@ func TestBambooHRVerify(t *testing.T) {
 
 func TestBambooHRParse(t *testing.T) {
 	b := newTestBambooHR(t, nil)
-	event := func(id, typ, key string) Event {
-		return Event{ID: key, Type: typ, Reason: offboard.ReasonTerminated, IDs: map[string]string{"bamboohr": id}}
+	event := func(id, typ, key string) sources.Event {
+		return sources.Event{ID: key, Type: typ, Reason: offboard.ReasonTerminated, IDs: map[string]string{"bamboohr": id}}
 	}
-	many := `{"employees":[` + strings.Repeat(`{"id":"1","action":"Updated"},`, BambooHRMaxEmployees) + `{"id":"1"}]}`
+	many := `{"employees":[` + strings.Repeat(`{"id":"1","action":"Updated"},`, MaxEmployees) + `{"id":"1"}]}`
 	tests := []struct {
 		name    string
 		body    []byte
-		want    []Event
+		want    []sources.Event
 		ignored string // a part of Delivery.Ignored
 		wantErr string // a part of the malformed error
 	}{
 		{name: "an event-based termination is one id-only event", body: bambooHRFile(t, "event-terminated.json"),
-			want: []Event{event("67890", BambooHREmployeeUpdated, "67890@2026-01-31T18:42:00+0000")}},
+			want: []sources.Event{event("67890", EmployeeUpdated, "67890@2026-01-31T18:42:00+0000")}},
 		{name: "an event-based name change is ignored, naming the field", body: bambooHRFile(t, "event-name-changed.json"), ignored: "firstName"},
 		{name: "a created employee is ignored", body: bambooHRFile(t, "event-created.json"), ignored: "employee.created"},
 		{name: "a deleted employee is ignored", body: bambooHRFile(t, "event-deleted.json"), ignored: "employee.deleted"},
 		{name: "a field-based batch gives an event for the terminated employee only", body: bambooHRFile(t, "field-terminated.json"),
-			want: []Event{event("12345", BambooHRFieldBasedUpdated, "12345@2026-01-31T18:42:00+0000")}},
+			want: []sources.Event{event("12345", FieldBasedUpdated, "12345@2026-01-31T18:42:00+0000")}},
 		{name: "a rehire is not a termination", body: bambooHRFile(t, "field-rehired.json"), ignored: "employee 12345: no termination"},
 		{name: "aliases and a numeric id are understood", body: bambooHRFile(t, "field-aliases.json"),
-			want: []Event{event("12347", BambooHRFieldBasedUpdated, "12347@2026-01-31T18:42:00+0000")}},
+			want: []sources.Event{event("12347", FieldBasedUpdated, "12347@2026-01-31T18:42:00+0000")}},
 		{name: "created and deleted entries are skipped", body: bambooHRFile(t, "field-created-deleted.json"), ignored: `action "Deleted"`},
 		{name: "a changed status whose value is not posted is an event", body: []byte(`{"employees":[{"id":"5","action":"Updated","timestamp":"t1","changedFields":["Status"],"fields":{"First Name":"A"}}]}`),
-			want: []Event{event("5", BambooHRFieldBasedUpdated, "5@t1")}},
+			want: []sources.Event{event("5", FieldBasedUpdated, "5@t1")}},
 		{name: "a value posted as an object is read", body: []byte(`{"employees":[{"id":"5","action":"Updated","timestamp":"t1","changedFields":["Status"],"fields":{"Status":{"value":"Inactive"}}}]}`),
-			want: []Event{event("5", BambooHRFieldBasedUpdated, "5@t1")}},
+			want: []sources.Event{event("5", FieldBasedUpdated, "5@t1")}},
 		{name: "an emptied termination date is not a termination", body: []byte(`{"employees":[{"id":"5","action":"Updated","timestamp":"t1","changedFields":["Termination Date"],"fields":{"Termination Date":null}}]}`),
 			ignored: "no termination"},
 		{name: "the same change twice in a batch is one event", body: []byte(`{"employees":[{"id":"5","action":"Updated","timestamp":"t1","changedFields":["status"]},{"id":"5","action":"Updated","timestamp":"t1","changedFields":["status"]}]}`),
-			want: []Event{event("5", BambooHRFieldBasedUpdated, "5@t1")}},
+			want: []sources.Event{event("5", FieldBasedUpdated, "5@t1")}},
 		{name: "an unusable entry is skipped and the rest kept", body: []byte(`{"employees":[{"id":{"x":1}},7,{"id":"5","action":"Updated","timestamp":"t1","changedFields":["status"]}]}`),
-			want: []Event{event("5", BambooHRFieldBasedUpdated, "5@t1")}},
+			want: []sources.Event{event("5", FieldBasedUpdated, "5@t1")}},
 		{name: "employee id 0 (the API key's own record) is skipped", body: []byte(`{"employees":[{"id":"0","action":"Updated","timestamp":"t1","changedFields":["status"]}]}`),
 			ignored: "no usable employee id"},
 		{name: "an empty batch is ignored", body: []byte(`{"employees":[]}`), ignored: "no employees"},
@@ -199,9 +203,9 @@ func TestBambooHRParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := b.Parse(&Request{Context: t.Context(), Method: http.MethodPost, Body: tt.body})
+			d, err := b.Parse(&sources.Request{Context: t.Context(), Method: http.MethodPost, Body: tt.body})
 			if tt.wantErr != "" {
-				if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "bamboohr: ") {
+				if !errors.Is(err, sources.ErrMalformed) || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "bamboohr: ") {
 					t.Fatalf("want a bamboohr malformed error with %q, got %v", tt.wantErr, err)
 				}
 				return
@@ -227,7 +231,7 @@ func TestBambooHREventIDWithoutTimestampIsStable(t *testing.T) {
 	body := []byte(`{"employees":[{"id":"5","action":"Updated","changedFields":["status"]}]}`)
 	var ids []string
 	for range 2 {
-		d, err := b.Parse(&Request{Context: t.Context(), Body: body})
+		d, err := b.Parse(&sources.Request{Context: t.Context(), Body: body})
 		if err != nil || len(d.Events) != 1 {
 			t.Fatalf("got %+v, %v", d, err)
 		}
@@ -236,7 +240,7 @@ func TestBambooHREventIDWithoutTimestampIsStable(t *testing.T) {
 	if ids[0] != ids[1] || !strings.HasPrefix(ids[0], "5#") {
 		t.Fatalf("ids %q: want one stable hash key", ids)
 	}
-	other, _ := b.Parse(&Request{Context: t.Context(), Body: []byte(`{"employees":[{"id":"5","action":"Updated","changedFields":["Status"]}]}`)})
+	other, _ := b.Parse(&sources.Request{Context: t.Context(), Body: []byte(`{"employees":[{"id":"5","action":"Updated","changedFields":["Status"]}]}`)})
 	if other.Events[0].ID == ids[0] {
 		t.Fatal("another change got the same key")
 	}
@@ -265,7 +269,7 @@ func TestBambooHRConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := build([]Spec{{Name: "hr", Type: "bamboohr", Settings: tt.settings}})
+			_, err := build([]sources.Spec{{Name: "hr", Type: "bamboohr", Settings: tt.settings}})
 			if err == nil {
 				t.Fatal("want an error")
 			}
@@ -284,14 +288,14 @@ func TestBambooHRConfig(t *testing.T) {
 }
 
 func TestBambooHRIsAnIDOnlySource(t *testing.T) {
-	var src Source = newTestBambooHR(t, nil)
+	var src sources.Source = newTestBambooHR(t, nil)
 	if src.Type() != "bamboohr" || src.Name() != "hr" {
 		t.Fatalf("type %q, name %q", src.Type(), src.Name())
 	}
-	if _, ok := src.Handshake(&Request{Method: http.MethodGet}); ok {
+	if _, ok := src.Handshake(&sources.Request{Method: http.MethodGet}); ok {
 		t.Fatal("bamboohr has no handshake")
 	}
-	if _, ok := src.(Resolver); !ok {
+	if _, ok := src.(sources.Resolver); !ok {
 		t.Fatal("bamboohr must resolve its id-only events")
 	}
 }

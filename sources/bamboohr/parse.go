@@ -1,4 +1,4 @@
-package sources
+package bamboohr
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
 )
 
 // Event types the bamboohr source records. The event-based format names its
@@ -18,10 +19,10 @@ import (
 // https://documentation.bamboohr.com/docs/event-based-webhooks
 // https://documentation.bamboohr.com/docs/field-based-webhooks
 const (
-	BambooHREmployeeUpdated   = "employee.updated"
-	BambooHREmployeeCreated   = "employee.created"
-	BambooHREmployeeDeleted   = "employee.deleted"
-	BambooHRFieldBasedUpdated = "employee_with_fields.updated"
+	EmployeeUpdated   = "employee.updated"
+	EmployeeCreated   = "employee.created"
+	EmployeeDeleted   = "employee.deleted"
+	FieldBasedUpdated = "employee_with_fields.updated"
 )
 
 // bambooHRIDRE is the form of an internal employee id: a positive integer.
@@ -88,13 +89,13 @@ type bambooHRFieldEmployee struct {
 // field-based batch, an unusable entry is skipped, not failed: BambooHR does
 // not retry a 4xx, so refusing the batch would lose the rest of it.
 // https://documentation.bamboohr.com/reference/employee-deleted-webhook (4xx not retried)
-func (b *BambooHR) Parse(r *Request) (Delivery, error) {
+func (b *Source) Parse(r *sources.Request) (sources.Delivery, error) {
 	if len(bytes.TrimSpace(r.Body)) == 0 {
-		return Delivery{}, fmt.Errorf("bamboohr: %w", Malformed("empty body"))
+		return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("empty body"))
 	}
 	var body bambooHRBody
 	if err := json.Unmarshal(r.Body, &body); err != nil {
-		return Delivery{}, fmt.Errorf("bamboohr: %w", Malformed("%s (choose the JSON format for the webhook)", SanitizeDecodeError(err)))
+		return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("%s (choose the JSON format for the webhook)", sources.SanitizeDecodeError(err)))
 	}
 	switch {
 	case body.Employees != nil:
@@ -102,54 +103,54 @@ func (b *BambooHR) Parse(r *Request) (Delivery, error) {
 	case body.Type != nil:
 		return parseBambooHREvent(&body, r.Body)
 	}
-	return Delivery{}, fmt.Errorf("bamboohr: %w", Malformed("want employees (field-based) or type and data (event-based)"))
+	return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("want employees (field-based) or type and data (event-based)"))
 }
 
 // parseBambooHREvent reads an event-based delivery: one event.
-func parseBambooHREvent(body *bambooHRBody, raw []byte) (Delivery, error) {
+func parseBambooHREvent(body *bambooHRBody, raw []byte) (sources.Delivery, error) {
 	typ := *body.Type
 	switch typ {
-	case BambooHREmployeeUpdated:
-	case BambooHREmployeeCreated:
-		return Delivery{Ignored: "bamboohr: employee.created is not an offboarding"}, nil
-	case BambooHREmployeeDeleted:
-		return Delivery{Ignored: "bamboohr: employee.deleted is not acted on (a termination is a status change; a deleted record cannot be looked up)"}, nil
+	case EmployeeUpdated:
+	case EmployeeCreated:
+		return sources.Delivery{Ignored: "bamboohr: employee.created is not an offboarding"}, nil
+	case EmployeeDeleted:
+		return sources.Delivery{Ignored: "bamboohr: employee.deleted is not acted on (a termination is a status change; a deleted record cannot be looked up)"}, nil
 	default:
-		return Delivery{Ignored: fmt.Sprintf("bamboohr: event type %q is not an offboarding", Truncate(typ, 64))}, nil
+		return sources.Delivery{Ignored: fmt.Sprintf("bamboohr: event type %q is not an offboarding", sources.Truncate(typ, 64))}, nil
 	}
 	if body.Data == nil {
-		return Delivery{}, fmt.Errorf("bamboohr: %w", Malformed("data: required"))
+		return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("data: required"))
 	}
 	id, ok := bambooHREmployeeID(body.Data.EmployeeID)
 	if !ok {
-		return Delivery{}, fmt.Errorf("bamboohr: %w", Malformed("data.employeeId: want a positive integer employee id"))
+		return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("data.employeeId: want a positive integer employee id"))
 	}
 	// The event-based format posts no values: any changed termination field
 	// is enough, and Resolve reads the employee.
 	if !bambooHRTerminates(body.Data.ChangedFields, nil) {
-		return Delivery{Ignored: "bamboohr: employee.updated without a termination field (changed: " + bambooHRFieldList(body.Data.ChangedFields) + ")"}, nil
+		return sources.Delivery{Ignored: "bamboohr: employee.updated without a termination field (changed: " + bambooHRFieldList(body.Data.ChangedFields) + ")"}, nil
 	}
-	return Delivery{Events: []Event{bambooHREvent(id, typ, body.Timestamp, raw)}}, nil
+	return sources.Delivery{Events: []sources.Event{bambooHREvent(id, typ, body.Timestamp, raw)}}, nil
 }
 
 // parseBambooHRFieldBased reads a field-based delivery: one event per
 // employee change that carries a termination.
-func parseBambooHRFieldBased(entries []json.RawMessage) (Delivery, error) {
-	if len(entries) > BambooHRMaxEmployees {
-		return Delivery{}, fmt.Errorf("bamboohr: %w", Malformed("employees: more than %d entries", BambooHRMaxEmployees))
+func parseBambooHRFieldBased(entries []json.RawMessage) (sources.Delivery, error) {
+	if len(entries) > MaxEmployees {
+		return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("employees: more than %d entries", MaxEmployees))
 	}
 	if len(entries) == 0 {
-		return Delivery{Ignored: "bamboohr: no employees in the delivery"}, nil
+		return sources.Delivery{Ignored: "bamboohr: no employees in the delivery"}, nil
 	}
 	var (
-		out     []Event
+		out     []sources.Event
 		skipped []string
 		seen    = map[string]bool{}
 	)
 	for i, raw := range entries {
 		var e bambooHRFieldEmployee
 		if err := json.Unmarshal(raw, &e); err != nil {
-			skipped = append(skipped, fmt.Sprintf("entry %d: %s", i, SanitizeDecodeError(err)))
+			skipped = append(skipped, fmt.Sprintf("entry %d: %s", i, sources.SanitizeDecodeError(err)))
 			continue
 		}
 		id, ok := bambooHREmployeeID(e.ID)
@@ -158,28 +159,28 @@ func parseBambooHRFieldBased(entries []json.RawMessage) (Delivery, error) {
 			continue
 		}
 		if !strings.EqualFold(e.Action, "Updated") {
-			skipped = append(skipped, fmt.Sprintf("employee %s: action %q is not an offboarding", id, Truncate(e.Action, 32)))
+			skipped = append(skipped, fmt.Sprintf("employee %s: action %q is not an offboarding", id, sources.Truncate(e.Action, 32)))
 			continue
 		}
 		if !bambooHRTerminates(e.ChangedFields, e.Fields) {
 			skipped = append(skipped, fmt.Sprintf("employee %s: no termination (changed: %s)", id, bambooHRFieldList(e.ChangedFields)))
 			continue
 		}
-		ev := bambooHREvent(id, BambooHRFieldBasedUpdated, e.Timestamp, raw)
+		ev := bambooHREvent(id, FieldBasedUpdated, e.Timestamp, raw)
 		if !seen[ev.ID] {
 			seen[ev.ID] = true
 			out = append(out, ev)
 		}
 	}
 	if len(out) == 0 {
-		return Delivery{Ignored: "bamboohr: no termination in the delivery; " + FirstFew(skipped)}, nil
+		return sources.Delivery{Ignored: "bamboohr: no termination in the delivery; " + sources.FirstFew(skipped)}, nil
 	}
-	return Delivery{Events: out}, nil
+	return sources.Delivery{Events: out}, nil
 }
 
 // bambooHREvent makes the id-only Event of one change of employee id.
-func bambooHREvent(id, typ, timestamp string, raw []byte) Event {
-	return Event{ID: ChangeID(id, timestamp, raw), Type: typ, Reason: offboard.ReasonTerminated, IDs: map[string]string{"bamboohr": id}}
+func bambooHREvent(id, typ, timestamp string, raw []byte) sources.Event {
+	return sources.Event{ID: sources.ChangeID(id, timestamp, raw), Type: typ, Reason: offboard.ReasonTerminated, IDs: map[string]string{"bamboohr": id}}
 }
 
 // bambooHRTerminates reports whether a change carries a termination: one of
@@ -243,7 +244,7 @@ func bambooHRValue(raw json.RawMessage) (string, bool) {
 
 // bambooHREmployeeID reads an employee id sent as a string or a number.
 func bambooHREmployeeID(raw json.RawMessage) (string, bool) {
-	return ReadID(raw, bambooHRIDRE)
+	return sources.ReadID(raw, bambooHRIDRE)
 }
 
 // bambooHRField normalises a field name or alias for matching: lower case,
@@ -265,11 +266,11 @@ func bambooHRFieldList(fields []string) string {
 	}
 	names := make([]string, 0, len(fields))
 	for _, f := range fields {
-		if !Printable(f) {
+		if !sources.Printable(f) {
 			f = "?"
 		}
-		names = append(names, Truncate(f, 40))
+		names = append(names, sources.Truncate(f, 40))
 	}
 	sort.Strings(names)
-	return FirstFew(names)
+	return sources.FirstFew(names)
 }

@@ -1,4 +1,4 @@
-package sources
+package bamboohr
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/conformance"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -22,24 +24,24 @@ var bambooHRAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(bambooHRT
 // bambooHRGet is the Get Employee request Resolve sends for employee id,
 // answered with status, headers and body.
 // https://documentation.bamboohr.com/reference/get-employee
-func bambooHRGet(id string, status int, header map[string]string, body string) apiStep {
-	return apiStep{
-		method: http.MethodGet, path: "/api/v1/employees/" + id,
-		query:  url.Values{"fields": {"workEmail,status,employmentHistoryStatus,terminationDate"}, "onlyCurrent": {"false"}},
-		auth:   bambooHRAuth,
-		status: status, header: header, body: body,
+func bambooHRGet(id string, status int, header map[string]string, body string) conformance.APIStep {
+	return conformance.APIStep{
+		Method: http.MethodGet, Path: "/api/v1/employees/" + id,
+		Query:  url.Values{"fields": {"workEmail,status,employmentHistoryStatus,terminationDate"}, "onlyCurrent": {"false"}},
+		Auth:   bambooHRAuth,
+		Status: status, Header: header, Body: body,
 	}
 }
 
 func TestBambooHRResolve(t *testing.T) {
-	ev := Event{ID: "67890@2026-01-31T18:42:00+0000", Type: BambooHREmployeeUpdated, Reason: offboard.ReasonTerminated, IDs: map[string]string{"bamboohr": "67890"}}
+	ev := sources.Event{ID: "67890@2026-01-31T18:42:00+0000", Type: EmployeeUpdated, Reason: offboard.ReasonTerminated, IDs: map[string]string{"bamboohr": "67890"}}
 	// Errors carry their reason in X-BambooHR-Error-Message with an empty
 	// body: https://documentation.bamboohr.com/reference/get-employees-directory (403)
 	errHeader := func(msg string) map[string]string { return map[string]string{"X-BambooHR-Error-Message": msg} }
 	tests := []struct {
 		name      string
-		step      apiStep
-		want      Resolution
+		step      conformance.APIStep
+		want      sources.Resolution
 		kind      vendorapi.Kind // of the error; 0: none
 		retryable bool
 		after     time.Duration
@@ -47,22 +49,22 @@ func TestBambooHRResolve(t *testing.T) {
 	}{
 		{name: "a terminated employee is offboarded now with the normalised work email",
 			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"Jane.Roe@Example.COM","status":"Inactive","employmentHistoryStatus":"Terminated","terminationDate":"2026-01-31"}`),
-			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: map[string]string{"bamboohr": "67890"}}},
+			want: sources.Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: map[string]string{"bamboohr": "67890"}}},
 		{name: "a future termination date schedules the end of that day in UTC",
 			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"jane.roe@example.com","status":"Active","employmentHistoryStatus":"Terminated","terminationDate":"2026-02-27"}`),
-			want: Resolution{Email: "jane.roe@example.com", Offboard: true, EffectiveAt: time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC), IDs: map[string]string{"bamboohr": "67890"}}},
+			want: sources.Resolution{Email: "jane.roe@example.com", Offboard: true, EffectiveAt: time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC), IDs: map[string]string{"bamboohr": "67890"}}},
 		{name: "a termination date of today is now",
 			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"jane.roe@example.com","status":"Active","employmentHistoryStatus":"Terminated","terminationDate":"2026-02-01"}`),
-			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: map[string]string{"bamboohr": "67890"}}},
+			want: sources.Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: map[string]string{"bamboohr": "67890"}}},
 		{name: "an inactive status alone is a termination",
 			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"jane.roe@example.com","status":"Inactive"}`),
-			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: map[string]string{"bamboohr": "67890"}}},
+			want: sources.Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: map[string]string{"bamboohr": "67890"}}},
 		{name: "a rehired employee with an old termination date is not leaving",
 			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"jane.roe@example.com","status":"Active","employmentHistoryStatus":"Full-Time","terminationDate":"2025-06-30"}`),
-			want: Resolution{Ignored: `bamboohr: employee 67890 is not leaving (status "Active", employment status "Full-Time", no termination date ahead)`}},
+			want: sources.Resolution{Ignored: `bamboohr: employee 67890 is not leaving (status "Active", employment status "Full-Time", no termination date ahead)`}},
 		{name: "an empty 0000-00-00 termination date is no date",
 			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"jane.roe@example.com","status":"Active","employmentHistoryStatus":"Part-Time","terminationDate":"0000-00-00"}`),
-			want: Resolution{Ignored: "is not leaving"}},
+			want: sources.Resolution{Ignored: "is not leaving"}},
 		{name: "no work email is a permanent error naming the employee",
 			step: bambooHRGet("67890", 200, nil, `{"id":"67890","workEmail":"","status":"Inactive"}`),
 			kind: vendorapi.Invalid, errText: "employee 67890 has no work email"},
@@ -96,7 +98,7 @@ func TestBambooHRResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := fakeSender(t, tt.step)
+			srv := conformance.FakeSender(t, tt.step)
 			b := newTestBambooHR(t, bambooHRSettings(srv.URL))
 			got, err := b.Resolve(t.Context(), ev)
 			if tt.kind == 0 {
@@ -135,10 +137,10 @@ func TestBambooHRResolve(t *testing.T) {
 }
 
 func TestBambooHRResolveRefusesAnEventWithoutAUsableID(t *testing.T) {
-	srv := fakeSender(t) // any request fails the test
+	srv := conformance.FakeSender(t) // any request fails the test
 	b := newTestBambooHR(t, bambooHRSettings(srv.URL))
 	for _, id := range []string{"", "0", "../admin", "12a"} {
-		_, err := b.Resolve(t.Context(), Event{ID: "x", IDs: map[string]string{"bamboohr": id}})
+		_, err := b.Resolve(t.Context(), sources.Event{ID: "x", IDs: map[string]string{"bamboohr": id}})
 		var e *vendorapi.Error
 		if !errors.As(err, &e) || e.Kind != vendorapi.Invalid || vendorapi.Retryable(err) {
 			t.Errorf("id %q: want a permanent invalid error, got %v", id, err)
@@ -147,34 +149,29 @@ func TestBambooHRResolveRefusesAnEventWithoutAUsableID(t *testing.T) {
 }
 
 func TestBambooHRResolveStopsWithTheContext(t *testing.T) {
-	srv := fakeSender(t)
+	srv := conformance.FakeSender(t)
 	b := newTestBambooHR(t, bambooHRSettings(srv.URL))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err := b.Resolve(ctx, Event{ID: "x", IDs: map[string]string{"bamboohr": "67890"}})
+	_, err := b.Resolve(ctx, sources.Event{ID: "x", IDs: map[string]string{"bamboohr": "67890"}})
 	if !vendorapi.Retryable(err) || !strings.Contains(err.Error(), "stopped") {
 		t.Fatalf("want a retryable stopped error, got %v", err)
 	}
 }
 
-// roundTrip is an http.RoundTripper of a function.
-type roundTrip func(*http.Request) (*http.Response, error)
-
-func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 func TestBambooHRDefaultBaseURLIsTheCompanyHost(t *testing.T) {
 	var got string
-	hc := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+	hc := &http.Client{Transport: conformance.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 		got = r.URL.Scheme + "://" + r.URL.Host + r.URL.EscapedPath()
 		return &http.Response{StatusCode: http.StatusNotFound, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
 	})}
-	srcs, err := Build([]Spec{{Name: "hr", Type: "bamboohr", Settings: map[string]any{
+	srcs, err := buildWith([]sources.Spec{{Name: "hr", Type: "bamboohr", Settings: map[string]any{
 		"secret": bambooHRTestSecret, "company_domain": "Acme", "api_key": bambooHRTestKey,
-	}}}, testTypes(), Deps{HTTPClient: hc})
+	}}}, sources.Deps{HTTPClient: hc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = srcs[0].(*BambooHR).Resolve(t.Context(), Event{IDs: map[string]string{"bamboohr": "67890"}})
+	_, _ = srcs[0].(*Source).Resolve(t.Context(), sources.Event{IDs: map[string]string{"bamboohr": "67890"}})
 	if got != "https://acme.bamboohr.com/api/v1/employees/67890" {
 		t.Fatalf("Get Employee sent to %q", got)
 	}

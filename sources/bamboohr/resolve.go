@@ -1,4 +1,4 @@
-package sources
+package bamboohr
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -47,10 +48,10 @@ type bambooHREmployeeRecord struct {
 // https://documentation.bamboohr.com/reference/get-employee
 // https://documentation.bamboohr.com/docs/api-details (503 when throttled)
 // https://documentation.bamboohr.com/docs/planned-changes-to-the-api (429 + Retry-After)
-func (b *BambooHR) Resolve(ctx context.Context, ev Event) (Resolution, error) {
+func (b *Source) Resolve(ctx context.Context, ev sources.Event) (sources.Resolution, error) {
 	id := ev.IDs["bamboohr"]
 	if !bambooHRIDRE.MatchString(id) {
-		return Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.Invalid,
+		return sources.Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.Invalid,
 			Msg: "the event carries no usable bamboohr employee id"}
 	}
 	var emp bambooHREmployeeRecord
@@ -60,71 +61,43 @@ func (b *BambooHR) Resolve(ctx context.Context, ev Event) (Resolution, error) {
 		// supplied ID": nothing to wait for, a person must look.
 		var e *vendorapi.Error
 		if errors.As(err, &e) && e.Kind == vendorapi.NotFound {
-			return Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.NotFound, Status: e.Status,
+			return sources.Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.NotFound, Status: e.Status,
 				Msg: "employee " + id + " not found in BambooHR (deleted, or not an internal employee id)"}
 		}
-		return Resolution{}, err
+		return sources.Resolution{}, err
 	}
 	if emp.Status == nil && emp.EmploymentHistoryStatus == nil && emp.TerminationDate == nil {
-		return Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.Auth,
+		return sources.Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.Auth,
 			Msg: "employee " + id + ": the API key's user cannot see status, employmentHistoryStatus or terminationDate; grant it access to them"}
 	}
 	at, leaving := bambooHRLeaving(emp, b.now())
 	if !leaving {
-		return Resolution{Ignored: fmt.Sprintf("bamboohr: employee %s is not leaving (status %s, employment status %s, no termination date ahead)",
+		return sources.Resolution{Ignored: fmt.Sprintf("bamboohr: employee %s is not leaving (status %s, employment status %s, no termination date ahead)",
 			id, hrWord(emp.Status), hrWord(emp.EmploymentHistoryStatus))}, nil
 	}
 	if emp.WorkEmail == nil || *emp.WorkEmail == "" {
-		return Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.Invalid,
+		return sources.Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.Invalid,
 			Msg: "employee " + id + " has no work email in BambooHR (or the API key's user cannot see workEmail)"}
 	}
-	email, err := NormalizeEmail(*emp.WorkEmail)
+	email, err := sources.NormalizeEmail(*emp.WorkEmail)
 	if err != nil {
-		return Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.Invalid,
+		return sources.Resolution{}, &vendorapi.Error{System: "bamboohr", Kind: vendorapi.Invalid,
 			Msg: "employee " + id + " has an unusable work email: " + err.Error()}
 	}
-	return Resolution{Email: email, Offboard: true, EffectiveAt: at, IDs: map[string]string{"bamboohr": id}}, nil
+	return sources.Resolution{Email: email, Offboard: true, EffectiveAt: at, IDs: map[string]string{"bamboohr": id}}, nil
 }
 
 // bambooHRLeaving decides from an employee record whether the person is
 // leaving and when (zero: now).
 func bambooHRLeaving(e bambooHREmployeeRecord, now time.Time) (time.Time, bool) {
 	if e.TerminationDate != nil {
-		if at, ok := hrTerminationAt(*e.TerminationDate, now); ok && !at.IsZero() {
+		if at, ok := sources.TerminationAt(*e.TerminationDate, now); ok && !at.IsZero() {
 			return at, true
 		}
 	}
 	terminated := e.EmploymentHistoryStatus != nil && strings.EqualFold(strings.TrimSpace(*e.EmploymentHistoryStatus), "Terminated")
 	inactive := e.Status != nil && strings.EqualFold(strings.TrimSpace(*e.Status), "Inactive")
 	return time.Time{}, terminated || inactive
-}
-
-// hrTerminationAt reads a termination date (YYYY-MM-DD; "" and 0000-00-00
-// are no date: ok false) and says when access ends. An HR system's
-// termination date is the last day of employment and comes without a time
-// zone, so:
-//
-//   - a date after today (UTC) ends at the end of that date in UTC (the next
-//     day's 00:00Z): the person keeps access through their whole last day
-//     wherever the day has not yet ended in UTC, and no one loses it a day
-//     early;
-//   - a date of today or earlier is now (zero time): a same-day termination
-//     is usually an immediate one, and waiting until midnight would leave
-//     sessions open for hours.
-func hrTerminationAt(date string, now time.Time) (time.Time, bool) {
-	date = strings.TrimSpace(date)
-	if len(date) != len("2006-01-02") || date == "0000-00-00" {
-		return time.Time{}, false
-	}
-	d, err := time.Parse(time.DateOnly, date)
-	if err != nil {
-		return time.Time{}, false
-	}
-	y, m, day := now.UTC().Date()
-	if !d.After(time.Date(y, m, day, 0, 0, 0, 0, time.UTC)) {
-		return time.Time{}, true
-	}
-	return d.AddDate(0, 0, 1), true
 }
 
 // hrWord quotes a short field value for an explanation, or says it was not
@@ -137,10 +110,10 @@ func hrWord(p *string) string {
 	if v == "" {
 		return "empty"
 	}
-	if !Printable(v) {
+	if !sources.Printable(v) {
 		return "unreadable"
 	}
-	return fmt.Sprintf("%q", Truncate(v, 40))
+	return fmt.Sprintf("%q", sources.Truncate(v, 40))
 }
 
 // bambooHRVendorError reads the summary of a BambooHR error body,
