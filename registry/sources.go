@@ -3,6 +3,7 @@ package registry
 import (
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/sources/bamboohr"
+	"github.com/offboarder/offboarder/sources/hibob"
 	"github.com/offboarder/offboarder/sources/okta"
 )
 
@@ -14,7 +15,7 @@ func Sources() map[string]func() sources.Config {
 		"entra":    func() sources.Config { return new(sources.EntraConfig) },
 		"generic":  func() sources.Config { return new(sources.GenericConfig) },
 		"google":   func() sources.Config { return new(sources.GoogleConfig) },
-		"hibob":    func() sources.Config { return new(sources.HiBobConfig) },
+		"hibob":    func() sources.Config { return new(hibob.Config) },
 		"okta":     func() sources.Config { return new(okta.Config) },
 		"ssf":      func() sources.Config { return new(sources.SSFConfig) },
 	}

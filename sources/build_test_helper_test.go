@@ -5,11 +5,10 @@ import "net/http"
 // testTypes is the registry's list, which this package cannot import.
 func testTypes() map[string]func() Config {
 	return map[string]func() Config{
-		"entra":    func() Config { return new(EntraConfig) },
-		"generic":  func() Config { return new(GenericConfig) },
-		"google":   func() Config { return new(GoogleConfig) },
-		"hibob":    func() Config { return new(HiBobConfig) },
-		"ssf":      func() Config { return new(SSFConfig) },
+		"entra":   func() Config { return new(EntraConfig) },
+		"generic": func() Config { return new(GenericConfig) },
+		"google":  func() Config { return new(GoogleConfig) },
+		"ssf":     func() Config { return new(SSFConfig) },
 	}
 }
 
@@ -22,7 +21,3 @@ func headers(kv ...string) http.Header {
 	}
 	return h
 }
-
-type roundTrip func(*http.Request) (*http.Response, error)
-
-func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -35,7 +35,6 @@ func emailPaths(t *testing.T) []emailPath {
 	}
 	google := newTestGoogle(t, nil)
 	ssf := newTestSSF(t, nil)
-	hibob := newTestHiBob(t, nil)
 
 	// swap replaces old, which the testdata must hold exactly once (a JSON
 	// string literal with its quotes, or a whole "key": value pair), with
@@ -108,35 +107,6 @@ func emailPaths(t *testing.T) []emailPath {
 				ev := c["events"].(map[string]any)[RISCSessionsRevoked].(map[string]any)
 				ev["subject"] = map[string]any{"subject_type": "email", "email": email}
 			}))
-		}},
-		// Bob's employee.deleted carries the work email beside the employee
-		// id. An unusable email is dropped and the id kept: the worker then
-		// resolves the subject by id, so the field this path names is the id.
-		{name: "hibob employee.deleted", field: "id-only subject hibob:" + hibobTestID, run: func(t *testing.T, email string) ([]string, string) {
-			body := swap(t, hibobFile(t, "employee-deleted.json"), `"Jane.Roe@Example.com"`, string(jsonString(email)))
-			r := hibobRequest(hibobTestSecret, body)
-			r.Context = t.Context()
-			if err := hibob.Verify(r); err != nil {
-				t.Fatalf("verify: %v", err)
-			}
-			d, err := hibob.Parse(r)
-			if err != nil {
-				t.Fatalf("parse: %v", err)
-			}
-			if len(d.Events) != 1 || d.Events[0].IDs["hibob"] != hibobTestID {
-				t.Fatalf("want one event of employee %s, got %+v", hibobTestID, d)
-			}
-			if ev := d.Events[0]; ev.Email == "" {
-				return nil, "id-only subject hibob:" + ev.IDs["hibob"]
-			}
-			return deliveryEmails(d, nil)
-		}},
-		{name: "hibob Resolve root.email", field: "has an unusable work email", run: func(t *testing.T, email string) ([]string, string) {
-			person, _ := json.Marshal(map[string]any{"id": hibobTestID, "email": email})
-			srv := fakeSender(t, hibobRead(hibobTestID, http.StatusOK, nil, string(person)))
-			h := newTestHiBob(t, hibobSettings(srv.URL))
-			return resolvedEmails(t)(h.Resolve(t.Context(), Event{ID: "employee.left/" + hibobTestID + "@t", Type: HiBobEmployeeLeft,
-				Reason: offboard.ReasonTerminated, IDs: map[string]string{"hibob": hibobTestID}}))
 		}},
 		{name: "entra Resolve mail", field: "neither a usable mail nor a usable userPrincipalName", run: func(t *testing.T, email string) ([]string, string) {
 			return entraResolve(t, map[string]any{"mail": email, "userPrincipalName": email})

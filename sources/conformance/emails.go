@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -175,4 +176,14 @@ func DeliveryEmails(d sources.Delivery, err error) ([]string, string) {
 		return nil, d.Ignored
 	}
 	return out, ""
+}
+
+// Swap replaces old, which the testdata raw must hold exactly once (a JSON
+// string literal with its quotes, or a whole "key": value pair), with with.
+func Swap(t *testing.T, raw []byte, old, with string) []byte {
+	t.Helper()
+	if n := bytes.Count(raw, []byte(old)); n != 1 {
+		t.Fatalf("testdata holds %s %d times, want once", old, n)
+	}
+	return bytes.Replace(raw, []byte(old), []byte(with), 1)
 }

@@ -1,7 +1,6 @@
 package okta
 
 import (
-	"bytes"
 	"net/http"
 	"testing"
 
@@ -16,23 +15,14 @@ func TestEveryEmailIsNormalizedOnceTheSameWay(t *testing.T) {
 	o := newTestOkta(t, nil)
 	conformance.Emails(t, []conformance.EmailPath{
 		{Name: "okta target alternateId", Field: "no email login", Run: func(t *testing.T, email string) ([]string, string) {
-			body := swap(t, oktaFile(t, "deactivate.json"), `"john.doe@example.com"`, string(conformance.JSONString(email)))
+			body := conformance.Swap(t, oktaFile(t, "deactivate.json"), `"john.doe@example.com"`, string(conformance.JSONString(email)))
 			return oktaDelivery(t, o, body)
 		}},
 		{Name: "okta target login", Field: "no email login", Run: func(t *testing.T, email string) ([]string, string) {
-			body := swap(t, oktaFile(t, "deactivate.json"), `"alternateId": "john.doe@example.com"`, `"login": `+string(conformance.JSONString(email)))
+			body := conformance.Swap(t, oktaFile(t, "deactivate.json"), `"alternateId": "john.doe@example.com"`, `"login": `+string(conformance.JSONString(email)))
 			return oktaDelivery(t, o, body)
 		}},
 	})
-}
-
-// swap replaces old, which the testdata must hold exactly once, with with.
-func swap(t *testing.T, raw []byte, old, with string) []byte {
-	t.Helper()
-	if n := bytes.Count(raw, []byte(old)); n != 1 {
-		t.Fatalf("testdata holds %s %d times, want once", old, n)
-	}
-	return bytes.Replace(raw, []byte(old), []byte(with), 1)
 }
 
 // oktaDelivery runs an okta delivery, with the hook's secret, through Verify

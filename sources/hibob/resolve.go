@@ -1,4 +1,4 @@
-package sources
+package hibob
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -41,10 +42,10 @@ type hibobPerson struct {
 // errors, 429 (X-RateLimit-Reset honoured) and 5xx are retryable.
 // https://apidocs.hibob.com/reference/post_people-identifier
 // https://apidocs.hibob.com/reference/rate-limiting
-func (h *HiBob) Resolve(ctx context.Context, ev Event) (Resolution, error) {
+func (h *Source) Resolve(ctx context.Context, ev sources.Event) (sources.Resolution, error) {
 	id := ev.IDs["hibob"]
 	if !hibobIDRE.MatchString(id) {
-		return Resolution{}, &vendorapi.Error{System: "hibob", Kind: vendorapi.Invalid,
+		return sources.Resolution{}, &vendorapi.Error{System: "hibob", Kind: vendorapi.Invalid,
 			Msg: "the event carries no usable hibob employee id"}
 	}
 	var p hibobPerson
@@ -53,23 +54,23 @@ func (h *HiBob) Resolve(ctx context.Context, ev Event) (Resolution, error) {
 	if _, err := h.client.Do(ctx, req, &p); err != nil {
 		var e *vendorapi.Error
 		if errors.As(err, &e) && e.Kind == vendorapi.NotFound {
-			return Resolution{}, &vendorapi.Error{System: "hibob", Kind: vendorapi.NotFound, Status: e.Status,
+			return sources.Resolution{}, &vendorapi.Error{System: "hibob", Kind: vendorapi.NotFound, Status: e.Status,
 				Msg: "employee " + id + " not found in Bob (deleted, or the service user may not see it)"}
 		}
-		return Resolution{}, err
+		return sources.Resolution{}, err
 	}
 	if p.Email == nil || *p.Email == "" {
-		return Resolution{}, &vendorapi.Error{System: "hibob", Kind: vendorapi.Invalid,
+		return sources.Resolution{}, &vendorapi.Error{System: "hibob", Kind: vendorapi.Invalid,
 			Msg: "employee " + id + " has no work email in Bob (or the service user cannot see root.email)"}
 	}
-	email, err := NormalizeEmail(*p.Email)
+	email, err := sources.NormalizeEmail(*p.Email)
 	if err != nil {
-		return Resolution{}, &vendorapi.Error{System: "hibob", Kind: vendorapi.Invalid,
+		return sources.Resolution{}, &vendorapi.Error{System: "hibob", Kind: vendorapi.Invalid,
 			Msg: "employee " + id + " has an unusable work email: " + err.Error()}
 	}
-	res := Resolution{Email: email, Offboard: true, IDs: map[string]string{"hibob": id}}
-	if ev.Type == HiBobEmployeeLeft && p.Internal != nil && p.Internal.TerminationDate != nil {
-		if at, ok := TerminationAt(*p.Internal.TerminationDate, h.now()); ok {
+	res := sources.Resolution{Email: email, Offboard: true, IDs: map[string]string{"hibob": id}}
+	if ev.Type == EmployeeLeft && p.Internal != nil && p.Internal.TerminationDate != nil {
+		if at, ok := sources.TerminationAt(*p.Internal.TerminationDate, h.now()); ok {
 			res.EffectiveAt = at
 		}
 	}

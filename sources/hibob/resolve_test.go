@@ -1,4 +1,4 @@
-package sources
+package hibob
 
 import (
 	"encoding/base64"
@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/conformance"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -23,10 +25,10 @@ var hibobAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(hibobTestUse
 // with status, headers and body. The request must ask for exactly the work
 // email and the termination date, by field id, machine-readable.
 // https://apidocs.hibob.com/reference/post_people-identifier
-func hibobRead(id string, status int, header map[string]string, body string) apiStep {
-	return apiStep{
-		method: http.MethodPost, path: "/v1/people/" + id, auth: hibobAuth,
-		check: func(t *testing.T, r *http.Request, b []byte) {
+func hibobRead(id string, status int, header map[string]string, body string) conformance.APIStep {
+	return conformance.APIStep{
+		Method: http.MethodPost, Path: "/v1/people/" + id, Auth: hibobAuth,
+		Check: func(t *testing.T, r *http.Request, b []byte) {
 			var req map[string]any
 			if err := json.Unmarshal(b, &req); err != nil {
 				t.Errorf("request body is not JSON: %v", err)
@@ -40,13 +42,13 @@ func hibobRead(id string, status int, header map[string]string, body string) api
 				t.Errorf("Content-Type = %q", ct)
 			}
 		},
-		status: status, header: header, body: body,
+		Status: status, Header: header, Body: body,
 	}
 }
 
 func TestHiBobResolve(t *testing.T) {
-	ev := func(typ string) Event {
-		return Event{ID: typ + "/" + hibobTestID + "@t", Type: typ, Reason: hibobDefaultEvents[typ], IDs: map[string]string{"hibob": hibobTestID}}
+	ev := func(typ string) sources.Event {
+		return sources.Event{ID: typ + "/" + hibobTestID + "@t", Type: typ, Reason: hibobDefaultEvents[typ], IDs: map[string]string{"hibob": hibobTestID}}
 	}
 	person := func(email, termination string) string {
 		b, _ := json.Marshal(map[string]any{"id": hibobTestID, "email": email, "internal": map[string]any{"terminationDate": termination}})
@@ -56,50 +58,50 @@ func TestHiBobResolve(t *testing.T) {
 	reset := strconv.FormatInt(time.Now().Add(45*time.Second).Unix(), 10)
 	tests := []struct {
 		name      string
-		ev        Event
-		step      apiStep
-		want      Resolution
+		ev        sources.Event
+		step      conformance.APIStep
+		want      sources.Resolution
 		kind      vendorapi.Kind
 		retryable bool
 		errText   string
 	}{
 		{name: "employee.left resolves to the normalised work email, now",
-			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 200, nil, person("Jane.Roe@Example.com", "2025-01-08")),
-			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: ids}},
+			ev: ev(EmployeeLeft), step: hibobRead(hibobTestID, 200, nil, person("Jane.Roe@Example.com", "2025-01-08")),
+			want: sources.Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: ids}},
 		{name: "employee.left with a termination date ahead (Garden leave) schedules the end of that day in UTC",
-			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 200, nil, person("jane.roe@example.com", "2025-02-28")),
-			want: Resolution{Email: "jane.roe@example.com", Offboard: true, EffectiveAt: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), IDs: ids}},
+			ev: ev(EmployeeLeft), step: hibobRead(hibobTestID, 200, nil, person("jane.roe@example.com", "2025-02-28")),
+			want: sources.Resolution{Email: "jane.roe@example.com", Offboard: true, EffectiveAt: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), IDs: ids}},
 		{name: "immediate access revocation is now whatever the termination date",
-			ev: ev(HiBobAccessRevokedAtOnce), step: hibobRead(hibobTestID, 200, nil, person("jane.roe@example.com", "2025-02-28")),
-			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: ids}},
+			ev: ev(AccessRevokedAtOnce), step: hibobRead(hibobTestID, 200, nil, person("jane.roe@example.com", "2025-02-28")),
+			want: sources.Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: ids}},
 		{name: "employee.inactivated is now",
-			ev: ev(HiBobEmployeeInactivated), step: hibobRead(hibobTestID, 200, nil, person("jane.roe@example.com", "2025-02-28")),
-			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: ids}},
+			ev: ev(EmployeeInactivated), step: hibobRead(hibobTestID, 200, nil, person("jane.roe@example.com", "2025-02-28")),
+			want: sources.Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: ids}},
 		{name: "a termination date the service user may not see leaves it now",
-			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 200, nil, `{"id":"`+hibobTestID+`","email":"jane.roe@example.com"}`),
-			want: Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: ids}},
+			ev: ev(EmployeeLeft), step: hibobRead(hibobTestID, 200, nil, `{"id":"`+hibobTestID+`","email":"jane.roe@example.com"}`),
+			want: sources.Resolution{Email: "jane.roe@example.com", Offboard: true, IDs: ids}},
 		{name: "no work email is a permanent error naming the employee",
-			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 200, nil, `{"id":"`+hibobTestID+`"}`),
+			ev: ev(EmployeeLeft), step: hibobRead(hibobTestID, 200, nil, `{"id":"`+hibobTestID+`"}`),
 			kind: vendorapi.Invalid, errText: "employee " + hibobTestID + " has no work email"},
 		{name: "an unknown employee is a permanent not-found error naming the employee",
-			ev: ev(HiBobEmployeeDeleted), step: hibobRead(hibobTestID, 404, nil, `{"key":"employee.not.found","error":"Employee not found"}`),
+			ev: ev(EmployeeDeleted), step: hibobRead(hibobTestID, 404, nil, `{"key":"employee.not.found","error":"Employee not found"}`),
 			kind: vendorapi.NotFound, errText: "employee " + hibobTestID + " not found"},
 		{name: "rejected service user credentials are permanent",
-			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 401, nil, `{"key":"unauthorized","error":"Unauthorized"}`),
+			ev: ev(EmployeeLeft), step: hibobRead(hibobTestID, 401, nil, `{"key":"unauthorized","error":"Unauthorized"}`),
 			kind: vendorapi.Auth, errText: "credentials rejected"},
 		{name: "a service user without permission is permanent and quotes Bob",
-			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 403, nil, `{"key":"forbidden","error":"Missing permissions"}`),
+			ev: ev(EmployeeLeft), step: hibobRead(hibobTestID, 403, nil, `{"key":"forbidden","error":"Missing permissions"}`),
 			kind: vendorapi.Auth, errText: "forbidden: Missing permissions"},
 		{name: "a 429 is retryable after X-RateLimit-Reset",
-			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 429, map[string]string{"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}, ""),
+			ev: ev(EmployeeLeft), step: hibobRead(hibobTestID, 429, map[string]string{"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}, ""),
 			kind: vendorapi.RateLimited, retryable: true},
 		{name: "a 502 is retryable",
-			ev: ev(HiBobEmployeeLeft), step: hibobRead(hibobTestID, 502, nil, ""),
+			ev: ev(EmployeeLeft), step: hibobRead(hibobTestID, 502, nil, ""),
 			kind: vendorapi.Transient, retryable: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := fakeSender(t, tt.step)
+			srv := conformance.FakeSender(t, tt.step)
 			h := newTestHiBob(t, hibobSettings(srv.URL))
 			got, err := h.Resolve(t.Context(), tt.ev)
 			if tt.kind == 0 {
@@ -137,10 +139,10 @@ func TestHiBobResolve(t *testing.T) {
 }
 
 func TestHiBobResolveRefusesAnEventWithoutAUsableID(t *testing.T) {
-	srv := fakeSender(t) // any request fails the test
+	srv := conformance.FakeSender(t) // any request fails the test
 	h := newTestHiBob(t, hibobSettings(srv.URL))
 	for _, id := range []string{"", "a@example.com", "../people", strings.Repeat("1", 65)} {
-		_, err := h.Resolve(t.Context(), Event{ID: "x", Type: HiBobEmployeeLeft, IDs: map[string]string{"hibob": id}})
+		_, err := h.Resolve(t.Context(), sources.Event{ID: "x", Type: EmployeeLeft, IDs: map[string]string{"hibob": id}})
 		var e *vendorapi.Error
 		if !errors.As(err, &e) || e.Kind != vendorapi.Invalid || vendorapi.Retryable(err) {
 			t.Errorf("id %q: want a permanent invalid error, got %v", id, err)
@@ -150,15 +152,15 @@ func TestHiBobResolveRefusesAnEventWithoutAUsableID(t *testing.T) {
 
 func TestHiBobDefaultBaseURL(t *testing.T) {
 	var got string
-	hc := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+	hc := &http.Client{Transport: conformance.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 		got = r.URL.Scheme + "://" + r.URL.Host + r.URL.EscapedPath()
 		return &http.Response{StatusCode: http.StatusNotFound, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
 	})}
-	srcs, err := Build([]Spec{{Name: "bob", Type: "hibob", Settings: hibobSettings("")}}, testTypes(), Deps{HTTPClient: hc})
+	srcs, err := buildWith([]sources.Spec{{Name: "bob", Type: "hibob", Settings: hibobSettings("")}}, sources.Deps{HTTPClient: hc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = srcs[0].(*HiBob).Resolve(t.Context(), Event{Type: HiBobEmployeeLeft, IDs: map[string]string{"hibob": hibobTestID}})
+	_, _ = srcs[0].(*Source).Resolve(t.Context(), sources.Event{Type: EmployeeLeft, IDs: map[string]string{"hibob": hibobTestID}})
 	if got != "https://api.hibob.com/v1/people/"+hibobTestID {
 		t.Fatalf("People API read sent to %q", got)
 	}

@@ -1,4 +1,4 @@
-package sources
+package hibob
 
 import (
 	"crypto/hmac"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/conformance"
 )
 
 const (
@@ -36,23 +38,23 @@ func hibobSettings(base string) map[string]any {
 
 // newTestHiBob builds a hibob source from settings (nil: the test settings
 // without a base_url) on the test clock.
-func newTestHiBob(t testing.TB, settings map[string]any) *HiBob {
+func newTestHiBob(t testing.TB, settings map[string]any) *Source {
 	t.Helper()
 	if settings == nil {
 		settings = hibobSettings("")
 	}
-	srcs, err := build([]Spec{{Name: "bob", Type: "hibob", Settings: settings}})
+	srcs, err := build([]sources.Spec{{Name: "bob", Type: "hibob", Settings: settings}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := srcs[0].(*HiBob)
+	h := srcs[0].(*Source)
 	h.now = func() time.Time { return hibobTestNow }
 	return h
 }
 
 func hibobFile(t testing.TB, name string) []byte {
 	t.Helper()
-	return testdataFile(t, "hibob", name)
+	return testdataFile(t, name)
 }
 
 // hibobSignature computes Bob-Signature as Bob does: HMAC SHA512 of the
@@ -64,20 +66,22 @@ func hibobSignature(secret string, body []byte) string {
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-func hibobRequest(secret string, body []byte) *Request {
-	return &Request{Method: http.MethodPost, Body: body, Header: headers(
-		HiBobSignatureHeader, hibobSignature(secret, body), "Content-Type", "application/json")}
+func hibobRequest(secret string, body []byte) *sources.Request {
+	return &sources.Request{Method: http.MethodPost, Body: body, Header: conformance.Headers(
+		SignatureHeader, hibobSignature(secret, body), "Content-Type", "application/json")}
 }
 
 func TestHiBobVerify(t *testing.T) {
 	body := hibobFile(t, "employee-left.json")
 	good := hibobRequest(hibobTestSecret, body)
-	sig := good.Header.Get(HiBobSignatureHeader)
+	sig := good.Header.Get(SignatureHeader)
 	raw, _ := base64.StdEncoding.DecodeString(sig)
 	rotating := newTestHiBob(t, map[string]any{"secret": []any{"old-webhook-secret-0123456789abcdef", hibobTestSecret},
 		"service_user_id": hibobTestUser, "service_user_token": hibobTestToken})
 	def := newTestHiBob(t, nil)
-	mk := func(h http.Header, b []byte) *Request { return &Request{Method: http.MethodPost, Header: h, Body: b} }
+	mk := func(h http.Header, b []byte) *sources.Request {
+		return &sources.Request{Method: http.MethodPost, Header: h, Body: b}
+	}
 	sha256Sig := func() string {
 		m := hmac.New(sha256.New, []byte(hibobTestSecret))
 		m.Write(body)
@@ -85,22 +89,22 @@ func TestHiBobVerify(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		src  *HiBob
-		req  *Request
+		src  *Source
+		req  *sources.Request
 		ok   bool
 	}{
 		{"the base64 HMAC-SHA512 of the body is accepted", def, good, true},
-		{"unpadded base64 is accepted", def, mk(headers(HiBobSignatureHeader, strings.TrimRight(sig, "=")), body), true},
+		{"unpadded base64 is accepted", def, mk(conformance.Headers(SignatureHeader, strings.TrimRight(sig, "=")), body), true},
 		{"the second of two secrets is accepted during a rotation", rotating, good, true},
-		{"a missing signature is refused", def, mk(headers(), body), false},
-		{"an empty signature is refused", def, mk(headers(HiBobSignatureHeader, ""), body), false},
-		{"two signatures are refused", def, mk(headers(HiBobSignatureHeader, sig, HiBobSignatureHeader, sig), body), false},
+		{"a missing signature is refused", def, mk(conformance.Headers(), body), false},
+		{"an empty signature is refused", def, mk(conformance.Headers(SignatureHeader, ""), body), false},
+		{"two signatures are refused", def, mk(conformance.Headers(SignatureHeader, sig, SignatureHeader, sig), body), false},
 		{"a changed body is refused", def, mk(good.Header, append(append([]byte{}, body...), '\n')), false},
 		{"a wrong secret is refused", def, hibobRequest("wrong-webhook-secret-0123456789abcd", body), false},
-		{"a hex signature is refused", def, mk(headers(HiBobSignatureHeader, hex.EncodeToString(raw)), body), false},
-		{"an HMAC-SHA256 signature is refused", def, mk(headers(HiBobSignatureHeader, sha256Sig()), body), false},
-		{"a truncated signature is refused", def, mk(headers(HiBobSignatureHeader, sig[:40]), body), false},
-		{"garbage is refused", def, mk(headers(HiBobSignatureHeader, "not base64!"), body), false},
+		{"a hex signature is refused", def, mk(conformance.Headers(SignatureHeader, hex.EncodeToString(raw)), body), false},
+		{"an HMAC-SHA256 signature is refused", def, mk(conformance.Headers(SignatureHeader, sha256Sig()), body), false},
+		{"a truncated signature is refused", def, mk(conformance.Headers(SignatureHeader, sig[:40]), body), false},
+		{"garbage is refused", def, mk(conformance.Headers(SignatureHeader, "not base64!"), body), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,7 +115,7 @@ func TestHiBobVerify(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ErrUnauthorized) || !strings.HasPrefix(err.Error(), "hibob: ") {
+			if !errors.Is(err, sources.ErrUnauthorized) || !strings.HasPrefix(err.Error(), "hibob: ") {
 				t.Fatalf("want a hibob ErrUnauthorized, got %v", err)
 			}
 			for _, secret := range []string{hibobTestSecret, hibobTestToken, sig} {
@@ -142,7 +146,7 @@ func TestHiBobHandshake(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, ok := h.Handshake(&Request{Method: tt.method, Body: tt.body, Header: http.Header{}})
+			resp, ok := h.Handshake(&sources.Request{Method: tt.method, Body: tt.body, Header: http.Header{}})
 			if ok != tt.ok {
 				t.Fatalf("handshake = %v, want %v", ok, tt.ok)
 			}
@@ -157,37 +161,37 @@ func TestHiBobParse(t *testing.T) {
 	def := newTestHiBob(t, nil)
 	custom := newTestHiBob(t, map[string]any{"secret": hibobTestSecret, "service_user_id": hibobTestUser, "service_user_token": hibobTestToken,
 		"events": map[string]any{"employee.inactivated": "suspended", "employee.temporaryLeave": "suspended"}})
-	event := func(typ string, reason offboard.Reason, at string) Event {
-		return Event{ID: typ + "/" + hibobTestID + "@" + at, Type: typ, Reason: reason, IDs: map[string]string{"hibob": hibobTestID}}
+	event := func(typ string, reason offboard.Reason, at string) sources.Event {
+		return sources.Event{ID: typ + "/" + hibobTestID + "@" + at, Type: typ, Reason: reason, IDs: map[string]string{"hibob": hibobTestID}}
 	}
 	tests := []struct {
 		name    string
-		src     *HiBob
+		src     *Source
 		body    []byte
-		want    []Event
+		want    []sources.Event
 		ignored string
 		wantErr string
 	}{
 		{name: "employee.left is a termination", src: def, body: hibobFile(t, "employee-left.json"),
-			want: []Event{event(HiBobEmployeeLeft, offboard.ReasonTerminated, "2025-01-08T00:00:02.104231")}},
+			want: []sources.Event{event(EmployeeLeft, offboard.ReasonTerminated, "2025-01-08T00:00:02.104231")}},
 		{name: "employee.inactivated is a deactivation", src: def, body: hibobFile(t, "employee-inactivated.json"),
-			want: []Event{event(HiBobEmployeeInactivated, offboard.ReasonDeactivated, "2025-01-08T00:00:02.118002")}},
+			want: []sources.Event{event(EmployeeInactivated, offboard.ReasonDeactivated, "2025-01-08T00:00:02.118002")}},
 		{name: "employee.deleted keeps the work email Bob sends with it", src: def, body: hibobFile(t, "employee-deleted.json"),
-			want: []Event{func() Event {
-				e := event(HiBobEmployeeDeleted, offboard.ReasonDeactivated, "2025-01-09T10:15:41.007351")
+			want: []sources.Event{func() sources.Event {
+				e := event(EmployeeDeleted, offboard.ReasonDeactivated, "2025-01-09T10:15:41.007351")
 				e.Email = "jane.roe@example.com"
 				return e
 			}()}},
 		{name: "immediate access revocation is a security event", src: def, body: hibobFile(t, "access-revoked.json"),
-			want: []Event{event(HiBobAccessRevokedAtOnce, offboard.ReasonSecurity, "2025-01-06T14:27:09.551920")}},
+			want: []sources.Event{event(AccessRevokedAtOnce, offboard.ReasonSecurity, "2025-01-06T14:27:09.551920")}},
 		{name: "employee.updated is ignored", src: def, body: hibobFile(t, "employee-updated.json"), ignored: `"employee.updated"`},
 		{name: "configured events override and add to the defaults", src: custom, body: hibobFile(t, "employee-inactivated.json"),
-			want: []Event{event(HiBobEmployeeInactivated, offboard.ReasonSuspended, "2025-01-08T00:00:02.118002")}},
+			want: []sources.Event{event(EmployeeInactivated, offboard.ReasonSuspended, "2025-01-08T00:00:02.118002")}},
 		{name: "a deleted employee with an unusable email stays id-only", src: def,
 			body: []byte(`{"type":"employee.deleted","triggeredAt":"t1","data":{"employeeId":"42","email":"not an email"}}`),
-			want: []Event{{ID: "employee.deleted/42@t1", Type: HiBobEmployeeDeleted, Reason: offboard.ReasonDeactivated, IDs: map[string]string{"hibob": "42"}}}},
+			want: []sources.Event{{ID: "employee.deleted/42@t1", Type: EmployeeDeleted, Reason: offboard.ReasonDeactivated, IDs: map[string]string{"hibob": "42"}}}},
 		{name: "a numeric employee id is read", src: def, body: []byte(`{"type":"employee.left","triggeredAt":"t1","data":{"employeeId":42}}`),
-			want: []Event{{ID: "employee.left/42@t1", Type: HiBobEmployeeLeft, Reason: offboard.ReasonTerminated, IDs: map[string]string{"hibob": "42"}}}},
+			want: []sources.Event{{ID: "employee.left/42@t1", Type: EmployeeLeft, Reason: offboard.ReasonTerminated, IDs: map[string]string{"hibob": "42"}}}},
 		{name: "the ping reaching Parse is malformed", src: def, body: hibobFile(t, "ping.txt"), wantErr: "invalid JSON"},
 		{name: "an empty body is malformed", src: def, body: nil, wantErr: "empty body"},
 		{name: "a missing type is malformed", src: def, body: []byte(`{"data":{"employeeId":"42"}}`), wantErr: "type: required"},
@@ -199,9 +203,9 @@ func TestHiBobParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := tt.src.Parse(&Request{Context: t.Context(), Method: http.MethodPost, Body: tt.body})
+			d, err := tt.src.Parse(&sources.Request{Context: t.Context(), Method: http.MethodPost, Body: tt.body})
 			if tt.wantErr != "" {
-				if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "hibob: ") {
+				if !errors.Is(err, sources.ErrMalformed) || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "hibob: ") {
 					t.Fatalf("want a hibob malformed error with %q, got %v", tt.wantErr, err)
 				}
 				return
@@ -226,7 +230,7 @@ func TestHiBobEventIDWithoutTriggeredAtIsAHashOfTheBody(t *testing.T) {
 	h := newTestHiBob(t, nil)
 	parse := func(body string) string {
 		t.Helper()
-		d, err := h.Parse(&Request{Context: t.Context(), Body: []byte(body)})
+		d, err := h.Parse(&sources.Request{Context: t.Context(), Body: []byte(body)})
 		if err != nil || len(d.Events) != 1 {
 			t.Fatalf("got %+v, %v", d, err)
 		}
@@ -264,7 +268,7 @@ func TestHiBobConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := build([]Spec{{Name: "bob", Type: "hibob", Settings: tt.settings}})
+			_, err := build([]sources.Spec{{Name: "bob", Type: "hibob", Settings: tt.settings}})
 			if err == nil {
 				t.Fatal("want an error")
 			}
@@ -283,11 +287,11 @@ func TestHiBobConfig(t *testing.T) {
 }
 
 func TestHiBobIsAnIDOnlySource(t *testing.T) {
-	var src Source = newTestHiBob(t, nil)
+	var src sources.Source = newTestHiBob(t, nil)
 	if src.Type() != "hibob" || src.Name() != "bob" {
 		t.Fatalf("type %q, name %q", src.Type(), src.Name())
 	}
-	if _, ok := src.(Resolver); !ok {
+	if _, ok := src.(sources.Resolver); !ok {
 		t.Fatal("hibob must resolve its id-only events")
 	}
 }

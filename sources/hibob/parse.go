@@ -1,10 +1,12 @@
-package sources
+package hibob
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
+
+	"github.com/offboarder/offboarder/sources"
 )
 
 // hibobIDRE is the form of a Bob employee id (its backend id, digits in
@@ -40,37 +42,37 @@ type hibobBody struct {
 // An unmapped type (employee.updated, a time-off event…) is ignored with
 // the reason; a mapped event without a usable data.employeeId, or a body
 // that is not a v2 JSON event, is malformed.
-func (h *HiBob) Parse(r *Request) (Delivery, error) {
+func (h *Source) Parse(r *sources.Request) (sources.Delivery, error) {
 	if len(bytes.TrimSpace(r.Body)) == 0 {
-		return Delivery{}, fmt.Errorf("hibob: %w", Malformed("empty body"))
+		return sources.Delivery{}, fmt.Errorf("hibob: %w", sources.Malformed("empty body"))
 	}
 	var b hibobBody
 	if err := json.Unmarshal(r.Body, &b); err != nil {
-		return Delivery{}, fmt.Errorf("hibob: %w", Malformed("%s", SanitizeDecodeError(err)))
+		return sources.Delivery{}, fmt.Errorf("hibob: %w", sources.Malformed("%s", sources.SanitizeDecodeError(err)))
 	}
 	if b.Type == nil || *b.Type == "" {
-		return Delivery{}, fmt.Errorf("hibob: %w", Malformed("type: required"))
+		return sources.Delivery{}, fmt.Errorf("hibob: %w", sources.Malformed("type: required"))
 	}
 	typ := *b.Type
 	reason, ok := h.events[typ]
 	if !ok {
-		return Delivery{Ignored: fmt.Sprintf("hibob: event type %q is not an offboarding", Truncate(typ, 64))}, nil
+		return sources.Delivery{Ignored: fmt.Sprintf("hibob: event type %q is not an offboarding", sources.Truncate(typ, 64))}, nil
 	}
 	if b.Data == nil {
-		return Delivery{}, fmt.Errorf("hibob: %w", Malformed("data: required"))
+		return sources.Delivery{}, fmt.Errorf("hibob: %w", sources.Malformed("data: required"))
 	}
-	id, ok := ReadID(b.Data.EmployeeID, hibobIDRE)
+	id, ok := sources.ReadID(b.Data.EmployeeID, hibobIDRE)
 	if !ok {
-		return Delivery{}, fmt.Errorf("hibob: %w", Malformed("data.employeeId: want a Bob employee id (a webhooks v2 payload)"))
+		return sources.Delivery{}, fmt.Errorf("hibob: %w", sources.Malformed("data.employeeId: want a Bob employee id (a webhooks v2 payload)"))
 	}
-	ev := Event{ID: ChangeID(typ+"/"+id, b.TriggeredAt, r.Body), Type: typ, Reason: reason, IDs: map[string]string{"hibob": id}}
-	if typ == HiBobEmployeeDeleted {
+	ev := sources.Event{ID: sources.ChangeID(typ+"/"+id, b.TriggeredAt, r.Body), Type: typ, Reason: reason, IDs: map[string]string{"hibob": id}}
+	if typ == EmployeeDeleted {
 		var email string
 		if json.Unmarshal(b.Data.Email, &email) == nil {
-			if e, err := NormalizeEmail(email); err == nil {
+			if e, err := sources.NormalizeEmail(email); err == nil {
 				ev.Email = e
 			}
 		}
 	}
-	return Delivery{Events: []Event{ev}}, nil
+	return sources.Delivery{Events: []sources.Event{ev}}, nil
 }

@@ -1,4 +1,4 @@
-package sources
+package hibob
 
 import (
 	"bytes"
@@ -10,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/conformance"
 )
 
 func FuzzHiBobVerify(f *testing.F) {
@@ -19,7 +22,7 @@ func FuzzHiBobVerify(f *testing.F) {
 	f.Add("AAAA", []byte("Ping test"))
 	h := newTestHiBob(f, nil)
 	f.Fuzz(func(t *testing.T, sig string, body []byte) {
-		err := h.Verify(&Request{Method: http.MethodPost, Body: body, Header: headers(HiBobSignatureHeader, sig)})
+		err := h.Verify(&sources.Request{Method: http.MethodPost, Body: body, Header: conformance.Headers(SignatureHeader, sig)})
 		if err == nil {
 			// Only the true HMAC-SHA512 of body may pass.
 			got, derr := base64.StdEncoding.DecodeString(sig)
@@ -33,20 +36,20 @@ func FuzzHiBobVerify(f *testing.F) {
 			}
 			return
 		}
-		if !errors.Is(err, ErrUnauthorized) {
+		if !errors.Is(err, sources.ErrUnauthorized) {
 			t.Fatalf("error not classified: %v", err)
 		}
 	})
 }
 
 func FuzzHiBobParse(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "hibob", "*"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*"))
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no hibob deliveries in testdata: %v", err)
 	}
 	for _, name := range files {
-		if filepath.Ext(name) == ".md" {
-			continue
+		if ext := filepath.Ext(name); ext != ".json" && ext != ".txt" {
+			continue // the README and the fuzz seeds
 		}
 		raw, err := os.ReadFile(name)
 		if err != nil {
@@ -59,13 +62,13 @@ func FuzzHiBobParse(f *testing.F) {
 	f.Add([]byte(`"Ping test"`))
 	h := newTestHiBob(f, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		r := &Request{Context: t.Context(), Method: http.MethodPost, Body: body}
+		r := &sources.Request{Context: t.Context(), Method: http.MethodPost, Body: body}
 		if resp, ok := h.Handshake(r); ok && (resp == nil || resp.Status != http.StatusOK) {
 			t.Fatalf("a handshake answered %+v", resp)
 		}
 		d, err := h.Parse(r)
 		if err != nil {
-			if !errors.Is(err, ErrMalformed) {
+			if !errors.Is(err, sources.ErrMalformed) {
 				t.Fatalf("error not classified: %v", err)
 			}
 			return
@@ -80,15 +83,15 @@ func FuzzHiBobParse(f *testing.F) {
 			t.Fatalf("one delivery is one event, got %d", len(d.Events))
 		}
 		ev := d.Events[0]
-		if ev.ID == "" || len(ev.ID) > 200 || !Printable(ev.ID) {
+		if ev.ID == "" || len(ev.ID) > 200 || !sources.Printable(ev.ID) {
 			t.Fatalf("bad event id: %+v", ev)
 		}
 		if hibobDefaultEvents[ev.Type] == "" || ev.Reason != hibobDefaultEvents[ev.Type] || len(ev.IDs) != 1 || !hibobIDRE.MatchString(ev.IDs["hibob"]) {
 			t.Fatalf("event of an unmapped type, with the wrong reason or ids: %+v", ev)
 		}
 		if ev.Email != "" {
-			again, err := NormalizeEmail(ev.Email)
-			if ev.Type != HiBobEmployeeDeleted || err != nil || again != ev.Email {
+			again, err := sources.NormalizeEmail(ev.Email)
+			if ev.Type != EmployeeDeleted || err != nil || again != ev.Email {
 				t.Fatalf("email %q on %s, or not stable under normalisation", ev.Email, ev.Type)
 			}
 		}

@@ -1,4 +1,8 @@
-package sources
+// Package hibob is the hibob source: it receives HiBob (Bob) webhooks v2,
+// answers Bob's ping test, authenticates each delivery by its Bob-Signature,
+// turns leavers' events into id-only events, and resolves them in the worker
+// through Bob's People API.
+package hibob
 
 import (
 	"bytes"
@@ -6,14 +10,13 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -36,18 +39,18 @@ import (
 //   - Rate limiting: https://apidocs.hibob.com/reference/rate-limiting
 //   - Error handling: https://apidocs.hibob.com/reference/error-handling
 
-// HiBobSignatureHeader carries the base64 HMAC-SHA512 of the raw body under
+// SignatureHeader carries the base64 HMAC-SHA512 of the raw body under
 // the webhook's secret.
 // https://apidocs.hibob.com/docs/working-with-webhooks (Step 3: Authenticate your events)
-const HiBobSignatureHeader = "Bob-Signature"
+const SignatureHeader = "Bob-Signature"
 
 // HiBob event types the source maps by default.
 // https://apidocs.hibob.com/docs/employee-data-webhooks
 const (
-	HiBobEmployeeLeft        = "employee.left"
-	HiBobEmployeeInactivated = "employee.inactivated"
-	HiBobEmployeeDeleted     = "employee.deleted"
-	HiBobAccessRevokedAtOnce = "employee.access.revoked.immediately"
+	EmployeeLeft        = "employee.left"
+	EmployeeInactivated = "employee.inactivated"
+	EmployeeDeleted     = "employee.deleted"
+	AccessRevokedAtOnce = "employee.access.revoked.immediately"
 )
 
 const (
@@ -73,20 +76,20 @@ const (
 //     access to end now, before the termination date → security, never
 //     scheduled later.
 var hibobDefaultEvents = map[string]offboard.Reason{
-	HiBobEmployeeLeft:        offboard.ReasonTerminated,
-	HiBobEmployeeInactivated: offboard.ReasonDeactivated,
-	HiBobEmployeeDeleted:     offboard.ReasonDeactivated,
-	HiBobAccessRevokedAtOnce: offboard.ReasonSecurity,
+	EmployeeLeft:        offboard.ReasonTerminated,
+	EmployeeInactivated: offboard.ReasonDeactivated,
+	EmployeeDeleted:     offboard.ReasonDeactivated,
+	AccessRevokedAtOnce: offboard.ReasonSecurity,
 }
 
 // hibobEventTypeRE is the form of a Bob event type (employee.left).
 var hibobEventTypeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$`)
 
-// HiBob is a HiBob webhooks v2 source. It answers Bob's ping test,
+// Source is a HiBob webhooks v2 source. It answers Bob's ping test,
 // authenticates every delivery by its Bob-Signature, turns the mapped event
 // types into id-only events (IDs["hibob"]; employee.deleted keeps the email
 // Bob sends with it) and resolves them in the worker through the People API.
-type HiBob struct {
+type Source struct {
 	name    string
 	secrets [][]byte
 	events  map[string]offboard.Reason
@@ -95,85 +98,15 @@ type HiBob struct {
 }
 
 var (
-	_ Source   = (*HiBob)(nil)
-	_ Resolver = (*HiBob)(nil)
+	_ sources.Source   = (*Source)(nil)
+	_ sources.Resolver = (*Source)(nil)
 )
 
-// HiBobConfig is the settings of a hibob source.
-type HiBobConfig struct {
-	// Secret is the webhook's secret: one string, or a list during a
-	// rotation.
-	Secret Secrets `json:"secret"`
-	// ServiceUserID and ServiceUserToken are a service user's credentials,
-	// which read employees through the People API.
-	ServiceUserID    string           `json:"service_user_id"`
-	ServiceUserToken vendorapi.Secret `json:"service_user_token"`
-	// BaseURL replaces https://api.hibob.com (the sandbox, tests, the
-	// simulator).
-	BaseURL string `json:"base_url"`
-	// Events adds event types to the defaults, or maps them to another
-	// reason; values are checked one by one, to name the key.
-	Events map[string]any `json:"events"`
-}
-
-// Validate implements Config. Every problem is reported, each naming its
-// key and none echoing a value.
-func (c *HiBobConfig) Validate() error {
-	var errs []error
-	if err := c.Secret.Check(); err != nil {
-		errs = append(errs, vendorapi.KeyErr("secret", err))
-	}
-	if err := BasicCredential(c.ServiceUserID); err != nil {
-		errs = append(errs, vendorapi.KeyErr("service_user_id", err))
-	}
-	switch t := string(c.ServiceUserToken); {
-	case t == "":
-		errs = append(errs, vendorapi.FieldErr("service_user_token", "required"))
-	case len(t) > 4096 || !Printable(t) || strings.ContainsAny(t, " \t"):
-		errs = append(errs, vendorapi.FieldErr("service_user_token", "must be printable, without spaces"))
-	}
-	_, bad := c.events()
-	return errors.Join(append(errs, bad...)...)
-}
-
-// events is the event map: the defaults with Events over them.
-func (c *HiBobConfig) events() (map[string]offboard.Reason, []error) {
-	return EventReasons(hibobDefaultEvents, c.Events, func(t string) bool {
-		return len(t) <= hibobMaxEventTypeLen && hibobEventTypeRE.MatchString(t)
-	}, "not a Bob event type such as employee.left", false)
-}
-
-// Open implements Config.
-func (c *HiBobConfig) Open(name string, d Deps) (Source, error) {
-	events, _ := c.events() // checked by Validate
-	now := d.Now
-	if now == nil {
-		now = time.Now
-	}
-	base := c.BaseURL
-	if base == "" {
-		base = hibobDefaultBaseURL
-	}
-	// Service users authenticate with HTTP Basic: the service user id as the
-	// user name and its token as the password.
-	// https://apidocs.hibob.com/reference/authorization
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(c.ServiceUserID+":"+string(c.ServiceUserToken)))
-	client, err := vendorapi.NewClient("hibob", base, d.HTTPClient, vendorapi.ClientOptions{
-		Auth:        func(hd http.Header) { hd.Set("Authorization", auth) },
-		VendorError: hibobVendorError,
-		Secrets:     []string{string(c.ServiceUserToken), auth},
-	})
-	if err != nil {
-		return nil, vendorapi.KeyErr("base_url", Cause(err))
-	}
-	return &HiBob{name: name, secrets: c.Secret.Bytes(), events: events, now: now, client: client}, nil
-}
-
 // Name implements Source.
-func (h *HiBob) Name() string { return h.name }
+func (h *Source) Name() string { return h.name }
 
 // Type implements Source.
-func (h *HiBob) Type() string { return "hibob" }
+func (h *Source) Type() string { return "hibob" }
 
 // Handshake implements Source: Bob checks a new webhook with a POST whose
 // body is "Ping test", and, if that fails, {"text":"Ping test"}, and wants a
@@ -181,11 +114,11 @@ func (h *HiBob) Type() string { return "hibob" }
 // signature check (Bob does not say it signs the ping), and nothing is
 // recorded. Any other request is not a handshake.
 // https://apidocs.hibob.com/docs/working-with-webhooks (Step 2: Validate your connection)
-func (h *HiBob) Handshake(r *Request) (*Response, bool) {
+func (h *Source) Handshake(r *sources.Request) (*sources.Response, bool) {
 	if r.Method != http.MethodPost || !hibobPing(r.Body) {
 		return nil, false
 	}
-	return &Response{Status: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte("ok")}, true
+	return &sources.Response{Status: http.StatusOK, ContentType: "text/plain; charset=utf-8", Body: []byte("ok")}, true
 }
 
 // hibobPing reports whether body is Bob's ping test: the text, the text as a
@@ -205,7 +138,7 @@ func hibobPing(body []byte) bool {
 	var p struct {
 		Text string `json:"text"`
 	}
-	return DecodeStrict(b, &p) == nil && p.Text == hibobPingText
+	return sources.DecodeStrict(b, &p) == nil && p.Text == hibobPingText
 }
 
 // Verify implements Source: exactly one Bob-Signature header holding the
@@ -214,8 +147,8 @@ func hibobPing(body []byte) bool {
 // Bob signs no timestamp, and retries a delivery for up to 3 days with the
 // same body, so replays are left to the event ids' deduplication.
 // https://apidocs.hibob.com/docs/working-with-webhooks (Step 3: Authenticate your events)
-func (h *HiBob) Verify(r *Request) error {
-	sig, err := OneHeader(r.Header, HiBobSignatureHeader)
+func (h *Source) Verify(r *sources.Request) error {
+	sig, err := sources.OneHeader(r.Header, SignatureHeader)
 	if err != nil {
 		return fmt.Errorf("hibob: %w", err)
 	}
@@ -224,7 +157,7 @@ func (h *HiBob) Verify(r *Request) error {
 		got, err = base64.RawStdEncoding.DecodeString(sig)
 	}
 	if err != nil || len(got) != sha512.Size {
-		return fmt.Errorf("hibob: %w", Unauthorized("malformed %s header: want the base64 of a SHA-512 HMAC", HiBobSignatureHeader))
+		return fmt.Errorf("hibob: %w", sources.Unauthorized("malformed %s header: want the base64 of a SHA-512 HMAC", SignatureHeader))
 	}
 	matched := false
 	for _, secret := range h.secrets {
@@ -235,7 +168,7 @@ func (h *HiBob) Verify(r *Request) error {
 		}
 	}
 	if !matched {
-		return fmt.Errorf("hibob: %w", Unauthorized("signature does not match"))
+		return fmt.Errorf("hibob: %w", sources.Unauthorized("signature does not match"))
 	}
 	return nil
 }
