@@ -3,6 +3,7 @@ package registry
 import (
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/sources/bamboohr"
+	"github.com/offboarder/offboarder/sources/entra"
 	"github.com/offboarder/offboarder/sources/hibob"
 	"github.com/offboarder/offboarder/sources/okta"
 )
@@ -12,7 +13,7 @@ import (
 func Sources() map[string]func() sources.Config {
 	return map[string]func() sources.Config{
 		"bamboohr": func() sources.Config { return new(bamboohr.Config) },
-		"entra":    func() sources.Config { return new(sources.EntraConfig) },
+		"entra":    func() sources.Config { return new(entra.Config) },
 		"generic":  func() sources.Config { return new(sources.GenericConfig) },
 		"google":   func() sources.Config { return new(sources.GoogleConfig) },
 		"hibob":    func() sources.Config { return new(hibob.Config) },

@@ -5,7 +5,6 @@ import "net/http"
 // testTypes is the registry's list, which this package cannot import.
 func testTypes() map[string]func() Config {
 	return map[string]func() Config{
-		"entra":   func() Config { return new(EntraConfig) },
 		"generic": func() Config { return new(GenericConfig) },
 		"google":  func() Config { return new(GoogleConfig) },
 		"ssf":     func() Config { return new(SSFConfig) },

@@ -108,26 +108,7 @@ func emailPaths(t *testing.T) []emailPath {
 				ev["subject"] = map[string]any{"subject_type": "email", "email": email}
 			}))
 		}},
-		{name: "entra Resolve mail", field: "neither a usable mail nor a usable userPrincipalName", run: func(t *testing.T, email string) ([]string, string) {
-			return entraResolve(t, map[string]any{"mail": email, "userPrincipalName": email})
-		}},
-		{name: "entra Resolve userPrincipalName", field: "neither a usable mail nor a usable userPrincipalName", run: func(t *testing.T, email string) ([]string, string) {
-			return entraResolve(t, map[string]any{"mail": nil, "userPrincipalName": email})
-		}},
 	}
-}
-
-// entraResolve resolves a disabled user whose Graph record has fields.
-func entraResolve(t *testing.T, fields map[string]any) ([]string, string) {
-	t.Helper()
-	user := map[string]any{"id": entraUserA, "accountEnabled": false}
-	for k, v := range fields {
-		user[k] = v
-	}
-	body, _ := json.Marshal(user)
-	srv := fakeSender(t, entraTokenStep(), entraUserStep(http.StatusOK, string(body), nil))
-	e := newTestEntra(t, entraSettings(srv.URL))
-	return resolvedEmails(t)(e.Resolve(t.Context(), Event{ID: "e1", Type: "updated", Reason: offboard.ReasonDeactivated, IDs: map[string]string{"entra": entraUserA}}))
 }
 
 // resolvedEmails returns what a Resolver's answer gives a path: the email,

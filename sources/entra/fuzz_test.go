@@ -1,4 +1,4 @@
-package sources
+package entra
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
 )
 
 // FuzzEntraVerifyParse runs the handler's work on any body: Verify, and
@@ -18,7 +19,7 @@ import (
 // whatever is accepted became well-formed id-only events or an ignored
 // delivery. Seeds: testdata/entra and testdata/fuzz/FuzzEntraVerifyParse.
 func FuzzEntraVerifyParse(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "entra", "*.json"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no deliveries in testdata: %v", err)
 	}
@@ -31,9 +32,9 @@ func FuzzEntraVerifyParse(f *testing.F) {
 	}
 	e := newTestEntra(f, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		r := &Request{Context: t.Context(), Method: http.MethodPost, Body: body}
+		r := &sources.Request{Context: t.Context(), Method: http.MethodPost, Body: body}
 		if err := e.Verify(r); err != nil {
-			if !errors.Is(err, ErrUnauthorized) {
+			if !errors.Is(err, sources.ErrUnauthorized) {
 				t.Fatalf("Verify: unclassified error %v", err)
 			}
 			return
@@ -49,7 +50,7 @@ func FuzzEntraVerifyParse(f *testing.F) {
 		}
 		d, err := e.Parse(r)
 		if err != nil {
-			if !errors.Is(err, ErrMalformed) {
+			if !errors.Is(err, sources.ErrMalformed) {
 				t.Fatalf("Parse: unclassified error %v", err)
 			}
 			return
@@ -59,7 +60,7 @@ func FuzzEntraVerifyParse(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, ev := range d.Events {
-			if ev.ID == "" || len(ev.ID) > 200 || !Printable(ev.ID) || seen[ev.ID] {
+			if ev.ID == "" || len(ev.ID) > 200 || !sources.Printable(ev.ID) || seen[ev.ID] {
 				t.Fatalf("bad or repeated event id %q", ev.ID)
 			}
 			seen[ev.ID] = true
@@ -83,7 +84,7 @@ func BenchmarkEntraVerifyParse(b *testing.B) {
 		items[i] = entraItem(entraClientState, "updated", fmt.Sprintf("87d349ed-44d7-43e1-9a83-%012d", i), 638447365230137400+i)
 	}
 	body := entraBatch(items...)
-	r := &Request{Context: b.Context(), Method: http.MethodPost, Body: body}
+	r := &sources.Request{Context: b.Context(), Method: http.MethodPost, Body: body}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -1,4 +1,4 @@
-package sources
+package entra
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/conformance"
 )
 
 // entraClientState is the clientState of the testdata deliveries, the
@@ -40,21 +42,21 @@ func entraSettings(base string) map[string]any {
 	}
 }
 
-func newTestEntra(t testing.TB, settings map[string]any) *Entra {
+func newTestEntra(t testing.TB, settings map[string]any) *Source {
 	t.Helper()
 	if settings == nil {
 		settings = entraSettings("")
 	}
-	srcs, err := build([]Spec{{Name: "entra", Type: "entra", Settings: settings}})
+	srcs, err := build([]sources.Spec{{Name: "entra", Type: "entra", Settings: settings}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srcs[0].(*Entra)
+	return srcs[0].(*Source)
 }
 
 func entraFile(t testing.TB, name string) []byte {
 	t.Helper()
-	return testdataFile(t, "entra", name)
+	return testdataFile(t, name)
 }
 
 // entraItem is one user change notification with the given values.
@@ -100,8 +102,8 @@ func TestEntraHandshake(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, ok := e.Handshake(&Request{Context: t.Context(), Method: tt.method, Query: tt.query,
-				Header: headers("Content-Type", "text/plain; charset=utf-8")})
+			resp, ok := e.Handshake(&sources.Request{Context: t.Context(), Method: tt.method, Query: tt.query,
+				Header: conformance.Headers("Content-Type", "text/plain; charset=utf-8")})
 			if ok != tt.handshake {
 				t.Fatalf("handshake = %v, want %v", ok, tt.handshake)
 			}
@@ -147,14 +149,14 @@ func TestEntraVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := e.Verify(&Request{Context: t.Context(), Method: http.MethodPost, Body: tt.body})
+			err := e.Verify(&sources.Request{Context: t.Context(), Method: http.MethodPost, Body: tt.body})
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("want accepted, got %v", err)
 				}
 				return
 			}
-			if !errors.Is(err, ErrUnauthorized) || !strings.HasPrefix(err.Error(), "entra: ") {
+			if !errors.Is(err, sources.ErrUnauthorized) || !strings.HasPrefix(err.Error(), "entra: ") {
 				t.Fatalf("want an entra ErrUnauthorized, got %v", err)
 			}
 			if strings.Contains(err.Error(), entraClientState[:8]) || strings.Contains(err.Error(), "Rogue") {
@@ -228,14 +230,14 @@ func TestEntraParse(t *testing.T) {
 		{name: "an array body is malformed", body: []byte(`[]`), wantErr: "wrong JSON type"},
 		{name: "a value that is not a list is malformed", body: []byte(`{"value":{"changeType":"updated"}}`), wantErr: "value"},
 		{name: "a collection over the bound is malformed",
-			body:    entraBatch(strings.Split(strings.Repeat(`{"clientState":"secretClientValue"}|`, EntraMaxNotifications+1), "|")[:EntraMaxNotifications+1]...),
-			wantErr: fmt.Sprintf("more than %d notifications", EntraMaxNotifications)},
+			body:    entraBatch(strings.Split(strings.Repeat(`{"clientState":"secretClientValue"}|`, MaxNotifications+1), "|")[:MaxNotifications+1]...),
+			wantErr: fmt.Sprintf("more than %d notifications", MaxNotifications)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := e.Parse(&Request{Context: t.Context(), Method: http.MethodPost, Body: tt.body})
+			d, err := e.Parse(&sources.Request{Context: t.Context(), Method: http.MethodPost, Body: tt.body})
 			if tt.wantErr != "" {
-				if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "entra: ") {
+				if !errors.Is(err, sources.ErrMalformed) || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "entra: ") {
 					t.Fatalf("want an entra malformed error with %q, got %v", tt.wantErr, err)
 				}
 				return
@@ -270,7 +272,7 @@ func TestEntraNotificationWithoutSequenceIsNeverMergedWithAnother(t *testing.T) 
 	body := entraBatch(`{"changeType":"updated","clientState":"secretClientValue","resource":"Users/` + entraUserA + `","subscriptionId":"` + entraSubID + `"}`)
 	seen := map[string]bool{}
 	for range 3 {
-		d, err := e.Parse(&Request{Context: t.Context(), Method: http.MethodPost, Body: body})
+		d, err := e.Parse(&sources.Request{Context: t.Context(), Method: http.MethodPost, Body: body})
 		if err != nil || len(d.Events) != 1 {
 			t.Fatalf("got %+v, %v", d, err)
 		}
@@ -316,7 +318,7 @@ func TestEntraBuildErrorsNameTheKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := build([]Spec{{Name: "entra", Type: "entra", Settings: tt.settings}})
+			_, err := build([]sources.Spec{{Name: "entra", Type: "entra", Settings: tt.settings}})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("want an error with %q, got %v", tt.want, err)
 			}
@@ -328,7 +330,7 @@ func TestEntraBuildErrorsNameTheKey(t *testing.T) {
 		})
 	}
 	// Every problem is reported at once.
-	_, err := build([]Spec{{Name: "entra", Type: "entra", Settings: map[string]any{"base_url": "ftp://x"}}})
+	_, err := build([]sources.Spec{{Name: "entra", Type: "entra", Settings: map[string]any{"base_url": "ftp://x"}}})
 	for _, key := range []string{"client_state", "tenant_id", "client_id", "client_secret", "notification_url", "base_url"} {
 		if err == nil || !strings.Contains(err.Error(), "sources[0] (entra)."+key+":") {
 			t.Errorf("want a problem with %s, got %v", key, err)
@@ -342,14 +344,14 @@ func TestEntraDefaultsAndInterfaces(t *testing.T) {
 	delete(s, "token_url")
 	delete(s, "lifecycle_url")
 	e := newTestEntra(t, s)
-	if e.Name() != "entra" || e.Type() != "entra" || e.Interval() != EntraInterval || e.lifecycle != "" {
+	if e.Name() != "entra" || e.Type() != "entra" || e.Interval() != Interval || e.lifecycle != "" {
 		t.Fatalf("got name %q, type %q, interval %s, lifecycle %q", e.Name(), e.Type(), e.Interval(), e.lifecycle)
 	}
-	var src Source = e
-	if _, ok := src.(Resolver); !ok {
+	var src sources.Source = e
+	if _, ok := src.(sources.Resolver); !ok {
 		t.Fatal("entra is not a Resolver")
 	}
-	if _, ok := src.(Maintainer); !ok {
+	if _, ok := src.(sources.Maintainer); !ok {
 		t.Fatal("entra is not a Maintainer")
 	}
 }

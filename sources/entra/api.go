@@ -1,4 +1,4 @@
-package sources
+package entra
 
 import (
 	"context"
@@ -13,18 +13,19 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // What the entra source asks of Graph, in the worker: Resolve reads a user,
 // Maintain keeps the subscription on users alive.
 const (
-	// EntraInterval is how often Maintain runs.
-	EntraInterval = time.Hour
-	// EntraSubscriptionLifetime is the expiry Maintain asks for: the
+	// Interval is how often Maintain runs.
+	Interval = time.Hour
+	// SubscriptionLifetime is the expiry Maintain asks for: the
 	// documented maximum for users, 41760 minutes ("under 29 days") [subscr],
 	// less an hour for clock skew (a request beyond the maximum fails).
-	EntraSubscriptionLifetime = 41760*time.Minute - time.Hour
+	SubscriptionLifetime = 41760*time.Minute - time.Hour
 	// entraStateKey is where Maintain keeps its subscription in State.
 	entraStateKey = "subscription"
 	// entraGraphTime is the form of Graph's DateTimeOffset values [webhooks].
@@ -33,7 +34,7 @@ const (
 
 // entraClient is the Graph client of a source: client-credentials tokens
 // from the tenant's token endpoint [cc-flow], cached by vendorapi.Client.
-func entraClient(c *EntraConfig, hc *http.Client) (*vendorapi.Client, error) {
+func entraClient(c *Config, hc *http.Client) (*vendorapi.Client, error) {
 	// The v2.0 endpoint takes client_id and client_secret in the form [cc-flow].
 	token := vendorapi.ClientCredentials(c.ClientID, c.ClientSecret, c.TokenURL, []string{entraScope}, nil)
 	return vendorapi.NewClient("entra", c.BaseURL, hc, vendorapi.ClientOptions{
@@ -67,10 +68,10 @@ type entraUser struct {
 // Graph's answers are classified by vendorapi.Client (429 and 5xx
 // retryable with Retry-After [throttling]; 401/403 permanent: the app
 // lacks User.Read.All).
-func (e *Entra) Resolve(ctx context.Context, ev Event) (Resolution, error) {
+func (e *Source) Resolve(ctx context.Context, ev sources.Event) (sources.Resolution, error) {
 	id := strings.ToLower(ev.IDs["entra"])
 	if !entraGUIDRE.MatchString(id) {
-		return Resolution{}, &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid,
+		return sources.Resolution{}, &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid,
 			Msg: "the event carries no entra user id to resolve"}
 	}
 	// [user-get]: accountEnabled is returned only when selected; 404 when
@@ -84,40 +85,40 @@ func (e *Entra) Resolve(ctx context.Context, ev Event) (Resolution, error) {
 	switch {
 	case err == nil:
 		if u.AccountEnabled == nil {
-			return Resolution{}, &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid,
+			return sources.Resolution{}, &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid,
 				Msg: "graph did not return accountEnabled for user " + id + "; grant the app the User.Read.All application permission"}
 		}
 		if *u.AccountEnabled {
-			return Resolution{Ignored: "entra: user " + id + " is still enabled"}, nil
+			return sources.Resolution{Ignored: "entra: user " + id + " is still enabled"}, nil
 		}
 		email, err := entraEmail(u, id, false)
 		if err != nil {
-			return Resolution{}, err
+			return sources.Resolution{}, err
 		}
-		return Resolution{Email: email, Offboard: true}, nil
+		return sources.Resolution{Email: email, Offboard: true}, nil
 	case !entraNotFound(err):
-		return Resolution{}, err
+		return sources.Resolution{}, err
 	}
 	// [deleted]: a soft-deleted user, as a directoryObject of type
 	// microsoft.graph.user; 404 once it is purged.
 	var d entraUser
 	if _, err := e.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: "/v1.0/directory/deletedItems/" + id}, &d); err != nil {
 		if entraNotFound(err) {
-			return Resolution{}, &vendorapi.Error{System: "entra", Kind: vendorapi.NotFound, Status: http.StatusNotFound,
+			return sources.Resolution{}, &vendorapi.Error{System: "entra", Kind: vendorapi.NotFound, Status: http.StatusNotFound,
 				Msg: "user " + id + " is neither in the directory nor among its deleted items (purged, or not of this tenant), so its email cannot be learned; " +
 					"if it was offboarded when it was disabled or deleted, nothing is left to do"}
 		}
-		return Resolution{}, err
+		return sources.Resolution{}, err
 	}
 	if d.ODataType != "" && !strings.EqualFold(d.ODataType, "#microsoft.graph.user") {
-		return Resolution{}, &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid,
-			Msg: "deleted item " + id + " is a " + Truncate(d.ODataType, 64) + ", not a user"}
+		return sources.Resolution{}, &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid,
+			Msg: "deleted item " + id + " is a " + sources.Truncate(d.ODataType, 64) + ", not a user"}
 	}
 	email, err := entraEmail(d, id, true)
 	if err != nil {
-		return Resolution{}, err
+		return sources.Resolution{}, err
 	}
-	return Resolution{Email: email, Offboard: true, Reason: offboard.ReasonTerminated}, nil
+	return sources.Resolution{Email: email, Offboard: true, Reason: offboard.ReasonTerminated}, nil
 }
 
 // entraEmail is the user's mail, else its userPrincipalName, normalised. A
@@ -125,7 +126,7 @@ func (e *Entra) Resolve(ctx context.Context, ev Event) (Resolution, error) {
 // hyphens, as a prefix; it is taken off.
 // https://practical365.com/restore-deleted-user-account-ps
 func entraEmail(u entraUser, id string, deleted bool) (string, error) {
-	if email, err := NormalizeEmail(u.Mail); err == nil {
+	if email, err := sources.NormalizeEmail(u.Mail); err == nil {
 		return email, nil
 	}
 	upn := u.UserPrincipalName
@@ -135,7 +136,7 @@ func entraEmail(u entraUser, id string, deleted bool) (string, error) {
 			upn = upn[len(prefix):]
 		}
 	}
-	email, err := NormalizeEmail(upn)
+	email, err := sources.NormalizeEmail(upn)
 	if err != nil {
 		return "", &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid,
 			Msg: "user " + id + " has neither a usable mail nor a usable userPrincipalName"}
@@ -149,7 +150,7 @@ func entraNotFound(err error) bool {
 }
 
 // Interval implements Maintainer: Maintain runs every hour.
-func (e *Entra) Interval() time.Duration { return EntraInterval }
+func (e *Source) Interval() time.Duration { return Interval }
 
 // entraSubState is what Maintain keeps in State under "subscription".
 type entraSubState struct {
@@ -177,7 +178,7 @@ type entraSubscription struct {
 // changeType "updated,deleted" that posts to notification_url (and
 // lifecycle_url) with the configured client state, and returns no events.
 //
-// On every run it renews the stored subscription to EntraSubscriptionLifetime
+// On every run it renews the stored subscription to SubscriptionLifetime
 // from now (PATCH). Renewing hourly rather than days before expiry costs
 // one call an hour and answers every lifecycle notification the handler
 // could only acknowledge: a renewal also reauthorizes the subscription
@@ -188,7 +189,7 @@ type entraSubscription struct {
 // client_state changed, a new subscription is created first and the old
 // one deleted after, so that no change falls in a gap; a delete that fails
 // is tried again on the next run. The state is saved as soon as it changes.
-func (e *Entra) Maintain(ctx context.Context, st State) ([]Event, error) {
+func (e *Source) Maintain(ctx context.Context, st sources.State) ([]sources.Event, error) {
 	log := zerolog.Ctx(ctx)
 	s, err := loadEntraState(ctx, st)
 	if err != nil {
@@ -199,7 +200,7 @@ func (e *Entra) Maintain(ctx context.Context, st State) ([]Event, error) {
 		s.Retired = append(s.Retired, s.ID)
 		s.ID = ""
 	}
-	exp := e.now().UTC().Add(EntraSubscriptionLifetime)
+	exp := e.now().UTC().Add(SubscriptionLifetime)
 	if s.ID != "" {
 		// [webhooks] "Renew a subscription": PATCH with the new
 		// expirationDateTime; 200 with the subscription. 404: Graph removed
@@ -263,11 +264,11 @@ func (e *Entra) Maintain(ctx context.Context, st State) ([]Event, error) {
 
 // sameConfig reports whether the stored subscription was made with the
 // current notification_url, lifecycle_url and client_state.
-func (e *Entra) sameConfig(s entraSubState) bool {
+func (e *Source) sameConfig(s entraSubState) bool {
 	return s.NotificationURL == e.notifyURL && s.LifecycleURL == e.lifecycle && s.ClientStateMark == e.stateMark
 }
 
-func loadEntraState(ctx context.Context, st State) (entraSubState, error) {
+func loadEntraState(ctx context.Context, st sources.State) (entraSubState, error) {
 	var s entraSubState
 	raw, ok, err := st.Get(ctx, entraStateKey)
 	if err != nil || !ok {
@@ -281,7 +282,7 @@ func loadEntraState(ctx context.Context, st State) (entraSubState, error) {
 	return s, nil
 }
 
-func saveEntraState(ctx context.Context, st State, s entraSubState) error {
+func saveEntraState(ctx context.Context, st sources.State, s entraSubState) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("entra: encode subscription state: %w", err)

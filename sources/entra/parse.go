@@ -1,4 +1,4 @@
-package sources
+package entra
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
 )
 
 // entraCollection is a changeNotificationCollection: the body of every
@@ -55,11 +56,11 @@ var entraReasons = map[string]offboard.Reason{
 }
 
 // Parse implements Source. The body is a collection of at most
-// EntraMaxNotifications notifications; anything else is malformed. Each
+// MaxNotifications notifications; anything else is malformed. Each
 // notification of a user ("Users/{id}", changeType updated or deleted)
 // becomes one id-only Event: IDs["entra"] the user's object id (lower
 // case), no email (Resolve asks Graph), reason deactivated for updated and
-// terminated for deleted, and ID the key EntraEventID makes (a
+// terminated for deleted, and ID the key EventID makes (a
 // notification with neither a sequenceNumber nor an id gets a key unique to
 // this receipt: see entraOnce).
 //
@@ -70,30 +71,30 @@ var entraReasons = map[string]offboard.Reason{
 // Maintain renews the subscription on every run (which reauthorizes it)
 // and recreates it when Graph says it is gone [lifecycle]. When no event is
 // left, Delivery.Ignored says what the delivery held.
-func (e *Entra) Parse(r *Request) (Delivery, error) {
+func (e *Source) Parse(r *sources.Request) (sources.Delivery, error) {
 	if len(bytes.TrimSpace(r.Body)) == 0 {
-		return Delivery{}, fmt.Errorf("entra: %w", Malformed("empty body"))
+		return sources.Delivery{}, fmt.Errorf("entra: %w", sources.Malformed("empty body"))
 	}
 	var c entraCollection
 	if err := json.Unmarshal(r.Body, &c); err != nil {
-		return Delivery{}, fmt.Errorf("entra: %w", Malformed("%s", SanitizeDecodeError(err)))
+		return sources.Delivery{}, fmt.Errorf("entra: %w", sources.Malformed("%s", sources.SanitizeDecodeError(err)))
 	}
 	if c.Value == nil {
-		return Delivery{}, fmt.Errorf("entra: %w", Malformed("value: required"))
+		return sources.Delivery{}, fmt.Errorf("entra: %w", sources.Malformed("value: required"))
 	}
 	items := *c.Value
-	if len(items) > EntraMaxNotifications {
-		return Delivery{}, fmt.Errorf("entra: %w", Malformed("value: more than %d notifications", EntraMaxNotifications))
+	if len(items) > MaxNotifications {
+		return sources.Delivery{}, fmt.Errorf("entra: %w", sources.Malformed("value: more than %d notifications", MaxNotifications))
 	}
 	var (
-		out       []Event
+		out       []sources.Event
 		lifecycle = map[string]int{}
 		skipped   []string
 		seen      = map[string]bool{}
 	)
 	for _, n := range items {
 		if n.LifecycleEvent != "" {
-			lifecycle[Truncate(n.LifecycleEvent, 64)]++
+			lifecycle[sources.Truncate(n.LifecycleEvent, 64)]++
 			continue
 		}
 		ev, why := entraEvent(n)
@@ -106,31 +107,31 @@ func (e *Entra) Parse(r *Request) (Delivery, error) {
 		}
 	}
 	if len(out) > 0 {
-		return Delivery{Events: out}, nil
+		return sources.Delivery{Events: out}, nil
 	}
-	return Delivery{Ignored: entraIgnored(len(items), lifecycle, skipped)}, nil
+	return sources.Delivery{Ignored: entraIgnored(len(items), lifecycle, skipped)}, nil
 }
 
 // entraEvent makes the Event of one change notification, or says why it
 // cannot.
-func entraEvent(n entraNotification) (Event, string) {
+func entraEvent(n entraNotification) (sources.Event, string) {
 	reason, ok := entraReasons[n.ChangeType]
 	if !ok {
-		return Event{}, "change type " + fmt.Sprintf("%q", Truncate(n.ChangeType, 32)) + " is not updated or deleted"
+		return sources.Event{}, "change type " + fmt.Sprintf("%q", sources.Truncate(n.ChangeType, 32)) + " is not updated or deleted"
 	}
 	id := entraUserID(n)
 	if id == "" {
-		return Event{}, "resource " + fmt.Sprintf("%q", Truncate(n.Resource, 64)) + " is not a user"
+		return sources.Event{}, "resource " + fmt.Sprintf("%q", sources.Truncate(n.Resource, 64)) + " is not a user"
 	}
 	if !entraGUIDRE.MatchString(n.SubscriptionID) {
-		return Event{}, "no usable subscriptionId"
+		return sources.Event{}, "no usable subscriptionId"
 	}
 	seq := entraSeq(n)
 	if seq == "" {
 		seq = entraOnce()
 	}
-	return Event{
-		ID:     EntraEventID(n.SubscriptionID, id, n.ChangeType, seq),
+	return sources.Event{
+		ID:     EventID(n.SubscriptionID, id, n.ChangeType, seq),
 		Type:   n.ChangeType,
 		IDs:    map[string]string{"entra": id},
 		Reason: reason,
@@ -174,13 +175,13 @@ func entraSeq(n entraNotification) string {
 	return ""
 }
 
-// EntraEventID is the dedupe key of a user change notification:
+// EventID is the dedupe key of a user change notification:
 // "<subscription id>/<user id>/<change type>/<sequence>", where sequence is
 // the resourceData's sequenceNumber (or else the notification's id). Graph
 // resends a notification it got no 2xx for [webhooks]; the resend carries
 // the same values and so the same key, while a later change of the same
 // user carries a new sequence number.
-func EntraEventID(subscriptionID, userID, changeType, seq string) string {
+func EventID(subscriptionID, userID, changeType, seq string) string {
 	id := strings.ToLower(subscriptionID) + "/" + strings.ToLower(userID) + "/" + changeType + "/" + seq
 	if len(id) > 200 {
 		sum := sha256.Sum256([]byte(id))
@@ -215,10 +216,10 @@ func entraIgnored(n int, lifecycle map[string]int, skipped []string) string {
 			names = append(names, k)
 		}
 		sort.Strings(names)
-		parts = append(parts, "lifecycle notifications "+FirstFew(names)+": maintenance renews or recreates the subscription within the hour")
+		parts = append(parts, "lifecycle notifications "+sources.FirstFew(names)+": maintenance renews or recreates the subscription within the hour")
 	}
 	if len(skipped) > 0 {
-		parts = append(parts, "skipped: "+FirstFew(skipped))
+		parts = append(parts, "skipped: "+sources.FirstFew(skipped))
 	}
 	return "entra: " + strings.Join(parts, "; ")
 }

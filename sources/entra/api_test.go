@@ -1,4 +1,4 @@
-package sources
+package entra
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/conformance"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -23,9 +25,9 @@ const (
 
 // entraTokenStep is the client-credentials token request [cc-flow]: a form
 // with the app's id and secret and the .default scope of Graph.
-func entraTokenStep() apiStep {
-	return apiStep{method: http.MethodPost, path: entraTokenPath, status: http.StatusOK,
-		check: func(t *testing.T, r *http.Request, body []byte) {
+func entraTokenStep() conformance.APIStep {
+	return conformance.APIStep{Method: http.MethodPost, Path: entraTokenPath, Status: http.StatusOK,
+		Check: func(t *testing.T, r *http.Request, body []byte) {
 			t.Helper()
 			form, err := url.ParseQuery(string(body))
 			if err != nil {
@@ -41,7 +43,7 @@ func entraTokenStep() apiStep {
 				t.Errorf("token request form = %q, want %q", form.Encode(), want.Encode())
 			}
 		},
-		body: `{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"` + entraAccessToken + `"}`}
+		Body: `{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"` + entraAccessToken + `"}`}
 }
 
 // entraGraphError is Graph's error body [errors].
@@ -51,9 +53,9 @@ func entraGraphError(code, msg string) string {
 
 var entraSelect = url.Values{"$select": {"id,mail,userPrincipalName,accountEnabled"}}
 
-func entraUserStep(status int, body string, header map[string]string) apiStep {
-	return apiStep{method: http.MethodGet, path: "/v1.0/users/" + entraUserA, query: entraSelect, auth: entraBearer,
-		status: status, header: header, body: body}
+func entraUserStep(status int, body string, header map[string]string) conformance.APIStep {
+	return conformance.APIStep{Method: http.MethodGet, Path: "/v1.0/users/" + entraUserA, Query: entraSelect, Auth: entraBearer,
+		Status: status, Header: header, Body: body}
 }
 
 func TestEntraResolve(t *testing.T) {
@@ -61,65 +63,65 @@ func TestEntraResolve(t *testing.T) {
 	deletedPath := "/v1.0/directory/deletedItems/" + entraUserA
 	tests := []struct {
 		name    string
-		steps   []apiStep
+		steps   []conformance.APIStep
 		ids     map[string]string
-		want    Resolution
+		want    sources.Resolution
 		kind    vendorapi.Kind // of the error; 0: none
 		errText string
 		wait    time.Duration
 	}{
 		{name: "a disabled user is offboarded with its mail",
-			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusOK, `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users(id,mail,userPrincipalName,accountEnabled)/$entity","id":"`+entraUserA+`","mail":"AdeleV@contoso.com","userPrincipalName":"AdeleV@contoso.onmicrosoft.com","accountEnabled":false}`, nil)},
-			want:  Resolution{Email: "adelev@contoso.com", Offboard: true}},
+			steps: []conformance.APIStep{entraTokenStep(), entraUserStep(http.StatusOK, `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users(id,mail,userPrincipalName,accountEnabled)/$entity","id":"`+entraUserA+`","mail":"AdeleV@contoso.com","userPrincipalName":"AdeleV@contoso.onmicrosoft.com","accountEnabled":false}`, nil)},
+			want:  sources.Resolution{Email: "adelev@contoso.com", Offboard: true}},
 		{name: "a disabled user without mail is offboarded with its user principal name",
-			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusOK, `{"id":"`+entraUserA+`","mail":null,"userPrincipalName":"AdeleV@contoso.com","accountEnabled":false}`, nil)},
-			want:  Resolution{Email: "adelev@contoso.com", Offboard: true}},
+			steps: []conformance.APIStep{entraTokenStep(), entraUserStep(http.StatusOK, `{"id":"`+entraUserA+`","mail":null,"userPrincipalName":"AdeleV@contoso.com","accountEnabled":false}`, nil)},
+			want:  sources.Resolution{Email: "adelev@contoso.com", Offboard: true}},
 		{name: "an enabled user is not leaving",
-			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusOK, `{"id":"`+entraUserA+`","mail":"AdeleV@contoso.com","userPrincipalName":"AdeleV@contoso.com","accountEnabled":true}`, nil)},
-			want:  Resolution{Ignored: "entra: user " + entraUserA + " is still enabled"}},
+			steps: []conformance.APIStep{entraTokenStep(), entraUserStep(http.StatusOK, `{"id":"`+entraUserA+`","mail":"AdeleV@contoso.com","userPrincipalName":"AdeleV@contoso.com","accountEnabled":true}`, nil)},
+			want:  sources.Resolution{Ignored: "entra: user " + entraUserA + " is still enabled"}},
 		{name: "a soft-deleted user is read from deleted items and terminated",
-			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
-				{method: http.MethodGet, path: deletedPath, auth: entraBearer, status: http.StatusOK,
-					body: `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#directoryObjects/$entity","@odata.type":"#microsoft.graph.user","id":"` + entraUserA + `","displayName":"Adele Vance","mail":"AdeleV@contoso.com","userPrincipalName":"87d349ed44d743e19a835f2406dee5bdAdeleV@contoso.com","deletedDateTime":"2026-03-10T09:58:00Z"}`}},
-			want: Resolution{Email: "adelev@contoso.com", Offboard: true, Reason: offboard.ReasonTerminated}},
+			steps: []conformance.APIStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
+				{Method: http.MethodGet, Path: deletedPath, Auth: entraBearer, Status: http.StatusOK,
+					Body: `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#directoryObjects/$entity","@odata.type":"#microsoft.graph.user","id":"` + entraUserA + `","displayName":"Adele Vance","mail":"AdeleV@contoso.com","userPrincipalName":"87d349ed44d743e19a835f2406dee5bdAdeleV@contoso.com","deletedDateTime":"2026-03-10T09:58:00Z"}`}},
+			want: sources.Resolution{Email: "adelev@contoso.com", Offboard: true, Reason: offboard.ReasonTerminated}},
 		{name: "a soft-deleted user without mail loses the id prefix of its user principal name",
-			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
-				{method: http.MethodGet, path: deletedPath, auth: entraBearer, status: http.StatusOK,
-					body: `{"@odata.type":"#microsoft.graph.user","id":"` + entraUserA + `","mail":null,"userPrincipalName":"87d349ed44d743e19a835f2406dee5bdAdeleV@contoso.com"}`}},
-			want: Resolution{Email: "adelev@contoso.com", Offboard: true, Reason: offboard.ReasonTerminated}},
+			steps: []conformance.APIStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
+				{Method: http.MethodGet, Path: deletedPath, Auth: entraBearer, Status: http.StatusOK,
+					Body: `{"@odata.type":"#microsoft.graph.user","id":"` + entraUserA + `","mail":null,"userPrincipalName":"87d349ed44d743e19a835f2406dee5bdAdeleV@contoso.com"}`}},
+			want: sources.Resolution{Email: "adelev@contoso.com", Offboard: true, Reason: offboard.ReasonTerminated}},
 		{name: "a deleted item that is not a user is refused",
-			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
-				{method: http.MethodGet, path: deletedPath, auth: entraBearer, status: http.StatusOK,
-					body: `{"@odata.type":"#microsoft.graph.group","id":"` + entraUserA + `","mail":"team@contoso.com"}`}},
+			steps: []conformance.APIStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
+				{Method: http.MethodGet, Path: deletedPath, Auth: entraBearer, Status: http.StatusOK,
+					Body: `{"@odata.type":"#microsoft.graph.group","id":"` + entraUserA + `","mail":"team@contoso.com"}`}},
 			kind: vendorapi.Invalid, errText: "not a user"},
 		{name: "a purged user is a permanent error naming the id",
-			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
-				{method: http.MethodGet, path: deletedPath, auth: entraBearer, status: http.StatusNotFound, body: notFound}},
+			steps: []conformance.APIStep{entraTokenStep(), entraUserStep(http.StatusNotFound, notFound, nil),
+				{Method: http.MethodGet, Path: deletedPath, Auth: entraBearer, Status: http.StatusNotFound, Body: notFound}},
 			kind: vendorapi.NotFound, errText: "user " + entraUserA + " is neither in the directory nor among its deleted items"},
 		{name: "a user without any usable address is a permanent error",
-			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusOK, `{"id":"`+entraUserA+`","mail":null,"userPrincipalName":"adele","accountEnabled":false}`, nil)},
+			steps: []conformance.APIStep{entraTokenStep(), entraUserStep(http.StatusOK, `{"id":"`+entraUserA+`","mail":null,"userPrincipalName":"adele","accountEnabled":false}`, nil)},
 			kind:  vendorapi.Invalid, errText: "neither a usable mail nor a usable userPrincipalName"},
 		{name: "an answer without accountEnabled is a permanent error",
-			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusOK, `{"id":"`+entraUserA+`","mail":"AdeleV@contoso.com"}`, nil)},
+			steps: []conformance.APIStep{entraTokenStep(), entraUserStep(http.StatusOK, `{"id":"`+entraUserA+`","mail":"AdeleV@contoso.com"}`, nil)},
 			kind:  vendorapi.Invalid, errText: "User.Read.All"},
 		{name: "a throttled read is retryable after Graph's Retry-After",
-			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusTooManyRequests, entraGraphError("TooManyRequests", "Too many requests"), map[string]string{"Retry-After": "120"})},
+			steps: []conformance.APIStep{entraTokenStep(), entraUserStep(http.StatusTooManyRequests, entraGraphError("TooManyRequests", "Too many requests"), map[string]string{"Retry-After": "120"})},
 			kind:  vendorapi.RateLimited, errText: "TooManyRequests", wait: 2 * time.Minute},
 		{name: "a 503 is retryable",
-			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusServiceUnavailable, entraGraphError("serviceNotAvailable", "Service unavailable"), map[string]string{"Retry-After": "10"})},
+			steps: []conformance.APIStep{entraTokenStep(), entraUserStep(http.StatusServiceUnavailable, entraGraphError("serviceNotAvailable", "Service unavailable"), map[string]string{"Retry-After": "10"})},
 			kind:  vendorapi.Transient, wait: 10 * time.Second},
 		{name: "a 401 from Graph is a permanent auth error",
-			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusUnauthorized, entraGraphError("InvalidAuthenticationToken", "Access token validation failure."), nil)},
+			steps: []conformance.APIStep{entraTokenStep(), entraUserStep(http.StatusUnauthorized, entraGraphError("InvalidAuthenticationToken", "Access token validation failure."), nil)},
 			kind:  vendorapi.Auth, errText: "InvalidAuthenticationToken"},
 		{name: "a 403 (no User.Read.All) is a permanent auth error",
-			steps: []apiStep{entraTokenStep(), entraUserStep(http.StatusForbidden, entraGraphError("Authorization_RequestDenied", "Insufficient privileges to complete the operation."), nil)},
+			steps: []conformance.APIStep{entraTokenStep(), entraUserStep(http.StatusForbidden, entraGraphError("Authorization_RequestDenied", "Insufficient privileges to complete the operation."), nil)},
 			kind:  vendorapi.Auth, errText: "Authorization_RequestDenied"},
 		{name: "a rejected client secret is a permanent auth error",
-			steps: []apiStep{{method: http.MethodPost, path: entraTokenPath, status: http.StatusUnauthorized,
-				body: `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.","error_codes":[7000215]}`}},
+			steps: []conformance.APIStep{{Method: http.MethodPost, Path: entraTokenPath, Status: http.StatusUnauthorized,
+				Body: `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.","error_codes":[7000215]}`}},
 			kind: vendorapi.Auth, errText: "invalid_client"},
 		{name: "a token endpoint failing is retryable",
-			steps: []apiStep{{method: http.MethodPost, path: entraTokenPath, status: http.StatusServiceUnavailable, body: `{"error":"temporarily_unavailable"}`}},
+			steps: []conformance.APIStep{{Method: http.MethodPost, Path: entraTokenPath, Status: http.StatusServiceUnavailable, Body: `{"error":"temporarily_unavailable"}`}},
 			kind:  vendorapi.Transient},
 		{name: "an event without an entra id is a permanent error and calls nothing",
 			ids:  map[string]string{"okta": "00u1"},
@@ -127,13 +129,13 @@ func TestEntraResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := fakeSender(t, tt.steps...)
+			srv := conformance.FakeSender(t, tt.steps...)
 			e := newTestEntra(t, entraSettings(srv.URL))
 			ids := tt.ids
 			if ids == nil {
 				ids = map[string]string{"entra": entraUserA}
 			}
-			got, err := e.Resolve(t.Context(), Event{ID: "x", Type: "updated", IDs: ids, Reason: offboard.ReasonDeactivated})
+			got, err := e.Resolve(t.Context(), sources.Event{ID: "x", Type: "updated", IDs: ids, Reason: offboard.ReasonDeactivated})
 			if tt.kind == 0 {
 				if err != nil {
 					t.Fatal(err)
@@ -167,10 +169,10 @@ func TestEntraResolve(t *testing.T) {
 
 func TestEntraResolveFetchesOneTokenForManyCalls(t *testing.T) {
 	disabled := `{"id":"` + entraUserA + `","mail":"AdeleV@contoso.com","accountEnabled":false}`
-	srv := fakeSender(t, entraTokenStep(), entraUserStep(http.StatusOK, disabled, nil), entraUserStep(http.StatusOK, disabled, nil))
+	srv := conformance.FakeSender(t, entraTokenStep(), entraUserStep(http.StatusOK, disabled, nil), entraUserStep(http.StatusOK, disabled, nil))
 	e := newTestEntra(t, entraSettings(srv.URL))
 	for range 2 {
-		if _, err := e.Resolve(t.Context(), Event{IDs: map[string]string{"entra": entraUserA}}); err != nil {
+		if _, err := e.Resolve(t.Context(), sources.Event{IDs: map[string]string{"entra": entraUserA}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -188,10 +190,10 @@ func entraSubBody(t *testing.T, body []byte) map[string]any {
 
 // entraCreateStep is POST /subscriptions; it checks the body and answers
 // 201 with the subscription id.
-func entraCreateStep(id, clientState string, at time.Time) apiStep {
-	exp := at.UTC().Add(EntraSubscriptionLifetime).Format(entraGraphTime)
-	return apiStep{method: http.MethodPost, path: "/v1.0/subscriptions", auth: entraBearer, status: http.StatusCreated,
-		check: func(t *testing.T, r *http.Request, body []byte) {
+func entraCreateStep(id, clientState string, at time.Time) conformance.APIStep {
+	exp := at.UTC().Add(SubscriptionLifetime).Format(entraGraphTime)
+	return conformance.APIStep{Method: http.MethodPost, Path: "/v1.0/subscriptions", Auth: entraBearer, Status: http.StatusCreated,
+		Check: func(t *testing.T, r *http.Request, body []byte) {
 			t.Helper()
 			m := entraSubBody(t, body)
 			want := map[string]any{
@@ -212,17 +214,17 @@ func entraCreateStep(id, clientState string, at time.Time) apiStep {
 				t.Errorf("Content-Type = %q", r.Header.Get("Content-Type"))
 			}
 		},
-		body: `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#subscriptions/$entity","id":"` + id + `","resource":"users","applicationId":"6731de76-14a6-49ae-97bc-6eba6914391e","changeType":"updated,deleted","clientState":null,"notificationUrl":"https://offboarder.example.com/webhooks/entra","lifecycleNotificationUrl":"https://offboarder.example.com/webhooks/entra","expirationDateTime":"` + exp + `","creatorId":"8ee44408-0679-472c-bc2a-692812af3437","latestSupportedTlsVersion":"v1_2"}`}
+		Body: `{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#subscriptions/$entity","id":"` + id + `","resource":"users","applicationId":"6731de76-14a6-49ae-97bc-6eba6914391e","changeType":"updated,deleted","clientState":null,"notificationUrl":"https://offboarder.example.com/webhooks/entra","lifecycleNotificationUrl":"https://offboarder.example.com/webhooks/entra","expirationDateTime":"` + exp + `","creatorId":"8ee44408-0679-472c-bc2a-692812af3437","latestSupportedTlsVersion":"v1_2"}`}
 }
 
 // entraRenewStep is PATCH /subscriptions/{id} with only the new expiry.
-func entraRenewStep(id string, at time.Time, status int, body string) apiStep {
-	exp := at.UTC().Add(EntraSubscriptionLifetime).Format(entraGraphTime)
+func entraRenewStep(id string, at time.Time, status int, body string) conformance.APIStep {
+	exp := at.UTC().Add(SubscriptionLifetime).Format(entraGraphTime)
 	if body == "" && status == http.StatusOK {
 		body = `{"id":"` + id + `","resource":"users","changeType":"updated,deleted","expirationDateTime":"` + exp + `"}`
 	}
-	return apiStep{method: http.MethodPatch, path: "/v1.0/subscriptions/" + id, auth: entraBearer, status: status, body: body,
-		check: func(t *testing.T, _ *http.Request, body []byte) {
+	return conformance.APIStep{Method: http.MethodPatch, Path: "/v1.0/subscriptions/" + id, Auth: entraBearer, Status: status, Body: body,
+		Check: func(t *testing.T, _ *http.Request, body []byte) {
 			t.Helper()
 			if m := entraSubBody(t, body); len(m) != 1 || m["expirationDateTime"] != exp {
 				t.Errorf("renew body = %v, want only expirationDateTime %s", m, exp)
@@ -230,11 +232,11 @@ func entraRenewStep(id string, at time.Time, status int, body string) apiStep {
 		}}
 }
 
-func entraDeleteStep(id string, status int, body string) apiStep {
-	return apiStep{method: http.MethodDelete, path: "/v1.0/subscriptions/" + id, auth: entraBearer, status: status, body: body}
+func entraDeleteStep(id string, status int, body string) conformance.APIStep {
+	return conformance.APIStep{Method: http.MethodDelete, Path: "/v1.0/subscriptions/" + id, Auth: entraBearer, Status: status, Body: body}
 }
 
-func entraStored(t *testing.T, st *stateMap) entraSubState {
+func entraStored(t *testing.T, st *conformance.StateMap) entraSubState {
 	t.Helper()
 	raw, ok, _ := st.Get(t.Context(), entraStateKey)
 	if !ok {
@@ -262,7 +264,7 @@ func TestEntraMaintainKeepsOneSubscription(t *testing.T) {
 	t3 := t2.Add(time.Hour)
 	t4 := t3.Add(time.Hour)
 	const newState = "anotherClientValue0123"
-	srv := fakeSender(t,
+	srv := conformance.FakeSender(t,
 		// Run 1: nothing stored: create.
 		entraTokenStep(), entraCreateStep(sub1, entraClientState, t0),
 		// Run 2: renew the stored one.
@@ -278,7 +280,7 @@ func TestEntraMaintainKeepsOneSubscription(t *testing.T) {
 		entraRenewStep(sub3, t4, http.StatusOK, ""),
 		entraDeleteStep(sub2, http.StatusNotFound, entraGraphError("ResourceNotFound", "The object was not found.")),
 	)
-	st := &stateMap{}
+	st := &conformance.StateMap{}
 	e := newTestEntra(t, entraSettings(srv.URL))
 	run := func(at time.Time) {
 		t.Helper()
@@ -289,11 +291,11 @@ func TestEntraMaintainKeepsOneSubscription(t *testing.T) {
 		}
 	}
 	run(t0)
-	if s := entraStored(t, st); s.ID != sub1 || !s.ExpiresAt.Equal(t0.Add(EntraSubscriptionLifetime)) || s.ClientStateMark == "" {
+	if s := entraStored(t, st); s.ID != sub1 || !s.ExpiresAt.Equal(t0.Add(SubscriptionLifetime)) || s.ClientStateMark == "" {
 		t.Fatalf("after create: %+v", s)
 	}
 	run(t1)
-	if s := entraStored(t, st); s.ID != sub1 || !s.ExpiresAt.Equal(t1.Add(EntraSubscriptionLifetime)) {
+	if s := entraStored(t, st); s.ID != sub1 || !s.ExpiresAt.Equal(t1.Add(SubscriptionLifetime)) {
 		t.Fatalf("after renew: %+v", s)
 	}
 	run(t2)
@@ -321,46 +323,46 @@ func TestEntraMaintainKeepsOneSubscription(t *testing.T) {
 
 func TestEntraMaintainErrors(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	stored := func(id string) *stateMap {
+	stored := func(id string) *conformance.StateMap {
 		e := newTestEntra(t, nil)
 		b, _ := json.Marshal(entraSubState{ID: id, ExpiresAt: t0.Add(24 * time.Hour),
 			NotificationURL: e.notifyURL, LifecycleURL: e.lifecycle, ClientStateMark: e.stateMark})
-		return &stateMap{m: map[string][]byte{entraStateKey: b}}
+		return &conformance.StateMap{Values: map[string][]byte{entraStateKey: b}}
 	}
 	tests := []struct {
 		name    string
-		st      *stateMap
-		steps   []apiStep
+		st      *conformance.StateMap
+		steps   []conformance.APIStep
 		kind    vendorapi.Kind
 		errText string
 		wait    time.Duration
 		keepID  string // the subscription id the state must still hold
 	}{
 		{name: "a throttled renewal is retryable and keeps the subscription", st: stored(entraSubID),
-			steps: []apiStep{entraTokenStep(), entraRenewStep(entraSubID, t0, http.StatusTooManyRequests, entraGraphError("TooManyRequests", "Too many requests"))},
+			steps: []conformance.APIStep{entraTokenStep(), entraRenewStep(entraSubID, t0, http.StatusTooManyRequests, entraGraphError("TooManyRequests", "Too many requests"))},
 			kind:  vendorapi.RateLimited, errText: "PATCH /v1.0/subscriptions/", keepID: entraSubID},
 		{name: "a renewal failing with 500 is retryable", st: stored(entraSubID),
-			steps: []apiStep{entraTokenStep(), entraRenewStep(entraSubID, t0, http.StatusInternalServerError, entraGraphError("generalException", "An unexpected error occurred"))},
+			steps: []conformance.APIStep{entraTokenStep(), entraRenewStep(entraSubID, t0, http.StatusInternalServerError, entraGraphError("generalException", "An unexpected error occurred"))},
 			kind:  vendorapi.Transient, keepID: entraSubID},
-		{name: "a failed notificationUrl validation is a permanent error with Graph's words", st: &stateMap{},
-			steps: []apiStep{entraTokenStep(), {method: http.MethodPost, path: "/v1.0/subscriptions", auth: entraBearer, status: http.StatusBadRequest,
-				body: entraGraphError("ValidationError", "Subscription validation request failed. Response must exactly match validationToken query parameter.")}},
+		{name: "a failed notificationUrl validation is a permanent error with Graph's words", st: &conformance.StateMap{},
+			steps: []conformance.APIStep{entraTokenStep(), {Method: http.MethodPost, Path: "/v1.0/subscriptions", Auth: entraBearer, Status: http.StatusBadRequest,
+				Body: entraGraphError("ValidationError", "Subscription validation request failed. Response must exactly match validationToken query parameter.")}},
 			kind: vendorapi.Invalid, errText: "Subscription validation request failed"},
-		{name: "a create without the permission is a permanent auth error", st: &stateMap{},
-			steps: []apiStep{entraTokenStep(), {method: http.MethodPost, path: "/v1.0/subscriptions", auth: entraBearer, status: http.StatusForbidden,
-				body: entraGraphError("ExtensionError", "Operation: Create; Exception: [Status Code: Forbidden; Reason: Insufficient privileges]")}},
+		{name: "a create without the permission is a permanent auth error", st: &conformance.StateMap{},
+			steps: []conformance.APIStep{entraTokenStep(), {Method: http.MethodPost, Path: "/v1.0/subscriptions", Auth: entraBearer, Status: http.StatusForbidden,
+				Body: entraGraphError("ExtensionError", "Operation: Create; Exception: [Status Code: Forbidden; Reason: Insufficient privileges]")}},
 			kind: vendorapi.Auth},
-		{name: "a throttled create waits as Graph asks", st: &stateMap{},
-			steps: []apiStep{entraTokenStep(), {method: http.MethodPost, path: "/v1.0/subscriptions", auth: entraBearer, status: http.StatusTooManyRequests,
-				header: map[string]string{"Retry-After": "30"}, body: entraGraphError("TooManyRequests", "Too many requests")}},
+		{name: "a throttled create waits as Graph asks", st: &conformance.StateMap{},
+			steps: []conformance.APIStep{entraTokenStep(), {Method: http.MethodPost, Path: "/v1.0/subscriptions", Auth: entraBearer, Status: http.StatusTooManyRequests,
+				Header: map[string]string{"Retry-After": "30"}, Body: entraGraphError("TooManyRequests", "Too many requests")}},
 			kind: vendorapi.RateLimited, wait: 30 * time.Second},
-		{name: "an answer without a subscription id is refused", st: &stateMap{},
-			steps: []apiStep{entraTokenStep(), {method: http.MethodPost, path: "/v1.0/subscriptions", auth: entraBearer, status: http.StatusCreated, body: `{"value":[]}`}},
+		{name: "an answer without a subscription id is refused", st: &conformance.StateMap{},
+			steps: []conformance.APIStep{entraTokenStep(), {Method: http.MethodPost, Path: "/v1.0/subscriptions", Auth: entraBearer, Status: http.StatusCreated, Body: `{"value":[]}`}},
 			kind:  vendorapi.Invalid, errText: "no subscription id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := fakeSender(t, tt.steps...)
+			srv := conformance.FakeSender(t, tt.steps...)
 			e := newTestEntra(t, entraSettings(srv.URL))
 			e.now = func() time.Time { return t0 }
 			_, err := e.Maintain(t.Context(), tt.st)
@@ -385,10 +387,10 @@ func TestEntraMaintainErrors(t *testing.T) {
 
 func TestEntraMaintainStartsAfreshFromUnreadableState(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	srv := fakeSender(t, entraTokenStep(), entraCreateStep(entraSubID, entraClientState, t0))
+	srv := conformance.FakeSender(t, entraTokenStep(), entraCreateStep(entraSubID, entraClientState, t0))
 	e := newTestEntra(t, entraSettings(srv.URL))
 	e.now = func() time.Time { return t0 }
-	st := &stateMap{m: map[string][]byte{entraStateKey: []byte(`{"id":`)}}
+	st := &conformance.StateMap{Values: map[string][]byte{entraStateKey: []byte(`{"id":`)}}
 	if _, err := e.Maintain(t.Context(), st); err != nil {
 		t.Fatal(err)
 	}
@@ -398,12 +400,12 @@ func TestEntraMaintainStartsAfreshFromUnreadableState(t *testing.T) {
 }
 
 func TestEntraStopsWithTheContext(t *testing.T) {
-	srv := hangingSender(t)
+	srv := conformance.HangingSender(t)
 	e := newTestEntra(t, entraSettings(srv.URL))
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := e.Resolve(ctx, Event{IDs: map[string]string{"entra": entraUserA}})
+	_, err := e.Resolve(ctx, sources.Event{IDs: map[string]string{"entra": entraUserA}})
 	if err == nil || !vendorapi.Retryable(err) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("want a retryable error wrapping the deadline, got %v", err)
 	}
