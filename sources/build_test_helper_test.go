@@ -6,7 +6,6 @@ import "net/http"
 func testTypes() map[string]func() Config {
 	return map[string]func() Config{
 		"generic": func() Config { return new(GenericConfig) },
-		"google":  func() Config { return new(GoogleConfig) },
 		"ssf":     func() Config { return new(SSFConfig) },
 	}
 }

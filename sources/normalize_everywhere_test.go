@@ -1,7 +1,6 @@
 package sources
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,19 +32,8 @@ func emailPaths(t *testing.T) []emailPath {
 	if err != nil {
 		t.Fatal(err)
 	}
-	google := newTestGoogle(t, nil)
 	ssf := newTestSSF(t, nil)
 
-	// swap replaces old, which the testdata must hold exactly once (a JSON
-	// string literal with its quotes, or a whole "key": value pair), with
-	// with.
-	swap := func(t *testing.T, raw []byte, old, with string) []byte {
-		t.Helper()
-		if n := bytes.Count(raw, []byte(old)); n != 1 {
-			t.Fatalf("testdata holds %s %d times, want once", old, n)
-		}
-		return bytes.Replace(raw, []byte(old), []byte(with), 1)
-	}
 	// ssfDelivery signs claims as the transmitter does and runs them
 	// through Verify and Parse.
 	ssfDelivery := func(t *testing.T, claims []byte) ([]string, string) {
@@ -69,14 +57,6 @@ func emailPaths(t *testing.T) []emailPath {
 				t.Fatalf("verify: %v", err)
 			}
 			return deliveryEmails(gen.Parse(r))
-		}},
-		{name: "google USER_EMAIL", field: "no usable USER_EMAIL", run: func(t *testing.T, email string) ([]string, string) {
-			body := swap(t, googleFile(t, "suspend-user.json"), `"Liz@Example.com"`, string(jsonString(email)))
-			r := &Request{Context: t.Context(), Method: http.MethodPost, Header: googleHeaders("SUSPEND_USER"), Body: body}
-			if err := google.Verify(r); err != nil {
-				t.Fatalf("verify: %v", err)
-			}
-			return deliveryEmails(google.Parse(r))
 		}},
 		{name: "ssf sub_id email", field: "sub_id: email: ", run: func(t *testing.T, email string) ([]string, string) {
 			return ssfDelivery(t, ssfClaimsEdited(t, "caep-session-revoked-email.json", func(c map[string]any) {

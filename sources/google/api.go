@@ -1,4 +1,4 @@
-package sources
+package google
 
 import (
 	"context"
@@ -14,23 +14,24 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/oauth2/jwt"
 
+	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // What the google source asks of the Admin SDK, in the worker.
 const (
-	// GoogleInterval is how often Maintain runs.
-	GoogleInterval = time.Hour
-	// GoogleChannelLifetime is the expiry Maintain asks for a channel: the
+	// Interval is how often Maintain runs.
+	Interval = time.Hour
+	// ChannelLifetime is the expiry Maintain asks for a channel: the
 	// maximum, 21600 seconds [push].
-	GoogleChannelLifetime = 21600 * time.Second
-	// GoogleRenewBefore is how long before its expiry a channel is
+	ChannelLifetime = 21600 * time.Second
+	// RenewBefore is how long before its expiry a channel is
 	// replaced: more than one Interval, so that no run is the last chance.
-	GoogleRenewBefore = 90 * time.Minute
-	// GooglePollOverlap is how far before the last poll a poll starts again:
+	RenewBefore = 90 * time.Minute
+	// PollOverlap is how far before the last poll a poll starts again:
 	// admin events reach the API within minutes [lag], and the events read
 	// twice count once (their ids are the same).
-	GooglePollOverlap = time.Hour
+	PollOverlap = time.Hour
 	// googleMaxPages bounds the pages one poll reads per event name.
 	googleMaxPages = 20
 	googleStateKey = "channels"
@@ -40,7 +41,7 @@ const (
 // googleClient is the Admin SDK client of a source: an access token for a
 // JWT assertion signed with the service account's key, acting as
 // admin_email, for the audit read scope [sa].
-func googleClient(c *GoogleConfig, k vendorapi.GoogleServiceAccount, hc *http.Client) (*vendorapi.Client, error) {
+func googleClient(c *Config, k vendorapi.GoogleServiceAccount, hc *http.Client) (*vendorapi.Client, error) {
 	jc := &jwt.Config{
 		Email:        k.ClientEmail,
 		PrivateKey:   []byte(k.PrivateKey),
@@ -58,7 +59,7 @@ func googleClient(c *GoogleConfig, k vendorapi.GoogleServiceAccount, hc *http.Cl
 }
 
 // Interval implements Maintainer: Maintain runs every hour.
-func (g *Google) Interval() time.Duration { return GoogleInterval }
+func (g *Source) Interval() time.Duration { return Interval }
 
 // googleState is what Maintain keeps in State under "channels".
 type googleState struct {
@@ -98,14 +99,14 @@ type googleActivities struct {
 // Maintain implements Maintainer. It keeps one channel per watched event
 // name (activities.watch filtered by eventName [watch]) posting to
 // notification_url with the channel token: a channel missing, or expiring
-// within GoogleRenewBefore, is replaced by a new one (there is no renewal
+// within RenewBefore, is replaced by a new one (there is no renewal
 // [push]); the old one is stopped after the new one exists, so the two
 // overlap rather than leave a gap. Channels of event names no longer
 // watched, or made with another URL or token, are stopped. A stop that
 // fails is tried again next run, until the channel has expired.
 //
 // Then it polls the activities of each watched event name since the last
-// poll, less GooglePollOverlap (an hour back on the first run), and
+// poll, less PollOverlap (an hour back on the first run), and
 // returns their events: "notifications are not 100% reliable" [push], and
 // the ids the poll makes equal the pushes', so each counts once. The poll
 // cursor moves only when every poll succeeded.
@@ -115,7 +116,7 @@ type googleActivities struct {
 // the failure is logged as an error, the old channel (if any) is kept, and
 // the next run tries again. Maintain fails when the poll fails; its error
 // then carries the watch failures too.
-func (g *Google) Maintain(ctx context.Context, st State) ([]Event, error) {
+func (g *Source) Maintain(ctx context.Context, st sources.State) ([]sources.Event, error) {
 	s, err := loadGoogleState(ctx, st)
 	if err != nil {
 		return nil, err
@@ -138,7 +139,7 @@ func (g *Google) Maintain(ctx context.Context, st State) ([]Event, error) {
 	var watchErr error
 	for _, name := range names {
 		old := byEvent[name]
-		if old.ID != "" && old.ExpiresAt.Sub(now) > GoogleRenewBefore {
+		if old.ID != "" && old.ExpiresAt.Sub(now) > RenewBefore {
 			next = append(next, old)
 			continue
 		}
@@ -179,9 +180,9 @@ func (g *Google) Maintain(ctx context.Context, st State) ([]Event, error) {
 }
 
 // watch makes a channel for the admin activities named event.
-func (g *Google) watch(ctx context.Context, event string, now time.Time) (googleChannelState, error) {
+func (g *Source) watch(ctx context.Context, event string, now time.Time) (googleChannelState, error) {
 	id := g.newID()
-	want := now.Add(GoogleChannelLifetime)
+	want := now.Add(ChannelLifetime)
 	// [watch]: POST …/activity/users/all/applications/admin/watch with a
 	// Channel; 200 with the Channel, its resourceId and its expiration
 	// (Google may shorten it) [push].
@@ -211,7 +212,7 @@ func (g *Google) watch(ctx context.Context, event string, now time.Time) (google
 
 // stopRetired stops each retired channel and returns those still to stop:
 // the ones whose stop failed and that have not expired yet.
-func (g *Google) stopRetired(ctx context.Context, retired []googleChannelState, now time.Time) []googleChannelState {
+func (g *Source) stopRetired(ctx context.Context, retired []googleChannelState, now time.Time) []googleChannelState {
 	var left []googleChannelState
 	for _, ch := range retired {
 		if !ch.ExpiresAt.After(now) {
@@ -233,13 +234,13 @@ func (g *Google) stopRetired(ctx context.Context, retired []googleChannelState, 
 
 // poll lists the activities of each event name in names since the last
 // poll (less the overlap) and returns their events.
-func (g *Google) poll(ctx context.Context, last, now time.Time, names []string) ([]Event, error) {
-	from := now.Add(-GooglePollOverlap)
-	if !last.IsZero() && last.Add(-GooglePollOverlap).Before(from) {
-		from = last.Add(-GooglePollOverlap)
+func (g *Source) poll(ctx context.Context, last, now time.Time, names []string) ([]sources.Event, error) {
+	from := now.Add(-PollOverlap)
+	if !last.IsZero() && last.Add(-PollOverlap).Before(from) {
+		from = last.Add(-PollOverlap)
 	}
 	var (
-		out     []Event
+		out     []sources.Event
 		seen    = map[string]bool{}
 		ignored = map[string]int{}
 		skipped []string
@@ -268,12 +269,12 @@ func (g *Google) poll(ctx context.Context, last, now time.Time, names []string) 
 		}
 	}
 	if len(skipped) > 0 {
-		zerolog.Ctx(ctx).Warn().Str("source", g.name).Str("skipped", FirstFew(skipped)).Msg("google: poll found activities it cannot use")
+		zerolog.Ctx(ctx).Warn().Str("source", g.name).Str("skipped", sources.FirstFew(skipped)).Msg("google: poll found activities it cannot use")
 	}
 	return out, nil
 }
 
-func loadGoogleState(ctx context.Context, st State) (googleState, error) {
+func loadGoogleState(ctx context.Context, st sources.State) (googleState, error) {
 	var s googleState
 	raw, ok, err := st.Get(ctx, googleStateKey)
 	if err != nil || !ok {
@@ -287,7 +288,7 @@ func loadGoogleState(ctx context.Context, st State) (googleState, error) {
 	return s, nil
 }
 
-func saveGoogleState(ctx context.Context, st State, s googleState) error {
+func saveGoogleState(ctx context.Context, st sources.State, s googleState) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return &vendorapi.Error{System: "google", Kind: vendorapi.Invalid, Msg: "encode channel state", Err: err}

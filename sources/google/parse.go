@@ -1,4 +1,4 @@
-package sources
+package google
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/offboarder/offboarder/sources"
 )
 
 // googleActivity is the part of an Activity the source reads: the body of
@@ -61,46 +63,46 @@ func (v *googleInt64) UnmarshalJSON(b []byte) error {
 // poll of Maintain reads the activity instead). Each event of the activity
 // whose name is mapped (SUSPEND_USER, DELETE_USER and `events`) becomes one
 // Event: Email the USER_EMAIL parameter, normalised; Type the event name;
-// ID the key GoogleEventID makes, which the poll makes alike. An activity
+// ID the key EventID makes, which the poll makes alike. An activity
 // of another application than admin, or an event without a usable email
 // or id, is ignored, and Delivery.Ignored says why.
-func (g *Google) Parse(r *Request) (Delivery, error) {
+func (g *Source) Parse(r *sources.Request) (sources.Delivery, error) {
 	body := bytes.TrimSpace(r.Body)
 	if len(body) == 0 {
-		return Delivery{Ignored: "google: a notification without an activity; maintenance polls for it"}, nil
+		return sources.Delivery{Ignored: "google: a notification without an activity; maintenance polls for it"}, nil
 	}
 	var a googleActivity
 	if err := json.Unmarshal(body, &a); err != nil {
-		return Delivery{}, fmt.Errorf("google: %w", Malformed("%s", SanitizeDecodeError(err)))
+		return sources.Delivery{}, fmt.Errorf("google: %w", sources.Malformed("%s", sources.SanitizeDecodeError(err)))
 	}
-	if len(a.Events) > GoogleMaxEvents {
-		return Delivery{}, fmt.Errorf("google: %w", Malformed("events: more than %d events", GoogleMaxEvents))
+	if len(a.Events) > MaxEvents {
+		return sources.Delivery{}, fmt.Errorf("google: %w", sources.Malformed("events: more than %d events", MaxEvents))
 	}
 	var (
 		seen    = map[string]bool{}
 		ignored = map[string]int{}
 		skipped []string
-		out     []Event
+		out     []sources.Event
 	)
 	g.activityEvents(a, seen, ignored, &skipped, &out)
 	if len(out) > 0 {
-		return Delivery{Events: out}, nil
+		return sources.Delivery{Events: out}, nil
 	}
-	return Delivery{Ignored: googleIgnored(len(a.Events), ignored, skipped)}, nil
+	return sources.Delivery{Ignored: googleIgnored(len(a.Events), ignored, skipped)}, nil
 }
 
 // activityEvents appends to out the Events of a's mapped events not in
 // seen; it counts the unmapped event names in ignored and says in skipped
 // why a mapped one could not be used.
-func (g *Google) activityEvents(a googleActivity, seen map[string]bool, ignored map[string]int, skipped *[]string, out *[]Event) {
+func (g *Source) activityEvents(a googleActivity, seen map[string]bool, ignored map[string]int, skipped *[]string, out *[]sources.Event) {
 	if a.ID != nil && a.ID.ApplicationName != "" && a.ID.ApplicationName != "admin" {
-		ignored["application "+Truncate(a.ID.ApplicationName, 32)] += len(a.Events)
+		ignored["application "+sources.Truncate(a.ID.ApplicationName, 32)] += len(a.Events)
 		return
 	}
 	for _, e := range a.Events {
 		reason, ok := g.events[e.Name]
 		if !ok {
-			ignored[Truncate(e.Name, 64)]++
+			ignored[sources.Truncate(e.Name, 64)]++
 			continue
 		}
 		if a.ID == nil || a.ID.UniqueQualifier == "" {
@@ -119,30 +121,30 @@ func (g *Google) activityEvents(a googleActivity, seen map[string]bool, ignored 
 				break
 			}
 		}
-		norm, err := NormalizeEmail(email)
+		norm, err := sources.NormalizeEmail(email)
 		if err != nil {
 			*skipped = append(*skipped, e.Name+": no usable USER_EMAIL")
 			continue
 		}
-		id := GoogleEventID(at, string(a.ID.UniqueQualifier), e.Name, norm)
+		id := EventID(at, string(a.ID.UniqueQualifier), e.Name, norm)
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
-		*out = append(*out, Event{ID: id, Type: e.Name, Email: norm, Reason: reason})
+		*out = append(*out, sources.Event{ID: id, Type: e.Name, Email: norm, Reason: reason})
 	}
 }
 
-// GoogleEventID is the dedupe key of an admin activity event:
+// EventID is the dedupe key of an admin activity event:
 // "<time>/<uniqueQualifier>/<event name>/<12 hex digits of the email's
 // SHA-256>", the time in UTC. An activity is identified by its time and
 // uniqueQualifier ("unique qualifier if multiple events have the same
 // time" [push]); the event name and the subject tell apart the events one
 // activity may hold. A push and the poll of the same activity make the
 // same key, so they count once.
-func GoogleEventID(at time.Time, uniqueQualifier, eventName, email string) string {
+func EventID(at time.Time, uniqueQualifier, eventName, email string) string {
 	sum := sha256.Sum256([]byte(email))
-	return at.UTC().Format(time.RFC3339Nano) + "/" + uniqueQualifier + "/" + Truncate(eventName, 128) + "/" + hex.EncodeToString(sum[:6])
+	return at.UTC().Format(time.RFC3339Nano) + "/" + uniqueQualifier + "/" + sources.Truncate(eventName, 128) + "/" + hex.EncodeToString(sum[:6])
 }
 
 // googleIgnored says why an activity (or a poll) gave no event.
@@ -163,10 +165,10 @@ func googleIgnored(n int, ignored map[string]int, skipped []string) string {
 			names = append(names, k)
 		}
 		sort.Strings(names)
-		parts = append(parts, "not offboarding events: "+FirstFew(names))
+		parts = append(parts, "not offboarding events: "+sources.FirstFew(names))
 	}
 	if len(skipped) > 0 {
-		parts = append(parts, "skipped: "+FirstFew(skipped))
+		parts = append(parts, "skipped: "+sources.FirstFew(skipped))
 	}
 	return "google: " + strings.Join(parts, "; ")
 }

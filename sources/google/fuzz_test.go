@@ -1,4 +1,4 @@
-package sources
+package google
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
 )
 
 // FuzzGoogleVerifyParse runs the handler's work on any channel token,
@@ -19,7 +20,7 @@ import (
 // is accepted became well-formed events or an ignored delivery. Seeds:
 // testdata/google and testdata/fuzz/FuzzGoogleVerifyParse.
 func FuzzGoogleVerifyParse(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "google", "*.json"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no activities in testdata: %v", err)
 	}
@@ -35,10 +36,10 @@ func FuzzGoogleVerifyParse(f *testing.F) {
 	g := newTestGoogle(f, nil)
 	f.Fuzz(func(t *testing.T, token, channelID, state string, body []byte) {
 		h := http.Header{}
-		h.Set(GoogleChannelTokenHeader, token)
-		h.Set(GoogleChannelIDHeader, channelID)
-		h.Set(GoogleResourceStateHeader, state)
-		r := &Request{Context: t.Context(), Method: http.MethodPost, Header: h, Body: body}
+		h.Set(ChannelTokenHeader, token)
+		h.Set(ChannelIDHeader, channelID)
+		h.Set(ResourceStateHeader, state)
+		r := &sources.Request{Context: t.Context(), Method: http.MethodPost, Header: h, Body: body}
 		if resp, ok := g.Handshake(r); ok {
 			if resp.Status != http.StatusOK && resp.Status != http.StatusUnauthorized {
 				t.Fatalf("handshake status %d", resp.Status)
@@ -46,17 +47,17 @@ func FuzzGoogleVerifyParse(f *testing.F) {
 			return
 		}
 		if err := g.Verify(r); err != nil {
-			if !errors.Is(err, ErrUnauthorized) {
+			if !errors.Is(err, sources.ErrUnauthorized) {
 				t.Fatalf("Verify: unclassified error %v", err)
 			}
 			return
 		}
-		if h.Get(GoogleChannelTokenHeader) != googleToken || !googleChannelIDRE.MatchString(h.Get(GoogleChannelIDHeader)) {
+		if h.Get(ChannelTokenHeader) != googleToken || !googleChannelIDRE.MatchString(h.Get(ChannelIDHeader)) {
 			t.Fatalf("Verify accepted token %q on channel %q", token, channelID)
 		}
 		d, err := g.Parse(r)
 		if err != nil {
-			if !errors.Is(err, ErrMalformed) {
+			if !errors.Is(err, sources.ErrMalformed) {
 				t.Fatalf("Parse: unclassified error %v", err)
 			}
 			return
@@ -66,11 +67,11 @@ func FuzzGoogleVerifyParse(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, ev := range d.Events {
-			if ev.ID == "" || len(ev.ID) > 200 || !Printable(ev.ID) || seen[ev.ID] {
+			if ev.ID == "" || len(ev.ID) > 200 || !sources.Printable(ev.ID) || seen[ev.ID] {
 				t.Fatalf("bad or repeated event id %q", ev.ID)
 			}
 			seen[ev.ID] = true
-			if n, err := NormalizeEmail(ev.Email); err != nil || n != ev.Email {
+			if n, err := sources.NormalizeEmail(ev.Email); err != nil || n != ev.Email {
 				t.Fatalf("email %q is not normalised", ev.Email)
 			}
 			if !offboard.Reason(ev.Reason).Valid() || g.events[ev.Type] != ev.Reason || ev.IDs != nil {
@@ -85,7 +86,7 @@ func FuzzGoogleVerifyParse(f *testing.F) {
 func BenchmarkGoogleVerifyParse(b *testing.B) {
 	g := newTestGoogle(b, nil)
 	body := googleFile(b, "suspend-user.json")
-	r := &Request{Context: b.Context(), Method: http.MethodPost, Header: googleHeaders("SUSPEND_USER"), Body: body}
+	r := &sources.Request{Context: b.Context(), Method: http.MethodPost, Header: googleHeaders("SUSPEND_USER"), Body: body}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -107,7 +108,7 @@ func BenchmarkGoogleParseBusyActivity(b *testing.B) {
 		evs = append(evs, [2]string{"SUSPEND_USER", fmt.Sprintf("user%d@example.com", i)}, [2]string{"CHANGE_PASSWORD", fmt.Sprintf("user%d@example.com", i)})
 	}
 	body := googleActivityJSON("2026-03-10T18:23:35.808Z", `"-0987654321"`, evs...)
-	r := &Request{Context: b.Context(), Method: http.MethodPost, Header: googleHeaders("SUSPEND_USER"), Body: body}
+	r := &sources.Request{Context: b.Context(), Method: http.MethodPost, Header: googleHeaders("SUSPEND_USER"), Body: body}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {

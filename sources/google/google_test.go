@@ -1,4 +1,4 @@
-package sources
+package google
 
 import (
 	"crypto/rand"
@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/conformance"
 )
 
 const (
@@ -73,16 +75,16 @@ func googleSettings(t testing.TB, base string) map[string]any {
 	}
 }
 
-func newTestGoogle(t testing.TB, settings map[string]any) *Google {
+func newTestGoogle(t testing.TB, settings map[string]any) *Source {
 	t.Helper()
 	if settings == nil {
 		settings = googleSettings(t, "")
 	}
-	srcs, err := build([]Spec{{Name: "google", Type: "google", Settings: settings}})
+	srcs, err := build([]sources.Spec{{Name: "google", Type: "google", Settings: settings}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := srcs[0].(*Google)
+	g := srcs[0].(*Source)
 	n := 0
 	g.newID = func() string { n++; return fmt.Sprintf("offboarder-%032x", n) }
 	return g
@@ -90,18 +92,18 @@ func newTestGoogle(t testing.TB, settings map[string]any) *Google {
 
 func googleFile(t testing.TB, name string) []byte {
 	t.Helper()
-	return testdataFile(t, "google", name)
+	return testdataFile(t, name)
 }
 
 // googleHeaders are a notification's headers [push].
 func googleHeaders(state string, kv ...string) http.Header {
-	h := headers(
-		GoogleChannelIDHeader, googleChannel1,
-		GoogleChannelTokenHeader, googleToken,
+	h := conformance.Headers(
+		ChannelIDHeader, googleChannel1,
+		ChannelTokenHeader, googleToken,
 		"X-Goog-Channel-Expiration", "Tue, 10 Mar 2026 20:32:02 GMT",
 		"X-Goog-Resource-ID", "ret987df98743md8g",
 		"X-Goog-Resource-URI", "https://admin.googleapis.com/admin/reports/v1/activity/users/all/applications/admin?alt=json",
-		GoogleResourceStateHeader, state,
+		ResourceStateHeader, state,
 		"X-Goog-Message-Number", "23",
 		"User-Agent", "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)",
 	)
@@ -125,15 +127,15 @@ func TestGoogleHandshake(t *testing.T) {
 		status    int
 	}{
 		{"a sync message with the channel token is acknowledged", http.MethodPost, googleHeaders("sync", "X-Goog-Message-Number", "1"), true, http.StatusOK},
-		{"a sync message with a wrong token is refused", http.MethodPost, googleHeaders("sync", GoogleChannelTokenHeader, "target=myApp-myFilesChannelDest"), true, http.StatusUnauthorized},
-		{"a sync message without a token is refused", http.MethodPost, googleHeaders("sync", GoogleChannelTokenHeader, ""), true, http.StatusUnauthorized},
-		{"a sync message of another tool's channel is refused", http.MethodPost, googleHeaders("sync", GoogleChannelIDHeader, googleOtherTool), true, http.StatusUnauthorized},
+		{"a sync message with a wrong token is refused", http.MethodPost, googleHeaders("sync", ChannelTokenHeader, "target=myApp-myFilesChannelDest"), true, http.StatusUnauthorized},
+		{"a sync message without a token is refused", http.MethodPost, googleHeaders("sync", ChannelTokenHeader, ""), true, http.StatusUnauthorized},
+		{"a sync message of another tool's channel is refused", http.MethodPost, googleHeaders("sync", ChannelIDHeader, googleOtherTool), true, http.StatusUnauthorized},
 		{"an event notification is not a handshake", http.MethodPost, googleHeaders("SUSPEND_USER"), false, 0},
 		{"a GET with sync is not a handshake", http.MethodGet, googleHeaders("sync"), false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, ok := g.Handshake(&Request{Context: t.Context(), Method: tt.method, Header: tt.header})
+			resp, ok := g.Handshake(&sources.Request{Context: t.Context(), Method: tt.method, Header: tt.header})
 			if ok != tt.handshake {
 				t.Fatalf("handshake = %v, want %v", ok, tt.handshake)
 			}
@@ -158,34 +160,34 @@ func TestGoogleVerify(t *testing.T) {
 		ok     bool
 	}{
 		{"the channel token on a channel of this source is accepted", googleHeaders("SUSPEND_USER"), true},
-		{"a missing token is refused", googleHeaders("SUSPEND_USER", GoogleChannelTokenHeader, ""), false},
-		{"an empty token is refused", headers(GoogleChannelIDHeader, googleChannel1, GoogleChannelTokenHeader, ""), false},
-		{"a wrong token is refused", googleHeaders("SUSPEND_USER", GoogleChannelTokenHeader, "398348u3tu83ut8uu38"), false},
-		{"a prefix of the token is refused", googleHeaders("SUSPEND_USER", GoogleChannelTokenHeader, googleToken[:len(googleToken)-1]), false},
-		{"the token with a character more is refused", googleHeaders("SUSPEND_USER", GoogleChannelTokenHeader, googleToken+"x"), false},
-		{"the token in another letter case is refused", googleHeaders("SUSPEND_USER", GoogleChannelTokenHeader, strings.ToUpper(googleToken)), false},
+		{"a missing token is refused", googleHeaders("SUSPEND_USER", ChannelTokenHeader, ""), false},
+		{"an empty token is refused", conformance.Headers(ChannelIDHeader, googleChannel1, ChannelTokenHeader, ""), false},
+		{"a wrong token is refused", googleHeaders("SUSPEND_USER", ChannelTokenHeader, "398348u3tu83ut8uu38"), false},
+		{"a prefix of the token is refused", googleHeaders("SUSPEND_USER", ChannelTokenHeader, googleToken[:len(googleToken)-1]), false},
+		{"the token with a character more is refused", googleHeaders("SUSPEND_USER", ChannelTokenHeader, googleToken+"x"), false},
+		{"the token in another letter case is refused", googleHeaders("SUSPEND_USER", ChannelTokenHeader, strings.ToUpper(googleToken)), false},
 		{"two tokens are refused even if one is right", func() http.Header {
 			h := googleHeaders("SUSPEND_USER")
-			h.Add(GoogleChannelTokenHeader, "other")
+			h.Add(ChannelTokenHeader, "other")
 			return h
 		}(), false},
-		{"the right token on another tool's channel id is refused", googleHeaders("SUSPEND_USER", GoogleChannelIDHeader, googleOtherTool), false},
-		{"the right token without a channel id is refused", googleHeaders("SUSPEND_USER", GoogleChannelIDHeader, ""), false},
-		{"a channel id with upper-case hex is refused", googleHeaders("SUSPEND_USER", GoogleChannelIDHeader, strings.ToUpper(googleChannel1)), false},
+		{"the right token on another tool's channel id is refused", googleHeaders("SUSPEND_USER", ChannelIDHeader, googleOtherTool), false},
+		{"the right token without a channel id is refused", googleHeaders("SUSPEND_USER", ChannelIDHeader, ""), false},
+		{"a channel id with upper-case hex is refused", googleHeaders("SUSPEND_USER", ChannelIDHeader, strings.ToUpper(googleChannel1)), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := g.Verify(&Request{Context: t.Context(), Method: http.MethodPost, Header: tt.header, Body: googleFile(t, "suspend-user.json")})
+			err := g.Verify(&sources.Request{Context: t.Context(), Method: http.MethodPost, Header: tt.header, Body: googleFile(t, "suspend-user.json")})
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("want accepted, got %v", err)
 				}
 				return
 			}
-			if !errors.Is(err, ErrUnauthorized) || !strings.HasPrefix(err.Error(), "google: ") {
+			if !errors.Is(err, sources.ErrUnauthorized) || !strings.HasPrefix(err.Error(), "google: ") {
 				t.Fatalf("want a google ErrUnauthorized, got %v", err)
 			}
-			for _, v := range append(tt.header.Values(GoogleChannelTokenHeader), googleToken) {
+			for _, v := range append(tt.header.Values(ChannelTokenHeader), googleToken) {
 				if len(v) > 3 && strings.Contains(err.Error(), v) {
 					t.Fatalf("error text holds a token: %v", err)
 				}
@@ -212,7 +214,7 @@ func TestGoogleParse(t *testing.T) {
 		reason    offboard.Reason
 		typ       string
 	}
-	idOf := func(q, name, email string) string { return GoogleEventID(at, q, name, email) }
+	idOf := func(q, name, email string) string { return EventID(at, q, name, email) }
 	tests := []struct {
 		name    string
 		body    []byte
@@ -223,7 +225,7 @@ func TestGoogleParse(t *testing.T) {
 		{name: "a suspension offboards the user named in USER_EMAIL, not the admin", body: googleFile(t, "suspend-user.json"),
 			events: []want{{idOf("-987654321", "SUSPEND_USER", "liz@example.com"), "liz@example.com", offboard.ReasonSuspended, "SUSPEND_USER"}}},
 		{name: "a deletion is a termination", body: googleFile(t, "delete-user.json"),
-			events: []want{{GoogleEventID(time.Date(2026, 3, 10, 19, 2, 11, 114_000_000, time.UTC), "4511890246237419132", "DELETE_USER", "bob@example.com"), "bob@example.com", offboard.ReasonTerminated, "DELETE_USER"}}},
+			events: []want{{EventID(time.Date(2026, 3, 10, 19, 2, 11, 114_000_000, time.UTC), "4511890246237419132", "DELETE_USER", "bob@example.com"), "bob@example.com", offboard.ReasonTerminated, "DELETE_USER"}}},
 		{name: "a created user is ignored by name", body: googleFile(t, "create-user.json"), ignored: "not offboarding events: CREATE_USER"},
 		{name: "a uniqueQualifier sent as a number keys alike",
 			body:   googleActivityJSON("2026-03-10T18:23:35.808Z", "-987654321", [2]string{"SUSPEND_USER", "liz@example.com"}),
@@ -259,14 +261,14 @@ func TestGoogleParse(t *testing.T) {
 		{name: "an array body is malformed", body: []byte(`[]`), wantErr: "wrong JSON type"},
 		{name: "events that are not a list are malformed", body: []byte(`{"events":{"name":"SUSPEND_USER"}}`), wantErr: "events"},
 		{name: "an activity over the bound is malformed",
-			body:    []byte(`{"events":[` + strings.TrimSuffix(strings.Repeat(`{"name":"X"},`, GoogleMaxEvents+1), ",") + `]}`),
-			wantErr: fmt.Sprintf("more than %d events", GoogleMaxEvents)},
+			body:    []byte(`{"events":[` + strings.TrimSuffix(strings.Repeat(`{"name":"X"},`, MaxEvents+1), ",") + `]}`),
+			wantErr: fmt.Sprintf("more than %d events", MaxEvents)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := g.Parse(&Request{Context: t.Context(), Method: http.MethodPost, Header: googleHeaders("SUSPEND_USER"), Body: tt.body})
+			d, err := g.Parse(&sources.Request{Context: t.Context(), Method: http.MethodPost, Header: googleHeaders("SUSPEND_USER"), Body: tt.body})
 			if tt.wantErr != "" {
-				if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "google: ") {
+				if !errors.Is(err, sources.ErrMalformed) || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "google: ") {
 					t.Fatalf("want a google malformed error with %q, got %v", tt.wantErr, err)
 				}
 				return
@@ -298,15 +300,15 @@ func TestGoogleParse(t *testing.T) {
 
 func TestGoogleEventIDsAreStable(t *testing.T) {
 	at := time.Date(2026, 3, 10, 18, 23, 35, 808_000_000, time.UTC)
-	id := GoogleEventID(at, "-987654321", "SUSPEND_USER", "liz@example.com")
+	id := EventID(at, "-987654321", "SUSPEND_USER", "liz@example.com")
 	if !strings.HasPrefix(id, "2026-03-10T18:23:35.808Z/-987654321/SUSPEND_USER/") || len(id) != len("2026-03-10T18:23:35.808Z/-987654321/SUSPEND_USER/")+12 {
 		t.Fatalf("id = %q", id)
 	}
 	for _, other := range []string{
-		GoogleEventID(at.Add(time.Millisecond), "-987654321", "SUSPEND_USER", "liz@example.com"),
-		GoogleEventID(at, "-987654322", "SUSPEND_USER", "liz@example.com"),
-		GoogleEventID(at, "-987654321", "DELETE_USER", "liz@example.com"),
-		GoogleEventID(at, "-987654321", "SUSPEND_USER", "bob@example.com"),
+		EventID(at.Add(time.Millisecond), "-987654321", "SUSPEND_USER", "liz@example.com"),
+		EventID(at, "-987654322", "SUSPEND_USER", "liz@example.com"),
+		EventID(at, "-987654321", "DELETE_USER", "liz@example.com"),
+		EventID(at, "-987654321", "SUSPEND_USER", "bob@example.com"),
 	} {
 		if other == id {
 			t.Fatalf("two different events share the id %q", id)
@@ -320,7 +322,7 @@ func TestGoogleEventsOverrideTheDefaults(t *testing.T) {
 	g := newTestGoogle(t, s)
 	body := googleActivityJSON("2026-03-10T18:23:35.808Z", `"7"`,
 		[2]string{"ARCHIVE_USER", "a@example.com"}, [2]string{"SUSPEND_USER", "b@example.com"}, [2]string{"DELETE_USER", "c@example.com"})
-	d, err := g.Parse(&Request{Context: t.Context(), Method: http.MethodPost, Body: body})
+	d, err := g.Parse(&sources.Request{Context: t.Context(), Method: http.MethodPost, Body: body})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +334,7 @@ func TestGoogleEventsOverrideTheDefaults(t *testing.T) {
 		t.Fatalf("reasons: got %v, want %v", got, want)
 	}
 	// The defaults of another source are untouched.
-	d, err = newTestGoogle(t, nil).Parse(&Request{Context: t.Context(), Method: http.MethodPost, Body: body})
+	d, err = newTestGoogle(t, nil).Parse(&sources.Request{Context: t.Context(), Method: http.MethodPost, Body: body})
 	if err != nil || len(d.Events) != 2 || d.Events[0].Reason != offboard.ReasonSuspended || d.Events[1].Reason != offboard.ReasonTerminated {
 		t.Fatalf("defaults changed: %+v, %v", d, err)
 	}
@@ -390,7 +392,7 @@ func TestGoogleBuildErrorsNameTheKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := build([]Spec{{Name: "google", Type: "google", Settings: tt.settings}})
+			_, err := build([]sources.Spec{{Name: "google", Type: "google", Settings: tt.settings}})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("want an error with %q, got %v", tt.want, err)
 			}
@@ -408,7 +410,7 @@ func TestGoogleDefaultsAndInterfaces(t *testing.T) {
 	delete(s, "base_url")
 	delete(s, "token_url")
 	g := newTestGoogle(t, s)
-	if g.Name() != "google" || g.Type() != "google" || g.Interval() != GoogleInterval || len(g.events) != 2 {
+	if g.Name() != "google" || g.Type() != "google" || g.Interval() != Interval || len(g.events) != 2 {
 		t.Fatalf("got name %q, type %q, interval %s, events %v", g.Name(), g.Type(), g.Interval(), g.events)
 	}
 	if id := googleChannelID(); !googleChannelIDRE.MatchString(id) || len(id) > 64 || id == googleChannelID() {

@@ -1,4 +1,4 @@
-package sources
+package google
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"golang.org/x/oauth2/jws"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/conformance"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -26,9 +28,9 @@ const (
 // googleTokenStep is the service account's token request [sa]: a JWT
 // assertion signed with the key, for the admin, the audit scope and the
 // token URL as audience.
-func googleTokenStep() apiStep {
-	return apiStep{method: http.MethodPost, path: "/token", status: http.StatusOK,
-		check: func(t *testing.T, r *http.Request, body []byte) {
+func googleTokenStep() conformance.APIStep {
+	return conformance.APIStep{Method: http.MethodPost, Path: "/token", Status: http.StatusOK,
+		Check: func(t *testing.T, r *http.Request, body []byte) {
 			t.Helper()
 			form, err := url.ParseQuery(string(body))
 			if err != nil || form.Get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
@@ -50,7 +52,7 @@ func googleTokenStep() apiStep {
 				t.Errorf("assertion claims: iss %q sub %q scope %q aud %q", c.Iss, c.Sub, c.Scope, c.Aud)
 			}
 		},
-		body: `{"access_token":"` + googleAccessToken + `","expires_in":3599,"token_type":"Bearer"}`}
+		Body: `{"access_token":"` + googleAccessToken + `","expires_in":3599,"token_type":"Bearer"}`}
 }
 
 // googleError is Google's error body [limits].
@@ -60,11 +62,11 @@ func googleError(code int, status, reason, msg string) string {
 
 // googleWatchStep is activities.watch for event with channel id: it checks
 // the Channel sent and answers it back with a resourceId.
-func googleWatchStep(event, id, resourceID string, at time.Time) apiStep {
-	exp := strconv.FormatInt(at.Add(GoogleChannelLifetime).UnixMilli(), 10)
-	return apiStep{method: http.MethodPost, path: googleReports + "/watch", query: url.Values{"eventName": {event}}, auth: googleBearer,
-		status: http.StatusOK,
-		check: func(t *testing.T, _ *http.Request, body []byte) {
+func googleWatchStep(event, id, resourceID string, at time.Time) conformance.APIStep {
+	exp := strconv.FormatInt(at.Add(ChannelLifetime).UnixMilli(), 10)
+	return conformance.APIStep{Method: http.MethodPost, Path: googleReports + "/watch", Query: url.Values{"eventName": {event}}, Auth: googleBearer,
+		Status: http.StatusOK,
+		Check: func(t *testing.T, _ *http.Request, body []byte) {
 			t.Helper()
 			var m map[string]any
 			if err := json.Unmarshal(body, &m); err != nil {
@@ -76,12 +78,12 @@ func googleWatchStep(event, id, resourceID string, at time.Time) apiStep {
 				t.Errorf("watch body = %v, want %v", m, want)
 			}
 		},
-		body: `{"kind":"api#channel","id":"` + id + `","resourceId":"` + resourceID + `","resourceUri":"https://admin.googleapis.com/admin/reports/v1/activity/users/all/applications/admin?eventName=` + event + `&alt=json","token":"` + googleToken + `","expiration":"` + exp + `"}`}
+		Body: `{"kind":"api#channel","id":"` + id + `","resourceId":"` + resourceID + `","resourceUri":"https://admin.googleapis.com/admin/reports/v1/activity/users/all/applications/admin?eventName=` + event + `&alt=json","token":"` + googleToken + `","expiration":"` + exp + `"}`}
 }
 
-func googleStopStep(id, resourceID string, status int, body string) apiStep {
-	return apiStep{method: http.MethodPost, path: "/admin/reports_v1/channels/stop", auth: googleBearer, status: status, body: body,
-		check: func(t *testing.T, _ *http.Request, b []byte) {
+func googleStopStep(id, resourceID string, status int, body string) conformance.APIStep {
+	return conformance.APIStep{Method: http.MethodPost, Path: "/admin/reports_v1/channels/stop", Auth: googleBearer, Status: status, Body: body,
+		Check: func(t *testing.T, _ *http.Request, b []byte) {
 			t.Helper()
 			var m map[string]any
 			_ = json.Unmarshal(b, &m)
@@ -92,7 +94,7 @@ func googleStopStep(id, resourceID string, status int, body string) apiStep {
 }
 
 // googleListStep is activities.list for event since from, answering items.
-func googleListStep(event string, from time.Time, pageToken, next string, items ...[]byte) apiStep {
+func googleListStep(event string, from time.Time, pageToken, next string, items ...[]byte) conformance.APIStep {
 	q := url.Values{"eventName": {event}, "startTime": {from.UTC().Format(time.RFC3339)}, "maxResults": {"1000"}}
 	if pageToken != "" {
 		q.Set("pageToken", pageToken)
@@ -105,10 +107,10 @@ func googleListStep(event string, from time.Time, pageToken, next string, items 
 	if next != "" {
 		body += `,"nextPageToken":"` + next + `"`
 	}
-	return apiStep{method: http.MethodGet, path: googleReports, query: q, auth: googleBearer, status: http.StatusOK, body: body + "}"}
+	return conformance.APIStep{Method: http.MethodGet, Path: googleReports, Query: q, Auth: googleBearer, Status: http.StatusOK, Body: body + "}"}
 }
 
-func googleStored(t *testing.T, st *stateMap) googleState {
+func googleStored(t *testing.T, st *conformance.StateMap) googleState {
 	t.Helper()
 	raw, ok, _ := st.Get(t.Context(), googleStateKey)
 	if !ok {
@@ -124,7 +126,7 @@ func googleStored(t *testing.T, st *stateMap) googleState {
 	return s
 }
 
-func googleIDs(events []Event) []string {
+func googleIDs(events []sources.Event) []string {
 	var ids []string
 	for _, ev := range events {
 		ids = append(ids, ev.ID)
@@ -139,7 +141,7 @@ func TestGoogleMaintainKeepsChannelsAndPolls(t *testing.T) {
 	t2 := t0.Add(4*time.Hour + 40*time.Minute) // 80 minutes left on the channels
 	t3 := t2.Add(time.Hour)
 	suspend, del, create := googleFile(t, "suspend-user.json"), googleFile(t, "delete-user.json"), googleFile(t, "create-user.json")
-	srv := fakeSender(t,
+	srv := conformance.FakeSender(t,
 		// Run 1: no channels: watch both event names, then poll an hour back.
 		googleTokenStep(),
 		googleWatchStep("DELETE_USER", ch(1), "ret-del-1", t0),
@@ -163,8 +165,8 @@ func TestGoogleMaintainKeepsChannelsAndPolls(t *testing.T) {
 		googleListStep("SUSPEND_USER", t2.Add(-time.Hour), "", ""),
 	)
 	g := newTestGoogle(t, googleSettings(t, srv.URL))
-	st := &stateMap{}
-	run := func(at time.Time) []Event {
+	st := &conformance.StateMap{}
+	run := func(at time.Time) []sources.Event {
 		t.Helper()
 		g.now = func() time.Time { return at }
 		events, err := g.Maintain(t.Context(), st)
@@ -175,7 +177,7 @@ func TestGoogleMaintainKeepsChannelsAndPolls(t *testing.T) {
 	}
 	// What a push of the same activities makes.
 	pushed := func(body []byte) string {
-		d, err := g.Parse(&Request{Context: t.Context(), Method: http.MethodPost, Header: googleHeaders("X"), Body: body})
+		d, err := g.Parse(&sources.Request{Context: t.Context(), Method: http.MethodPost, Header: googleHeaders("X"), Body: body})
 		if err != nil || len(d.Events) != 1 {
 			t.Fatalf("push: %+v, %v", d, err)
 		}
@@ -190,7 +192,7 @@ func TestGoogleMaintainKeepsChannelsAndPolls(t *testing.T) {
 		t.Fatalf("poll events = %+v", events)
 	}
 	s := googleStored(t, st)
-	if len(s.Channels) != 2 || s.Channels[0].ID != ch(1) || s.Channels[1].ID != ch(2) || !s.Channels[0].ExpiresAt.Equal(t0.Add(GoogleChannelLifetime)) || !s.PolledUntil.Equal(t0) {
+	if len(s.Channels) != 2 || s.Channels[0].ID != ch(1) || s.Channels[1].ID != ch(2) || !s.Channels[0].ExpiresAt.Equal(t0.Add(ChannelLifetime)) || !s.PolledUntil.Equal(t0) {
 		t.Fatalf("after run 1: %+v", s)
 	}
 	if events := run(t1); len(events) != 1 || events[0].ID != pushed(suspend) {
@@ -217,8 +219,8 @@ func TestGoogleMaintainReplacesChannelsOfAnotherToken(t *testing.T) {
 		{ID: "offboarder-0000000000000000000000000000cccc", ResourceID: "ret-c", Event: "SUSPEND_USER", Address: "https://offboarder.example.com/webhooks/google", TokenMark: googleMark(googleToken), ExpiresAt: t0.Add(-time.Minute)},
 	}}
 	raw, _ := json.Marshal(old)
-	st := &stateMap{m: map[string][]byte{googleStateKey: raw}}
-	srv := fakeSender(t,
+	st := &conformance.StateMap{Values: map[string][]byte{googleStateKey: raw}}
+	srv := conformance.FakeSender(t,
 		googleTokenStep(),
 		googleWatchStep("DELETE_USER", "offboarder-00000000000000000000000000000001", "ret-1", t0),
 		googleWatchStep("SUSPEND_USER", "offboarder-00000000000000000000000000000002", "ret-2", t0),
@@ -241,62 +243,62 @@ func TestGoogleMaintainReplacesChannelsOfAnotherToken(t *testing.T) {
 
 func TestGoogleMaintainErrors(t *testing.T) {
 	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	live := func() *stateMap {
+	live := func() *conformance.StateMap {
 		s := googleState{PolledUntil: t0.Add(-time.Hour)}
 		for i, ev := range []string{"DELETE_USER", "SUSPEND_USER"} {
 			s.Channels = append(s.Channels, googleChannelState{ID: fmt.Sprintf("offboarder-%032x", 100+i), ResourceID: "ret", Event: ev,
 				Address: "https://offboarder.example.com/webhooks/google", TokenMark: googleMark(googleToken), ExpiresAt: t0.Add(5 * time.Hour)})
 		}
 		b, _ := json.Marshal(s)
-		return &stateMap{m: map[string][]byte{googleStateKey: b}}
+		return &conformance.StateMap{Values: map[string][]byte{googleStateKey: b}}
 	}
-	watchErr := func(status int, body string, header map[string]string) apiStep {
-		return apiStep{method: http.MethodPost, path: googleReports + "/watch", query: url.Values{"eventName": {"DELETE_USER"}},
-			auth: googleBearer, status: status, body: body, header: header}
+	watchErr := func(status int, body string, header map[string]string) conformance.APIStep {
+		return conformance.APIStep{Method: http.MethodPost, Path: googleReports + "/watch", Query: url.Values{"eventName": {"DELETE_USER"}},
+			Auth: googleBearer, Status: status, Body: body, Header: header}
 	}
-	listErr := func(status int, body string, header map[string]string) apiStep {
-		return apiStep{method: http.MethodGet, path: googleReports, auth: googleBearer, status: status, body: body, header: header,
-			query: url.Values{"eventName": {"DELETE_USER"}, "startTime": {t0.Add(-2 * time.Hour).Format(time.RFC3339)}, "maxResults": {"1000"}}}
+	listErr := func(status int, body string, header map[string]string) conformance.APIStep {
+		return conformance.APIStep{Method: http.MethodGet, Path: googleReports, Auth: googleBearer, Status: status, Body: body, Header: header,
+			Query: url.Values{"eventName": {"DELETE_USER"}, "startTime": {t0.Add(-2 * time.Hour).Format(time.RFC3339)}, "maxResults": {"1000"}}}
 	}
 	tests := []struct {
 		name     string
-		st       *stateMap
-		steps    []apiStep
+		st       *conformance.StateMap
+		steps    []conformance.APIStep
 		kind     vendorapi.Kind
 		errText  string
 		wait     time.Duration
 		channels int // channels the state must hold after
 	}{
-		{name: "a watch and a poll refused for lack of delegation are a permanent auth error", st: &stateMap{},
-			steps: []apiStep{googleTokenStep(),
+		{name: "a watch and a poll refused for lack of delegation are a permanent auth error", st: &conformance.StateMap{},
+			steps: []conformance.APIStep{googleTokenStep(),
 				watchErr(http.StatusForbidden, googleError(403, "PERMISSION_DENIED", "forbidden", "Not Authorized to access this resource/api"), nil),
-				{method: http.MethodPost, path: googleReports + "/watch", query: url.Values{"eventName": {"SUSPEND_USER"}}, auth: googleBearer,
-					status: http.StatusForbidden, body: googleError(403, "PERMISSION_DENIED", "forbidden", "Not Authorized to access this resource/api")},
-				{method: http.MethodGet, path: googleReports, auth: googleBearer, status: http.StatusForbidden,
-					query: url.Values{"eventName": {"DELETE_USER"}, "startTime": {t0.Add(-time.Hour).Format(time.RFC3339)}, "maxResults": {"1000"}},
-					body:  googleError(403, "PERMISSION_DENIED", "forbidden", "Not Authorized to access this resource/api")}},
+				{Method: http.MethodPost, Path: googleReports + "/watch", Query: url.Values{"eventName": {"SUSPEND_USER"}}, Auth: googleBearer,
+					Status: http.StatusForbidden, Body: googleError(403, "PERMISSION_DENIED", "forbidden", "Not Authorized to access this resource/api")},
+				{Method: http.MethodGet, Path: googleReports, Auth: googleBearer, Status: http.StatusForbidden,
+					Query: url.Values{"eventName": {"DELETE_USER"}, "startTime": {t0.Add(-time.Hour).Format(time.RFC3339)}, "maxResults": {"1000"}},
+					Body:  googleError(403, "PERMISSION_DENIED", "forbidden", "Not Authorized to access this resource/api")}},
 			kind: vendorapi.Auth, errText: "Not Authorized"},
 		{name: "a throttled poll is retryable and keeps the cursor and the channels", st: live(),
-			steps: []apiStep{googleTokenStep(), listErr(http.StatusTooManyRequests, googleError(429, "RESOURCE_EXHAUSTED", "rateLimitExceeded", "Quota exceeded"), map[string]string{"Retry-After": "120"})},
+			steps: []conformance.APIStep{googleTokenStep(), listErr(http.StatusTooManyRequests, googleError(429, "RESOURCE_EXHAUSTED", "rateLimitExceeded", "Quota exceeded"), map[string]string{"Retry-After": "120"})},
 			kind:  vendorapi.RateLimited, wait: 2 * time.Minute, channels: 2},
 		{name: "a poll failing with 500 is retryable", st: live(),
-			steps: []apiStep{googleTokenStep(), listErr(http.StatusInternalServerError, googleError(500, "INTERNAL", "backendError", "Internal error"), nil)},
+			steps: []conformance.APIStep{googleTokenStep(), listErr(http.StatusInternalServerError, googleError(500, "INTERNAL", "backendError", "Internal error"), nil)},
 			kind:  vendorapi.Transient, channels: 2},
 		{name: "a poll with a 401 is a permanent auth error", st: live(),
-			steps: []apiStep{googleTokenStep(), listErr(http.StatusUnauthorized, googleError(401, "UNAUTHENTICATED", "authError", "Invalid Credentials"), nil)},
+			steps: []conformance.APIStep{googleTokenStep(), listErr(http.StatusUnauthorized, googleError(401, "UNAUTHENTICATED", "authError", "Invalid Credentials"), nil)},
 			kind:  vendorapi.Auth, errText: "Invalid Credentials", channels: 2},
 		{name: "a key without domain-wide delegation is a permanent auth error", st: live(),
-			steps: []apiStep{{method: http.MethodPost, path: "/token", status: http.StatusUnauthorized,
-				body: `{"error":"unauthorized_client","error_description":"Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested."}`}},
+			steps: []conformance.APIStep{{Method: http.MethodPost, Path: "/token", Status: http.StatusUnauthorized,
+				Body: `{"error":"unauthorized_client","error_description":"Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested."}`}},
 			kind: vendorapi.Auth, errText: "unauthorized_client", channels: 2},
 		{name: "a revoked key is a permanent auth error", st: live(),
-			steps: []apiStep{{method: http.MethodPost, path: "/token", status: http.StatusBadRequest,
-				body: `{"error":"invalid_grant","error_description":"Invalid JWT Signature."}`}},
+			steps: []conformance.APIStep{{Method: http.MethodPost, Path: "/token", Status: http.StatusBadRequest,
+				Body: `{"error":"invalid_grant","error_description":"Invalid JWT Signature."}`}},
 			kind: vendorapi.Auth, errText: "invalid_grant", channels: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := fakeSender(t, tt.steps...)
+			srv := conformance.FakeSender(t, tt.steps...)
 			g := newTestGoogle(t, googleSettings(t, srv.URL))
 			g.now = func() time.Time { return t0 }
 			events, err := g.Maintain(t.Context(), tt.st)
@@ -325,13 +327,13 @@ func TestGoogleMaintainErrors(t *testing.T) {
 }
 
 func TestGoogleStopsWithTheContext(t *testing.T) {
-	srv := hangingSender(t)
+	srv := conformance.HangingSender(t)
 	g := newTestGoogle(t, googleSettings(t, srv.URL))
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	// The token request hangs: the assertion must be sent under ctx.
-	_, err := g.Maintain(ctx, &stateMap{})
+	_, err := g.Maintain(ctx, &conformance.StateMap{})
 	if err == nil || !vendorapi.Retryable(err) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("want a retryable error wrapping the deadline, got %v", err)
 	}
@@ -344,12 +346,12 @@ func TestGoogleMaintainPollsEvenWhenAWatchFails(t *testing.T) {
 	t0 := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	t1 := t0.Add(time.Hour)
 	del := googleFile(t, "delete-user.json")
-	srv := fakeSender(t,
+	srv := conformance.FakeSender(t,
 		googleTokenStep(),
 		// Google refuses the address for one event name (its channel id,
 		// 1, is not used again).
-		apiStep{method: http.MethodPost, path: googleReports + "/watch", query: url.Values{"eventName": {"DELETE_USER"}}, auth: googleBearer,
-			status: http.StatusBadRequest, body: googleError(400, "INVALID_ARGUMENT", "push.webhookUrlUnauthorized", "Unauthorized WebHook callback channel: https://offboarder.example.com/webhooks/google")},
+		conformance.APIStep{Method: http.MethodPost, Path: googleReports + "/watch", Query: url.Values{"eventName": {"DELETE_USER"}}, Auth: googleBearer,
+			Status: http.StatusBadRequest, Body: googleError(400, "INVALID_ARGUMENT", "push.webhookUrlUnauthorized", "Unauthorized WebHook callback channel: https://offboarder.example.com/webhooks/google")},
 		googleWatchStep("SUSPEND_USER", "offboarder-00000000000000000000000000000002", "ret-sus-2", t0),
 		googleListStep("DELETE_USER", t0.Add(-time.Hour), "", "", del),
 		googleListStep("SUSPEND_USER", t0.Add(-time.Hour), "", ""),
@@ -359,7 +361,7 @@ func TestGoogleMaintainPollsEvenWhenAWatchFails(t *testing.T) {
 		googleListStep("SUSPEND_USER", t0.Add(-time.Hour), "", ""),
 	)
 	g := newTestGoogle(t, googleSettings(t, srv.URL))
-	st := &stateMap{}
+	st := &conformance.StateMap{}
 	g.now = func() time.Time { return t0 }
 	events, err := g.Maintain(t.Context(), st)
 	if err != nil || len(events) != 1 || events[0].Email != "bob@example.com" {
