@@ -7,6 +7,7 @@ import (
 	"github.com/offboarder/offboarder/sources/google"
 	"github.com/offboarder/offboarder/sources/hibob"
 	"github.com/offboarder/offboarder/sources/okta"
+	"github.com/offboarder/offboarder/sources/ssf"
 )
 
 // Sources returns the source types, each a fresh config of its type: a new
@@ -19,6 +20,6 @@ func Sources() map[string]func() sources.Config {
 		"google":   func() sources.Config { return new(google.Config) },
 		"hibob":    func() sources.Config { return new(hibob.Config) },
 		"okta":     func() sources.Config { return new(okta.Config) },
-		"ssf":      func() sources.Config { return new(sources.SSFConfig) },
+		"ssf":      func() sources.Config { return new(ssf.Config) },
 	}
 }

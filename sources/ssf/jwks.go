@@ -1,4 +1,4 @@
-package sources
+package ssf
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
@@ -173,14 +174,14 @@ func (k *ssfKeys) lookup(ctx context.Context, kid string, alg jose.SignatureAlgo
 	if errors.Is(err, errSSFRefreshLimited) {
 		msg = "the signing key is not known yet; retry later"
 	}
-	return nil, ssfAnswer(http.StatusServiceUnavailable, "", fmt.Errorf("ssf: %w: the transmitter's keys: %w", ErrUnauthorized, err), msg)
+	return nil, ssfAnswer(http.StatusServiceUnavailable, "", fmt.Errorf("ssf: %w: the transmitter's keys: %w", sources.ErrUnauthorized, err), msg)
 }
 
 func unknownKey(kid string, alg jose.SignatureAlgorithm) error {
 	if kid == "" {
 		return ssfRefused(errInvalidKey, "no key of the transmitter fits algorithm %s", alg)
 	}
-	return ssfRefused(errInvalidKey, "no key of the transmitter has kid %q and fits algorithm %s", Truncate(kid, 64), alg)
+	return ssfRefused(errInvalidKey, "no key of the transmitter has kid %q and fits algorithm %s", sources.Truncate(kid, 64), alg)
 }
 
 func (k *ssfKeys) snapshot() ([]ssfKey, time.Time) {

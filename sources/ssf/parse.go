@@ -1,4 +1,4 @@
-package sources
+package ssf
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
 )
 
 // Limits of one SET's claims.
@@ -64,30 +65,30 @@ type ssfEventBody struct {
 // A SET that does not conform (no jti, no events, an event that is not an
 // object, a malformed subject of a mapped event) is a *ResponseError
 // wrapping ErrMalformed with RFC 8935's 400 invalid_request answer.
-func (s *SSF) Parse(r *Request) (Delivery, error) {
+func (s *Source) Parse(r *sources.Request) (sources.Delivery, error) {
 	payload, err := s.verify(r)
 	if err != nil {
-		return Delivery{}, err
+		return sources.Delivery{}, err
 	}
 	return s.parseClaims(payload)
 }
 
 // parseClaims turns the verified claims of a SET into a Delivery.
-func (s *SSF) parseClaims(payload []byte) (Delivery, error) {
+func (s *Source) parseClaims(payload []byte) (sources.Delivery, error) {
 	var c ssfClaims
 	if err := json.Unmarshal(payload, &c); err != nil {
-		return Delivery{}, ssfMalformed("claims: %s", SanitizeDecodeError(err))
+		return sources.Delivery{}, ssfMalformed("claims: %s", sources.SanitizeDecodeError(err))
 	}
 	// https://www.rfc-editor.org/rfc/rfc8417.html#section-2.2
 	switch {
 	case c.JTI == nil || *c.JTI == "":
-		return Delivery{}, ssfMalformed("jti: required")
-	case len(*c.JTI) > ssfMaxJTI || !Printable(*c.JTI):
-		return Delivery{}, ssfMalformed("jti: at most %d printable characters", ssfMaxJTI)
+		return sources.Delivery{}, ssfMalformed("jti: required")
+	case len(*c.JTI) > ssfMaxJTI || !sources.Printable(*c.JTI):
+		return sources.Delivery{}, ssfMalformed("jti: at most %d printable characters", ssfMaxJTI)
 	case len(c.Events) == 0:
-		return Delivery{}, ssfMalformed("events: required, with at least one event")
+		return sources.Delivery{}, ssfMalformed("events: required, with at least one event")
 	case len(c.Events) > ssfMaxEvents:
-		return Delivery{}, ssfMalformed("events: more than %d events", ssfMaxEvents)
+		return sources.Delivery{}, ssfMalformed("events: more than %d events", ssfMaxEvents)
 	}
 	types := make([]string, 0, len(c.Events))
 	for t := range c.Events {
@@ -96,7 +97,7 @@ func (s *SSF) parseClaims(payload []byte) (Delivery, error) {
 	sort.Strings(types)
 
 	var (
-		out       []Event
+		out       []sources.Event
 		notes     []string // verification, stream-updated
 		unmapped  []string
 		skipped   []string
@@ -115,41 +116,41 @@ func (s *SSF) parseClaims(payload []byte) (Delivery, error) {
 	for _, t := range types {
 		body := bytes.TrimSpace(c.Events[t])
 		if len(body) == 0 || body[0] != '{' {
-			return Delivery{}, ssfMalformed("events[%q]: want a JSON object", Truncate(t, 128))
+			return sources.Delivery{}, ssfMalformed("events[%q]: want a JSON object", sources.Truncate(t, 128))
 		}
 		reason, mapped := s.events[t]
 		switch {
-		case t == SSFVerification:
+		case t == Verification:
 			// Acknowledged like any SET: the transmitter learns that delivery,
 			// signature and all, works. Its state is not checked: this
 			// receiver never asks for verification events.
 			// https://openid.net/specs/openid-sharedsignals-framework-1_0.html#verification-event
 			notes = append(notes, "ssf verification event")
 			continue
-		case t == SSFStreamUpdated:
+		case t == StreamUpdated:
 			notes = append(notes, "ssf stream-updated event")
 			continue
 		case !mapped:
-			unmapped = append(unmapped, Truncate(t, 128))
+			unmapped = append(unmapped, sources.Truncate(t, 128))
 			continue
 		}
 		var ev ssfEventBody
 		if err := json.Unmarshal(body, &ev); err != nil {
-			return Delivery{}, ssfMalformed("events[%q]: %s", Truncate(t, 128), SanitizeDecodeError(err))
+			return sources.Delivery{}, ssfMalformed("events[%q]: %s", sources.Truncate(t, 128), sources.SanitizeDecodeError(err))
 		}
 		subID, err := readSubID()
 		if err != nil {
-			return Delivery{}, ssfMalformed("sub_id: %s", err)
+			return sources.Delivery{}, ssfMalformed("sub_id: %s", err)
 		}
 		subj := &ssfSubject{emails: append([]string(nil), subID.emails...), ids: subID.copyIDs(), named: append([]string(nil), subID.named...)}
 		if len(ev.Subject) > 0 && string(ev.Subject) != "null" {
 			if err := subj.add(ev.Subject, ""); err != nil {
-				return Delivery{}, ssfMalformed("events[%q].subject: %s", Truncate(t, 128), err)
+				return sources.Delivery{}, ssfMalformed("events[%q].subject: %s", sources.Truncate(t, 128), err)
 			}
 		}
 		email, err := subj.email()
 		if err != nil {
-			return Delivery{}, ssfMalformed("events[%q]: %s", Truncate(t, 128), err)
+			return sources.Delivery{}, ssfMalformed("events[%q]: %s", sources.Truncate(t, 128), err)
 		}
 		if email == "" {
 			skipped = append(skipped, shortType(t)+": "+subj.why())
@@ -158,7 +159,7 @@ func (s *SSF) parseClaims(payload []byte) (Delivery, error) {
 		if t == RISCAccountDisabled && string(bytes.TrimSpace(ev.Reason)) == `"hijacking"` {
 			reason = offboard.ReasonSecurity
 		}
-		out = append(out, Event{Type: t, Email: email, IDs: subj.copyIDs(), Reason: reason})
+		out = append(out, sources.Event{Type: t, Email: email, IDs: subj.copyIDs(), Reason: reason})
 	}
 	for i := range out {
 		out[i].ID = *c.JTI
@@ -167,9 +168,9 @@ func (s *SSF) parseClaims(payload []byte) (Delivery, error) {
 		}
 	}
 	if len(out) == 0 {
-		return Delivery{Ignored: ssfIgnored(notes, unmapped, skipped)}, nil
+		return sources.Delivery{Ignored: ssfIgnored(notes, unmapped, skipped)}, nil
 	}
-	return Delivery{Events: out}, nil
+	return sources.Delivery{Events: out}, nil
 }
 
 // shortType is the last segment of an event type URI (session-revoked).
@@ -177,17 +178,17 @@ func shortType(t string) string {
 	if i := strings.LastIndexByte(t, '/'); i >= 0 && i < len(t)-1 {
 		t = t[i+1:]
 	}
-	return Truncate(t, 64)
+	return sources.Truncate(t, 64)
 }
 
 // ssfIgnored says why a SET gave no event.
 func ssfIgnored(notes, unmapped, skipped []string) string {
 	parts := notes
 	if len(unmapped) > 0 {
-		parts = append(parts, "ssf: not an offboarding event type: "+FirstFew(unmapped))
+		parts = append(parts, "ssf: not an offboarding event type: "+sources.FirstFew(unmapped))
 	}
 	if len(skipped) > 0 {
-		parts = append(parts, "ssf: skipped "+FirstFew(skipped)+"; only subjects with an email are offboarded for now")
+		parts = append(parts, "ssf: skipped "+sources.FirstFew(skipped)+"; only subjects with an email are offboarded for now")
 	}
 	return strings.Join(parts, "; ")
 }

@@ -1,4 +1,8 @@
-package sources
+// Package ssf is the ssf source: a receiver of Security Event Tokens pushed
+// by an OpenID Shared Signals Framework transmitter (RFC 8935). Each SET is
+// verified against the transmitter's key set (fetched from its jwks_uri or
+// given inline), and CAEP and RISC events become offboarding events.
+package ssf
 
 import (
 	"bytes"
@@ -15,6 +19,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
 )
 
 // The ssf source receives Security Event Tokens pushed by an OpenID Shared
@@ -28,20 +33,20 @@ import (
 //   - RFC 8935 (push delivery): https://www.rfc-editor.org/rfc/rfc8935.html
 //   - RFC 9493 (subject identifiers): https://www.rfc-editor.org/rfc/rfc9493.html
 
-// SSFContentType is the media type of a pushed SET; any other Content-Type
+// ContentType is the media type of a pushed SET; any other Content-Type
 // is refused.
 // https://www.rfc-editor.org/rfc/rfc8935.html#section-2 (a SET Transmission
 // Request carries Content-Type application/secevent+jwt)
-const SSFContentType = "application/secevent+jwt"
+const ContentType = "application/secevent+jwt"
 
 // Event types the ssf source knows by name.
 const (
-	// SSFVerification is the transmitter's stream check: answered and
+	// Verification is the transmitter's stream check: answered and
 	// ignored. https://openid.net/specs/openid-sharedsignals-framework-1_0.html#verification-event
-	SSFVerification = "https://schemas.openid.net/secevent/ssf/event-type/verification"
-	// SSFStreamUpdated says the transmitter changed the stream's status:
+	Verification = "https://schemas.openid.net/secevent/ssf/event-type/verification"
+	// StreamUpdated says the transmitter changed the stream's status:
 	// ignored. https://openid.net/specs/openid-sharedsignals-framework-1_0.html#stream-updated-event
-	SSFStreamUpdated = "https://schemas.openid.net/secevent/ssf/event-type/stream-updated"
+	StreamUpdated = "https://schemas.openid.net/secevent/ssf/event-type/stream-updated"
 	// CAEPSessionRevoked: the subject's session was revoked (security).
 	// https://openid.net/specs/openid-caep-1_0.html#session-revoked
 	CAEPSessionRevoked = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
@@ -88,21 +93,21 @@ var ssfAlgorithms = map[string]jose.SignatureAlgorithm{
 // https://openid.net/specs/openid-caep-interoperability-profile-1_0.html#name-event-signatures
 var ssfDefaultAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256}
 
-// SSFDefaultMaxAge is how old a SET's iat may be before it is refused when
+// DefaultMaxAge is how old a SET's iat may be before it is refused when
 // max_age is not set. Transmitters hold events while a stream is paused and
 // send them later, so it is generous; a replayed SET is a duplicate jti and
 // changes nothing.
-const SSFDefaultMaxAge = 24 * time.Hour
+const DefaultMaxAge = 24 * time.Hour
 
 // ssfFetchTimeout bounds one fetch of the transmitter's JWKS.
 const ssfFetchTimeout = 5 * time.Second
 
-// SSF is a Shared Signals Framework receiver for push delivery (RFC 8935).
+// Source is a Shared Signals Framework receiver for push delivery (RFC 8935).
 // Every SET must be a JWS signed by the configured issuer's key with an
 // allowed asymmetric algorithm, typed secevent+jwt, addressed to one of the
 // configured audiences, and issued within max_age. Failures are answered as
 // RFC 8935 prescribes: 400 with {"err": …, "description": …}.
-type SSF struct {
+type Source struct {
 	name     string
 	issuer   string
 	audience []string
@@ -114,17 +119,17 @@ type SSF struct {
 	now      func() time.Time
 }
 
-var _ Source = (*SSF)(nil)
+var _ sources.Source = (*Source)(nil)
 
 // Name implements Source.
-func (s *SSF) Name() string { return s.name }
+func (s *Source) Name() string { return s.name }
 
 // Type implements Source.
-func (s *SSF) Type() string { return "ssf" }
+func (s *Source) Type() string { return "ssf" }
 
 // Handshake implements Source: SSF has none; the transmitter checks the
 // stream with a verification event, an ordinary SET.
-func (s *SSF) Handshake(*Request) (*Response, bool) { return nil, false }
+func (s *Source) Handshake(*sources.Request) (*sources.Response, bool) { return nil, false }
 
 // Verify implements Source. It checks, in order: the Authorization header
 // is the configured authorization_header, if one is; the Content-Type is
@@ -140,25 +145,25 @@ func (s *SSF) Handshake(*Request) (*Response, bool) { return nil, false }
 // (algorithm, key or signature), invalid_issuer, invalid_audience or
 // authentication_failed (iat, exp, nbf); or 503 when the transmitter's keys
 // cannot be fetched, so that the transmitter retries. Nothing is recorded.
-func (s *SSF) Verify(r *Request) error {
+func (s *Source) Verify(r *sources.Request) error {
 	_, err := s.verify(r)
 	return err
 }
 
 // verify authenticates r and returns the SET's verified claims.
-func (s *SSF) verify(r *Request) ([]byte, error) {
+func (s *Source) verify(r *sources.Request) ([]byte, error) {
 	// The stream's authorization_header, when configured, comes first and is
 	// refused as RFC 8935 §2.4's authentication_failed ("could not
 	// authenticate the SET Transmitter from the contents of the request").
 	if s.authz != nil {
-		if v := r.Header.Values("Authorization"); len(v) != 1 || !SameSecret(v[0], *s.authz) {
+		if v := r.Header.Values("Authorization"); len(v) != 1 || !sources.SameSecret(v[0], *s.authz) {
 			return nil, ssfRefused(errAuthFailed, "the Authorization header is missing or is not the stream's authorization_header")
 		}
 	}
 	// https://www.rfc-editor.org/rfc/rfc8935.html#section-2
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || !strings.EqualFold(mt, SSFContentType) {
-		return nil, ssfRefused(errInvalidRequest, "content type must be %s", SSFContentType)
+	if err != nil || !strings.EqualFold(mt, ContentType) {
+		return nil, ssfRefused(errInvalidRequest, "content type must be %s", ContentType)
 	}
 	token := string(bytes.TrimSpace(r.Body))
 	if strings.Count(token, ".") == 4 {
@@ -167,7 +172,7 @@ func (s *SSF) verify(r *Request) ([]byte, error) {
 	jws, err := jose.ParseSignedCompact(token, s.algs)
 	if err != nil {
 		if ua, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
-			return nil, ssfRefused(errInvalidKey, "algorithm %q is not accepted (accepted: %s)", Truncate(string(ua.Got), 32), algNames(s.algs))
+			return nil, ssfRefused(errInvalidKey, "algorithm %q is not accepted (accepted: %s)", sources.Truncate(string(ua.Got), 32), algNames(s.algs))
 		}
 		return nil, ssfRefused(errInvalidRequest, "body is not a SET in JWS compact serialization")
 	}
@@ -175,7 +180,7 @@ func (s *SSF) verify(r *Request) ([]byte, error) {
 	// SSF SETs "MUST use explicit typing"; RFC 8417 §2.3 names the value.
 	// https://openid.net/specs/openid-sharedsignals-framework-1_0.html#explicit-typing
 	// https://www.rfc-editor.org/rfc/rfc8417.html#section-2.3
-	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(typ, "secevent+jwt") && !strings.EqualFold(typ, SSFContentType) {
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(typ, "secevent+jwt") && !strings.EqualFold(typ, ContentType) {
 		return nil, ssfRefused(errInvalidRequest, "JOSE header typ must be secevent+jwt")
 	}
 	now := s.now()
@@ -214,12 +219,12 @@ func (s *SSF) verify(r *Request) ([]byte, error) {
 	switch {
 	case c.IssuedAt == nil:
 		return nil, ssfRefused(errInvalidRequest, "iat: required")
-	case c.IssuedAt.Time().After(now.Add(DefaultTolerance)):
-		return nil, ssfRefused(errAuthFailed, "iat is more than %s ahead of the receiver's clock", DefaultTolerance)
+	case c.IssuedAt.Time().After(now.Add(sources.DefaultTolerance)):
+		return nil, ssfRefused(errAuthFailed, "iat is more than %s ahead of the receiver's clock", sources.DefaultTolerance)
 	case now.Sub(c.IssuedAt.Time()) > s.maxAge:
 		return nil, ssfRefused(errAuthFailed, "iat is older than max_age (%s)", s.maxAge)
 	}
-	if err := c.ValidateWithLeeway(jwt.Expected{Time: now}, DefaultTolerance); err != nil {
+	if err := c.ValidateWithLeeway(jwt.Expected{Time: now}, sources.DefaultTolerance); err != nil {
 		return nil, ssfRefused(errAuthFailed, "exp or nbf does not hold")
 	}
 	return payload, nil
@@ -264,7 +269,7 @@ const (
 // 400 with an application/json {"err", "description"} body.
 // https://www.rfc-editor.org/rfc/rfc8935.html#section-2.3
 func ssfRefused(code, format string, a ...any) error {
-	return ssfAnswer(http.StatusBadRequest, code, fmt.Errorf("ssf: %w", Unauthorized(code+": "+format, a...)), fmt.Sprintf(format, a...))
+	return ssfAnswer(http.StatusBadRequest, code, fmt.Errorf("ssf: %w", sources.Unauthorized(code+": "+format, a...)), fmt.Sprintf(format, a...))
 }
 
 // ssfMalformed is a Parse failure: ErrMalformed, answered 400 with err
@@ -272,7 +277,7 @@ func ssfRefused(code, format string, a ...any) error {
 // event's definition").
 // https://www.rfc-editor.org/rfc/rfc8935.html#section-2.4
 func ssfMalformed(format string, a ...any) error {
-	return ssfAnswer(http.StatusBadRequest, errInvalidRequest, fmt.Errorf("ssf: %w", Malformed(errInvalidRequest+": "+format, a...)), fmt.Sprintf(format, a...))
+	return ssfAnswer(http.StatusBadRequest, errInvalidRequest, fmt.Errorf("ssf: %w", sources.Malformed(errInvalidRequest+": "+format, a...)), fmt.Sprintf(format, a...))
 }
 
 func ssfAnswer(status int, code string, err error, description string) error {
@@ -282,10 +287,10 @@ func ssfAnswer(status int, code string, err error, description string) error {
 		// own status. https://www.rfc-editor.org/rfc/rfc8935.html#section-2.3
 		body = map[string]string{"error": description}
 	}
-	return &ResponseError{Err: err, Response: *JSONResponse(status, body)}
+	return &sources.ResponseError{Err: err, Response: *sources.JSONResponse(status, body)}
 }
 
 // IgnoreStatus implements IgnoreStatuser: RFC 8935 §2.2 acknowledges every
 // valid SET with 202, the verification event and unmapped types included.
 // https://www.rfc-editor.org/rfc/rfc8935#section-2.2
-func (s *SSF) IgnoreStatus() int { return http.StatusAccepted }
+func (s *Source) IgnoreStatus() int { return http.StatusAccepted }

@@ -1,4 +1,4 @@
-package sources
+package ssf
 
 import (
 	"errors"
@@ -11,11 +11,12 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/vendorapi"
 )
 
-// SSFConfig is the settings of an ssf source.
-type SSFConfig struct {
+// Config is the settings of an ssf source.
+type Config struct {
 	// Issuer is the transmitter's issuer, as in its SETs' iss claim.
 	Issuer string `json:"issuer"`
 	// Audience is what the transmitter puts in aud for this receiver: a
@@ -43,13 +44,13 @@ type SSFConfig struct {
 }
 
 // Validate implements Config: every problem, each naming its key.
-func (c *SSFConfig) Validate() error {
+func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, a ...any) { errs = append(errs, vendorapi.FieldErr(key, format, a...)) }
 	switch {
 	case strings.TrimSpace(c.Issuer) == "":
 		bad("issuer", "required (the transmitter's issuer, as in its SETs' iss claim)")
-	case len(c.Issuer) > 2048 || !Printable(c.Issuer):
+	case len(c.Issuer) > 2048 || !sources.Printable(c.Issuer):
 		bad("issuer", "at most 2048 printable characters")
 	}
 	if _, err := ssfAudience(c.Audience); err != nil {
@@ -81,7 +82,7 @@ func (c *SSFConfig) Validate() error {
 		switch {
 		case strings.TrimSpace(a) == "":
 			bad("authorization_header", "required: blanks are not a secret")
-		case len(a) < 16 || len(a) > 4096 || !Printable(a):
+		case len(a) < 16 || len(a) > 4096 || !sources.Printable(a):
 			bad("authorization_header", "want 16 to 4096 printable characters, e.g. \"Bearer \" and at least 16 random bytes")
 		}
 	}
@@ -90,20 +91,20 @@ func (c *SSFConfig) Validate() error {
 }
 
 // events is the event map: the defaults with Events over them.
-func (c *SSFConfig) events() (map[string]offboard.Reason, []error) {
-	return EventReasons(ssfDefaultEvents, c.Events, func(t string) bool {
+func (c *Config) events() (map[string]offboard.Reason, []error) {
+	return sources.EventReasons(ssfDefaultEvents, c.Events, func(t string) bool {
 		u, err := url.Parse(t)
-		return err == nil && u.Scheme != "" && len(t) <= 512 && Printable(t)
+		return err == nil && u.Scheme != "" && len(t) <= 512 && sources.Printable(t)
 	}, "not an event type URI such as "+CAEPSessionRevoked, false)
 }
 
 // Open implements Config; the JWKS fetches use d.HTTPClient.
-func (c *SSFConfig) Open(name string, d Deps) (Source, error) {
+func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 	now := d.Now
 	if now == nil {
 		now = time.Now
 	}
-	src := &SSF{name: name, issuer: c.Issuer, algs: ssfDefaultAlgs, now: now}
+	src := &Source{name: name, issuer: c.Issuer, algs: ssfDefaultAlgs, now: now}
 	var err error
 	if src.audience, err = ssfAudience(c.Audience); err != nil {
 		return nil, vendorapi.KeyErr("audience", err)
@@ -122,18 +123,18 @@ func (c *SSFConfig) Open(name string, d Deps) (Source, error) {
 	}
 	src.maxAge, _ = ssfMaxAge(c.MaxAge) // checked by Validate
 	if c.AuthorizationHeader != "" {
-		h := HashSecret(c.AuthorizationHeader)
+		h := sources.HashSecret(c.AuthorizationHeader)
 		src.authz = &h
 	}
 	src.events, _ = c.events() // checked by Validate
 	return src, nil
 }
 
-// ssfMaxAge parses max_age: "" is SSFDefaultMaxAge; otherwise a duration
+// ssfMaxAge parses max_age: "" is DefaultMaxAge; otherwise a duration
 // between 1m and 720h.
 func ssfMaxAge(s string) (time.Duration, error) {
 	if s == "" {
-		return SSFDefaultMaxAge, nil
+		return DefaultMaxAge, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < time.Minute || d > 30*24*time.Hour {
@@ -164,7 +165,7 @@ func ssfAudience(v any) ([]string, error) {
 		return nil, errors.New("want 1 to 16 values")
 	}
 	for _, a := range out {
-		if strings.TrimSpace(a) == "" || len(a) > 2048 || !Printable(a) {
+		if strings.TrimSpace(a) == "" || len(a) > 2048 || !sources.Printable(a) {
 			return nil, errors.New("values must be 1 to 2048 printable characters")
 		}
 	}
@@ -184,7 +185,7 @@ func ssfAllowedAlgs(names []string) ([]jose.SignatureAlgorithm, error) {
 				known = append(known, k)
 			}
 			sort.Strings(known)
-			return nil, fmt.Errorf("%q is not an accepted asymmetric algorithm (known: %s)", Truncate(n, 32), strings.Join(known, ", "))
+			return nil, fmt.Errorf("%q is not an accepted asymmetric algorithm (known: %s)", sources.Truncate(n, 32), strings.Join(known, ", "))
 		}
 		out = append(out, a)
 	}

@@ -1,4 +1,4 @@
-package sources
+package ssf
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/offboarder/offboarder/sources"
 )
 
 // ssfMaxAliases bounds the identifiers of one aliases subject.
@@ -59,7 +61,7 @@ func (s *ssfSubject) add(raw json.RawMessage, within string) error {
 		if err != nil {
 			return err
 		}
-		email, err := NormalizeEmail(v)
+		email, err := sources.NormalizeEmail(v)
 		if err != nil {
 			return fmt.Errorf("email: %s", err)
 		}
@@ -108,7 +110,7 @@ func (s *ssfSubject) add(raw json.RawMessage, within string) error {
 	case "":
 		return errors.New("format: required")
 	default:
-		s.named = append(s.named, "format "+Truncate(format, 32))
+		s.named = append(s.named, "format "+sources.Truncate(format, 32))
 	}
 	return nil
 }
@@ -188,7 +190,7 @@ func subjectMember(m map[string]json.RawMessage, name string, required bool) (st
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return "", fmt.Errorf("%s: want a string", name)
 	}
-	if (required && v == "") || len(v) > 512 || !Printable(v) {
+	if (required && v == "") || len(v) > 512 || !sources.Printable(v) {
 		return "", fmt.Errorf("%s: want 1 to 512 printable characters", name)
 	}
 	return v, nil

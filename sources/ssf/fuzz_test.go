@@ -1,4 +1,4 @@
-package sources
+package ssf
 
 import (
 	"bytes"
@@ -16,12 +16,13 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
 )
 
 // ssfTestdataClaims returns every claim set in testdata/ssf with iat at.
 func ssfTestdataClaims(f *testing.F, at time.Time) [][]byte {
 	f.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "ssf", "*.json"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no SETs in testdata: %v", err)
 	}
@@ -36,10 +37,10 @@ func ssfTestdataClaims(f *testing.F, at time.Time) [][]byte {
 // carries a well-formed answer.
 func checkSSFError(t *testing.T, err error) {
 	t.Helper()
-	if !errors.Is(err, ErrUnauthorized) && !errors.Is(err, ErrMalformed) {
+	if !errors.Is(err, sources.ErrUnauthorized) && !errors.Is(err, sources.ErrMalformed) {
 		t.Fatalf("error not classified: %v", err)
 	}
-	var re *ResponseError
+	var re *sources.ResponseError
 	if !errors.As(err, &re) {
 		t.Fatalf("no protocol answer: %v", err)
 	}
@@ -59,7 +60,7 @@ func checkSSFError(t *testing.T, err error) {
 }
 
 // checkSSFEvents checks the invariants of parsed events.
-func checkSSFEvents(t *testing.T, s *SSF, d Delivery) {
+func checkSSFEvents(t *testing.T, s *Source, d sources.Delivery) {
 	t.Helper()
 	if len(d.Events) == 0 {
 		if d.Ignored == "" {
@@ -69,14 +70,14 @@ func checkSSFEvents(t *testing.T, s *SSF, d Delivery) {
 	}
 	seen := map[string]bool{}
 	for _, ev := range d.Events {
-		if ev.ID == "" || len(ev.ID) > 200 || !Printable(ev.ID) || seen[ev.ID] {
+		if ev.ID == "" || len(ev.ID) > 200 || !sources.Printable(ev.ID) || seen[ev.ID] {
 			t.Fatalf("bad or repeated event id: %+v", ev)
 		}
 		seen[ev.ID] = true
 		if _, mapped := s.events[ev.Type]; !mapped || !offboard.Reason(ev.Reason).Valid() {
 			t.Fatalf("event of an unmapped type or with a bad reason: %+v", ev)
 		}
-		again, err := NormalizeEmail(ev.Email)
+		again, err := sources.NormalizeEmail(ev.Email)
 		if err != nil || again != ev.Email {
 			t.Fatalf("email %q not stable under normalisation: %q, %v", ev.Email, again, err)
 		}
@@ -105,7 +106,7 @@ func FuzzSSFVerifyParse(f *testing.F) {
 	s := newTestSSF(f, nil)
 	s.now = func() time.Time { return now }
 	f.Fuzz(func(t *testing.T, body []byte) {
-		r := &Request{Context: t.Context(), Method: http.MethodPost, Header: http.Header{"Content-Type": {SSFContentType}}, Body: body}
+		r := &sources.Request{Context: t.Context(), Method: http.MethodPost, Header: http.Header{"Content-Type": {ContentType}}, Body: body}
 		if err := s.Verify(r); err != nil {
 			checkSSFError(t, err)
 			return
@@ -140,7 +141,7 @@ func FuzzSSFClaims(f *testing.F) {
 		d, err := s.parseClaims(claims)
 		if err != nil {
 			checkSSFError(t, err)
-			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "invalid_request") {
+			if !errors.Is(err, sources.ErrMalformed) || !strings.Contains(err.Error(), "invalid_request") {
 				t.Fatalf("a claims error that is not invalid_request: %v", err)
 			}
 			return

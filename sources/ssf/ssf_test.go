@@ -1,4 +1,4 @@
-package sources
+package ssf
 
 import (
 	"crypto"
@@ -23,6 +23,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
 )
 
 // The issuer and audience of the claim sets in testdata/ssf, from CAEP 1.0's
@@ -92,7 +93,7 @@ func ssfDefaultJWKS(t testing.TB) string {
 
 // newTestSSF builds an ssf source trusting ssfDefaultJWKS; settings are
 // merged over the defaults (a nil value deletes a key).
-func newTestSSF(t testing.TB, settings map[string]any) *SSF {
+func newTestSSF(t testing.TB, settings map[string]any) *Source {
 	t.Helper()
 	base := map[string]any{"issuer": ssfTestIssuer, "audience": ssfTestAudience, "jwks": ssfDefaultJWKS(t)}
 	for k, v := range settings {
@@ -102,18 +103,18 @@ func newTestSSF(t testing.TB, settings map[string]any) *SSF {
 		}
 		base[k] = v
 	}
-	srcs, err := build([]Spec{{Name: "caep", Type: "ssf", Settings: base}})
+	srcs, err := build([]sources.Spec{{Name: "caep", Type: "ssf", Settings: base}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return srcs[0].(*SSF)
+	return srcs[0].(*Source)
 }
 
 // setClaims reads testdata/ssf/name with iat set to at and changes applied
 // (a nil value deletes a claim).
 func setClaims(t testing.TB, name string, at time.Time, changes map[string]any) []byte {
 	t.Helper()
-	raw := testdataFile(t, "ssf", name)
+	raw := testdataFile(t, name)
 	var c map[string]any
 	if err := json.Unmarshal(raw, &c); err != nil {
 		t.Fatal(err)
@@ -171,14 +172,14 @@ func handMadeJWS(header string, claims []byte, sign func(input []byte) []byte) s
 	return input + "." + enc.EncodeToString(sign([]byte(input)))
 }
 
-func ssfRequest(t testing.TB, token, contentType string) *Request {
+func ssfRequest(t testing.TB, token, contentType string) *sources.Request {
 	t.Helper()
 	h := http.Header{}
 	if contentType != "" {
 		h.Set("Content-Type", contentType)
 	}
 	h.Set("Accept", "application/json")
-	return &Request{Context: t.Context(), Method: http.MethodPost, Header: h, Body: []byte(token)}
+	return &sources.Request{Context: t.Context(), Method: http.MethodPost, Header: h, Body: []byte(token)}
 }
 
 // wantSSFAnswer checks that err is class, carrying RFC 8935's 400 answer
@@ -191,7 +192,7 @@ func wantSSFAnswer(t *testing.T, err error, class error, code string) {
 	if !strings.HasPrefix(err.Error(), "ssf: ") {
 		t.Fatalf("error not prefixed with the source: %v", err)
 	}
-	var re *ResponseError
+	var re *sources.ResponseError
 	if !errors.As(err, &re) {
 		t.Fatalf("no protocol answer in %v", err)
 	}
@@ -218,49 +219,49 @@ func TestSSFAcceptsSignedSETs(t *testing.T) {
 	}}
 	tests := []struct {
 		name    string
-		src     *SSF
+		src     *Source
 		token   string
-		want    []Event // nil: ignored
-		ignored string  // what Ignored must hold
+		want    []sources.Event // nil: ignored
+		ignored string          // what Ignored must hold
 	}{
 		{name: "a CAEP session-revoked SET for an email subject is a security event", src: def,
 			token: rs256(t, setClaims(t, "caep-session-revoked-email.json", now, nil)),
-			want:  []Event{{ID: "24c63fb56e5a2d77a6b512616ca9fa26", Type: CAEPSessionRevoked, Email: "jane.smith@example.com", Reason: offboard.ReasonSecurity}}},
+			want:  []sources.Event{{ID: "24c63fb56e5a2d77a6b512616ca9fa26", Type: CAEPSessionRevoked, Email: "jane.smith@example.com", Reason: offboard.ReasonSecurity}}},
 		{name: "a RISC account-disabled SET deactivates", src: def,
 			token: rs256(t, setClaims(t, "risc-account-disabled.json", now, nil)),
-			want:  []Event{{ID: "756E69717565206964656E746966696572", Type: RISCAccountDisabled, Email: "foo@example.com", Reason: offboard.ReasonDeactivated}}},
+			want:  []sources.Event{{ID: "756E69717565206964656E746966696572", Type: RISCAccountDisabled, Email: "foo@example.com", Reason: offboard.ReasonDeactivated}}},
 		{name: "account-disabled for hijacking is a security event, and an aliases subject gives its email and phone", src: def,
 			token: rs256(t, setClaims(t, "risc-account-disabled-hijacking.json", now, nil)),
-			want: []Event{{ID: "756E69717565206964656E746966696573", Type: RISCAccountDisabled, Email: "user@example.com", Reason: offboard.ReasonSecurity,
+			want: []sources.Event{{ID: "756E69717565206964656E746966696573", Type: RISCAccountDisabled, Email: "user@example.com", Reason: offboard.ReasonSecurity,
 				IDs: map[string]string{"phone_number": "+1 206 555 0123"}}}},
 		{name: "account-purged terminates", src: def,
 			token: rs256(t, setClaims(t, "risc-account-purged.json", now, nil)),
-			want:  []Event{{ID: "756E69717565206964656E746966696575", Type: RISCAccountPurged, Email: "john.doe@example.com", Reason: offboard.ReasonTerminated}}},
+			want:  []sources.Event{{ID: "756E69717565206964656E746966696575", Type: RISCAccountPurged, Email: "john.doe@example.com", Reason: offboard.ReasonTerminated}}},
 		{name: "credential-compromise with a complex subject offboards its user", src: def,
 			token: rs256(t, setClaims(t, "risc-credential-compromise.json", now, nil)),
-			want:  []Event{{ID: "756E69717565206964656E746966696576", Type: RISCCredentialCompromise, Email: "joe.smith@example.com", Reason: offboard.ReasonSecurity}}},
+			want:  []sources.Event{{ID: "756E69717565206964656E746966696576", Type: RISCCredentialCompromise, Email: "joe.smith@example.com", Reason: offboard.ReasonSecurity}}},
 		{name: "a subject inside the event, as before sub_id, is read", src: def,
 			token: rs256(t, setClaims(t, "legacy-event-subject.json", now, nil)),
-			want:  []Event{{ID: "756E69717565206964656E746966696578", Type: CAEPSessionRevoked, Email: "jane.smith@example.com", Reason: offboard.ReasonSecurity}}},
+			want:  []sources.Event{{ID: "756E69717565206964656E746966696578", Type: CAEPSessionRevoked, Email: "jane.smith@example.com", Reason: offboard.ReasonSecurity}}},
 		{name: "an aud list that names this receiver is accepted", src: def,
 			token: rs256(t, setClaims(t, "risc-account-purged.json", now, map[string]any{"aud": []string{"https://other.example/", ssfTestAudience}})),
-			want:  []Event{{ID: "756E69717565206964656E746966696575", Type: RISCAccountPurged, Email: "john.doe@example.com", Reason: offboard.ReasonTerminated}}},
+			want:  []sources.Event{{ID: "756E69717565206964656E746966696575", Type: RISCAccountPurged, Email: "john.doe@example.com", Reason: offboard.ReasonTerminated}}},
 		{name: "an ES256 SET verifies with the EC key", src: def,
 			token: signSET(t, setClaims(t, "risc-account-purged.json", now, nil), jose.ES256, "e1", keys.ec, "secevent+jwt"),
-			want:  []Event{{ID: "756E69717565206964656E746966696575", Type: RISCAccountPurged, Email: "john.doe@example.com", Reason: offboard.ReasonTerminated}}},
+			want:  []sources.Event{{ID: "756E69717565206964656E746966696575", Type: RISCAccountPurged, Email: "john.doe@example.com", Reason: offboard.ReasonTerminated}}},
 		{name: "a SET without kid is verified with the keys that fit its alg", src: def,
 			token: signSET(t, setClaims(t, "risc-account-purged.json", now, nil), jose.RS256, "", keys.rsa, "secevent+jwt"),
-			want:  []Event{{ID: "756E69717565206964656E746966696575", Type: RISCAccountPurged, Email: "john.doe@example.com", Reason: offboard.ReasonTerminated}}},
+			want:  []sources.Event{{ID: "756E69717565206964656E746966696575", Type: RISCAccountPurged, Email: "john.doe@example.com", Reason: offboard.ReasonTerminated}}},
 		{name: "typ may be the full media type", src: def,
 			token: signSET(t, setClaims(t, "risc-account-purged.json", now, nil), jose.RS256, "k1", keys.rsa, "application/secevent+jwt"),
-			want:  []Event{{ID: "756E69717565206964656E746966696575", Type: RISCAccountPurged, Email: "john.doe@example.com", Reason: offboard.ReasonTerminated}}},
+			want:  []sources.Event{{ID: "756E69717565206964656E746966696575", Type: RISCAccountPurged, Email: "john.doe@example.com", Reason: offboard.ReasonTerminated}}},
 		{name: "an event type mapped by the events setting is offboarded", src: enabled,
 			token: rs256(t, setClaims(t, "risc-account-enabled.json", now, nil)),
-			want: []Event{{ID: "756E69717565206964656E746966696577", Type: "https://schemas.openid.net/secevent/risc/event-type/account-enabled",
+			want: []sources.Event{{ID: "756E69717565206964656E746966696577", Type: "https://schemas.openid.net/secevent/risc/event-type/account-enabled",
 				Email: "foo@example.com", Reason: offboard.ReasonSuspended}}},
 		{name: "two mapped events in one SET are jti#1 and jti#2, in the order of their types", src: def,
 			token: rs256(t, setClaims(t, "risc-account-purged.json", now, two)),
-			want: []Event{
+			want: []sources.Event{
 				{ID: "756E69717565206964656E746966696575#1", Type: CAEPSessionRevoked, Email: "john.doe@example.com", Reason: offboard.ReasonSecurity},
 				{ID: "756E69717565206964656E746966696575#2", Type: RISCCredentialCompromise, Email: "john.doe@example.com", Reason: offboard.ReasonSecurity},
 			}},
@@ -286,7 +287,7 @@ func TestSSFAcceptsSignedSETs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := ssfRequest(t, tt.token, SSFContentType)
+			r := ssfRequest(t, tt.token, ContentType)
 			if err := tt.src.Verify(r); err != nil {
 				t.Fatalf("verify: %v", err)
 			}
@@ -398,7 +399,7 @@ func TestSSFRefusesWithTheRFCAnswer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ct := SSFContentType
+			ct := ContentType
 			switch tt.contentType {
 			case "":
 			case "-":
@@ -413,11 +414,11 @@ func TestSSFRefusesWithTheRFCAnswer(t *testing.T) {
 					t.Fatalf("verify: %v", err)
 				}
 				_, err = src.Parse(r)
-				wantSSFAnswer(t, err, ErrMalformed, tt.code)
+				wantSSFAnswer(t, err, sources.ErrMalformed, tt.code)
 			} else {
-				wantSSFAnswer(t, err, ErrUnauthorized, tt.code)
+				wantSSFAnswer(t, err, sources.ErrUnauthorized, tt.code)
 				// Parse verifies again: it never reads what Verify refused.
-				if _, perr := src.Parse(r); !errors.Is(perr, ErrUnauthorized) {
+				if _, perr := src.Parse(r); !errors.Is(perr, sources.ErrUnauthorized) {
 					t.Fatalf("parse of a refused SET: %v", perr)
 				}
 			}
@@ -434,8 +435,8 @@ func TestSSFRefusesWithTheRFCAnswer(t *testing.T) {
 func TestSSFAuthorizationHeader(t *testing.T) {
 	const authz = "Bearer stream-7f3c9a1e5d2b8c4f"
 	token := rs256(t, setClaims(t, "caep-session-revoked-email.json", time.Now(), nil))
-	with := func(values ...string) *Request {
-		r := ssfRequest(t, token, SSFContentType)
+	with := func(values ...string) *sources.Request {
+		r := ssfRequest(t, token, ContentType)
 		for _, v := range values {
 			r.Header.Add("Authorization", v)
 		}
@@ -445,7 +446,7 @@ func TestSSFAuthorizationHeader(t *testing.T) {
 	if err := src.Verify(with(authz)); err != nil {
 		t.Fatalf("the stream's header: %v", err)
 	}
-	for name, r := range map[string]*Request{
+	for name, r := range map[string]*sources.Request{
 		"missing":           with(),
 		"wrong":             with("Bearer stream-7f3c9a1e5d2b8c4e"),
 		"a prefix of it":    with(authz[:len(authz)-1]),
@@ -455,7 +456,7 @@ func TestSSFAuthorizationHeader(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := src.Verify(r)
-			wantSSFAnswer(t, err, ErrUnauthorized, errAuthFailed)
+			wantSSFAnswer(t, err, sources.ErrUnauthorized, errAuthFailed)
 			if strings.Contains(err.Error(), authz) {
 				t.Fatal("the error holds the secret")
 			}
@@ -472,7 +473,7 @@ func TestSSFIatWindowEdges(t *testing.T) {
 	src := newTestSSF(t, map[string]any{"max_age": "1h"})
 	src.now = func() time.Time { return now }
 	for _, iat := range []time.Time{now.Add(-59 * time.Minute), now.Add(4 * time.Minute), now} {
-		r := ssfRequest(t, rs256(t, setClaims(t, "caep-session-revoked-email.json", iat, nil)), SSFContentType)
+		r := ssfRequest(t, rs256(t, setClaims(t, "caep-session-revoked-email.json", iat, nil)), ContentType)
 		if err := src.Verify(r); err != nil {
 			t.Errorf("iat %s from now: %v", iat.Sub(now), err)
 		}
@@ -513,14 +514,14 @@ func TestSSFBuildReportsEachKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := build([]Spec{{Name: "caep", Type: "ssf", Settings: tt.settings}})
+			_, err := build([]sources.Spec{{Name: "caep", Type: "ssf", Settings: tt.settings}})
 			if err == nil || !strings.Contains(err.Error(), "sources[0] (caep)") || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("want an error with %q, got %v", tt.want, err)
 			}
 		})
 	}
 	t.Run("every problem is reported at once", func(t *testing.T) {
-		_, err := build([]Spec{{Name: "caep", Type: "ssf", Settings: map[string]any{"max_age": "1s"}}})
+		_, err := build([]sources.Spec{{Name: "caep", Type: "ssf", Settings: map[string]any{"max_age": "1s"}}})
 		for _, want := range []string{".issuer:", ".audience:", ".jwks_uri:", ".max_age:"} {
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("errors lack %q: %v", want, err)
@@ -533,7 +534,7 @@ func TestSSFBuildReportsEachKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := newTestSSF(t, map[string]any{"jwks": m, "audience": []any{"x", ssfTestAudience}})
-		r := ssfRequest(t, rs256(t, setClaims(t, "risc-account-purged.json", time.Now(), nil)), SSFContentType)
+		r := ssfRequest(t, rs256(t, setClaims(t, "risc-account-purged.json", time.Now(), nil)), ContentType)
 		if err := s.Verify(r); err != nil {
 			t.Fatal(err)
 		}

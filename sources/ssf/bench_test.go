@@ -1,4 +1,4 @@
-package sources
+package ssf
 
 import (
 	"testing"
@@ -21,7 +21,7 @@ func BenchmarkSSFVerifyParse(b *testing.B) {
 		{"ES256", signSET(b, claims, jose.ES256, "e1", keys.ec, "secevent+jwt")},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			r := ssfRequest(b, c.token, SSFContentType)
+			r := ssfRequest(b, c.token, ContentType)
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := s.Verify(r); err != nil {

@@ -1,4 +1,4 @@
-package sources
+package ssf
 
 import (
 	"crypto/ed25519"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/offboarder/offboarder/sources"
 )
 
 // jwksStep is one scripted answer of the transmitter's jwks_uri.
@@ -64,25 +65,25 @@ func jwksServer(t *testing.T, steps ...jwksStep) *httptest.Server {
 }
 
 // remoteSSF is an ssf source fetching its keys from srv, on clock.
-func remoteSSF(t *testing.T, srv *httptest.Server, clock *time.Time) *SSF {
+func remoteSSF(t *testing.T, srv *httptest.Server, clock *time.Time) *Source {
 	t.Helper()
-	srcs, err := Build([]Spec{{Name: "caep", Type: "ssf", Settings: map[string]any{
+	srcs, err := buildWith([]sources.Spec{{Name: "caep", Type: "ssf", Settings: map[string]any{
 		"issuer": ssfTestIssuer, "audience": ssfTestAudience, "jwks_uri": srv.URL + "/oauth2/v1/keys?client_id=abc",
-	}}}, testTypes(), Deps{HTTPClient: srv.Client()})
+	}}}, sources.Deps{HTTPClient: srv.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := srcs[0].(*SSF)
+	s := srcs[0].(*Source)
 	s.now = func() time.Time { return *clock }
 	return s
 }
 
 // deliver verifies and parses a SET for foo@example.com signed with key
 // under kid at the clock's time.
-func deliver(t *testing.T, s *SSF, clock time.Time, kid string, key *rsa.PrivateKey) error {
+func deliver(t *testing.T, s *Source, clock time.Time, kid string, key *rsa.PrivateKey) error {
 	t.Helper()
 	tok := signSET(t, setClaims(t, "risc-account-disabled.json", clock, nil), jose.RS256, kid, key, "secevent+jwt")
-	r := ssfRequest(t, tok, SSFContentType)
+	r := ssfRequest(t, tok, ContentType)
 	if err := s.Verify(r); err != nil {
 		return err
 	}
@@ -98,11 +99,11 @@ func deliver(t *testing.T, s *SSF, clock time.Time, kid string, key *rsa.Private
 func wantStatus(t *testing.T, err error, status int, code string) {
 	t.Helper()
 	if status == http.StatusBadRequest {
-		wantSSFAnswer(t, err, ErrUnauthorized, code)
+		wantSSFAnswer(t, err, sources.ErrUnauthorized, code)
 		return
 	}
-	var re *ResponseError
-	if !errors.As(err, &re) || re.Response.Status != status || !errors.Is(err, ErrUnauthorized) {
+	var re *sources.ResponseError
+	if !errors.As(err, &re) || re.Response.Status != status || !errors.Is(err, sources.ErrUnauthorized) {
 		t.Fatalf("want an unauthorized %d answer, got %v", status, err)
 	}
 	var body map[string]string
@@ -189,7 +190,7 @@ func TestSSFFetchesOnceForConcurrentSETs(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if err := s.Verify(ssfRequest(t, tok, SSFContentType)); err != nil {
+			if err := s.Verify(ssfRequest(t, tok, ContentType)); err != nil {
 				t.Errorf("concurrent SET: %v", err)
 			}
 		})
