@@ -53,11 +53,11 @@ func (tr *transmitter) jwks() string {
 	return string(b)
 }
 
-// claims is a claim set of sources/testdata/ssf with jti, iat (now) and
+// claims is a claim set of sources/ssf/testdata with jti, iat (now) and
 // sub_id's email set.
 func (tr *transmitter) claims(file, jti, email string) []byte {
 	tr.t.Helper()
-	raw, err := os.ReadFile("../sources/testdata/ssf/" + file)
+	raw, err := os.ReadFile("../sources/ssf/testdata/" + file)
 	if err != nil {
 		tr.t.Fatal(err)
 	}
