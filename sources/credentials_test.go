@@ -7,18 +7,18 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"sync"
-
-	"github.com/go-jose/go-jose/v4"
-	"github.com/offboarder/offboarder/registry"
-	"github.com/offboarder/offboarder/sources"
-
 	"encoding/json"
 	"encoding/pem"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/offboarder/offboarder/registry"
+	"github.com/offboarder/offboarder/sources"
 )
 
 // credentialRow is a source type's minimal valid settings and the keys that

@@ -13,9 +13,7 @@ import (
 	"strings"
 )
 
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
-
-// sanitizeDecodeError turns a JSON decode error into a short message that
+// SanitizeDecodeError turns a JSON decode error into a short message that
 // names the field and never echoes a value.
 func SanitizeDecodeError(err error) string {
 	var (
@@ -43,7 +41,7 @@ func SanitizeDecodeError(err error) string {
 	return "invalid JSON"
 }
 
-// decodeStrict decodes exactly one JSON value from b into dst, refusing
+// DecodeStrict decodes exactly one JSON value from b into dst, refusing
 // unknown fields and trailing data.
 func DecodeStrict(b []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))

@@ -35,7 +35,7 @@ type bambooHREmployeeRecord struct {
 // future-dated termination shows) and answers:
 //
 //   - a termination date after today (UTC): offboard, effective at the end of
-//     that date in UTC (see hrTerminationAt);
+//     that date in UTC (see sources.TerminationAt);
 //   - employment status Terminated, or status Inactive: offboard now;
 //   - otherwise (a rehire, a cancelled termination): not leaving, and why.
 //

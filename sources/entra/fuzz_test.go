@@ -17,7 +17,7 @@ import (
 // FuzzEntraVerifyParse runs the handler's work on any body: Verify, and
 // Parse when Verify accepts. Neither may panic; every refusal is classified;
 // whatever is accepted became well-formed id-only events or an ignored
-// delivery. Seeds: testdata/entra and testdata/fuzz/FuzzEntraVerifyParse.
+// delivery. Seeds: testdata and testdata/fuzz/FuzzEntraVerifyParse.
 func FuzzEntraVerifyParse(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil || len(files) == 0 {

@@ -18,7 +18,7 @@ import (
 // Verify accepts. None may panic; every refusal is classified; only the
 // configured token on a channel id of the source's form gets through; what
 // is accepted became well-formed events or an ignored delivery. Seeds:
-// testdata/google and testdata/fuzz/FuzzGoogleVerifyParse.
+// testdata and testdata/fuzz/FuzzGoogleVerifyParse.
 func FuzzGoogleVerifyParse(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil || len(files) == 0 {

@@ -5,10 +5,11 @@ import (
 	"net/http"
 	"strings"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/vendorapi"
-	"golang.org/x/net/http/httpguts"
 )
 
 // Config is the settings of an okta source.

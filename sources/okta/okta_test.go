@@ -1,20 +1,18 @@
 package okta
 
 import (
-	"os"
-	"path/filepath"
-
-	"github.com/offboarder/offboarder/sources/conformance"
-
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/conformance"
 )
 
 // oktaSecret is an Authorization value as an operator would configure it on

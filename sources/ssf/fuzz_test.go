@@ -19,7 +19,7 @@ import (
 	"github.com/offboarder/offboarder/sources"
 )
 
-// ssfTestdataClaims returns every claim set in testdata/ssf with iat at.
+// ssfTestdataClaims returns every claim set in testdata with iat at.
 func ssfTestdataClaims(f *testing.F, at time.Time) [][]byte {
 	f.Helper()
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))

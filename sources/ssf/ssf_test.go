@@ -26,7 +26,7 @@ import (
 	"github.com/offboarder/offboarder/sources"
 )
 
-// The issuer and audience of the claim sets in testdata/ssf, from CAEP 1.0's
+// The issuer and audience of the claim sets in testdata, from CAEP 1.0's
 // examples. https://openid.net/specs/openid-caep-1_0.html#session-revoked
 const (
 	ssfTestIssuer   = "https://idp.example.com/123456789/"
@@ -110,7 +110,7 @@ func newTestSSF(t testing.TB, settings map[string]any) *Source {
 	return srcs[0].(*Source)
 }
 
-// setClaims reads testdata/ssf/name with iat set to at and changes applied
+// setClaims reads testdata/name with iat set to at and changes applied
 // (a nil value deletes a claim).
 func setClaims(t testing.TB, name string, at time.Time, changes map[string]any) []byte {
 	t.Helper()
