@@ -24,7 +24,8 @@ type Deps struct {
 	// HTTPClient calls the senders' APIs (nil: vendorapi.NewHTTPClient(),
 	// shared by every source Build opens).
 	HTTPClient *http.Client
-	// Now is the clock (nil: time.Now); tests pass a fixed one.
+	// Now is the clock (nil: time.Now); tests pass a fixed one. Build sets
+	// both, so Open may use them as they are.
 	Now func() time.Time
 }
 

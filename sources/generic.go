@@ -58,11 +58,7 @@ func (c *GenericConfig) Validate() error {
 // Open implements Config.
 func (c *GenericConfig) Open(name string, d Deps) (Source, error) {
 	tol, _ := Tolerance(c.Tolerance) // checked by Validate
-	now := d.Now
-	if now == nil {
-		now = time.Now
-	}
-	return &Generic{name: name, secrets: c.Secret.Bytes(), tolerance: tol, now: now}, nil
+	return &Generic{name: name, secrets: c.Secret.Bytes(), tolerance: tol, now: d.Now}, nil
 }
 
 // NewGeneric returns a generic source with the given HMAC secrets (at least one).
@@ -74,7 +70,7 @@ func NewGeneric(name string, secrets ...string) (*Generic, error) {
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("sources[%s].%w", name, err)
 	}
-	src, _ := c.Open(name, Deps{}) // Open of a generic source cannot fail
+	src, _ := c.Open(name, Deps{Now: time.Now}) // Open of a generic source cannot fail
 	return src.(*Generic), nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/vendorapi"
@@ -54,10 +53,6 @@ func (c *Config) Validate() error {
 // Open implements Config.
 func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 	tol, _ := sources.Tolerance(c.Tolerance) // checked by Validate
-	now := d.Now
-	if now == nil {
-		now = time.Now
-	}
 	// The current API hangs from the company's own host:
 	// https://documentation.bamboohr.com/docs/api-details ("API requests are
 	// made to a URL that begins with https://{companyDomain}.bamboohr.com/api/").
@@ -76,5 +71,5 @@ func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 	if err != nil {
 		return nil, vendorapi.KeyErr("base_url", sources.Cause(err))
 	}
-	return &Source{name: name, secrets: c.Secret.Bytes(), tolerance: tol, now: now, client: client}, nil
+	return &Source{name: name, secrets: c.Secret.Bytes(), tolerance: tol, now: d.Now, client: client}, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/vendorapi"
@@ -96,10 +95,6 @@ func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 	if c.TokenURL == "" {
 		c.TokenURL = fmt.Sprintf(entraTokenURLFormat, c.TenantID)
 	}
-	now := d.Now
-	if now == nil {
-		now = time.Now
-	}
 	api, err := entraClient(c, d.HTTPClient)
 	if err != nil {
 		return nil, vendorapi.KeyErr("base_url", sources.Cause(err))
@@ -112,6 +107,6 @@ func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 		notifyURL:   c.NotificationURL,
 		lifecycle:   c.LifecycleURL,
 		api:         api,
-		now:         now,
+		now:         d.Now,
 	}, nil
 }

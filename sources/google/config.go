@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/mail"
 	"strings"
-	"time"
 
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
@@ -112,10 +111,6 @@ func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 		c.TokenURL = googleSourceTokenURL
 	}
 	events, _ := c.events() // checked by Validate
-	now := d.Now
-	if now == nil {
-		now = time.Now
-	}
 	api, err := googleClient(c, key, d.HTTPClient)
 	if err != nil {
 		return nil, vendorapi.KeyErr("base_url", err)
@@ -128,7 +123,7 @@ func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 		notifyURL: c.NotificationURL,
 		events:    events,
 		api:       api,
-		now:       now,
+		now:       d.Now,
 		newID:     googleChannelID,
 	}, nil
 }

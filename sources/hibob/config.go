@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
@@ -59,10 +58,6 @@ func (c *Config) events() (map[string]offboard.Reason, []error) {
 // Open implements Config.
 func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 	events, _ := c.events() // checked by Validate
-	now := d.Now
-	if now == nil {
-		now = time.Now
-	}
 	base := c.BaseURL
 	if base == "" {
 		base = hibobDefaultBaseURL
@@ -79,5 +74,5 @@ func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 	if err != nil {
 		return nil, vendorapi.KeyErr("base_url", sources.Cause(err))
 	}
-	return &Source{name: name, secrets: c.Secret.Bytes(), events: events, now: now, client: client}, nil
+	return &Source{name: name, secrets: c.Secret.Bytes(), events: events, now: d.Now, client: client}, nil
 }

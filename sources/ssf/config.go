@@ -100,11 +100,7 @@ func (c *Config) events() (map[string]offboard.Reason, []error) {
 
 // Open implements Config; the JWKS fetches use d.HTTPClient.
 func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
-	now := d.Now
-	if now == nil {
-		now = time.Now
-	}
-	src := &Source{name: name, issuer: c.Issuer, algs: ssfDefaultAlgs, now: now}
+	src := &Source{name: name, issuer: c.Issuer, algs: ssfDefaultAlgs, now: d.Now}
 	var err error
 	if src.audience, err = ssfAudience(c.Audience); err != nil {
 		return nil, vendorapi.KeyErr("audience", err)
