@@ -68,16 +68,16 @@ var (
 	_ sources.Resolver = (*Source)(nil)
 )
 
-// Name implements Source.
+// Name implements sources.Source.
 func (b *Source) Name() string { return b.name }
 
-// Type implements Source.
+// Type implements sources.Source.
 func (b *Source) Type() string { return "bamboohr" }
 
-// Handshake implements Source: BambooHR sends no verification request.
+// Handshake implements sources.Source: BambooHR sends no verification request.
 func (b *Source) Handshake(*sources.Request) (*sources.Response, bool) { return nil, false }
 
-// Verify implements Source: exactly one X-BambooHR-Signature (64 hex digits)
+// Verify implements sources.Source: exactly one X-BambooHR-Signature (64 hex digits)
 // and one X-BambooHR-Timestamp within the tolerance of now, either way, and a
 // signature equal, in constant time, to HMAC-SHA256(secret, body ‖ timestamp)
 // under one of the configured secrets. Every secret is tried; none stops the

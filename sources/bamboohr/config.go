@@ -28,7 +28,7 @@ type Config struct {
 	Tolerance string `json:"tolerance"`
 }
 
-// Validate implements Config. Every problem is reported, each naming its
+// Validate implements sources.Config. Every problem is reported, each naming its
 // key and none echoing a value.
 func (c *Config) Validate() error {
 	var errs []error
@@ -50,7 +50,7 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Open implements Config.
+// Open implements sources.Config.
 func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 	tol, _ := sources.Tolerance(c.Tolerance) // checked by Validate
 	// The current API hangs from the company's own host:

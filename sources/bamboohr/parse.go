@@ -71,7 +71,7 @@ type bambooHRFieldEmployee struct {
 	Fields        map[string]json.RawMessage `json:"fields"`
 }
 
-// Parse implements Source. A JSON body in the event-based or the field-based
+// Parse implements sources.Source. A JSON body in the event-based or the field-based
 // format is read; anything else (the form-encoded format too: choose JSON
 // when setting up the webhook) is malformed.
 //

@@ -30,7 +30,7 @@ type bambooHREmployeeRecord struct {
 	TerminationDate         *string `json:"terminationDate"`
 }
 
-// Resolve implements Resolver: it reads the employee named by
+// Resolve implements sources.Resolver: it reads the employee named by
 // IDs["bamboohr"] with Get Employee (onlyCurrent=false, so that a
 // future-dated termination shows) and answers:
 //

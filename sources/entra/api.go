@@ -53,7 +53,7 @@ type entraUser struct {
 	AccountEnabled    *bool  `json:"accountEnabled"`
 }
 
-// Resolve implements Resolver: it reads the user of ev.IDs["entra"].
+// Resolve implements sources.Resolver: it reads the user of ev.IDs["entra"].
 //
 //   - A user whose account is disabled is offboarded, with its mail (or,
 //     without one, its userPrincipalName) as the email.
@@ -149,7 +149,7 @@ func entraNotFound(err error) bool {
 	return errors.As(err, &e) && e.Kind == vendorapi.NotFound
 }
 
-// Interval implements Maintainer: Maintain runs every hour.
+// Interval implements sources.Maintainer: Maintain runs every hour.
 func (e *Source) Interval() time.Duration { return Interval }
 
 // entraSubState is what Maintain keeps in State under "subscription".
@@ -174,7 +174,7 @@ type entraSubscription struct {
 	ClientState              string `json:"clientState,omitempty"`
 }
 
-// Maintain implements Maintainer: it keeps one subscription on "users" for
+// Maintain implements sources.Maintainer: it keeps one subscription on "users" for
 // changeType "updated,deleted" that posts to notification_url (and
 // lifecycle_url) with the configured client state, and returns no events.
 //

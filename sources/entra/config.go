@@ -37,7 +37,7 @@ type Config struct {
 	TokenURL string `json:"token_url"`
 }
 
-// Validate implements Config.
+// Validate implements sources.Config.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, a ...any) { errs = append(errs, vendorapi.FieldErr(key, format, a...)) }
@@ -87,7 +87,7 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Open implements Config.
+// Open implements sources.Config.
 func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 	if c.BaseURL == "" {
 		c.BaseURL = DefaultBaseURL

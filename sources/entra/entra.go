@@ -73,13 +73,13 @@ var (
 	_ sources.Maintainer = (*Source)(nil)
 )
 
-// Name implements Source.
+// Name implements sources.Source.
 func (e *Source) Name() string { return e.name }
 
-// Type implements Source.
+// Type implements sources.Source.
 func (e *Source) Type() string { return "entra" }
 
-// Handshake implements Source: a POST (or GET) with a validationToken query
+// Handshake implements sources.Source: a POST (or GET) with a validationToken query
 // parameter is Graph validating the notificationUrl (or the
 // lifecycleNotificationUrl) of a subscription being created. It is answered
 // 200 text/plain with the token, URL-decoded, as its body [validation]. The
@@ -112,7 +112,7 @@ type entraClientStates struct {
 	} `json:"value"`
 }
 
-// Verify implements Source. The credential of a Graph notification is in
+// Verify implements sources.Source. The credential of a Graph notification is in
 // its body: every item carries the subscription's clientState [webhooks].
 // Every item's clientState must equal the configured one; an item with a
 // missing or wrong value makes the whole delivery a 401 and nothing of it

@@ -55,7 +55,7 @@ var entraReasons = map[string]offboard.Reason{
 	"deleted": offboard.ReasonTerminated,
 }
 
-// Parse implements Source. The body is a collection of at most
+// Parse implements sources.Source. The body is a collection of at most
 // MaxNotifications notifications; anything else is malformed. Each
 // notification of a user ("Users/{id}", changeType updated or deleted)
 // becomes one id-only Event: IDs["entra"] the user's object id (lower

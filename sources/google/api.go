@@ -58,7 +58,7 @@ func googleClient(c *Config, k vendorapi.GoogleServiceAccount, hc *http.Client) 
 	})
 }
 
-// Interval implements Maintainer: Maintain runs every hour.
+// Interval implements sources.Maintainer: Maintain runs every hour.
 func (g *Source) Interval() time.Duration { return Interval }
 
 // googleState is what Maintain keeps in State under "channels".
@@ -96,7 +96,7 @@ type googleActivities struct {
 	NextPageToken string           `json:"nextPageToken"`
 }
 
-// Maintain implements Maintainer. It keeps one channel per watched event
+// Maintain implements sources.Maintainer. It keeps one channel per watched event
 // name (activities.watch filtered by eventName [watch]) posting to
 // notification_url with the channel token: a channel missing, or expiring
 // within RenewBefore, is replaced by a new one (there is no renewal

@@ -35,7 +35,7 @@ type Config struct {
 	Events map[string]any `json:"events"`
 }
 
-// Validate implements Config.
+// Validate implements sources.Config.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, a ...any) { errs = append(errs, vendorapi.FieldErr(key, format, a...)) }
@@ -94,7 +94,7 @@ func (c *Config) events() (map[string]offboard.Reason, []error) {
 		"not an admin activity event name such as SUSPEND_USER", true)
 }
 
-// Open implements Config.
+// Open implements sources.Config.
 func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 	key, err := googleParseKey(c.Credentials)
 	if err != nil {

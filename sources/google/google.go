@@ -91,13 +91,13 @@ var (
 	_ sources.Maintainer = (*Source)(nil)
 )
 
-// Name implements Source.
+// Name implements sources.Source.
 func (g *Source) Name() string { return g.name }
 
-// Type implements Source.
+// Type implements sources.Source.
 func (g *Source) Type() string { return "google" }
 
-// Handshake implements Source: a POST with X-Goog-Resource-State "sync" is
+// Handshake implements sources.Source: a POST with X-Goog-Resource-State "sync" is
 // the message Google sends when a channel starts [push]. It carries the
 // channel's token like every notification, so it is authenticated first
 // (a 401 otherwise), then acknowledged with 200 and nothing recorded. Any
@@ -112,7 +112,7 @@ func (g *Source) Handshake(r *sources.Request) (*sources.Response, bool) {
 	return sources.JSONResponse(http.StatusOK, map[string]string{"status": "ignored", "reason": "google: channel sync message"}), true
 }
 
-// Verify implements Source: exactly one X-Goog-Channel-Token equal to the
+// Verify implements sources.Source: exactly one X-Goog-Channel-Token equal to the
 // configured channel token, and exactly one X-Goog-Channel-ID of the form
 // the source gives its channels ("offboarder-" and 32 hex digits) [push].
 // The token is what authenticates: Verify has no State to look the current

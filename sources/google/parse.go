@@ -58,7 +58,7 @@ func (v *googleInt64) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Parse implements Source. The body is one Activity [push]; a body that is
+// Parse implements sources.Source. The body is one Activity [push]; a body that is
 // not a JSON object is malformed, and an empty one is ignored (the hourly
 // poll of Maintain reads the activity instead). Each event of the activity
 // whose name is mapped (SUSPEND_USER, DELETE_USER and `events`) becomes one

@@ -28,7 +28,7 @@ type Config struct {
 	Events map[string]any `json:"events"`
 }
 
-// Validate implements Config. Every problem is reported, each naming its
+// Validate implements sources.Config. Every problem is reported, each naming its
 // key and none echoing a value.
 func (c *Config) Validate() error {
 	var errs []error
@@ -55,7 +55,7 @@ func (c *Config) events() (map[string]offboard.Reason, []error) {
 	}, "not a Bob event type such as employee.left", false)
 }
 
-// Open implements Config.
+// Open implements sources.Config.
 func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 	events, _ := c.events() // checked by Validate
 	base := c.BaseURL

@@ -102,13 +102,13 @@ var (
 	_ sources.Resolver = (*Source)(nil)
 )
 
-// Name implements Source.
+// Name implements sources.Source.
 func (h *Source) Name() string { return h.name }
 
-// Type implements Source.
+// Type implements sources.Source.
 func (h *Source) Type() string { return "hibob" }
 
-// Handshake implements Source: Bob checks a new webhook with a POST whose
+// Handshake implements sources.Source: Bob checks a new webhook with a POST whose
 // body is "Ping test", and, if that fails, {"text":"Ping test"}, and wants a
 // 2xx at once. Either is answered 200 "ok", before and without any
 // signature check (Bob does not say it signs the ping), and nothing is
@@ -141,7 +141,7 @@ func hibobPing(body []byte) bool {
 	return sources.DecodeStrict(b, &p) == nil && p.Text == hibobPingText
 }
 
-// Verify implements Source: exactly one Bob-Signature header holding the
+// Verify implements sources.Source: exactly one Bob-Signature header holding the
 // base64 (padded or not) of HMAC-SHA512(secret, raw body) under one of the
 // configured secrets, compared in constant time; every secret is tried.
 // Bob signs no timestamp, and retries a delivery for up to 3 days with the

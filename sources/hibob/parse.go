@@ -30,7 +30,7 @@ type hibobBody struct {
 	} `json:"data"`
 }
 
-// Parse implements Source. A delivery is one webhooks v2 JSON event. An
+// Parse implements sources.Source. A delivery is one webhooks v2 JSON event. An
 // event of a mapped type becomes one Event: Type the Bob event type, Reason
 // from `events` over the defaults, IDs["hibob"] data.employeeId, no email
 // (the worker's Resolve reads it) except for employee.deleted, whose record

@@ -27,7 +27,7 @@ type hibobPerson struct {
 	} `json:"internal"`
 }
 
-// Resolve implements Resolver: it reads the employee named by IDs["hibob"]
+// Resolve implements sources.Resolver: it reads the employee named by IDs["hibob"]
 // with POST /v1/people/{id} (fields root.email and
 // internal.terminationDate, machine-readable values) and answers offboard
 // with the work email, normalised. For employee.left, a termination date

@@ -25,7 +25,7 @@ type Config struct {
 	Events map[string]any `json:"events"`
 }
 
-// Validate implements Config.
+// Validate implements sources.Config.
 func (c *Config) Validate() error {
 	var errs []error
 	switch s := string(c.Secret); {
@@ -54,7 +54,7 @@ func (c *Config) events() (map[string]offboard.Reason, []error) {
 	}, "not an Okta event type such as user.lifecycle.deactivate", false)
 }
 
-// Open implements Config.
+// Open implements sources.Config.
 func (c *Config) Open(name string, _ sources.Deps) (sources.Source, error) {
 	events, _ := c.events() // checked by Validate
 	o := &Source{name: name, header: DefaultHeader, secret: sources.HashSecret(c.Secret), events: events}

@@ -74,18 +74,18 @@ var (
 	_ sources.AcceptStatuser = (*Source)(nil)
 )
 
-// Name implements Source.
+// Name implements sources.Source.
 func (o *Source) Name() string { return o.name }
 
-// Type implements Source.
+// Type implements sources.Source.
 func (o *Source) Type() string { return "okta" }
 
-// AcceptStatus implements AcceptStatuser: Okta wants an empty 200 or 204 for
+// AcceptStatus implements sources.AcceptStatuser: Okta wants an empty 200 or 204 for
 // an event delivery, so an accepted one is a 204 No Content.
 // https://developer.okta.com/docs/concepts/event-hooks/#your-service-s-responses-to-event-delivery-requests
 func (o *Source) AcceptStatus() int { return http.StatusNoContent }
 
-// Handshake implements Source: a GET carrying X-Source-Verification-Challenge
+// Handshake implements sources.Source: a GET carrying X-Source-Verification-Challenge
 // is Okta's one-time verification request. It carries the hook's secret
 // header like every request Okta sends, so it is authenticated first (a 401
 // otherwise); then the challenge is echoed as {"verification": "<value>"}
@@ -114,7 +114,7 @@ func (o *Source) Handshake(r *sources.Request) (*sources.Response, bool) {
 	return sources.JSONResponse(http.StatusOK, map[string]string{"verification": c}), true
 }
 
-// Verify implements Source: exactly one header of the configured name
+// Verify implements sources.Source: exactly one header of the configured name
 // (Authorization unless `header` says otherwise) whose value equals the
 // configured secret. Both sides are hashed before a constant-time compare,
 // so neither the content nor the length of the secret shows in the timing.

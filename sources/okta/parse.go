@@ -52,7 +52,7 @@ type oktaTarget struct {
 	Login       string `json:"login"`
 }
 
-// Parse implements Source. A delivery is JSON with data.events, an array of
+// Parse implements sources.Source. A delivery is JSON with data.events, an array of
 // at most MaxEvents System Log events; anything else is malformed. Each
 // event of a mapped type becomes one Event: ID the event's uuid, the subject
 // the event's one target of type "User" (email from its alternateId, else

@@ -43,7 +43,7 @@ type Config struct {
 	AuthorizationHeader vendorapi.Secret `json:"authorization_header"`
 }
 
-// Validate implements Config: every problem, each naming its key.
+// Validate implements sources.Config: every problem, each naming its key.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, a ...any) { errs = append(errs, vendorapi.FieldErr(key, format, a...)) }
@@ -98,7 +98,7 @@ func (c *Config) events() (map[string]offboard.Reason, []error) {
 	}, "not an event type URI such as "+CAEPSessionRevoked, false)
 }
 
-// Open implements Config; the JWKS fetches use d.HTTPClient.
+// Open implements sources.Config; the JWKS fetches use d.HTTPClient.
 func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 	src := &Source{name: name, issuer: c.Issuer, algs: ssfDefaultAlgs, now: d.Now}
 	var err error

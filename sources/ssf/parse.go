@@ -41,7 +41,7 @@ type ssfEventBody struct {
 	Reason  json.RawMessage `json:"reason"`
 }
 
-// Parse implements Source. It verifies r again, as Verify does (Parse never
+// Parse implements sources.Source. It verifies r again, as Verify does (Parse never
 // reads a body it has not verified itself), then reads the SET's claims.
 //
 // jti (required, at most 190 printable characters) is the event id: a

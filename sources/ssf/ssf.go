@@ -121,17 +121,17 @@ type Source struct {
 
 var _ sources.Source = (*Source)(nil)
 
-// Name implements Source.
+// Name implements sources.Source.
 func (s *Source) Name() string { return s.name }
 
-// Type implements Source.
+// Type implements sources.Source.
 func (s *Source) Type() string { return "ssf" }
 
-// Handshake implements Source: SSF has none; the transmitter checks the
+// Handshake implements sources.Source: SSF has none; the transmitter checks the
 // stream with a verification event, an ordinary SET.
 func (s *Source) Handshake(*sources.Request) (*sources.Response, bool) { return nil, false }
 
-// Verify implements Source. It checks, in order: the Authorization header
+// Verify implements sources.Source. It checks, in order: the Authorization header
 // is the configured authorization_header, if one is; the Content-Type is
 // application/secevent+jwt; the body is a JWS compact serialization (not
 // encrypted) whose alg is allowed and whose typ is secevent+jwt; the
@@ -290,7 +290,7 @@ func ssfAnswer(status int, code string, err error, description string) error {
 	return &sources.ResponseError{Err: err, Response: *sources.JSONResponse(status, body)}
 }
 
-// IgnoreStatus implements IgnoreStatuser: RFC 8935 §2.2 acknowledges every
+// IgnoreStatus implements sources.IgnoreStatuser: RFC 8935 §2.2 acknowledges every
 // valid SET with 202, the verification event and unmapped types included.
 // https://www.rfc-editor.org/rfc/rfc8935#section-2.2
 func (s *Source) IgnoreStatus() int { return http.StatusAccepted }
