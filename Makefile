@@ -80,7 +80,7 @@ lint:
 BENCHTIME ?= 2s
 PERF_SECONDS ?= 5
 bench: deps-test
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./sources/ ./store/ ./e2e/ | grep -E '^(Benchmark|ok|FAIL|goos|cpu)'
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./sources/... ./store/ ./e2e/ | grep -E '^(Benchmark|ok|FAIL|goos|cpu)'
 	@mkdir -p bin
 	OFFBOARDER_PERF=1 PERF_SECONDS=$(PERF_SECONDS) PERF_OUT=$(CURDIR)/bin/perf-table.md \
 	  $(GO) test -count=1 -timeout 30m -run '^TestPerformanceTable$$' ./e2e/

@@ -15,6 +15,7 @@ import (
 
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/bamboohr"
 )
 
 const (
@@ -71,8 +72,8 @@ func TestBambooHRTerminationIsResolvedAndRevoked(t *testing.T) {
 			_, _ = io.WriteString(m, body+stamp)
 			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.URL+"/webhooks/people", strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set(sources.BambooHRSignatureHeader, hex.EncodeToString(m.Sum(nil)))
-			req.Header.Set(sources.BambooHRTimestampHeader, stamp)
+			req.Header.Set(bamboohr.SignatureHeader, hex.EncodeToString(m.Sum(nil)))
+			req.Header.Set(bamboohr.TimestampHeader, stamp)
 			return e.do(req)
 		}
 

@@ -124,7 +124,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srcs, err := sources.Build(append([]sources.Spec{{Name: "hr", Type: "generic", Settings: map[string]any{"secret": hrSecret}}}, o.extraSpecs...))
+	srcs, err := sources.Build(append([]sources.Spec{{Name: "hr", Type: "generic", Settings: map[string]any{"secret": hrSecret}}}, o.extraSpecs...), registry.Sources(), sources.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/google"
 )
 
 const googleChannelToken = "e2e-google-channel-TOKEN-0123456789"
@@ -28,9 +29,9 @@ func TestGoogleAdminEventIsRevoked(t *testing.T) {
 		push := func(state, token, body string) (int, map[string]any) {
 			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.URL+"/webhooks/google", strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set(sources.GoogleChannelIDHeader, channel)
-			req.Header.Set(sources.GoogleChannelTokenHeader, token)
-			req.Header.Set(sources.GoogleResourceStateHeader, state)
+			req.Header.Set(google.ChannelIDHeader, channel)
+			req.Header.Set(google.ChannelTokenHeader, token)
+			req.Header.Set(google.ResourceStateHeader, state)
 			req.Header.Set("X-Goog-Message-Number", "2")
 			return e.do(req)
 		}

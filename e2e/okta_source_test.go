@@ -73,12 +73,12 @@ func (e *env) oktaUserID(login string) string {
 	return u.ID
 }
 
-// oktaDelivery is the documented deactivation delivery (sources/testdata)
+// oktaDelivery is the documented deactivation delivery (sources/okta/testdata)
 // with its event's uuid and target set, and bob@example.com as the admin who
 // acted.
 func oktaDelivery(t *testing.T, uuid, targetID, targetLogin string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile("../sources/testdata/okta/deactivate.json")
+	raw, err := os.ReadFile("../sources/okta/testdata/deactivate.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestOktaEventHookRevokesTheTargetsSessions(t *testing.T) {
 		// https://developer.okta.com/docs/concepts/event-hooks/#ongoing-event-delivery
 		var again map[string]any
 		_ = json.Unmarshal(delivery, &again)
-		session, _ := os.ReadFile("../sources/testdata/okta/session-start.json")
+		session, _ := os.ReadFile("../sources/okta/testdata/session-start.json")
 		var other map[string]any
 		_ = json.Unmarshal(session, &other)
 		evs := again["data"].(map[string]any)["events"].([]any)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/sources/ssf"
 	"github.com/offboarder/offboarder/tasks"
 )
 
@@ -52,11 +53,11 @@ func (tr *transmitter) jwks() string {
 	return string(b)
 }
 
-// claims is a claim set of sources/testdata/ssf with jti, iat (now) and
+// claims is a claim set of sources/ssf/testdata with jti, iat (now) and
 // sub_id's email set.
 func (tr *transmitter) claims(file, jti, email string) []byte {
 	tr.t.Helper()
-	raw, err := os.ReadFile("../sources/testdata/ssf/" + file)
+	raw, err := os.ReadFile("../sources/ssf/testdata/" + file)
 	if err != nil {
 		tr.t.Fatal(err)
 	}
@@ -139,9 +140,9 @@ func TestSSFSessionRevokedSETRevokesSessions(t *testing.T) {
 		for _, c := range []struct {
 			name, set, contentType, err string
 		}{
-			{"a signature by another key", forged, sources.SSFContentType, "invalid_key"},
+			{"a signature by another key", forged, ssf.ContentType, "invalid_key"},
 			{"a SET sent as JSON", tr.sign(claims, nil), "application/json", "invalid_request"},
-			{"a SET for another receiver", tr.sign(tr.claimsWith(claims, "aud", "https://other.example/"), nil), sources.SSFContentType, "invalid_audience"},
+			{"a SET for another receiver", tr.sign(tr.claimsWith(claims, "aud", "https://other.example/"), nil), ssf.ContentType, "invalid_audience"},
 		} {
 			code, h, res := e.pushSET(c.set, c.contentType)
 			if code != http.StatusBadRequest || !strings.HasPrefix(h.Get("Content-Type"), "application/json") ||
@@ -158,7 +159,7 @@ func TestSSFSessionRevokedSETRevokesSessions(t *testing.T) {
 
 		// A good SET is acknowledged with 202 Accepted.
 		// https://www.rfc-editor.org/rfc/rfc8935.html#section-2.2
-		code, _, res := e.pushSET(tr.sign(claims, nil), sources.SSFContentType)
+		code, _, res := e.pushSET(tr.sign(claims, nil), ssf.ContentType)
 		if code != http.StatusAccepted || res["duplicate"] != false {
 			t.Fatalf("SET: want 202, got %d %v", code, res)
 		}
@@ -179,7 +180,7 @@ func TestSSFSessionRevokedSETRevokesSessions(t *testing.T) {
 
 		// The transmitter retries a SET it did not see acknowledged: the same
 		// jti, signed again, is the same case and queues nothing new.
-		code, _, res = e.pushSET(tr.sign(claims, nil), sources.SSFContentType)
+		code, _, res = e.pushSET(tr.sign(claims, nil), ssf.ContentType)
 		if code != http.StatusAccepted || res["duplicate"] != true || res["case_id"] != id {
 			t.Fatalf("repeated jti: %d %v (case %s)", code, res, id)
 		}
@@ -198,7 +199,7 @@ func TestSSFSessionRevokedSETRevokesSessions(t *testing.T) {
 		// nobody: 202 as RFC 8935 §2.2 asks for every valid SET, with the
 		// reason in the body.
 		// https://openid.net/specs/openid-sharedsignals-framework-1_0.html#verification-event
-		code, _, res = e.pushSET(tr.sign(tr.claims("ssf-verification.json", "verify-1", ""), nil), sources.SSFContentType)
+		code, _, res = e.pushSET(tr.sign(tr.claims("ssf-verification.json", "verify-1", ""), nil), ssf.ContentType)
 		if code != http.StatusAccepted || res["status"] != "ignored" || res["reason"] != "ssf verification event" {
 			t.Fatalf("verification event: %d %v", code, res)
 		}

@@ -2,18 +2,20 @@ package sources
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 )
 
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
-
-// sanitizeDecodeError turns a JSON decode error into a short message that
+// SanitizeDecodeError turns a JSON decode error into a short message that
 // names the field and never echoes a value.
-func sanitizeDecodeError(err error) string {
+func SanitizeDecodeError(err error) string {
 	var (
 		se  *json.SyntaxError
 		ute *json.UnmarshalTypeError
@@ -39,16 +41,53 @@ func sanitizeDecodeError(err error) string {
 	return "invalid JSON"
 }
 
-// decodeStrict decodes exactly one JSON value from b into dst, refusing
+// DecodeStrict decodes exactly one JSON value from b into dst, refusing
 // unknown fields and trailing data.
-func decodeStrict(b []byte, dst any) error {
+func DecodeStrict(b []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return errors.New(sanitizeDecodeError(err))
+		return errors.New(SanitizeDecodeError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("trailing data after the JSON value")
 	}
 	return nil
+}
+
+// ChangeID is the dedupe key of an HR sender's event that has no id of its
+// own: "<subject>@<the sender's timestamp>", or, without a usable timestamp,
+// "<subject>#<hash of the raw change>". A redelivery of the same change
+// gives the same key.
+func ChangeID(subject, timestamp string, raw []byte) string {
+	if timestamp == "" || len(timestamp) > 64 || !Printable(timestamp) {
+		sum := sha256.Sum256(raw)
+		return subject + "#" + hex.EncodeToString(sum[:16])
+	}
+	return subject + "@" + timestamp
+}
+
+// ReadID reads an id sent as a JSON string or number and checks its form.
+func ReadID(raw json.RawMessage, form *regexp.Regexp) (string, bool) {
+	s := string(bytes.TrimSpace(raw))
+	var str string
+	if err := json.Unmarshal(raw, &str); err == nil {
+		s = str
+	}
+	return s, form.MatchString(s)
+}
+
+// FirstFew lists items, at most five, and says how many more there are.
+func FirstFew(items []string) string {
+	const max = 5
+	if len(items) <= max {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:max], ", ") + fmt.Sprintf(" and %d more", len(items)-max)
+}
+
+// JSONResponse is a handshake's answer: v as JSON with status.
+func JSONResponse(status int, v map[string]string) *Response {
+	b, _ := json.Marshal(v) // a map of strings always marshals
+	return &Response{Status: status, ContentType: "application/json", Body: b}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // SignatureHeader is the header a generic source's sender signs with:
@@ -20,10 +22,6 @@ import (
 // Several v1 values may be sent (the sender signing with old and new secrets
 // during a rotation); one match with any configured secret is enough.
 const SignatureHeader = "Offboarder-Signature"
-
-// DefaultTolerance is how far a signature's timestamp may be from now, either
-// way, before the delivery is refused as stale (or from the future).
-const DefaultTolerance = 5 * time.Minute
 
 // Generic is the offboarder-native webhook: any HR or IdP tooling that can sign
 // a small JSON body posts to it.
@@ -36,78 +34,44 @@ type Generic struct {
 
 var _ Source = (*Generic)(nil)
 
-type genericConfig struct {
-	Secret    any    `json:"secret"` // one string, or a list during rotation
+// GenericConfig is the settings of a generic source.
+type GenericConfig struct {
+	// Secret is the HMAC key: one string, or a list during a rotation.
+	Secret Secrets `json:"secret"`
+	// Tolerance is how far a signature's timestamp may be from now (default
+	// 5m, between 1s and 1h).
 	Tolerance string `json:"tolerance"`
 }
 
-func newGeneric(s Spec, path string) (Source, error) {
-	var c genericConfig
-	if err := decodeSettings(s, path, &c); err != nil {
-		return nil, err
+// Validate implements Config.
+func (c *GenericConfig) Validate() error {
+	var errs []error
+	if err := c.Secret.Check(); err != nil {
+		errs = append(errs, vendorapi.KeyErr("secret", err))
 	}
-	secrets, err := secretList(c.Secret)
-	if err != nil {
-		return nil, fmt.Errorf("%s.secret: %w", path, err)
+	if _, err := Tolerance(c.Tolerance); err != nil {
+		errs = append(errs, vendorapi.KeyErr("tolerance", err))
 	}
-	g := &Generic{name: s.Name, secrets: secrets, tolerance: DefaultTolerance, now: time.Now}
-	if c.Tolerance != "" {
-		d, err := time.ParseDuration(c.Tolerance)
-		if err != nil || d < time.Second || d > time.Hour {
-			return nil, fmt.Errorf("%s.tolerance: want a duration between 1s and 1h", path)
-		}
-		g.tolerance = d
-	}
-	return g, nil
+	return errors.Join(errs...)
+}
+
+// Open implements Config.
+func (c *GenericConfig) Open(name string, d Deps) (Source, error) {
+	tol, _ := Tolerance(c.Tolerance) // checked by Validate
+	return &Generic{name: name, secrets: c.Secret.Bytes(), tolerance: tol, now: d.Now}, nil
 }
 
 // NewGeneric returns a generic source with the given HMAC secrets (at least one).
 func NewGeneric(name string, secrets ...string) (*Generic, error) {
-	list := make([]any, len(secrets))
-	for i, s := range secrets {
-		list[i] = s
+	c := &GenericConfig{}
+	for _, s := range secrets {
+		c.Secret = append(c.Secret, vendorapi.Secret(s))
 	}
-	src, err := newGeneric(Spec{Name: name, Type: "generic", Settings: map[string]any{"secret": list}}, "sources["+name+"]")
-	if err != nil {
-		return nil, err
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("sources[%s].%w", name, err)
 	}
+	src, _ := c.Open(name, Deps{Now: time.Now}) // Open of a generic source cannot fail
 	return src.(*Generic), nil
-}
-
-// secretList accepts a string or a list of strings; every secret must be at
-// least 16 bytes so that a placeholder or an unset variable is caught at start.
-func secretList(v any) ([][]byte, error) {
-	var raw []string
-	switch t := v.(type) {
-	case nil:
-		return nil, fmt.Errorf("required")
-	case string:
-		raw = []string{t}
-	case []any:
-		for _, x := range t {
-			s, ok := x.(string)
-			if !ok {
-				return nil, fmt.Errorf("list items must be strings")
-			}
-			raw = append(raw, s)
-		}
-	default:
-		return nil, fmt.Errorf("want a string or a list of strings")
-	}
-	if len(raw) == 0 {
-		return nil, fmt.Errorf("required")
-	}
-	out := make([][]byte, len(raw))
-	for i, s := range raw {
-		if strings.TrimSpace(s) == "" {
-			return nil, fmt.Errorf("required: blanks are not a secret")
-		}
-		if len(s) < 16 {
-			return nil, fmt.Errorf("too short: use at least 16 random bytes")
-		}
-		out[i] = []byte(s)
-	}
-	return out, nil
 }
 
 // Name implements Source.
@@ -130,10 +94,10 @@ func (g *Generic) Verify(r *Request) error {
 // exported for the fuzz tests and for tools that send to a generic source.
 func VerifySignature(header string, body []byte, secrets [][]byte, now time.Time, tolerance time.Duration) error {
 	if header == "" {
-		return unauthorized("missing %s header", SignatureHeader)
+		return Unauthorized("missing %s header", SignatureHeader)
 	}
 	if len(header) > 4096 {
-		return unauthorized("%s header too long", SignatureHeader)
+		return Unauthorized("%s header too long", SignatureHeader)
 	}
 	var (
 		ts   string
@@ -142,12 +106,12 @@ func VerifySignature(header string, body []byte, secrets [][]byte, now time.Time
 	for _, part := range strings.Split(header, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
-			return unauthorized("malformed %s header", SignatureHeader)
+			return Unauthorized("malformed %s header", SignatureHeader)
 		}
 		switch k {
 		case "t":
 			if ts != "" {
-				return unauthorized("malformed %s header: more than one t", SignatureHeader)
+				return Unauthorized("malformed %s header: more than one t", SignatureHeader)
 			}
 			ts = v
 		case "v1":
@@ -159,14 +123,14 @@ func VerifySignature(header string, body []byte, secrets [][]byte, now time.Time
 		}
 	}
 	if ts == "" || len(sigs) == 0 {
-		return unauthorized("malformed %s header: want t= and v1=", SignatureHeader)
+		return Unauthorized("malformed %s header: want t= and v1=", SignatureHeader)
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil || len(ts) > 12 {
-		return unauthorized("malformed %s header: bad timestamp", SignatureHeader)
+		return Unauthorized("malformed %s header: bad timestamp", SignatureHeader)
 	}
 	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
-		return unauthorized("signature timestamp outside the %s tolerance", tolerance)
+		return Unauthorized("signature timestamp outside the %s tolerance", tolerance)
 	}
 	matched := false
 	for _, secret := range secrets {
@@ -179,7 +143,7 @@ func VerifySignature(header string, body []byte, secrets [][]byte, now time.Time
 		}
 	}
 	if !matched {
-		return unauthorized("signature does not match")
+		return Unauthorized("signature does not match")
 	}
 	return nil
 }
@@ -229,42 +193,42 @@ func (g *Generic) Parse(r *Request) (Delivery, error) {
 // false (the admin API) a missing id is allowed and left empty.
 func ParseGeneric(body []byte, requireID bool) (Event, error) {
 	var b GenericBody
-	if err := decodeStrict(body, &b); err != nil {
-		return Event{}, malformed("%s", err)
+	if err := DecodeStrict(body, &b); err != nil {
+		return Event{}, Malformed("%s", err)
 	}
 	ev := Event{ID: b.ID, Type: string(b.Reason), Reason: b.Reason, DryRun: b.DryRun}
 	switch {
 	case b.ID == "" && requireID:
-		return Event{}, malformed("id: required")
-	case len(b.ID) > 200 || !printable(b.ID):
-		return Event{}, malformed("id: at most 200 printable characters")
+		return Event{}, Malformed("id: required")
+	case len(b.ID) > 200 || !Printable(b.ID):
+		return Event{}, Malformed("id: at most 200 printable characters")
 	}
 	email, err := NormalizeEmail(b.Email)
 	if err != nil {
-		return Event{}, malformed("email: %s", err)
+		return Event{}, Malformed("email: %s", err)
 	}
 	ev.Email = email
 	if !b.Reason.Valid() {
-		return Event{}, malformed("reason: want one of terminated, suspended, deactivated, security, manual")
+		return Event{}, Malformed("reason: want one of terminated, suspended, deactivated, security, manual")
 	}
 	if b.EffectiveAt != "" {
 		t, err := time.Parse(time.RFC3339, b.EffectiveAt)
 		if err != nil {
-			return Event{}, malformed("effective_at: want an RFC 3339 time such as 2026-01-02T15:04:05Z")
+			return Event{}, Malformed("effective_at: want an RFC 3339 time such as 2026-01-02T15:04:05Z")
 		}
 		ev.EffectiveAt = t.UTC()
 	}
 	if b.Systems != nil {
 		if len(b.Systems) == 0 {
-			return Event{}, malformed("systems: empty list (omit it to mean every connector)")
+			return Event{}, Malformed("systems: empty list (omit it to mean every connector)")
 		}
 		if len(b.Systems) > 200 {
-			return Event{}, malformed("systems: more than 200 names")
+			return Event{}, Malformed("systems: more than 200 names")
 		}
 		seen := map[string]bool{}
 		for _, s := range b.Systems {
 			if !nameRE.MatchString(s) {
-				return Event{}, malformed("systems: %q is not a connector name", truncate(s, 64))
+				return Event{}, Malformed("systems: %q is not a connector name", Truncate(s, 64))
 			}
 			if !seen[s] {
 				seen[s] = true
@@ -275,7 +239,8 @@ func ParseGeneric(body []byte, requireID bool) (Event, error) {
 	return ev, nil
 }
 
-func printable(s string) bool {
+// Printable reports whether s is valid UTF-8 without control characters.
+func Printable(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}
@@ -287,7 +252,9 @@ func printable(s string) bool {
 	return true
 }
 
-func truncate(s string, n int) string {
+// Truncate cuts s to at most n bytes, on a character boundary, marking the
+// cut with "…".
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -1,5 +1,9 @@
-// Package sources holds one file per sender type: its handshake, signature
-// verification, parsing, and the mapping of its event types to reasons.
+// Package sources is what every sender of offboarding events shares: the
+// Source interface and its optional ones (Resolver, Maintainer, …), the
+// request, event and error types, NormalizeEmail, the settings checks and
+// Build, which opens the configured sources from the registry's list of
+// types. Each sender type lives in its own package below (sources/okta, …);
+// the generic offboarder-native webhook lives here.
 //
 // A source knows nothing of Gin, asynq or the store. The webhook package hands
 // it the request as bytes and headers and gets back typed events or a
@@ -10,16 +14,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
 	"time"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // Request is what a source sees of one HTTP delivery.
@@ -96,7 +99,10 @@ type ResponseError struct {
 	Response Response
 }
 
+// Error returns the error's text.
 func (e *ResponseError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the classified error.
 func (e *ResponseError) Unwrap() error { return e.Err }
 
 // Classified errors of sources.
@@ -107,116 +113,26 @@ var (
 	ErrMalformed = errors.New("malformed")
 )
 
-func unauthorized(format string, a ...any) error {
+// Unauthorized is an error wrapping ErrUnauthorized, saying why.
+func Unauthorized(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrUnauthorized}, a...)...)
 }
 
-func malformed(format string, a ...any) error {
+// Malformed is an error wrapping ErrMalformed, naming the problem.
+func Malformed(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, a...)...)
 }
 
-// Spec is one configured source: name, type and the keys of its type, with
-// secrets resolved to plain strings.
-type Spec struct {
-	Name     string
-	Type     string
-	Settings map[string]any
-}
-
-// types maps each source type to its constructor. One explicit map; no init().
-var types = map[string]func(s Spec, path string) (Source, error){
-	"bamboohr": newBambooHR,
-	"entra":    newEntra,
-	"generic":  newGeneric,
-	"google":   newGoogle,
-	"hibob":    newHiBob,
-	"okta":     newOkta,
-	"ssf":      newSSF,
-}
-
-// Types returns the known source type names, sorted.
-func Types() []string {
-	out := make([]string, 0, len(types))
-	for t := range types {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// ReservedName is the source name under which events of the admin API's
-// manual trigger are recorded; no configured source may take it.
-const ReservedName = "admin"
-
+// nameRE is the form of a connector name in an event's systems.
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
-// Build opens every spec and reports all problems together, each naming its
-// key path (sources[0] (hr).secret: required).
-func Build(specs []Spec) ([]Source, error) {
-	var (
-		out  []Source
-		errs []error
-		seen = map[string]bool{}
-	)
-	for i, s := range specs {
-		path := fmt.Sprintf("sources[%d] (%s)", i, s.Name)
-		if s.Name == "" { // the name's form is the config package's to check
-			errs = append(errs, fmt.Errorf("%s.name: required", path))
-			continue
-		}
-		if s.Name == ReservedName {
-			errs = append(errs, fmt.Errorf("%s.name: %q is reserved for the admin API", path, ReservedName))
-			continue
-		}
-		if seen[s.Name] {
-			errs = append(errs, fmt.Errorf("%s.name: duplicate source name", path))
-			continue
-		}
-		seen[s.Name] = true
-		newFn, ok := types[s.Type]
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s.type: unknown source type %q (known: %v)", path, s.Type, Types()))
-			continue
-		}
-		src, err := newFn(s, path)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, src)
-	}
-	return out, errors.Join(errs...)
-}
+// HashSecret is how a configured shared secret is kept: its SHA-256.
+func HashSecret(secret vendorapi.Secret) [32]byte { return sha256.Sum256([]byte(secret)) }
 
-// decodeSettings decodes a spec's settings into dst (a pointer to the type's
-// config struct), refusing unknown keys. The error names the key path but
-// never a value.
-func decodeSettings(s Spec, path string, dst any) error {
-	b, err := json.Marshal(s.Settings)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	dec := json.NewDecoder(bytesReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		var ute *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &ute):
-			return fmt.Errorf("%s.%s: wrong type (want %s)", path, ute.Field, ute.Type)
-		default:
-			return fmt.Errorf("%s: %s", path, sanitizeDecodeError(err))
-		}
-	}
-	return nil
-}
-
-// secretHash is how a configured shared secret is kept: its SHA-256.
-func secretHash(secret string) [32]byte { return sha256.Sum256([]byte(secret)) }
-
-// sameSecret compares what a request presents with a secret kept as its
-// secretHash. Both sides are hashed before a constant-time compare, so
+// SameSecret compares what a request presents with a secret kept as its
+// HashSecret. Both sides are hashed before a constant-time compare, so
 // neither the content nor the length of the secret shows in the timing.
-func sameSecret(got string, want [32]byte) bool {
+func SameSecret(got string, want [32]byte) bool {
 	h := sha256.Sum256([]byte(got))
 	return subtle.ConstantTimeCompare(h[:], want[:]) == 1
 }

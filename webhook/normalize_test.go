@@ -17,6 +17,7 @@ import (
 
 	"github.com/offboarder/offboarder/internal/testenv"
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/registry"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 )
@@ -44,7 +45,7 @@ func startNormServer(t *testing.T) *normServer {
 	redisOpt := asynq.RedisClientOpt{Addr: testenv.StartRedis(t).Addr, DialTimeout: 500 * time.Millisecond}
 	client := asynq.NewClient(redisOpt)
 	t.Cleanup(func() { client.Close() })
-	srcs, err := sources.Build([]sources.Spec{{Name: "hr", Type: "generic", Settings: map[string]any{"secret": testHRSecret}}})
+	srcs, err := sources.Build([]sources.Spec{{Name: "hr", Type: "generic", Settings: map[string]any{"secret": testHRSecret}}}, registry.Sources(), sources.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

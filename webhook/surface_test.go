@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/internal/testenv"
+	"github.com/offboarder/offboarder/registry"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 )
@@ -44,7 +45,7 @@ func startSurface(t *testing.T) *surface {
 	t.Cleanup(func() { client.Close() })
 	insp := asynq.NewInspector(redisOpt)
 	t.Cleanup(func() { insp.Close() })
-	srcs, err := sources.Build([]sources.Spec{{Name: "hr", Type: "generic", Settings: map[string]any{"secret": testHRSecret}}})
+	srcs, err := sources.Build([]sources.Spec{{Name: "hr", Type: "generic", Settings: map[string]any{"secret": testHRSecret}}}, registry.Sources(), sources.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/offboarder/offboarder/registry"
 	"github.com/offboarder/offboarder/sources"
 )
 
@@ -81,12 +82,12 @@ func credVar(key string) string { return "CRED_" + strings.ToUpper(key) }
 // No credential's value is printed on the way.
 func TestCheckRefusesASourceWithoutItsCredential(t *testing.T) {
 	configs := credentialConfigs(t)
-	for _, typ := range sources.Types() {
+	for _, typ := range sources.Types(registry.Sources()) {
 		if _, ok := configs[typ]; !ok {
 			t.Errorf("source type %q has no config here: add one with its credentials", typ)
 		}
 	}
-	for _, typ := range sources.Types() {
+	for _, typ := range sources.Types(registry.Sources()) {
 		c, ok := configs[typ]
 		if !ok {
 			continue

@@ -233,7 +233,7 @@ func load(path string, log zerolog.Logger) (*config.Config, []sources.Source, []
 			connSpecs[i] = connectors.Spec{Name: e.Name, Type: e.Type, Settings: e.Settings()}
 		}
 		var err1, err2 error
-		srcs, err1 = sources.Build(srcSpecs)
+		srcs, err1 = sources.Build(srcSpecs, registry.Sources(), sources.Deps{})
 		conns, err2 = connectors.Build(connSpecs, registry.Connectors(), connectors.Deps{Logger: log})
 		return errors.Join(err1, err2)
 	})
