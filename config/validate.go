@@ -7,11 +7,17 @@ import (
 	"time"
 )
 
+// AdminSource is the source name under which the admin API's manual
+// trigger (POST /v1/offboard, offboarder offboard) records its events; no
+// configured source may take it.
+const AdminSource = "admin"
+
 // Validate checks the structure of c and returns errors.Join of every
 // problem, each prefixed with its key path: at least one source and one
 // connector; every entry with a name and a type; names matching
 // ^[a-z0-9][a-z0-9_-]{0,62}$ and unique among the sources and among the
-// connectors (a source and a connector may share a name); worker values within
+// connectors (a source and a connector may share a name), no source named
+// AdminSource; worker values within
 // their bounds. The keys of each type are checked by the sources and
 // connectors packages, not here.
 func (c *Config) Validate() error { return errors.Join(c.problems()...) }
@@ -45,6 +51,8 @@ func entryProblems(list string, entries []Entry) []error {
 			fail(path, e.line, "name is required")
 		case !nameRE.MatchString(e.Name):
 			fail(path+".name", e.line, "invalid name %q: use 1 to 63 lower-case letters, digits, '-' or '_', starting with a letter or digit", e.Name)
+		case list == "sources" && e.Name == AdminSource:
+			fail(label(path, e.Name)+".name", e.line, "%q is reserved: the admin API records its manual offboardings under it", AdminSource)
 		case first[e.Name] != "":
 			fail(label(path, e.Name)+".name", e.line, "duplicate name %s, already used by %s", e.Name, first[e.Name])
 		default:

@@ -39,17 +39,15 @@ type Config interface {
 	Open(name string, deps Deps) (Source, error)
 }
 
-// ReservedName is the source name under which events of the admin API's
-// manual trigger are recorded; no configured source may take it.
-const ReservedName = "admin"
-
 // Types returns the type names of types, sorted.
 func Types(types map[string]func() Config) []string { return slices.Sorted(maps.Keys(types)) }
 
 // Build opens every spec with the config of its type in types (the registry
 // package's list) and reports all problems together (errors.Join), each
-// naming its key path, e.g. `sources[1] (okta).secret: required`. It
-// returns sources only when there is no problem at all.
+// naming its key path, e.g. `sources[1] (okta).secret: required`. Names
+// are the config package's to check (their form, duplicates, the admin
+// API's reserved name). It returns sources only when there is no problem at
+// all.
 func Build(specs []Spec, types map[string]func() Config, deps Deps) ([]Source, error) {
 	if deps.HTTPClient == nil {
 		deps.HTTPClient = vendorapi.NewHTTPClient()
@@ -60,30 +58,16 @@ func Build(specs []Spec, types map[string]func() Config, deps Deps) ([]Source, e
 	var (
 		out  []Source
 		errs []error
-		seen = map[string]bool{}
 	)
 	for i, s := range specs {
 		at := fmt.Sprintf("sources[%d] (%s)", i, s.Name)
-		if s.Name == "" { // the name's form is the config package's to check
-			errs = append(errs, fmt.Errorf("%s.name: required", at))
-			continue
-		}
-		if s.Name == ReservedName {
-			errs = append(errs, fmt.Errorf("%s.name: %q is reserved for the admin API", at, ReservedName))
-			continue
-		}
-		if seen[s.Name] {
-			errs = append(errs, fmt.Errorf("%s.name: duplicate source name", at))
-			continue
-		}
-		seen[s.Name] = true
 		newConfig, ok := types[s.Type]
 		if !ok {
-			errs = append(errs, fmt.Errorf("%s.type: unknown source type %q (known: %v)", at, s.Type, Types(types)))
+			errs = append(errs, vendorapi.At(at, vendorapi.FieldErr("type", "unknown source type %q (known: %v)", s.Type, Types(types)))...)
 			continue
 		}
 		cfg := newConfig()
-		err := check(cfg, s.Settings)
+		err := vendorapi.CheckSettings(s.Settings, cfg)
 		if err == nil {
 			var src Source
 			if src, err = cfg.Open(s.Name, deps); err == nil {
@@ -91,50 +75,10 @@ func Build(specs []Spec, types map[string]func() Config, deps Deps) ([]Source, e
 				continue
 			}
 		}
-		for _, e := range flatten(err) {
-			if _, ok := errors.AsType[*vendorapi.FieldError](e); ok {
-				errs = append(errs, fmt.Errorf("%s.%w", at, e))
-			} else {
-				errs = append(errs, fmt.Errorf("%s: %w", at, e))
-			}
-		}
+		errs = append(errs, vendorapi.At(at, err)...)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return out, nil
-}
-
-// check decodes settings into cfg and validates it, reporting each key once:
-// a key whose value could not be decoded is not also reported by Validate.
-func check(cfg Config, settings map[string]any) error {
-	derrs := flatten(vendorapi.DecodeSettings(settings, cfg))
-	bad := make(map[string]bool, len(derrs))
-	for _, e := range derrs {
-		if fe, ok := errors.AsType[*vendorapi.FieldError](e); ok {
-			bad[fe.Key] = true
-		}
-	}
-	errs := derrs
-	for _, e := range flatten(cfg.Validate()) {
-		if fe, ok := errors.AsType[*vendorapi.FieldError](e); !ok || !bad[fe.Key] {
-			errs = append(errs, e)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// flatten lists the errors inside errors.Join trees.
-func flatten(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, flatten(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }

@@ -227,7 +227,9 @@ func ParseGeneric(body []byte, requireID bool) (Event, error) {
 		}
 		seen := map[string]bool{}
 		for _, s := range b.Systems {
-			if !nameRE.MatchString(s) {
+			// Only the shape of a name here; the webhook checks it against
+			// the configured connectors.
+			if len(s) > 64 || s == "" || strings.ContainsFunc(s, notNameChar) {
 				return Event{}, Malformed("systems: %q is not a connector name", Truncate(s, 64))
 			}
 			if !seen[s] {
@@ -237,6 +239,11 @@ func ParseGeneric(body []byte, requireID bool) (Event, error) {
 		}
 	}
 	return ev, nil
+}
+
+// notNameChar reports a character no connector name holds.
+func notNameChar(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
 }
 
 // Printable reports whether s is valid UTF-8 without control characters.

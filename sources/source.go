@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"time"
 
 	"github.com/offboarder/offboarder/offboard"
@@ -122,9 +121,6 @@ func Unauthorized(format string, a ...any) error {
 func Malformed(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, a...)...)
 }
-
-// nameRE is the form of a connector name in an event's systems.
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // HashSecret is how a configured shared secret is kept: its SHA-256.
 func HashSecret(secret vendorapi.Secret) [32]byte { return sha256.Sum256([]byte(secret)) }

@@ -158,3 +158,60 @@ func CheckURL(s string) error {
 	}
 	return nil
 }
+
+// Validator is a settings struct that checks itself: Validate reports
+// every problem, each a FieldError naming its key (errors.Join).
+type Validator interface {
+	Validate() error
+}
+
+// CheckSettings decodes settings into cfg (a pointer to a type's settings
+// struct) and validates it, reporting each key once: a key whose value
+// could not be decoded is not also reported by Validate. It is the one
+// check connectors.Build and sources.Build run on every entry.
+func CheckSettings(settings map[string]any, cfg Validator) error {
+	derrs := Flatten(DecodeSettings(settings, cfg))
+	bad := make(map[string]bool, len(derrs))
+	for _, e := range derrs {
+		if fe, ok := errors.AsType[*FieldError](e); ok {
+			bad[fe.Key] = true
+		}
+	}
+	errs := derrs
+	for _, e := range Flatten(cfg.Validate()) {
+		if fe, ok := errors.AsType[*FieldError](e); !ok || !bad[fe.Key] {
+			errs = append(errs, e)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Flatten lists the errors inside errors.Join trees.
+func Flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, Flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// At puts an entry's place in the config before each error in err, so
+// that it reads as a key path: "connectors[1] (okta).token: required" for
+// a FieldError, "connectors[1] (okta): …" for any other.
+func At(at string, err error) []error {
+	var out []error
+	for _, e := range Flatten(err) {
+		if _, ok := errors.AsType[*FieldError](e); ok {
+			out = append(out, fmt.Errorf("%s.%w", at, e))
+		} else {
+			out = append(out, fmt.Errorf("%s: %w", at, e))
+		}
+	}
+	return out
+}

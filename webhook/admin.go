@@ -14,13 +14,14 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/rs/zerolog"
 
+	"github.com/offboarder/offboarder/config"
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 )
 
 // adminSource is the source name events of POST /v1/offboard are recorded under.
-const adminSource = sources.ReservedName
+const adminSource = config.AdminSource
 
 // requireAdmin checks "Authorization: Bearer <OFFBOARDER_ADMIN_TOKEN>" in
 // constant time; with basic true (the dashboard, for browsers) it also takes
