@@ -146,6 +146,10 @@ func (c *Config) compile() (*compiled, error) {
 			errs = append(errs, vendorapi.FieldErr("headers", "a header name is not a valid token"))
 			continue
 		}
+		if strings.TrimSpace(string(c.Headers[name])) == "" {
+			errs = append(errs, vendorapi.FieldErr(key, "empty (an unset variable?)"))
+			continue
+		}
 		t, err := parseTemplate(key, string(c.Headers[name]))
 		if err != nil {
 			// The parser quotes the text, and the text is a secret.

@@ -312,6 +312,7 @@ func TestHTTPConfigProblems(t *testing.T) {
 		{"every template's problem at once", map[string]any{"path": "/users/{{.Emial}}", "body": `{"a": {{json .Nope}}}`,
 			"headers": map[string]any{"Authorization": "Bearer " + headerSecret + " {{.Emial}}"}},
 			[]string{`path: at 1:9: executing "path" at <.Emial>`, "body: at ", "Nope", "headers.Authorization: the template fails"}},
+		{"an empty header value", map[string]any{"headers": map[string]any{"Authorization": ""}}, []string{"headers.Authorization: empty"}},
 		{"a header set by offboarder", map[string]any{"headers": map[string]any{"Host": headerSecret}}, []string{"headers.Host: set by offboarder"}},
 		{"a header value with a line break", map[string]any{"headers": map[string]any{"X-A": headerSecret + "\r\nX-B: 1"}}, []string{"headers.X-A: the filled-in value is not a valid header value"}},
 	}
