@@ -143,7 +143,7 @@ func (c *Config) compile() (*compiled, error) {
 			continue
 		}
 		if !httpguts.ValidHeaderFieldName(name) {
-			errs = append(errs, vendorapi.FieldErr("headers", "a header name is not a valid token"))
+			errs = append(errs, vendorapi.FieldErr("headers", "%q is not a valid header name", name))
 			continue
 		}
 		if strings.TrimSpace(string(c.Headers[name])) == "" {
