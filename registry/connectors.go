@@ -5,6 +5,7 @@ import (
 	"github.com/offboarder/offboarder/connectors/auth0"
 	"github.com/offboarder/offboarder/connectors/entra"
 	"github.com/offboarder/offboarder/connectors/google"
+	"github.com/offboarder/offboarder/connectors/httpcall"
 	"github.com/offboarder/offboarder/connectors/keycloak"
 	"github.com/offboarder/offboarder/connectors/okta"
 	"github.com/offboarder/offboarder/connectors/onelogin"
@@ -17,6 +18,7 @@ func Connectors() map[string]func() connectors.Config {
 		"auth0":    func() connectors.Config { return new(auth0.Config) },
 		"entra":    func() connectors.Config { return new(entra.Config) },
 		"google":   func() connectors.Config { return new(google.Config) },
+		"http":     func() connectors.Config { return new(httpcall.Config) },
 		"keycloak": func() connectors.Config { return new(keycloak.Config) },
 		"okta":     func() connectors.Config { return new(okta.Config) },
 		"onelogin": func() connectors.Config { return new(onelogin.Config) },
