@@ -88,8 +88,11 @@ func (c *Connector) Revoke(ctx context.Context, s offboard.Subject) (offboard.Ou
 		return "", &vendorapi.Error{System: c.name, Kind: vendorapi.Invalid, Msg: "subject has no email"}
 	}
 	u, err := c.find(ctx, email)
-	if err != nil || u == nil {
-		return offboard.NotFound, err
+	switch {
+	case err != nil:
+		return "", err
+	case u == nil:
+		return offboard.NotFound, nil
 	}
 	if !c.disableFor.Allows(s.Reason) {
 		connectors.Report(ctx, "%s", c.disableFor.Skipped("account not deactivated", s.Reason))

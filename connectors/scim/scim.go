@@ -42,8 +42,9 @@ import (
 //	[okta-deactivate] https://gitlab.com/gitlab-org/gitlab/-/merge_requests/25649 (Okta deactivates with the
 //	                 path-less {"op":"replace","value":{"active":false}}, Entra with "path":"active";
 //	                 GitLab's SCIM server had to learn the former)
-//	[github-scim]    https://docs.github.com/en/enterprise-cloud@latest/rest/scim/scim (its example sets
-//	                 active:false with the path-less form)
+//	[github-scim]    https://docs.github.com/en/enterprise-cloud@latest/rest/scim/scim#update-an-attribute-for-a-scim-user
+//	                 (PATCH /scim/v2/organizations/{org}/Users/{id}: its example sets active:false with the
+//	                 path-less form)
 //
 // Lucid documents no error body for its SCIM API; the RFC 7644 §3.12 body is
 // read when a server sends one.
