@@ -349,3 +349,17 @@ func TestSCIMConfigErrors(t *testing.T) {
 	conformance.WantBuildErrors(t, types, "scim", map[string]any{"token": scimToken},
 		[]string{"(scim).base_url: required"}, scimToken)
 }
+
+// TestSCIMFilterQuoting: a double quote or a backslash in an address is
+// escaped in the filter's JSON string, so it cannot end the string.
+func TestSCIMFilterQuoting(t *testing.T) {
+	const odd = `o"neil\x@example.com`
+	search := func(attr string) step {
+		return step{Method: "GET", Path: scimRoot + "/Users", Status: 200, Body: scimList(),
+			Query: url.Values{"filter": {attr + ` eq "o\"neil\\x@example.com"`}}}
+	}
+	out, _, err := revoke(t, nil, offboard.Subject{Email: odd, Reason: offboard.ReasonTerminated}, search("userName"), search("emails.value"))
+	if err != nil || out != offboard.NotFound {
+		t.Fatalf("Revoke = %q, %v", out, err)
+	}
+}
