@@ -9,6 +9,7 @@ import (
 	"github.com/offboarder/offboarder/connectors/keycloak"
 	"github.com/offboarder/offboarder/connectors/okta"
 	"github.com/offboarder/offboarder/connectors/onelogin"
+	"github.com/offboarder/offboarder/connectors/scim"
 )
 
 // Connectors maps every connector type name, as written in the
@@ -22,5 +23,6 @@ func Connectors() map[string]func() connectors.Config {
 		"keycloak": func() connectors.Config { return new(keycloak.Config) },
 		"okta":     func() connectors.Config { return new(okta.Config) },
 		"onelogin": func() connectors.Config { return new(onelogin.Config) },
+		"scim":     func() connectors.Config { return new(scim.Config) },
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/offboarder/offboarder/simulator/keycloak"
 	"github.com/offboarder/offboarder/simulator/okta"
 	"github.com/offboarder/offboarder/simulator/onelogin"
+	"github.com/offboarder/offboarder/simulator/scim"
 )
 
 // Options configure a Simulator. The zero value is a fast simulator that
@@ -73,6 +74,10 @@ type Options struct {
 	// the OneLogin fake's token endpoint accepts; "" means
 	// "sim-onelogin-client" and "sim-onelogin-secret".
 	OneLoginClientID, OneLoginClientSecret string
+	// LucidToken is the SCIM bearer token the Lucid fake (a SCIM 2.0
+	// service provider under /lucid/scim/v2) accepts; "" means
+	// "sim-lucid-token".
+	LucidToken string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -122,6 +127,7 @@ func (s *Simulator) vendors() []fake.Vendor {
 			o := s.options()
 			return keycloak.Config{Realm: o.KeycloakRealm, ClientID: o.KeycloakClientID, ClientSecret: o.KeycloakClientSecret}
 		}),
+		scim.New(func() scim.Config { return scim.Config{Token: s.options().LucidToken} }),
 		onelogin.New(func() onelogin.Config {
 			o := s.options()
 			return onelogin.Config{ClientID: o.OneLoginClientID, ClientSecret: o.OneLoginClientSecret}
