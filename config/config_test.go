@@ -114,7 +114,7 @@ func TestGoodFileResolvesEveryFeature(t *testing.T) {
 			"Authorization": "Bearer CANARY-legacy",
 			"X-Price":       "$5 and $HOME stay literal",
 		}, false},
-		{"a default applies when the variable is empty", entry(cfg.Connectors, "legacy_app"), "body", map[string]any{"note": "offboarded by offboarder"}, false},
+		{"a default applies when the variable is empty", entry(cfg.Connectors, "legacy_app"), "body", `{"note": "offboarded by offboarder"}`, false},
 		{"numbers in a list stay numbers", entry(cfg.Connectors, "legacy_app"), "success_codes", []any{200, 204}, false},
 		{"a private key file keeps its inner newlines", entry(cfg.Connectors, "caep"), "signing_key", "-----BEGIN PRIVATE KEY-----\nCANARY-key\n-----END PRIVATE KEY-----", true},
 	}

@@ -53,6 +53,18 @@ var secretNames = map[string]bool{
 // and in any letter case (an http connector's "Authorization" header).
 func isSecretName(key string) bool { return secretNames[strings.ToLower(key)] }
 
+// secretMappings are keys every value under which is a secret, whatever its
+// own name: an http connector's headers carry API keys under any name
+// (X-Api-Key, Private-Token…).
+var secretMappings = map[string]bool{"headers": true}
+
+// inSecretMapping reports whether path (e.g. "connectors[4].headers") is a
+// mapping whose values are all secrets.
+func inSecretMapping(path string) bool {
+	i := strings.LastIndexByte(path, '.')
+	return secretMappings[strings.ToLower(path[i+1:])]
+}
+
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // label is an entry's path for messages: "connectors[2] (okta)" when the

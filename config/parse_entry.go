@@ -75,7 +75,7 @@ func (p *parser) object(path string, n *yaml.Node, depth int, skip func(key stri
 			files = append(files, file{base, k, v})
 			return
 		}
-		secret := isSecretName(key)
+		secret := isSecretName(key) || inSecretMapping(path)
 		out[key] = p.value(join(path, key), secret, v, depth+1)
 		if secret && out[key] != nil {
 			secrets[key] = true
