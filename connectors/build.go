@@ -44,7 +44,10 @@ func Types(types map[string]func() Config) []string { return slices.Sorted(maps.
 
 // Build opens every spec and reports all problems together (errors.Join),
 // each naming its key path, e.g. `connectors[1] (okta).token: required`. An
-// unknown type, an unknown key, a missing key and a duplicate name all fail.
+// unknown type, an unknown key, a missing key and a duplicate name all fail,
+// and so does a Follower's after that names no configured connector or
+// leads back to itself (`connectors[2] (lucid-logout).after: no connector
+// is named "lucid"`).
 // It returns connectors only when there is no problem at all. types maps each
 // known type name to a fresh Config of that type (registry.Connectors).
 func Build(specs []Spec, types map[string]func() Config, deps Deps) ([]Connector, error) {
@@ -99,6 +102,7 @@ func Build(specs []Spec, types map[string]func() Config, deps Deps) ([]Connector
 		}
 		out = append(out, c)
 	}
+	errs = append(errs, checkAfter(out, seen)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/offboarder/offboarder/connectors/entra"
 	"github.com/offboarder/offboarder/connectors/google"
 	"github.com/offboarder/offboarder/connectors/keycloak"
+	"github.com/offboarder/offboarder/connectors/manual"
 	"github.com/offboarder/offboarder/connectors/okta"
 	"github.com/offboarder/offboarder/connectors/onelogin"
 )
@@ -18,6 +19,7 @@ func Connectors() map[string]func() connectors.Config {
 		"entra":    func() connectors.Config { return new(entra.Config) },
 		"google":   func() connectors.Config { return new(google.Config) },
 		"keycloak": func() connectors.Config { return new(keycloak.Config) },
+		"manual":   func() connectors.Config { return new(manual.Config) },
 		"okta":     func() connectors.Config { return new(okta.Config) },
 		"onelogin": func() connectors.Config { return new(onelogin.Config) },
 	}
