@@ -99,3 +99,33 @@ func TestAttestCommand(t *testing.T) {
 		t.Errorf("help does not list attest:\n%s", out)
 	}
 }
+
+func TestCheckNamesAManualStepsAfter(t *testing.T) {
+	p := writeConfig(t, `
+sources:
+  - name: hr
+    type: generic
+    secret: a-long-enough-webhook-secret-0123456789
+connectors:
+  - name: lucid-logout
+    type: manual
+    instructions: "Lucid admin panel → Users → select the user → Log out user"
+    after: lucid
+  - name: box
+    type: manual
+    instructions: "Box admin console → Users → Log out"
+    after: box
+`)
+	var out, errb bytes.Buffer
+	if code := runMain(t.Context(), []string{"check", "--config", p}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, errb.String())
+	}
+	for _, want := range []string{
+		`connectors[0] (lucid-logout).after: no connector is named "lucid"`,
+		`connectors[1] (box).after: names this connector itself`,
+	} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("check does not report %q:\n%s", want, errb.String())
+		}
+	}
+}
