@@ -39,17 +39,22 @@ func Types(types map[string]func() Config) []string { return slices.Sorted(maps.
 
 // Build opens every spec and reports all problems together (errors.Join),
 // each naming its key path, e.g. `connectors[1] (okta).token: required`. An
-// unknown type, an unknown key and a missing key all fail. Names are the
-// config package's to check (their form, duplicates). It returns
-// connectors only when there is no problem at all. types maps each
-// known type name to a fresh Config of that type (registry.Connectors).
+// unknown type, an unknown key and a missing key all fail, and so does a
+// Follower's after that names no configured connector or leads back to
+// itself (`connectors[2] (lucid-logout).after: no connector is named
+// "lucid"`). Names are the config package's to check (their form,
+// duplicates). It returns connectors only when there is no problem at all.
+// types maps each known type name to a fresh Config of that type
+// (registry.Connectors).
 func Build(specs []Spec, types map[string]func() Config, deps Deps) ([]Connector, error) {
 	if deps.HTTPClient == nil {
 		deps.HTTPClient = vendorapi.NewHTTPClient()
 	}
 	var errs []error
 	out := make([]Connector, 0, len(specs))
+	index := make(map[string]int, len(specs)) // each name's place, for checkAfter
 	for i, s := range specs {
+		index[s.Name] = i
 		at := fmt.Sprintf("connectors[%d] (%s)", i, s.Name)
 		newConfig, ok := types[s.Type]
 		if !ok {
@@ -67,6 +72,7 @@ func Build(specs []Spec, types map[string]func() Config, deps Deps) ([]Connector
 		}
 		errs = append(errs, vendorapi.At(at, err)...)
 	}
+	errs = append(errs, checkAfter(out, index)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

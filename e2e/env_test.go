@@ -70,6 +70,8 @@ type envOptions struct {
 	extraSpecs []sources.Spec
 	// extra are ready-made sources served beside them.
 	extra []sources.Source
+	// extraConnectors are connectors configured beside okta.
+	extraConnectors []connectors.Spec
 }
 
 // dialects runs fn once on SQLite and once on PostgreSQL (skipped, with a
@@ -120,6 +122,11 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	if o.allConnectors {
 		specs = append(specs, simConnectors(t, simSrv.URL)...)
 	}
+	specs = append(specs, o.extraConnectors...)
+	names := []string{"okta"}
+	for _, s := range o.extraConnectors {
+		names = append(names, s.Name)
+	}
 	conns, err := connectors.Build(specs, registry.Connectors(), connectors.Deps{Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +159,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 		admin = *o.adminToken
 	}
 	h := webhook.New(webhook.Options{
-		Store: st, Queue: client, Redis: redisOpt, Sources: srcs, Connectors: []string{"okta"},
+		Store: st, Queue: client, Redis: redisOpt, Sources: srcs, Connectors: names, After: connectors.After(conns),
 		AdminToken: admin, Logger: log, Dashboard: true, EnqueueTimeout: 500 * time.Millisecond,
 	})
 	t.Cleanup(func() { h.Close() })

@@ -7,6 +7,7 @@ import (
 	"github.com/offboarder/offboarder/connectors/google"
 	"github.com/offboarder/offboarder/connectors/httpcall"
 	"github.com/offboarder/offboarder/connectors/keycloak"
+	"github.com/offboarder/offboarder/connectors/manual"
 	"github.com/offboarder/offboarder/connectors/okta"
 	"github.com/offboarder/offboarder/connectors/onelogin"
 	"github.com/offboarder/offboarder/connectors/scim"
@@ -21,6 +22,7 @@ func Connectors() map[string]func() connectors.Config {
 		"google":   func() connectors.Config { return new(google.Config) },
 		"http":     func() connectors.Config { return new(httpcall.Config) },
 		"keycloak": func() connectors.Config { return new(keycloak.Config) },
+		"manual":   func() connectors.Config { return new(manual.Config) },
 		"okta":     func() connectors.Config { return new(okta.Config) },
 		"onelogin": func() connectors.Config { return new(onelogin.Config) },
 		"scim":     func() connectors.Config { return new(scim.Config) },

@@ -12,7 +12,7 @@ import (
 
 func TestConnectorTypes(t *testing.T) {
 	got := connectors.Types(registry.Connectors())
-	for _, want := range []string{"auth0", "entra", "google", "http", "keycloak", "okta", "onelogin"} {
+	for _, want := range []string{"auth0", "entra", "google", "http", "keycloak", "manual", "okta", "onelogin", "scim"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("Types() = %v, want %s among them", got, want)
 		}

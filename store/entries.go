@@ -140,12 +140,7 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]of
 // or manual_required, else completed — with closed_at and a "case.closed"
 // audit row. c is updated in place.
 func (t *tx) settle(c *Case, actor string) error {
-	var pending, attention int
-	err := t.queryRow(`SELECT
-		COALESCE(SUM(CASE WHEN outcome = ? THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN outcome IN (?, ?) THEN 1 ELSE 0 END), 0)
-		FROM entries WHERE case_id = ?`,
-		offboard.Pending, offboard.Failed, offboard.ManualRequired, c.ID).Scan(&pending, &attention)
+	pending, attention, err := t.tally(c.ID)
 	if err != nil {
 		return err
 	}
@@ -171,6 +166,17 @@ func (t *tx) settle(c *Case, actor string) error {
 	b, _ := json.Marshal(map[string]string{"state": string(c.State)})
 	t.audit(c.ID, "", actionCaseClosed, actor, string(b))
 	return nil
+}
+
+// tally counts the entries of a case that are pending, and those that need
+// a person (failed or manual_required).
+func (t *tx) tally(caseID string) (pending, attention int, err error) {
+	err = t.queryRow(`SELECT
+		COALESCE(SUM(CASE WHEN outcome = ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN outcome IN (?, ?) THEN 1 ELSE 0 END), 0)
+		FROM entries WHERE case_id = ?`,
+		offboard.Pending, offboard.Failed, offboard.ManualRequired, caseID).Scan(&pending, &attention)
+	return pending, attention, err
 }
 
 // BeginAttempt increments attempts and sets started_at (first time) and updated_at on a

@@ -38,7 +38,11 @@ type Options struct {
 	Redis      asynq.RedisConnOpt // for readiness and the dashboard
 	Sources    []sources.Source
 	Connectors []string // configured connector names, to check an event's systems
-	AdminToken string   // "" refuses every admin and dashboard request
+	// After maps each connector whose manual step follows another's to
+	// that one (connectors.After): such a step is listed as waiting, and
+	// cannot be attested, until the other entry is done.
+	After      map[string]string
+	AdminToken string // "" refuses every admin and dashboard request
 	Logger     zerolog.Logger
 	Registry   *prometheus.Registry // nil: a new one
 	// EnqueueTimeout bounds the Redis enqueue after a commit, so a Redis
@@ -113,6 +117,8 @@ func New(o Options) *Server {
 	v1.GET("/cases/:id", s.handleGetCase)
 	v1.POST("/offboard", s.handleOffboard)
 	v1.GET("/audit/verify", s.handleVerifyAudit)
+	v1.GET("/manual", s.handleManual)
+	v1.POST("/cases/:id/entries/:connector/attest", s.handleAttest)
 	s.mountProfiles()
 
 	if o.Dashboard {

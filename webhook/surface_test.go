@@ -35,6 +35,12 @@ type surface struct {
 
 func startSurface(t *testing.T) *surface {
 	t.Helper()
+	return startSurfaceWith(t, func(*Options) {})
+}
+
+// startSurfaceWith is startSurface with the server's options changed by set.
+func startSurfaceWith(t *testing.T, set func(*Options)) *surface {
+	t.Helper()
 	st, err := store.Open(t.Context(), "sqlite:"+t.TempDir()+"/offboarder.db")
 	if err != nil {
 		t.Fatal(err)
@@ -50,9 +56,11 @@ func startSurface(t *testing.T) *surface {
 		t.Fatal(err)
 	}
 	s := &surface{t: t, store: st, reg: prometheus.NewRegistry(), client: client, insp: insp, log: &syncBuffer{}}
-	h := New(Options{Store: st, Queue: client, Redis: redisOpt, Sources: srcs, Connectors: []string{"okta"},
+	o := Options{Store: st, Queue: client, Redis: redisOpt, Sources: srcs, Connectors: []string{"okta"},
 		AdminToken: testAdminToken, Logger: zerolog.New(s.log).Level(zerolog.DebugLevel), Registry: s.reg,
-		Dashboard: true, QueuePollInterval: 20 * time.Millisecond})
+		Dashboard: true, QueuePollInterval: 20 * time.Millisecond}
+	set(&o)
+	h := New(o)
 	t.Cleanup(func() { h.Close() })
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config = NewHTTPServer(h)

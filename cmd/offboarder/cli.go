@@ -181,8 +181,9 @@ func cmdOffboard(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return enc.Encode(out)
 }
 
-// cmdCases lists cases ("cases [--email E] [--state S]") or shows one
-// ("cases show ID", or "cases ID").
+// cmdCases lists cases ("cases [--email E] [--state S]"), shows one
+// ("cases show ID", or "cases ID"), verifies the audit log ("cases verify")
+// or lists the open manual steps ("cases manual").
 func cmdCases(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("cases", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -193,7 +194,7 @@ func cmdCases(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print JSON")
 	anchor := fs.String("anchor", "", "with verify: SEQ:HASH, a head noted earlier, which the chain must still hold")
 	var rest []string
-	if len(args) > 0 && (args[0] == "list" || args[0] == "show" || args[0] == "verify") {
+	if len(args) > 0 && (args[0] == "list" || args[0] == "show" || args[0] == "verify" || args[0] == "manual") {
 		rest, args = args[:1], args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
@@ -212,6 +213,12 @@ func cmdCases(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("%w: cases verify takes no argument", errUsage)
 		}
 		return verifyAudit(ctx, c, stdout, *anchor, *asJSON)
+	}
+	if len(rest) > 0 && rest[0] == "manual" {
+		if len(rest) != 1 {
+			return fmt.Errorf("%w: cases manual takes no argument", errUsage)
+		}
+		return listManual(ctx, c, stdout, *limit, *asJSON)
 	}
 	if len(rest) > 0 {
 		if rest[0] == "show" {

@@ -7,6 +7,7 @@
 //	offboarder check     validate the config and print it with secrets masked
 //	offboarder offboard  trigger an offboarding through the admin API
 //	offboarder cases     list cases, or show one, through the admin API
+//	offboarder attest    say that a person did a manual step, through the admin API
 //	offboarder simulate  serve the built-in SaaS simulator
 //	offboarder health    exit 0 if a URL answers 200 (container healthchecks)
 package main
@@ -30,7 +31,10 @@ commands:
   work      worker only (needs REDIS_URL)
   check     validate the config; print it with secrets masked
   offboard  trigger an offboarding through the admin API
-  cases     list cases, or "cases show ID", through the admin API
+  cases     list cases, "cases show ID", or the open manual steps,
+            "cases manual", through the admin API
+  attest    CASE CONNECTOR --who NAME [--note TEXT]: a person did that
+            manual step (through the admin API)
   simulate  serve the built-in SaaS simulator
   health    exit 0 if --url (default http://127.0.0.1:8080/readyz) answers 200
 
@@ -73,6 +77,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdOffboard(ctx, args, stdout, stderr)
 	case "cases":
 		err = cmdCases(ctx, args, stdout, stderr)
+	case "attest":
+		err = cmdAttest(ctx, args, stdout, stderr)
 	case "simulate":
 		err = cmdSimulate(ctx, args, stdout, stderr)
 	case "health":

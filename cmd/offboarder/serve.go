@@ -164,7 +164,7 @@ func (p *process) webhookHandler() http.Handler {
 	}
 	client := asynq.NewClient(p.redis)
 	h := webhook.New(webhook.Options{
-		Store: p.store, Queue: client, Redis: p.redis, Sources: p.srcs, Connectors: names,
+		Store: p.store, Queue: client, Redis: p.redis, Sources: p.srcs, Connectors: names, After: connectors.After(p.conns),
 		AdminToken: token, Logger: p.log, Registry: p.reg, Dashboard: true,
 	})
 	p.closers = append(p.closers, func() { _ = client.Close() }, func() { _ = h.Close() })
