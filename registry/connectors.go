@@ -4,6 +4,7 @@ import (
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/auth0"
 	"github.com/offboarder/offboarder/connectors/entra"
+	"github.com/offboarder/offboarder/connectors/github"
 	"github.com/offboarder/offboarder/connectors/google"
 	"github.com/offboarder/offboarder/connectors/keycloak"
 	"github.com/offboarder/offboarder/connectors/okta"
@@ -16,6 +17,7 @@ func Connectors() map[string]func() connectors.Config {
 	return map[string]func() connectors.Config{
 		"auth0":    func() connectors.Config { return new(auth0.Config) },
 		"entra":    func() connectors.Config { return new(entra.Config) },
+		"github":   func() connectors.Config { return new(github.Config) },
 		"google":   func() connectors.Config { return new(google.Config) },
 		"keycloak": func() connectors.Config { return new(keycloak.Config) },
 		"okta":     func() connectors.Config { return new(okta.Config) },
