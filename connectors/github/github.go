@@ -227,7 +227,7 @@ func (g *Connector) revokeLogin(ctx context.Context, login string) (offboard.Out
 	}
 	what := describe(auths)
 	if len(left) > 0 {
-		connectors.Report(ctx, "removed the SAML SSO authorizations of %s's %s in %s; %d still listed after removal (authorized again?)",
+		connectors.Report(ctx, "removed the SAML SSO authorizations of %s's %s in %s; %d still listed after removal (authorized again since?)",
 			login, what, g.org, len(left))
 		return offboard.Acknowledged, nil
 	}
@@ -283,21 +283,26 @@ func (g *Connector) hint(err error) error {
 	return err
 }
 
-// describe names the kinds of credentials in auths, e.g. "2 personal
-// access tokens and 1 SSH key".
+// describe counts auths by the kind of credential, e.g. "3 credentials
+// (personal access token: 2, SSH key: 1)".
 func describe(auths []authorization) string {
 	counts := map[string]int{}
 	var order []string
 	for _, a := range auths {
-		t := strings.ToLower(cmp.Or(a.CredentialType, "credential"))
-		if counts[t] == 0 {
+		t := cmp.Or(a.CredentialType, "credential")
+		k := strings.ToLower(t)
+		if counts[k] == 0 {
 			order = append(order, t)
 		}
-		counts[t]++
+		counts[k]++
 	}
 	parts := make([]string, len(order))
 	for i, t := range order {
-		parts[i] = fmt.Sprintf("%d %s", counts[t], t)
+		parts[i] = fmt.Sprintf("%s: %d", t, counts[strings.ToLower(t)])
 	}
-	return strings.Join(parts, ", ")
+	noun := "credentials"
+	if len(auths) == 1 {
+		noun = "credential"
+	}
+	return fmt.Sprintf("%d %s (%s)", len(auths), noun, strings.Join(parts, ", "))
 }

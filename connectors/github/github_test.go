@@ -159,7 +159,7 @@ func TestGitHubRevoke(t *testing.T) {
 		steps: []step{ghLookup(200, ghIdentity(ghEmail, ghLogin)), ghList(1, 200, ghAuths(ghLogin, 1, 2, 3)),
 			ghRemove(1, 204, ""), ghRemove(2, 204, "").With(), ghRemove(3, 204, "").With(), ghList(1, 200, "[]")},
 		want: offboard.Verified,
-		detail: []string{"removed the SAML SSO authorizations of ibrock's 2 personal access token, 1 ssh key in acme; none left",
+		detail: []string{"removed the SAML SSO authorizations of ibrock's 3 credentials (personal access token: 2, SSH key: 1) in acme; none left",
 			"web session was not ended: GitHub has no API for it"},
 	}, {
 		name: "an email that matches the NameID in another case is the same person",
