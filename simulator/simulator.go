@@ -27,6 +27,7 @@ import (
 	"github.com/offboarder/offboarder/simulator/auth0"
 	"github.com/offboarder/offboarder/simulator/entra"
 	"github.com/offboarder/offboarder/simulator/fake"
+	"github.com/offboarder/offboarder/simulator/github"
 	"github.com/offboarder/offboarder/simulator/google"
 	"github.com/offboarder/offboarder/simulator/keycloak"
 	"github.com/offboarder/offboarder/simulator/okta"
@@ -73,6 +74,10 @@ type Options struct {
 	// the OneLogin fake's token endpoint accepts; "" means
 	// "sim-onelogin-client" and "sim-onelogin-secret".
 	OneLoginClientID, OneLoginClientSecret string
+	// GitHubOrg is the organization the GitHub fake serves and GitHubToken
+	// the token it accepts; "" means "sim-github-org" and
+	// "sim-github-token".
+	GitHubOrg, GitHubToken string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -118,6 +123,7 @@ func (s *Simulator) vendors() []fake.Vendor {
 			o := s.options()
 			return entra.Config{ClientID: o.EntraClientID, ClientSecret: o.EntraClientSecret}
 		}),
+		github.New(func() github.Config { o := s.options(); return github.Config{Org: o.GitHubOrg, Token: o.GitHubToken} }),
 		keycloak.New(func() keycloak.Config {
 			o := s.options()
 			return keycloak.Config{Realm: o.KeycloakRealm, ClientID: o.KeycloakClientID, ClientSecret: o.KeycloakClientSecret}
