@@ -9,18 +9,20 @@ import (
 	"github.com/offboarder/offboarder/connectors/keycloak"
 	"github.com/offboarder/offboarder/connectors/okta"
 	"github.com/offboarder/offboarder/connectors/onelogin"
+	"github.com/offboarder/offboarder/connectors/pagerduty"
 )
 
 // Connectors maps every connector type name, as written in the
 // configuration's `type` key, to a fresh Config of that type.
 func Connectors() map[string]func() connectors.Config {
 	return map[string]func() connectors.Config{
-		"auth0":    func() connectors.Config { return new(auth0.Config) },
-		"entra":    func() connectors.Config { return new(entra.Config) },
-		"github":   func() connectors.Config { return new(github.Config) },
-		"google":   func() connectors.Config { return new(google.Config) },
-		"keycloak": func() connectors.Config { return new(keycloak.Config) },
-		"okta":     func() connectors.Config { return new(okta.Config) },
-		"onelogin": func() connectors.Config { return new(onelogin.Config) },
+		"auth0":     func() connectors.Config { return new(auth0.Config) },
+		"entra":     func() connectors.Config { return new(entra.Config) },
+		"github":    func() connectors.Config { return new(github.Config) },
+		"google":    func() connectors.Config { return new(google.Config) },
+		"keycloak":  func() connectors.Config { return new(keycloak.Config) },
+		"okta":      func() connectors.Config { return new(okta.Config) },
+		"onelogin":  func() connectors.Config { return new(onelogin.Config) },
+		"pagerduty": func() connectors.Config { return new(pagerduty.Config) },
 	}
 }
