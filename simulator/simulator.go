@@ -32,6 +32,7 @@ import (
 	"github.com/offboarder/offboarder/simulator/keycloak"
 	"github.com/offboarder/offboarder/simulator/okta"
 	"github.com/offboarder/offboarder/simulator/onelogin"
+	"github.com/offboarder/offboarder/simulator/pagerduty"
 )
 
 // Options configure a Simulator. The zero value is a fast simulator that
@@ -78,6 +79,9 @@ type Options struct {
 	// the token it accepts; "" means "sim-github-org" and
 	// "sim-github-token".
 	GitHubOrg, GitHubToken string
+	// PagerDutyToken is the API key the PagerDuty fake accepts; "" means
+	// "sim-pagerduty-token".
+	PagerDutyToken string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -132,6 +136,7 @@ func (s *Simulator) vendors() []fake.Vendor {
 			o := s.options()
 			return onelogin.Config{ClientID: o.OneLoginClientID, ClientSecret: o.OneLoginClientSecret}
 		}, func() time.Time { return s.srv.Now() }),
+		pagerduty.New(func() pagerduty.Config { return pagerduty.Config{Token: s.options().PagerDutyToken} }, func() time.Time { return s.srv.Now() }),
 	}
 }
 
