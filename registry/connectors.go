@@ -4,12 +4,14 @@ import (
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/auth0"
 	"github.com/offboarder/offboarder/connectors/entra"
+	"github.com/offboarder/offboarder/connectors/github"
 	"github.com/offboarder/offboarder/connectors/google"
 	"github.com/offboarder/offboarder/connectors/httpcall"
 	"github.com/offboarder/offboarder/connectors/keycloak"
 	"github.com/offboarder/offboarder/connectors/manual"
 	"github.com/offboarder/offboarder/connectors/okta"
 	"github.com/offboarder/offboarder/connectors/onelogin"
+	"github.com/offboarder/offboarder/connectors/pagerduty"
 	"github.com/offboarder/offboarder/connectors/scim"
 )
 
@@ -17,14 +19,16 @@ import (
 // configuration's `type` key, to a fresh Config of that type.
 func Connectors() map[string]func() connectors.Config {
 	return map[string]func() connectors.Config{
-		"auth0":    func() connectors.Config { return new(auth0.Config) },
-		"entra":    func() connectors.Config { return new(entra.Config) },
-		"google":   func() connectors.Config { return new(google.Config) },
-		"http":     func() connectors.Config { return new(httpcall.Config) },
-		"keycloak": func() connectors.Config { return new(keycloak.Config) },
-		"manual":   func() connectors.Config { return new(manual.Config) },
-		"okta":     func() connectors.Config { return new(okta.Config) },
-		"onelogin": func() connectors.Config { return new(onelogin.Config) },
-		"scim":     func() connectors.Config { return new(scim.Config) },
+		"auth0":     func() connectors.Config { return new(auth0.Config) },
+		"entra":     func() connectors.Config { return new(entra.Config) },
+		"github":    func() connectors.Config { return new(github.Config) },
+		"google":    func() connectors.Config { return new(google.Config) },
+		"http":      func() connectors.Config { return new(httpcall.Config) },
+		"keycloak":  func() connectors.Config { return new(keycloak.Config) },
+		"manual":    func() connectors.Config { return new(manual.Config) },
+		"okta":      func() connectors.Config { return new(okta.Config) },
+		"onelogin":  func() connectors.Config { return new(onelogin.Config) },
+		"pagerduty": func() connectors.Config { return new(pagerduty.Config) },
+		"scim":      func() connectors.Config { return new(scim.Config) },
 	}
 }

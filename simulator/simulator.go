@@ -27,10 +27,12 @@ import (
 	"github.com/offboarder/offboarder/simulator/auth0"
 	"github.com/offboarder/offboarder/simulator/entra"
 	"github.com/offboarder/offboarder/simulator/fake"
+	"github.com/offboarder/offboarder/simulator/github"
 	"github.com/offboarder/offboarder/simulator/google"
 	"github.com/offboarder/offboarder/simulator/keycloak"
 	"github.com/offboarder/offboarder/simulator/okta"
 	"github.com/offboarder/offboarder/simulator/onelogin"
+	"github.com/offboarder/offboarder/simulator/pagerduty"
 	"github.com/offboarder/offboarder/simulator/scim"
 )
 
@@ -78,6 +80,13 @@ type Options struct {
 	// service provider under /lucid/scim/v2) accepts; "" means
 	// "sim-lucid-token".
 	LucidToken string
+	// GitHubOrg is the organization the GitHub fake serves and GitHubToken
+	// the token it accepts; "" means "sim-github-org" and
+	// "sim-github-token".
+	GitHubOrg, GitHubToken string
+	// PagerDutyToken is the API key the PagerDuty fake accepts; "" means
+	// "sim-pagerduty-token".
+	PagerDutyToken string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -123,6 +132,7 @@ func (s *Simulator) vendors() []fake.Vendor {
 			o := s.options()
 			return entra.Config{ClientID: o.EntraClientID, ClientSecret: o.EntraClientSecret}
 		}),
+		github.New(func() github.Config { o := s.options(); return github.Config{Org: o.GitHubOrg, Token: o.GitHubToken} }),
 		keycloak.New(func() keycloak.Config {
 			o := s.options()
 			return keycloak.Config{Realm: o.KeycloakRealm, ClientID: o.KeycloakClientID, ClientSecret: o.KeycloakClientSecret}
@@ -132,6 +142,7 @@ func (s *Simulator) vendors() []fake.Vendor {
 			o := s.options()
 			return onelogin.Config{ClientID: o.OneLoginClientID, ClientSecret: o.OneLoginClientSecret}
 		}, func() time.Time { return s.srv.Now() }),
+		pagerduty.New(func() pagerduty.Config { return pagerduty.Config{Token: s.options().PagerDutyToken} }, func() time.Time { return s.srv.Now() }),
 	}
 }
 
