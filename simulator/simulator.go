@@ -31,6 +31,7 @@ import (
 	"github.com/offboarder/offboarder/simulator/keycloak"
 	"github.com/offboarder/offboarder/simulator/okta"
 	"github.com/offboarder/offboarder/simulator/onelogin"
+	"github.com/offboarder/offboarder/simulator/slack"
 )
 
 // Options configure a Simulator. The zero value is a fast simulator that
@@ -73,6 +74,9 @@ type Options struct {
 	// the OneLogin fake's token endpoint accepts; "" means
 	// "sim-onelogin-client" and "sim-onelogin-secret".
 	OneLoginClientID, OneLoginClientSecret string
+	// SlackToken is the org admin's user token the Slack fake accepts; ""
+	// means "sim-slack-token".
+	SlackToken string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -126,6 +130,7 @@ func (s *Simulator) vendors() []fake.Vendor {
 			o := s.options()
 			return onelogin.Config{ClientID: o.OneLoginClientID, ClientSecret: o.OneLoginClientSecret}
 		}, func() time.Time { return s.srv.Now() }),
+		slack.New(func() slack.Config { return slack.Config{Token: s.options().SlackToken} }, func() time.Time { return s.srv.Now() }),
 	}
 }
 
