@@ -9,6 +9,7 @@ import (
 	"github.com/offboarder/offboarder/connectors/okta"
 	"github.com/offboarder/offboarder/connectors/onelogin"
 	"github.com/offboarder/offboarder/connectors/slack"
+	"github.com/offboarder/offboarder/connectors/zoom"
 )
 
 // Connectors maps every connector type name, as written in the
@@ -22,5 +23,6 @@ func Connectors() map[string]func() connectors.Config {
 		"okta":     func() connectors.Config { return new(okta.Config) },
 		"onelogin": func() connectors.Config { return new(onelogin.Config) },
 		"slack":    func() connectors.Config { return new(slack.Config) },
+		"zoom":     func() connectors.Config { return new(zoom.Config) },
 	}
 }
