@@ -25,6 +25,12 @@ var saasConnectors = []saasConnector{{
 		return connectors.Spec{Name: "slack", Type: "slack", Settings: map[string]any{"base_url": sim + "/slack", "token": "sim-slack-token"}}
 	},
 	want: offboard.Verified,
+}, {
+	spec: func(sim string) connectors.Spec {
+		return connectors.Spec{Name: "zoom", Type: "zoom", Settings: map[string]any{"base_url": sim + "/zoom", "token_url": sim + "/zoom/oauth/token",
+			"account_id": "sim-zoom-account", "client_id": "sim-zoom-client", "client_secret": "sim-zoom-secret"}}
+	},
+	want: offboard.Acknowledged, // zoom has no read of sessions
 }}
 
 // Each SaaS connector, built through the registry as a config would build

@@ -32,6 +32,7 @@ import (
 	"github.com/offboarder/offboarder/simulator/okta"
 	"github.com/offboarder/offboarder/simulator/onelogin"
 	"github.com/offboarder/offboarder/simulator/slack"
+	"github.com/offboarder/offboarder/simulator/zoom"
 )
 
 // Options configure a Simulator. The zero value is a fast simulator that
@@ -77,6 +78,10 @@ type Options struct {
 	// SlackToken is the org admin's user token the Slack fake accepts; ""
 	// means "sim-slack-token".
 	SlackToken string
+	// ZoomAccountID, ZoomClientID and ZoomClientSecret are the
+	// Server-to-Server OAuth app the Zoom fake's token endpoint accepts; ""
+	// means "sim-zoom-account", "sim-zoom-client" and "sim-zoom-secret".
+	ZoomAccountID, ZoomClientID, ZoomClientSecret string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -131,6 +136,10 @@ func (s *Simulator) vendors() []fake.Vendor {
 			return onelogin.Config{ClientID: o.OneLoginClientID, ClientSecret: o.OneLoginClientSecret}
 		}, func() time.Time { return s.srv.Now() }),
 		slack.New(func() slack.Config { return slack.Config{Token: s.options().SlackToken} }, func() time.Time { return s.srv.Now() }),
+		zoom.New(func() zoom.Config {
+			o := s.options()
+			return zoom.Config{AccountID: o.ZoomAccountID, ClientID: o.ZoomClientID, ClientSecret: o.ZoomClientSecret}
+		}),
 	}
 }
 
