@@ -5,6 +5,7 @@
 package slack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -66,13 +67,6 @@ type Config struct {
 	BaseURL string `json:"base_url"`
 }
 
-func (c *Config) baseURL() string {
-	if c.BaseURL == "" {
-		return DefaultBaseURL
-	}
-	return c.BaseURL
-}
-
 // Validate reports every problem with the settings, each naming its key. A
 // bot (xoxb-) or app-level (xapp-) token is refused here: the admin
 // methods take user tokens only [reset].
@@ -97,7 +91,7 @@ func (c *Config) Validate() error {
 // Open returns the *Connector named name.
 func (c *Config) Open(name string, d connectors.Deps) (connectors.Connector, error) {
 	token := string(c.Token)
-	api, err := vendorapi.NewClient(name, c.baseURL(), d.HTTPClient, vendorapi.ClientOptions{
+	api, err := vendorapi.NewClient(name, cmp.Or(c.BaseURL, DefaultBaseURL), d.HTTPClient, vendorapi.ClientOptions{
 		Auth:        func(h http.Header) { h.Set("Authorization", "Bearer "+token) }, // [web-api]
 		VendorError: readError,
 		Secrets:     []string{token},

@@ -5,6 +5,7 @@
 package zoom
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -107,14 +108,14 @@ func (c *Config) Open(name string, d connectors.Deps) (connectors.Connector, err
 	cc := &clientcredentials.Config{
 		ClientID:     c.ClientID,
 		ClientSecret: string(c.ClientSecret),
-		TokenURL:     or(c.TokenURL, DefaultTokenURL),
+		TokenURL:     cmp.Or(c.TokenURL, DefaultTokenURL),
 		AuthStyle:    oauth2.AuthStyleInHeader,
 		EndpointParams: url.Values{
 			"grant_type": {"account_credentials"},
 			"account_id": {c.AccountID},
 		},
 	}
-	api, err := vendorapi.NewClient(name, or(c.BaseURL, DefaultBaseURL), withZoomWaits(d.HTTPClient), vendorapi.ClientOptions{
+	api, err := vendorapi.NewClient(name, cmp.Or(c.BaseURL, DefaultBaseURL), withZoomWaits(d.HTTPClient), vendorapi.ClientOptions{
 		Token:       cc.Token,
 		VendorError: readError,
 		Secrets:     []string{string(c.ClientSecret)},
@@ -124,13 +125,6 @@ func (c *Config) Open(name string, d connectors.Deps) (connectors.Connector, err
 		return nil, err
 	}
 	return &Connector{name: name, api: api}, nil
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // Connector revokes a person's Zoom SSO token.
