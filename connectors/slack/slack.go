@@ -30,7 +30,8 @@ import (
 //	[lookup]      https://api.slack.com/methods/users.lookupByEmail (GET; users:read.email;
 //	              users_not_found; Tier 3: 50+ per minute)
 //	[user-type]   https://api.slack.com/types/user (id, team_id, deleted, is_bot,
-//	              enterprise_user.teams: the workspaces of a Grid user)
+//	              enterprise_user.teams: the workspaces of a Grid user; the same
+//	              fields in the Node SDK's UsersInfoResponse.ts, generated from Slack's samples)
 //	[reset]       https://api.slack.com/methods/admin.users.session.reset (POST; Enterprise
 //	              Grid; a user token with admin.users:write; user_id, mobile_only, web_only;
 //	              Tier 2: 20+ per minute)
@@ -116,27 +117,29 @@ var (
 
 // user is the part of Slack's user object the connector reads [user-type].
 type user struct {
-	ID             string `json:"id"`
-	TeamID         string `json:"team_id"`
-	Deleted        bool   `json:"deleted"`
-	IsBot          bool   `json:"is_bot"`
+	ID             string   `json:"id"`
+	TeamID         string   `json:"team_id"`
+	Deleted        bool     `json:"deleted"`
+	IsBot          bool     `json:"is_bot"`
+	Teams          []string `json:"teams"`
 	EnterpriseUser *struct {
 		Teams []string `json:"teams"`
 	} `json:"enterprise_user"`
 }
 
 // teams are the workspaces whose sessions of u are listed: u's team_id and
-// every workspace of the Grid user, once each [user-type][list].
+// every workspace of the Grid user (enterprise_user.teams, and teams where
+// the answer has it), once each [user-type][list].
 func (u user) teams() []string {
-	var ts []string
-	if u.TeamID != "" {
-		ts = append(ts, u.TeamID)
-	}
+	all := []string{u.TeamID}
+	all = append(all, u.Teams...)
 	if u.EnterpriseUser != nil {
-		for _, t := range u.EnterpriseUser.Teams {
-			if t != "" && !slices.Contains(ts, t) {
-				ts = append(ts, t)
-			}
+		all = append(all, u.EnterpriseUser.Teams...)
+	}
+	var ts []string
+	for _, t := range all {
+		if t != "" && !slices.Contains(ts, t) {
+			ts = append(ts, t)
 		}
 	}
 	return ts
