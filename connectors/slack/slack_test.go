@@ -137,6 +137,11 @@ func TestSlackRevoke(t *testing.T) {
 		steps: []step{lookup(200, slUser(slTeam, slTeam2)), reset(200, slOK), list(200, slNone), list(200, slNone).With()},
 		want:  offboard.Verified,
 	}, {
+		name: "the workspaces of the user's teams list are listed too, each once",
+		steps: []step{lookup(200, `{"ok":true,"user":{"id":"`+slID+`","team_id":"`+slTeam+`","teams":["`+slTeam+`","`+slTeam2+`"]}}`),
+			reset(200, slOK), list(200, slNone), list(200, slNone).With()},
+		want: offboard.Verified,
+	}, {
 		name: "a session still listed after the reset is acknowledged, not verified",
 		steps: []step{lookup(200, slUser(slTeam)), reset(200, slOK),
 			list(200, `{"ok":true,"active_sessions":[],"response_metadata":{"next_cursor":"dXNlcjpXMDEy"}}`), list(200, slOne)},
