@@ -13,6 +13,8 @@ import (
 	"github.com/offboarder/offboarder/connectors/onelogin"
 	"github.com/offboarder/offboarder/connectors/pagerduty"
 	"github.com/offboarder/offboarder/connectors/scim"
+	"github.com/offboarder/offboarder/connectors/slack"
+	"github.com/offboarder/offboarder/connectors/zoom"
 )
 
 // Connectors maps every connector type name, as written in the
@@ -30,5 +32,7 @@ func Connectors() map[string]func() connectors.Config {
 		"onelogin":  func() connectors.Config { return new(onelogin.Config) },
 		"pagerduty": func() connectors.Config { return new(pagerduty.Config) },
 		"scim":      func() connectors.Config { return new(scim.Config) },
+		"slack":     func() connectors.Config { return new(slack.Config) },
+		"zoom":      func() connectors.Config { return new(zoom.Config) },
 	}
 }

@@ -34,6 +34,8 @@ import (
 	"github.com/offboarder/offboarder/simulator/onelogin"
 	"github.com/offboarder/offboarder/simulator/pagerduty"
 	"github.com/offboarder/offboarder/simulator/scim"
+	"github.com/offboarder/offboarder/simulator/slack"
+	"github.com/offboarder/offboarder/simulator/zoom"
 )
 
 // Options configure a Simulator. The zero value is a fast simulator that
@@ -87,6 +89,13 @@ type Options struct {
 	// PagerDutyToken is the API key the PagerDuty fake accepts; "" means
 	// "sim-pagerduty-token".
 	PagerDutyToken string
+	// SlackToken is the org admin's user token the Slack fake accepts; ""
+	// means "sim-slack-token".
+	SlackToken string
+	// ZoomAccountID, ZoomClientID and ZoomClientSecret are the
+	// Server-to-Server OAuth app the Zoom fake's token endpoint accepts; ""
+	// means "sim-zoom-account", "sim-zoom-client" and "sim-zoom-secret".
+	ZoomAccountID, ZoomClientID, ZoomClientSecret string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -143,6 +152,11 @@ func (s *Simulator) vendors() []fake.Vendor {
 			return onelogin.Config{ClientID: o.OneLoginClientID, ClientSecret: o.OneLoginClientSecret}
 		}, func() time.Time { return s.srv.Now() }),
 		pagerduty.New(func() pagerduty.Config { return pagerduty.Config{Token: s.options().PagerDutyToken} }, func() time.Time { return s.srv.Now() }),
+		slack.New(func() slack.Config { return slack.Config{Token: s.options().SlackToken} }, func() time.Time { return s.srv.Now() }),
+		zoom.New(func() zoom.Config {
+			o := s.options()
+			return zoom.Config{AccountID: o.ZoomAccountID, ClientID: o.ZoomClientID, ClientSecret: o.ZoomClientSecret}
+		}),
 	}
 }
 
