@@ -8,6 +8,7 @@ import (
 	"github.com/offboarder/offboarder/connectors/keycloak"
 	"github.com/offboarder/offboarder/connectors/okta"
 	"github.com/offboarder/offboarder/connectors/onelogin"
+	"github.com/offboarder/offboarder/connectors/zendesk"
 )
 
 // Connectors maps every connector type name, as written in the
@@ -20,5 +21,6 @@ func Connectors() map[string]func() connectors.Config {
 		"keycloak": func() connectors.Config { return new(keycloak.Config) },
 		"okta":     func() connectors.Config { return new(okta.Config) },
 		"onelogin": func() connectors.Config { return new(onelogin.Config) },
+		"zendesk":  func() connectors.Config { return new(zendesk.Config) },
 	}
 }
