@@ -31,6 +31,7 @@ import (
 	"github.com/offboarder/offboarder/simulator/keycloak"
 	"github.com/offboarder/offboarder/simulator/okta"
 	"github.com/offboarder/offboarder/simulator/onelogin"
+	"github.com/offboarder/offboarder/simulator/zendesk"
 )
 
 // Options configure a Simulator. The zero value is a fast simulator that
@@ -73,6 +74,10 @@ type Options struct {
 	// the OneLogin fake's token endpoint accepts; "" means
 	// "sim-onelogin-client" and "sim-onelogin-secret".
 	OneLoginClientID, OneLoginClientSecret string
+	// ZendeskEmail and ZendeskToken are the admin and API token the Zendesk
+	// fake accepts as Basic "{email}/token:{token}"; "" means
+	// "sim-zendesk-admin@example.com" and "sim-zendesk-token".
+	ZendeskEmail, ZendeskToken string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -126,6 +131,10 @@ func (s *Simulator) vendors() []fake.Vendor {
 			o := s.options()
 			return onelogin.Config{ClientID: o.OneLoginClientID, ClientSecret: o.OneLoginClientSecret}
 		}, func() time.Time { return s.srv.Now() }),
+		zendesk.New(func() zendesk.Config {
+			o := s.options()
+			return zendesk.Config{Email: o.ZendeskEmail, Token: o.ZendeskToken}
+		}),
 	}
 }
 
