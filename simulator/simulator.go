@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/offboarder/offboarder/simulator/auth0"
+	"github.com/offboarder/offboarder/simulator/dropbox"
 	"github.com/offboarder/offboarder/simulator/entra"
 	"github.com/offboarder/offboarder/simulator/fake"
 	"github.com/offboarder/offboarder/simulator/google"
@@ -78,6 +79,9 @@ type Options struct {
 	// fake accepts as Basic "{email}/token:{token}"; "" means
 	// "sim-zendesk-admin@example.com" and "sim-zendesk-token".
 	ZendeskEmail, ZendeskToken string
+	// DropboxToken is the team-scoped access token the Dropbox fake accepts;
+	// "" means "sim-dropbox-token".
+	DropboxToken string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -131,6 +135,7 @@ func (s *Simulator) vendors() []fake.Vendor {
 			o := s.options()
 			return onelogin.Config{ClientID: o.OneLoginClientID, ClientSecret: o.OneLoginClientSecret}
 		}, func() time.Time { return s.srv.Now() }),
+		dropbox.New(func() dropbox.Config { return dropbox.Config{Token: s.options().DropboxToken} }),
 		zendesk.New(func() zendesk.Config {
 			o := s.options()
 			return zendesk.Config{Email: o.ZendeskEmail, Token: o.ZendeskToken}
