@@ -50,7 +50,7 @@ func TestDropboxConnectorAgainstTheSimulator(t *testing.T) {
 			t.Errorf("alice's sessions changed: %d", n)
 		}
 		d := detail()
-		for _, s := range []string{"ended 2 web sessions, unlinked 2 desktop clients", "1 mobile clients", "none is listed after", "not ended"} {
+		for _, s := range []string{"ended 2 web sessions, unlinked 2 desktop clients", "1 mobile client", "none is listed after", "not ended"} {
 			if !strings.Contains(d, s) {
 				t.Errorf("detail %q does not contain %q", d, s)
 			}

@@ -214,8 +214,8 @@ func (d *Connector) revokeMember(ctx context.Context, id string) (offboard.Outco
 	}
 	log := d.api.Logger(ctx).With().Str("connector", d.name).Str("dropbox_team_member_id", id).Logger()
 	log.Info().Int("revoked", before.count()-failed).Int("refused", failed).Msg("dropbox device sessions revoked")
-	connectors.Report(ctx, "dropbox team member %s: ended %d web sessions, unlinked %d desktop clients (their synced files kept: delete_on_unlink false) and %d mobile clients",
-		id, len(before.Web), len(before.Desktop), len(before.Mobile))
+	connectors.Report(ctx, "dropbox team member %s: ended %s, unlinked %s (their synced files kept: delete_on_unlink false) and %s",
+		id, some(len(before.Web), "web session"), some(len(before.Desktop), "desktop client"), some(len(before.Mobile), "mobile client"))
 
 	after, err := d.list(ctx, id)
 	switch {
@@ -228,8 +228,8 @@ func (d *Connector) revokeMember(ctx context.Context, id string) (offboard.Outco
 	case err != nil:
 		return "", err
 	case after.count() > 0:
-		connectors.Report(ctx, "still listed after: %d web sessions, %d desktop clients, %d mobile clients",
-			len(after.Web), len(after.Desktop), len(after.Mobile))
+		connectors.Report(ctx, "still listed after: %s, %s, %s",
+			some(len(after.Web), "web session"), some(len(after.Desktop), "desktop client"), some(len(after.Mobile), "mobile client"))
 		return offboard.Acknowledged, nil
 	}
 	connectors.Report(ctx, "none is listed after")
@@ -298,6 +298,14 @@ func (d *Connector) revoke(ctx context.Context, id string, v devices) (int, erro
 func (d *Connector) Check(ctx context.Context) error {
 	_, err := d.api.Do(ctx, vendorapi.Request{Method: http.MethodPost, Path: "/2/team/members/list_v2", Body: map[string]any{"limit": 1}}, nil)
 	return err
+}
+
+// some is "1 web session", "2 web sessions", "0 web sessions".
+func some(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // statusText names the HTTP status of err for a detail, e.g. "status 401".

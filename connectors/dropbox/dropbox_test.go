@@ -128,7 +128,7 @@ func TestDropboxRevoke(t *testing.T) {
 		subject: offboard.Subject{Email: dbEmail},
 		steps:   []step{dbFind(200, dbMemberInfo), dbList(200, dbAll), dbRevoke(200, dbAllRevoked), dbList(200, dbNone)},
 		want:    offboard.Verified,
-		detail: []string{"ended 1 web sessions, unlinked 1 desktop clients (their synced files kept: delete_on_unlink false) and 1 mobile clients",
+		detail: []string{"ended 1 web session, unlinked 1 desktop client (their synced files kept: delete_on_unlink false) and 1 mobile client",
 			"none is listed after", "not ended: third-party apps"},
 	}, {
 		name:    "a member with nothing listed is verified without a revocation",
@@ -141,7 +141,7 @@ func TestDropboxRevoke(t *testing.T) {
 		subject: offboard.Subject{Email: dbEmail},
 		steps:   []step{dbFind(200, dbMemberInfo), dbList(200, dbAll), dbRevoke(200, dbAllRevoked), dbList(200, dbWebLeft)},
 		want:    offboard.Acknowledged,
-		detail:  []string{"still listed after: 1 web sessions, 0 desktop clients, 0 mobile clients"},
+		detail:  []string{"still listed after: 1 web session, 0 desktop clients, 0 mobile clients"},
 	}, {
 		name:    "a session already gone (device_session_not_found) counts as ended",
 		subject: offboard.Subject{Email: dbEmail},
@@ -180,6 +180,13 @@ func TestDropboxRevoke(t *testing.T) {
 		subject: offboard.Subject{Email: dbEmail},
 		steps:   []step{dbFind(200, dbMemberInfo), dbList(200, dbAll), dbRevoke(200, dbAllRevoked), dbList(409, dbMemberNotFound)},
 		want:    offboard.Verified,
+	}, {
+		name:    "a token that expires between the revocation and the listing gives acknowledged, and says so",
+		subject: offboard.Subject{Email: dbEmail},
+		steps: []step{dbFind(200, dbMemberInfo), dbList(200, dbAll), dbRevoke(200, dbAllRevoked),
+			dbList(401, `{"error_summary":"expired_access_token/..","error":{".tag":"expired_access_token"}}`)},
+		want:   offboard.Acknowledged,
+		detail: []string{"they could not be listed again (status 401)"},
 	}, {
 		name:    "an answer for another address signs nobody out",
 		subject: offboard.Subject{Email: dbEmail},

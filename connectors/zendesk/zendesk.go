@@ -206,7 +206,7 @@ func (z *Connector) revokeUser(ctx context.Context, id int64) (offboard.Outcome,
 	case err != nil:
 		return "", err
 	case len(listed.Sessions) > 0:
-		connectors.Report(ctx, "ended the zendesk sessions of user %d, but %d are still listed", id, len(listed.Sessions))
+		connectors.Report(ctx, "ended the zendesk sessions of user %d, but %d still listed", id, len(listed.Sessions))
 		return offboard.Acknowledged, nil
 	}
 	connectors.Report(ctx, "ended every zendesk session of user %d; none is listed", id)

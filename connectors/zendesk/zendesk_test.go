@@ -120,7 +120,7 @@ func TestZendeskRevoke(t *testing.T) {
 		subject: offboard.Subject{Email: zdEmail},
 		steps:   []step{zdSearch(200, zdUsers(zdUser("35436", zdEmail, true))), zdDelete("35436", 204, ""), zdList("35436", 200, zdOneSession)},
 		want:    offboard.Acknowledged,
-		detail:  []string{"but 1 are still listed"},
+		detail:  []string{"but 1 still listed"},
 	}, {
 		name:    "a token that may delete but not list sessions gives acknowledged",
 		subject: offboard.Subject{Email: zdEmail},
