@@ -3,6 +3,7 @@ package registry
 import (
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/auth0"
+	"github.com/offboarder/offboarder/connectors/dropbox"
 	"github.com/offboarder/offboarder/connectors/entra"
 	"github.com/offboarder/offboarder/connectors/github"
 	"github.com/offboarder/offboarder/connectors/google"
@@ -14,6 +15,7 @@ import (
 	"github.com/offboarder/offboarder/connectors/pagerduty"
 	"github.com/offboarder/offboarder/connectors/scim"
 	"github.com/offboarder/offboarder/connectors/slack"
+	"github.com/offboarder/offboarder/connectors/zendesk"
 	"github.com/offboarder/offboarder/connectors/zoom"
 )
 
@@ -22,6 +24,7 @@ import (
 func Connectors() map[string]func() connectors.Config {
 	return map[string]func() connectors.Config{
 		"auth0":     func() connectors.Config { return new(auth0.Config) },
+		"dropbox":   func() connectors.Config { return new(dropbox.Config) },
 		"entra":     func() connectors.Config { return new(entra.Config) },
 		"github":    func() connectors.Config { return new(github.Config) },
 		"google":    func() connectors.Config { return new(google.Config) },
@@ -33,6 +36,7 @@ func Connectors() map[string]func() connectors.Config {
 		"pagerduty": func() connectors.Config { return new(pagerduty.Config) },
 		"scim":      func() connectors.Config { return new(scim.Config) },
 		"slack":     func() connectors.Config { return new(slack.Config) },
+		"zendesk":   func() connectors.Config { return new(zendesk.Config) },
 		"zoom":      func() connectors.Config { return new(zoom.Config) },
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/offboarder/offboarder/simulator/auth0"
+	"github.com/offboarder/offboarder/simulator/dropbox"
 	"github.com/offboarder/offboarder/simulator/entra"
 	"github.com/offboarder/offboarder/simulator/fake"
 	"github.com/offboarder/offboarder/simulator/github"
@@ -35,6 +36,7 @@ import (
 	"github.com/offboarder/offboarder/simulator/pagerduty"
 	"github.com/offboarder/offboarder/simulator/scim"
 	"github.com/offboarder/offboarder/simulator/slack"
+	"github.com/offboarder/offboarder/simulator/zendesk"
 	"github.com/offboarder/offboarder/simulator/zoom"
 )
 
@@ -96,6 +98,13 @@ type Options struct {
 	// Server-to-Server OAuth app the Zoom fake's token endpoint accepts; ""
 	// means "sim-zoom-account", "sim-zoom-client" and "sim-zoom-secret".
 	ZoomAccountID, ZoomClientID, ZoomClientSecret string
+	// ZendeskEmail and ZendeskToken are the admin and API token the Zendesk
+	// fake accepts as Basic "{email}/token:{token}"; "" means
+	// "sim-zendesk-admin@example.com" and "sim-zendesk-token".
+	ZendeskEmail, ZendeskToken string
+	// DropboxToken is the team-scoped access token the Dropbox fake accepts;
+	// "" means "sim-dropbox-token".
+	DropboxToken string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -156,6 +165,11 @@ func (s *Simulator) vendors() []fake.Vendor {
 		zoom.New(func() zoom.Config {
 			o := s.options()
 			return zoom.Config{AccountID: o.ZoomAccountID, ClientID: o.ZoomClientID, ClientSecret: o.ZoomClientSecret}
+		}),
+		dropbox.New(func() dropbox.Config { return dropbox.Config{Token: s.options().DropboxToken} }),
+		zendesk.New(func() zendesk.Config {
+			o := s.options()
+			return zendesk.Config{Email: o.ZendeskEmail, Token: o.ZendeskToken}
 		}),
 	}
 }

@@ -75,6 +75,12 @@ type ClientOptions struct {
 	// read from the same headers) and keeps its own status. Nil means that
 	// only a 429 is a rate limit.
 	RateLimited func(status int, body []byte) bool
+	// NotFound reports whether an error answer other than a 404 is the
+	// vendor's "no such thing" all the same, read from its status and body
+	// (Dropbox answers 409 with an error tag such as member_not_found).
+	// Such an answer is classified as a 404 would be (NotFound) and keeps
+	// its own status. Nil means that only a 404 is.
+	NotFound func(status int, body []byte) bool
 	// Secrets are values that must never appear in error text; they are
 	// redacted from vendor summaries.
 	Secrets []string
@@ -256,6 +262,8 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 		as := resp.StatusCode
 		if c.o.RateLimited != nil && as != http.StatusTooManyRequests && c.o.RateLimited(as, raw) {
 			as = http.StatusTooManyRequests
+		} else if c.o.NotFound != nil && as != http.StatusNotFound && c.o.NotFound(as, raw) {
+			as = http.StatusNotFound
 		}
 		e := classify(c.name, what, as, resp.Header, vendor, time.Now())
 		e.Status = resp.StatusCode
