@@ -3,6 +3,7 @@ package registry
 import (
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/auth0"
+	"github.com/offboarder/offboarder/connectors/caep"
 	"github.com/offboarder/offboarder/connectors/entra"
 	"github.com/offboarder/offboarder/connectors/google"
 	"github.com/offboarder/offboarder/connectors/keycloak"
@@ -15,6 +16,7 @@ import (
 func Connectors() map[string]func() connectors.Config {
 	return map[string]func() connectors.Config{
 		"auth0":    func() connectors.Config { return new(auth0.Config) },
+		"caep":     func() connectors.Config { return new(caep.Config) },
 		"entra":    func() connectors.Config { return new(entra.Config) },
 		"google":   func() connectors.Config { return new(google.Config) },
 		"keycloak": func() connectors.Config { return new(keycloak.Config) },
