@@ -70,6 +70,8 @@ type envOptions struct {
 	extraSpecs []sources.Spec
 	// extra are ready-made sources served beside them.
 	extra []sources.Source
+	// connectors are built beside okta (and allConnectors').
+	connectors []connectors.Spec
 }
 
 // dialects runs fn once on SQLite and once on PostgreSQL (skipped, with a
@@ -120,6 +122,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	if o.allConnectors {
 		specs = append(specs, simConnectors(t, simSrv.URL)...)
 	}
+	specs = append(specs, o.connectors...)
 	conns, err := connectors.Build(specs, registry.Connectors(), connectors.Deps{Logger: log})
 	if err != nil {
 		t.Fatal(err)
