@@ -53,8 +53,8 @@ type Config struct {
 	//                  https://{yourOktaDomain}/security/api/v1/security-events [okta-set];
 	//                  https (http only to a loopback host)
 	//   token          optional; sent as "Authorization: Bearer …" (SSF 1.0
-	//                  §6.1.1's authorization_header); Okta authenticates the
-	//                  SET's signature alone and takes none [okta-set]
+	//                  §6.1.1's authorization_header); Okta's endpoint takes
+	//                  none: the SET's signature authenticates it [okta-openapi]
 	//   audience       optional; the SET's aud; default the url. Okta's example
 	//                  audience is the org URL, e.g. https://acme.okta.com/ [okta-openapi]
 	//   subject_format optional; sub_id (default) or event_subject (Okta's shape)

@@ -54,8 +54,9 @@ func summary(body []byte) string {
 // the key set from before a rotation has fetched it again.
 const keyRetryAfter = jwksMaxAge
 
-// keyRetries is how many invalid_key answers for one SET are retried
-// before the entry fails.
+// keyRetries is how many invalid_key answers for one SET (one jti) are
+// retried before the entry fails. They are counted in this process: a
+// worker that restarts counts again, which only means a few more tries.
 const keyRetries = 3
 
 // refine classifies an RFC 8935 error code; the status alone (400 for

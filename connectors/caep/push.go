@@ -27,12 +27,13 @@ func (c *Connector) send(ctx context.Context, p push, s offboard.Subject) error 
 	// [RFC 8935 §2] POST the SET as the body, Content-Type
 	// application/secevent+jwt, Accept application/json (the shared
 	// client's), with the receiver's bearer token if it has one [ssf §6.1.1].
-	// [okta-set] Okta's endpoint is POST /security/api/v1/security-events with
-	// no credential but the SET's signature: Okta looks up the Security
-	// Events Provider registered with the SET's iss and verifies the
-	// signature with the key of its kid from the provider's jwks_url
-	// [okta-provider]. Okta answers 202 Accepted, or 400 with a
-	// SecurityEventTokenError (err, description) [okta-openapi].
+	// [okta-set] Okta's endpoint is POST /security/api/v1/security-events; it
+	// declares no security scheme ("security: []" [okta-openapi]): the SET's
+	// signature authenticates it, verified against the Security Events
+	// Provider registered in Okta with offboarder's issuer and JWKS URL, or
+	// its well-known URL [okta-provider]. Okta answers 202 Accepted, or 400
+	// with a SecurityEventTokenError (err, description) [okta-openapi]; the
+	// System Log then shows security.events.provider.receive_event [okta-set].
 	status, err := p.api.Do(ctx, vendorapi.Request{Method: http.MethodPost, Path: p.path, Raw: []byte(set), ContentType: contentType}, nil)
 	if err != nil {
 		return c.keyRefused(id, err)
