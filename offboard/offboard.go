@@ -14,6 +14,11 @@ type Subject struct {
 	Email  string            `json:"email"`
 	IDs    map[string]string `json:"ids,omitempty"`
 	Reason Reason            `json:"reason,omitempty"`
+	// Case is the id of the case the revoke runs for, the same on every
+	// attempt: a connector whose message must be the same when it is sent
+	// again (a security event token's jti) derives it from Case. Empty
+	// outside a case (a probe, a test).
+	Case string `json:"case,omitempty"`
 }
 
 // Reason is why a subject is offboarded.

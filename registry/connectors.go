@@ -3,6 +3,7 @@ package registry
 import (
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/auth0"
+	"github.com/offboarder/offboarder/connectors/caep"
 	"github.com/offboarder/offboarder/connectors/dropbox"
 	"github.com/offboarder/offboarder/connectors/entra"
 	"github.com/offboarder/offboarder/connectors/github"
@@ -24,6 +25,7 @@ import (
 func Connectors() map[string]func() connectors.Config {
 	return map[string]func() connectors.Config{
 		"auth0":     func() connectors.Config { return new(auth0.Config) },
+		"caep":      func() connectors.Config { return new(caep.Config) },
 		"dropbox":   func() connectors.Config { return new(dropbox.Config) },
 		"entra":     func() connectors.Config { return new(entra.Config) },
 		"github":    func() connectors.Config { return new(github.Config) },

@@ -81,6 +81,13 @@ type ClientOptions struct {
 	// Such an answer is classified as a 404 would be (NotFound) and keeps
 	// its own status. Nil means that only a 404 is.
 	NotFound func(status int, body []byte) bool
+	// Refine reads an error answer's body for what its status alone does
+	// not tell (RFC 8935 answers every refused security event token 400,
+	// with an "err" code saying why). When it answers ok, the error gets
+	// kind and, in place of the shared layer's reason, why (the vendor's
+	// summary is still appended); a retryAfter over zero replaces the
+	// wait. Nil refines nothing.
+	Refine func(status int, body []byte) (kind Kind, why string, retryAfter time.Duration, ok bool)
 	// Secrets are values that must never appear in error text; they are
 	// redacted from vendor summaries.
 	Secrets []string
@@ -105,12 +112,16 @@ type Client struct {
 
 // Request is one call: a method, an escaped path below the base URL (e.g.
 // "/api/v1/users/" + url.PathEscape(id)), a query and an optional body that
-// is sent as JSON.
+// is sent as JSON, or sent as it is when Raw is set.
 type Request struct {
 	Method string
 	Path   string
 	Query  url.Values
 	Body   any
+	// Raw, when not nil, is the body as it is sent (Body is then ignored),
+	// with ContentType as its Content-Type, e.g. a signed token.
+	Raw         []byte
+	ContentType string
 }
 
 // maxIdlePerHost is how many connections to one vendor host a connector
@@ -167,7 +178,10 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (int, error) {
 		return 0, &Error{System: c.name, Kind: Invalid, Msg: what + ": " + err.Error()}
 	}
 	var body []byte
-	if r.Body != nil {
+	contentType := "application/json"
+	if r.Raw != nil {
+		body, contentType = r.Raw, r.ContentType
+	} else if r.Body != nil {
 		if body, err = json.Marshal(r.Body); err != nil {
 			return 0, &Error{System: c.name, Kind: Invalid, Msg: what + ": cannot encode the request body", Err: err}
 		}
@@ -180,7 +194,7 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (int, error) {
 	}))
 	err = retry.Do(ctx, waits, func(ctx context.Context) error {
 		var e *Error
-		status, e = c.once(ctx, what, r.Method, u, body, out, false)
+		status, e = c.once(ctx, what, r.Method, u, body, contentType, out, false)
 		switch {
 		case e == nil:
 			return nil
@@ -203,7 +217,7 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (int, error) {
 // once sends one request and classifies its result. An answer that
 // ClientOptions.Answered wants sent again is, once (resent marks that
 // second sending).
-func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body []byte, out any, resent bool) (int, *Error) {
+func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body []byte, contentType string, out any, resent bool) (int, *Error) {
 	rctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
 	defer cancel()
 	var rd io.Reader
@@ -217,8 +231,8 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 	}
 	req.Header.Set("User-Agent", userAgent)
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if body != nil && contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.o.Auth != nil {
 		c.o.Auth(req.Header)
@@ -245,7 +259,7 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 
 	if c.o.Token != nil && c.o.Answered != nil && c.o.Answered(resp.StatusCode, resp.Header) && !resent {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // keep the connection reusable
-		return c.once(ctx, what, method, u, body, out, true)
+		return c.once(ctx, what, method, u, body, contentType, out, true)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
@@ -267,6 +281,17 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 		}
 		e := classify(c.name, what, as, resp.Header, vendor, time.Now())
 		e.Status = resp.StatusCode
+		if c.o.Refine != nil {
+			if kind, why, wait, ok := c.o.Refine(resp.StatusCode, raw); ok {
+				e.Kind, e.Msg = kind, what+": "+why
+				if vendor != "" {
+					e.Msg += "; vendor said " + strconv.Quote(vendor)
+				}
+				if wait > 0 {
+					e.RetryAfter = capWait(wait)
+				}
+			}
+		}
 		return resp.StatusCode, e
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {

@@ -53,6 +53,9 @@ type Options struct {
 	// QueuePollInterval is how often the server looks for a paused queue
 	// (offboarder_queue_paused, the log, /readyz). Default 5s.
 	QueuePollInterval time.Duration
+	// WellKnown are fixed public documents served under /.well-known/ (the
+	// CAEP transmitter's key set and metadata), built by the wiring.
+	WellKnown []Document
 }
 
 // Server is the HTTP handler of offboarder.
@@ -111,6 +114,7 @@ func New(o Options) *Server {
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.handleReady)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{})))
+	s.mountWellKnown(o.WellKnown)
 
 	v1 := e.Group("/v1", refuseCrossSite(s.cop), s.requireAdmin(false))
 	v1.GET("/cases", s.handleListCases)

@@ -116,7 +116,7 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 
 	start := time.Now()
 	rctx, detail := connectors.WithReport(ctx)
-	outcome, rerr := conn.Revoke(rctx, offboard.Subject{Email: c.Email, IDs: c.SubjectIDs, Reason: c.Reason})
+	outcome, rerr := conn.Revoke(rctx, offboard.Subject{Email: c.Email, IDs: c.SubjectIDs, Reason: c.Reason, Case: c.ID})
 	w.opts.Metrics.observeCall(p.Connector, time.Since(start), rerr)
 	if rerr == nil {
 		if !outcome.Final() {

@@ -84,6 +84,7 @@ type process struct {
 	cfg     *config.Config
 	srcs    []sources.Source
 	conns   []connectors.Connector
+	docs    []webhook.Document // public /.well-known/ documents
 	redis   asynq.RedisConnOpt
 	store   *store.Store
 	reg     *prometheus.Registry
@@ -104,6 +105,9 @@ func openProcess(ctx context.Context, f serveFlags, log zerolog.Logger, embedded
 		}
 	}
 	if p.cfg, p.srcs, p.conns, err = load(f.config, log); err != nil {
+		return p, err
+	}
+	if p.docs, err = wellKnown(p.conns); err != nil {
 		return p, err
 	}
 	redisOpt, closeRedis, err := openRedis(log, embeddedRedis)
@@ -165,7 +169,7 @@ func (p *process) webhookHandler() http.Handler {
 	client := asynq.NewClient(p.redis)
 	h := webhook.New(webhook.Options{
 		Store: p.store, Queue: client, Redis: p.redis, Sources: p.srcs, Connectors: names, After: connectors.After(p.conns),
-		AdminToken: token, Logger: p.log, Registry: p.reg, Dashboard: true,
+		AdminToken: token, Logger: p.log, Registry: p.reg, Dashboard: true, WellKnown: p.docs,
 	})
 	p.closers = append(p.closers, func() { _ = client.Close() }, func() { _ = h.Close() })
 	return h
@@ -235,7 +239,11 @@ func load(path string, log zerolog.Logger) (*config.Config, []sources.Source, []
 		var err1, err2 error
 		srcs, err1 = sources.Build(srcSpecs, registry.Sources(), sources.Deps{})
 		conns, err2 = connectors.Build(connSpecs, registry.Connectors(), connectors.Deps{Logger: log})
-		return errors.Join(err1, err2)
+		var err3 error
+		if err2 == nil {
+			_, err3 = wellKnown(conns)
+		}
+		return errors.Join(err1, err2, err3)
 	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("config %s:\n%w", path, err)
