@@ -73,8 +73,49 @@ type Server struct {
 	closers []func() error
 }
 
-// New builds the server and its routes.
+// New builds the server and its routes: the webhooks, the admin API, the
+// public documents, the dashboard, and what NewHealth serves.
 func New(o Options) *Server {
+	s := newServer(o)
+	o = s.opts
+	s.intake = intake.New(o.Store, tasks.NewQueue(o.Queue, tasks.Settings{}), o.EnqueueTimeout)
+	for _, src := range o.Sources {
+		s.sources[src.Name()] = src
+	}
+	for _, c := range o.Connectors {
+		s.conns[c] = true
+	}
+
+	e := s.engine
+	e.POST("/webhooks/:source", s.handleWebhook)
+	e.GET("/webhooks/:source", s.handleWebhook) // handshakes some senders make with GET
+	s.mountWellKnown(o.WellKnown)
+
+	v1 := e.Group("/v1", refuseCrossSite(s.cop), s.requireAdmin(false))
+	v1.GET("/cases", s.handleListCases)
+	v1.GET("/cases/:id", s.handleGetCase)
+	v1.POST("/offboard", s.handleOffboard)
+	v1.GET("/audit/verify", s.handleVerifyAudit)
+	v1.GET("/manual", s.handleManual)
+	v1.POST("/cases/:id/entries/:connector/attest", s.handleAttest)
+
+	if o.Dashboard {
+		s.mountDashboard()
+	}
+	return s
+}
+
+// NewHealth builds what a worker alone serves over HTTP, with the same
+// code as the server's: /healthz, /readyz (the store, Redis, paused
+// queues), /metrics (with offboarder_queue_paused: a paused queue stops
+// this worker too) and, to the admin token's holder, /debug/pprof/…. It
+// takes Store, Redis, AdminToken, Logger, Registry and QueuePollInterval
+// from o.
+func NewHealth(o Options) *Server { return newServer(o) }
+
+// newServer builds the engine with its middleware, the health, readiness
+// and metrics routes, the profiles and the queue watch.
+func newServer(o Options) *Server {
 	if o.EnqueueTimeout <= 0 {
 		o.EnqueueTimeout = time.Second
 	}
@@ -89,14 +130,7 @@ func New(o Options) *Server {
 		conns:   make(map[string]bool, len(o.Connectors)),
 		log:     o.Logger.With().Str("component", "http").Logger(),
 		metrics: newMetrics(o.Registry),
-		intake:  intake.New(o.Store, tasks.NewQueue(o.Queue, tasks.Settings{}), o.EnqueueTimeout),
 		cop:     http.NewCrossOriginProtection(),
-	}
-	for _, src := range o.Sources {
-		s.sources[src.Name()] = src
-	}
-	for _, c := range o.Connectors {
-		s.conns[c] = true
 	}
 	s.ping = s.redisPinger()
 	s.queues = WatchQueues(o.Redis, o.Registry, o.Logger, o.QueuePollInterval)
@@ -108,26 +142,10 @@ func New(o Options) *Server {
 	e.Use(s.recoverer, s.requestID, s.accessLog)
 	e.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "not found") })
 	e.NoMethod(func(c *gin.Context) { abort(c, http.StatusMethodNotAllowed, "method not allowed") })
-
-	e.POST("/webhooks/:source", s.handleWebhook)
-	e.GET("/webhooks/:source", s.handleWebhook) // handshakes some senders make with GET
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.handleReady)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{})))
-	s.mountWellKnown(o.WellKnown)
-
-	v1 := e.Group("/v1", refuseCrossSite(s.cop), s.requireAdmin(false))
-	v1.GET("/cases", s.handleListCases)
-	v1.GET("/cases/:id", s.handleGetCase)
-	v1.POST("/offboard", s.handleOffboard)
-	v1.GET("/audit/verify", s.handleVerifyAudit)
-	v1.GET("/manual", s.handleManual)
-	v1.POST("/cases/:id/entries/:connector/attest", s.handleAttest)
 	s.mountProfiles()
-
-	if o.Dashboard {
-		s.mountDashboard()
-	}
 	return s
 }
 

@@ -18,7 +18,6 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/config"
@@ -175,17 +174,16 @@ func (p *process) webhookHandler() http.Handler {
 	return h
 }
 
-// workerHandler is what a worker alone serves over HTTP: health checks, its
-// metrics and, to the admin token's holder, its profiles.
+// workerHandler is what a worker alone serves over HTTP, with the
+// server's own code: health, readiness, its metrics (with
+// offboarder_queue_paused: a paused queue stops this worker too) and, to
+// the admin token's holder, its profiles. It is closed with the process.
 func (p *process) workerHandler() http.Handler {
-	// offboarder_queue_paused too: a paused queue stops this worker as well.
-	queues := webhook.WatchQueues(p.redis, p.reg, p.log, 0)
-	p.closers = append(p.closers, func() { _ = queues.Close() })
-	mux := http.NewServeMux()
-	mux.Handle(webhook.ProfilePath+"/", webhook.ProfileHandler(os.Getenv("OFFBOARDER_ADMIN_TOKEN")))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"status":"ok"}`) })
-	mux.Handle("GET /metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{}))
-	return mux
+	h := webhook.NewHealth(webhook.Options{
+		Store: p.store, Redis: p.redis, AdminToken: os.Getenv("OFFBOARDER_ADMIN_TOKEN"), Logger: p.log, Registry: p.reg,
+	})
+	p.closers = append(p.closers, func() { _ = h.Close() })
+	return h
 }
 
 // listenAndServe serves handler on addr until ctx ends or the server
