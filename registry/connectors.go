@@ -2,6 +2,7 @@ package registry
 
 import (
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/connectors/atlassian"
 	"github.com/offboarder/offboarder/connectors/auth0"
 	"github.com/offboarder/offboarder/connectors/entra"
 	"github.com/offboarder/offboarder/connectors/google"
@@ -16,13 +17,14 @@ import (
 // configuration's `type` key, to a fresh Config of that type.
 func Connectors() map[string]func() connectors.Config {
 	return map[string]func() connectors.Config{
-		"auth0":    func() connectors.Config { return new(auth0.Config) },
-		"entra":    func() connectors.Config { return new(entra.Config) },
-		"google":   func() connectors.Config { return new(google.Config) },
-		"http":     func() connectors.Config { return new(httpcall.Config) },
-		"keycloak": func() connectors.Config { return new(keycloak.Config) },
-		"okta":     func() connectors.Config { return new(okta.Config) },
-		"onelogin": func() connectors.Config { return new(onelogin.Config) },
-		"scim":     func() connectors.Config { return new(scim.Config) },
+		"atlassian": func() connectors.Config { return new(atlassian.Config) },
+		"auth0":     func() connectors.Config { return new(auth0.Config) },
+		"entra":     func() connectors.Config { return new(entra.Config) },
+		"google":    func() connectors.Config { return new(google.Config) },
+		"http":      func() connectors.Config { return new(httpcall.Config) },
+		"keycloak":  func() connectors.Config { return new(keycloak.Config) },
+		"okta":      func() connectors.Config { return new(okta.Config) },
+		"onelogin":  func() connectors.Config { return new(onelogin.Config) },
+		"scim":      func() connectors.Config { return new(scim.Config) },
 	}
 }
