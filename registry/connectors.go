@@ -2,6 +2,7 @@ package registry
 
 import (
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/connectors/atlassian"
 	"github.com/offboarder/offboarder/connectors/auth0"
 	"github.com/offboarder/offboarder/connectors/caep"
 	"github.com/offboarder/offboarder/connectors/dropbox"
@@ -24,6 +25,7 @@ import (
 // configuration's `type` key, to a fresh Config of that type.
 func Connectors() map[string]func() connectors.Config {
 	return map[string]func() connectors.Config{
+		"atlassian": func() connectors.Config { return new(atlassian.Config) },
 		"auth0":     func() connectors.Config { return new(auth0.Config) },
 		"caep":      func() connectors.Config { return new(caep.Config) },
 		"dropbox":   func() connectors.Config { return new(dropbox.Config) },

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/offboarder/offboarder/simulator/atlassian"
 	"github.com/offboarder/offboarder/simulator/auth0"
 	"github.com/offboarder/offboarder/simulator/dropbox"
 	"github.com/offboarder/offboarder/simulator/entra"
@@ -105,6 +106,11 @@ type Options struct {
 	// DropboxToken is the team-scoped access token the Dropbox fake accepts;
 	// "" means "sim-dropbox-token".
 	DropboxToken string
+	// AtlassianToken and AtlassianOrgID are the organization API key and
+	// the organization id the Atlassian fake (its admin APIs under
+	// /atlassian) accepts; "" means "sim-atlassian-token" and
+	// "sim-atlassian-org".
+	AtlassianToken, AtlassianOrgID string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -156,6 +162,10 @@ func (s *Simulator) vendors() []fake.Vendor {
 			return keycloak.Config{Realm: o.KeycloakRealm, ClientID: o.KeycloakClientID, ClientSecret: o.KeycloakClientSecret}
 		}),
 		scim.New(func() scim.Config { return scim.Config{Token: s.options().LucidToken} }),
+		atlassian.New(func() atlassian.Config {
+			o := s.options()
+			return atlassian.Config{Token: o.AtlassianToken, OrgID: o.AtlassianOrgID}
+		}, func() time.Time { return s.srv.Now() }),
 		onelogin.New(func() onelogin.Config {
 			o := s.options()
 			return onelogin.Config{ClientID: o.OneLoginClientID, ClientSecret: o.OneLoginClientSecret}
