@@ -7,7 +7,7 @@ ADDR  ?= 127.0.0.1:8080
 SIM   ?= 127.0.0.1:8089
 EMAIL ?= alice@example.com
 
-.PHONY: run build test test-faults test-unit lint fuzz bench profile webhook cases clean deps-test
+.PHONY: run build test test-faults test-unit lint fuzz bench profile webhook cases manual attest clean deps-test
 
 build:
 	$(GO) build -o $(BIN) ./cmd/offboarder
@@ -29,6 +29,14 @@ run: build
 	KEYCLOAK_BASE_URL=http://$(SIM)/keycloak KEYCLOAK_REALM=demo KEYCLOAK_CLIENT_ID=sim-keycloak-client KEYCLOAK_CLIENT_SECRET=sim-keycloak-secret \
 	GOOGLE_BASE_URL=http://$(SIM)/google GOOGLE_ADMIN_EMAIL=admin@example.com \
 	ONELOGIN_BASE_URL=http://$(SIM)/onelogin ONELOGIN_CLIENT_ID=sim-onelogin-client ONELOGIN_CLIENT_SECRET=sim-onelogin-secret \
+	SLACK_BASE_URL=http://$(SIM)/slack SLACK_TOKEN=sim-slack-token \
+	GITHUB_BASE_URL=http://$(SIM)/github GITHUB_ORG=sim-github-org GITHUB_TOKEN=sim-github-token \
+	ZOOM_BASE_URL=http://$(SIM)/zoom ZOOM_TOKEN_URL=http://$(SIM)/zoom/oauth/token ZOOM_ACCOUNT_ID=sim-zoom-account ZOOM_CLIENT_ID=sim-zoom-client ZOOM_CLIENT_SECRET=sim-zoom-secret \
+	ZENDESK_BASE_URL=http://$(SIM)/zendesk ZENDESK_EMAIL=sim-zendesk-admin@example.com ZENDESK_API_TOKEN=sim-zendesk-token \
+	PAGERDUTY_BASE_URL=http://$(SIM)/pagerduty PAGERDUTY_TOKEN=sim-pagerduty-token \
+	DROPBOX_BASE_URL=http://$(SIM)/dropbox DROPBOX_TEAM_TOKEN=sim-dropbox-token \
+	LUCID_SCIM_BASE_URL=http://$(SIM)/lucid/scim/v2 LUCID_SCIM_TOKEN=sim-lucid-token \
+	ATLASSIAN_BASE_URL=http://$(SIM)/atlassian ATLASSIAN_ORG_API_KEY=sim-atlassian-token ATLASSIAN_ORG_ID=sim-atlassian-org \
 	OFFBOARDER_CONFIG=config.example.yaml OFFBOARDER_ADDR=$(ADDR) \
 	./$(BIN) run --simulator $(SIM)
 
@@ -39,6 +47,18 @@ webhook:
 # The demo's cases, through the admin API.
 cases: build
 	@OFFBOARDER_ADMIN_TOKEN=$$(cat $(RUN)/admin-token) OFFBOARDER_URL=http://$(ADDR) ./$(BIN) cases
+
+# The open manual steps (the demo's: Lucid's "Log out user"), oldest first.
+manual: build
+	@OFFBOARDER_ADMIN_TOKEN=$$(cat $(RUN)/admin-token) OFFBOARDER_URL=http://$(ADDR) ./$(BIN) cases manual
+
+# Say that a person did a manual step: make attest CASE=<case id> [STEP=lucid-logout] [WHO=…] [NOTE=…]
+STEP ?= lucid-logout
+WHO  ?= $(USER)
+NOTE ?= logged out in the admin panel
+attest: build
+	@test -n "$(CASE)" || { echo "usage: make attest CASE=<case id> [STEP=$(STEP)] [WHO=name] [NOTE=text]"; exit 2; }
+	@OFFBOARDER_ADMIN_TOKEN=$$(cat $(RUN)/admin-token) OFFBOARDER_URL=http://$(ADDR) ./$(BIN) attest "$(CASE)" "$(STEP)" --who "$(or $(WHO),demo)" --note "$(NOTE)"
 
 # Tests start their own redis-server on a free port (never the shared one)
 # and use PostgreSQL at 127.0.0.1:5432 where it answers.

@@ -32,6 +32,12 @@ func setExampleEnv(t *testing.T) {
 		"KEYCLOAK_CLIENT_ID": "kc-client", "KEYCLOAK_CLIENT_SECRET": "kc-SECRET-VALUE",
 		"ONELOGIN_CLIENT_ID": "ol-client", "ONELOGIN_CLIENT_SECRET": "ol-SECRET-VALUE",
 		"GOOGLE_ADMIN_EMAIL": "admin@example.com",
+		"SLACK_TOKEN": "slack-SECRET-VALUE", "GITHUB_TOKEN": "github-SECRET-VALUE",
+		"ZOOM_ACCOUNT_ID": "zoom-account", "ZOOM_CLIENT_ID": "zoom-client", "ZOOM_CLIENT_SECRET": "zoom-SECRET-VALUE",
+		"ZENDESK_EMAIL": "admin@example.com", "ZENDESK_API_TOKEN": "zendesk-SECRET-VALUE",
+		"PAGERDUTY_TOKEN": "pagerduty-SECRET-VALUE", "DROPBOX_TEAM_TOKEN": "dropbox-SECRET-VALUE",
+		"ATLASSIAN_ORG_API_KEY": "atlassian-SECRET-VALUE", "ATLASSIAN_ORG_ID": "org-1",
+		"LUCID_SCIM_TOKEN": "lucid-SECRET-VALUE",
 	} {
 		t.Setenv(k, v)
 	}
@@ -54,7 +60,7 @@ func TestCheck(t *testing.T) {
 		if strings.Contains(out.String(), "SECRET-VALUE") || strings.Contains(out.String(), "PRIVATE KEY") {
 			t.Fatalf("check printed a secret:\n%s", out.String())
 		}
-		for _, want := range []string{"<secret>", "https://example.okta.com", "OK (1 sources, 6 connectors)"} {
+		for _, want := range []string{"<secret>", "https://example.okta.com", "OK (1 sources, 15 connectors)"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("output lacks %q:\n%s", want, out.String())
 			}
