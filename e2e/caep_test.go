@@ -75,7 +75,7 @@ func TestCAEPPushIsRetriedWithTheSameJTI(t *testing.T) {
 	}
 	var jtis []string
 	for _, s := range sets {
-		obj, err := jose.ParseSigned(s, []jose.SignatureAlgorithm{jose.ES256})
+		obj, err := jose.ParseSignedCompact(s, []jose.SignatureAlgorithm{jose.ES256})
 		if err != nil {
 			t.Fatal(err)
 		}

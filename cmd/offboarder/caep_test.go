@@ -164,7 +164,7 @@ connectors:
 			if len(tt.sets) != tt.wantCount {
 				t.Fatalf("%d SETs, want %d", len(tt.sets), tt.wantCount)
 			}
-			obj, err := jose.ParseSigned(tt.sets[0], []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
+			obj, err := jose.ParseSignedCompact(tt.sets[0], []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
 			if err != nil {
 				t.Fatal(err)
 			}

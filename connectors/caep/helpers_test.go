@@ -153,7 +153,7 @@ func verify(t *testing.T, set string, jwks []byte) verified {
 	if err := json.Unmarshal(jwks, &ks); err != nil {
 		t.Fatalf("jwks: %v", err)
 	}
-	obj, err := jose.ParseSigned(set, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
+	obj, err := jose.ParseSignedCompact(set, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
 	if err != nil {
 		t.Fatalf("SET is not a JWS: %v", err)
 	}
@@ -182,7 +182,7 @@ func verify(t *testing.T, set string, jwks []byte) verified {
 // unverifiedClaims reads a SET's claims without checking its signature.
 func unverifiedClaims(t *testing.T, set string) map[string]any {
 	t.Helper()
-	obj, err := jose.ParseSigned(set, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
+	obj, err := jose.ParseSignedCompact(set, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
 	if err != nil {
 		t.Fatal(err)
 	}

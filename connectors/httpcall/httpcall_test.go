@@ -112,8 +112,8 @@ func TestHTTPConformance(t *testing.T) {
 }
 
 // revokeOnce serves h, opens the app with extra and revokes s under a
-// report; it returns the outcome, the error and the detail.
-func revokeOnce(t *testing.T, h http.Handler, extra map[string]any, s offboard.Subject) (offboard.Outcome, error, string) {
+// report; it returns the outcome, the detail and the error.
+func revokeOnce(t *testing.T, h http.Handler, extra map[string]any, s offboard.Subject) (offboard.Outcome, string, error) {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -123,12 +123,12 @@ func revokeOnce(t *testing.T, h http.Handler, extra map[string]any, s offboard.S
 	}
 	ctx, detail := connectors.WithReport(t.Context())
 	out, err := c.Revoke(ctx, s)
-	return out, err, detail()
+	return out, detail(), err
 }
 
 func TestHTTPOutcomes(t *testing.T) {
 	t.Run("a success code is acknowledged, and the detail names the request by its template", func(t *testing.T) {
-		out, err, detail := revokeOnce(t, appFake(t, appStep(202, `{"ok":true}`, nil)), nil, appSubject)
+		out, detail, err := revokeOnce(t, appFake(t, appStep(202, `{"ok":true}`, nil)), nil, appSubject)
 		if err != nil || out != offboard.Acknowledged {
 			t.Fatalf("Revoke = %q, %v; want acknowledged", out, err)
 		}
@@ -142,25 +142,25 @@ func TestHTTPOutcomes(t *testing.T) {
 		}
 	})
 	t.Run("a configured not-found code is not_found", func(t *testing.T) {
-		out, err, _ := revokeOnce(t, appFake(t, appStep(410, `{"error":"gone"}`, nil)), map[string]any{"not_found_codes": []any{410}}, appSubject)
+		out, _, err := revokeOnce(t, appFake(t, appStep(410, `{"error":"gone"}`, nil)), map[string]any{"not_found_codes": []any{410}}, appSubject)
 		if err != nil || out != offboard.NotFound {
 			t.Fatalf("Revoke = %q, %v; want not_found", out, err)
 		}
 	})
 	t.Run("a 2xx outside success_codes is a permanent invalid error", func(t *testing.T) {
-		_, err, _ := revokeOnce(t, appFake(t, appStep(200, `{}`, nil)), map[string]any{"success_codes": []any{204}}, appSubject)
+		_, _, err := revokeOnce(t, appFake(t, appStep(200, `{}`, nil)), map[string]any{"success_codes": []any{204}}, appSubject)
 		if !vendorapi.IsKind(err, vendorapi.Invalid) || vendorapi.Retryable(err) {
 			t.Fatalf("error = %v, want a permanent invalid error", err)
 		}
 	})
 	t.Run("a 403 is a permanent auth error", func(t *testing.T) {
-		_, err, _ := revokeOnce(t, appFake(t, appStep(403, `{"message":"forbidden"}`, nil)), nil, appSubject)
+		_, _, err := revokeOnce(t, appFake(t, appStep(403, `{"message":"forbidden"}`, nil)), nil, appSubject)
 		if !vendorapi.IsKind(err, vendorapi.Auth) || vendorapi.Retryable(err) {
 			t.Fatalf("error = %v, want a permanent auth error", err)
 		}
 	})
 	t.Run("a 400 is a permanent invalid error with the app's words and without the header secret", func(t *testing.T) {
-		_, err, detail := revokeOnce(t, appFake(t, appStep(400, `{"message":"bad header Bearer `+appToken+`"}`, nil)), nil, appSubject)
+		_, detail, err := revokeOnce(t, appFake(t, appStep(400, `{"message":"bad header Bearer `+appToken+`"}`, nil)), nil, appSubject)
 		if !vendorapi.IsKind(err, vendorapi.Invalid) || vendorapi.Retryable(err) {
 			t.Fatalf("error = %v, want a permanent invalid error", err)
 		}
@@ -217,7 +217,7 @@ func TestHTTPDisableFor(t *testing.T) {
 			})
 			s := appSubject
 			s.Reason = tt.reason
-			out, err, detail := revokeOnce(t, h, tt.extra, s)
+			out, detail, err := revokeOnce(t, h, tt.extra, s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -247,7 +247,7 @@ func TestHTTPPathCannotEscapeBaseURL(t *testing.T) {
 			})
 			extra := map[string]any{"path": "/users/{{.IDs.app}}/logout?who={{.IDs.app}}", "headers": nil, "body": nil}
 			s := offboard.Subject{Email: appEmail, IDs: map[string]string{"app": id}, Reason: offboard.ReasonTerminated}
-			out, err, _ := revokeOnce(t, h, extra, s)
+			out, _, err := revokeOnce(t, h, extra, s)
 			if err != nil || out != offboard.Acknowledged || got == nil {
 				t.Fatalf("Revoke = %q, %v (request %v); want acknowledged", out, err, got)
 			}
@@ -269,7 +269,7 @@ func TestHTTPPathCannotEscapeBaseURL(t *testing.T) {
 				t.Errorf("unexpected request %s", r.URL)
 			})
 			extra := map[string]any{"path": "/users/{{.IDs.app}}/logout", "headers": nil, "body": nil}
-			_, err, _ := revokeOnce(t, h, extra, offboard.Subject{Email: appEmail, IDs: map[string]string{"app": id}})
+			_, _, err := revokeOnce(t, h, extra, offboard.Subject{Email: appEmail, IDs: map[string]string{"app": id}})
 			if !vendorapi.IsKind(err, vendorapi.Invalid) || !strings.Contains(err.Error(), "path") {
 				t.Fatalf("error = %v, want an invalid error naming path", err)
 			}
@@ -338,7 +338,7 @@ func TestHTTPConfigProblems(t *testing.T) {
 // An error of any kind the connector returns is a *vendorapi.Error named
 // after it.
 func TestHTTPErrorsAreNamed(t *testing.T) {
-	_, err, _ := revokeOnce(t, appFake(t, appStep(500, `{"message":"boom"}`, nil)), nil, appSubject)
+	_, _, err := revokeOnce(t, appFake(t, appStep(500, `{"message":"boom"}`, nil)), nil, appSubject)
 	if e, ok := errors.AsType[*vendorapi.Error](err); !ok || e.System != "app" || !strings.HasPrefix(err.Error(), "app: ") {
 		t.Fatalf("error = %v, want an *Error of system app", err)
 	}
