@@ -32,7 +32,7 @@ func setExampleEnv(t *testing.T) {
 		"KEYCLOAK_CLIENT_ID": "kc-client", "KEYCLOAK_CLIENT_SECRET": "kc-SECRET-VALUE",
 		"ONELOGIN_CLIENT_ID": "ol-client", "ONELOGIN_CLIENT_SECRET": "ol-SECRET-VALUE",
 		"GOOGLE_ADMIN_EMAIL": "admin@example.com",
-		"SLACK_TOKEN": "slack-SECRET-VALUE", "GITHUB_TOKEN": "github-SECRET-VALUE",
+		"SLACK_TOKEN":        "slack-SECRET-VALUE", "GITHUB_TOKEN": "github-SECRET-VALUE",
 		"ZOOM_ACCOUNT_ID": "zoom-account", "ZOOM_CLIENT_ID": "zoom-client", "ZOOM_CLIENT_SECRET": "zoom-SECRET-VALUE",
 		"ZENDESK_EMAIL": "admin@example.com", "ZENDESK_API_TOKEN": "zendesk-SECRET-VALUE",
 		"PAGERDUTY_TOKEN": "pagerduty-SECRET-VALUE", "DROPBOX_TEAM_TOKEN": "dropbox-SECRET-VALUE",
