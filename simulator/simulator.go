@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/offboarder/offboarder/simulator/auth0"
+	"github.com/offboarder/offboarder/simulator/aws"
 	"github.com/offboarder/offboarder/simulator/entra"
 	"github.com/offboarder/offboarder/simulator/fake"
 	"github.com/offboarder/offboarder/simulator/google"
@@ -78,6 +79,10 @@ type Options struct {
 	// service provider under /lucid/scim/v2) accepts; "" means
 	// "sim-lucid-token".
 	LucidToken string
+	// AWSAccessKeyID is the access key id whose SigV4 signatures the AWS
+	// IAM fake (under /aws) accepts, unverified; "" means
+	// "sim-aws-access-key".
+	AWSAccessKeyID string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -119,6 +124,7 @@ func (s *Simulator) vendors() []fake.Vendor {
 			o := s.options()
 			return auth0.Config{ClientID: o.Auth0ClientID, ClientSecret: o.Auth0ClientSecret}
 		}),
+		aws.New(func() aws.Config { return aws.Config{AccessKeyID: s.options().AWSAccessKeyID} }),
 		entra.New(func() entra.Config {
 			o := s.options()
 			return entra.Config{ClientID: o.EntraClientID, ClientSecret: o.EntraClientSecret}
