@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -205,7 +206,11 @@ func (c *Config) Open(name string, d connectors.Deps) (connectors.Connector, err
 		// call once [sdk-retries].
 		o.Retryer = awssdk.NopRetryer{}
 		if d.HTTPClient != nil {
-			o.HTTPClient = d.HTTPClient
+			// A redirect is answered as it is, never followed: IAM sends
+			// none, and a wrong base_url should say so.
+			hc := *d.HTTPClient
+			hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			o.HTTPClient = &hc
 		}
 		if c.BaseURL != "" {
 			o.BaseEndpoint = awssdk.String(c.BaseURL)
