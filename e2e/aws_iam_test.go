@@ -67,7 +67,7 @@ func TestAWSIAMAgainstTheSimulator(t *testing.T) {
 			if err != nil || out != offboard.Verified {
 				t.Fatalf("Revoke(%s) = %q, %v; want verified", who, out, err)
 			}
-			if !strings.Contains(detail, "access keys …") || !strings.Contains(detail, "deactivated; console password deleted") {
+			if !strings.Contains(detail, "access keys …") || !strings.Contains(detail, "deactivated; console password deleted (no new console sign-in") {
 				t.Errorf("detail = %q", detail)
 			}
 			if n := sim.Sessions("aws", who); n != 0 {

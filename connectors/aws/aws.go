@@ -75,9 +75,14 @@ import (
 //	[sdk-retries]    https://docs.aws.amazon.com/sdk-for-go/v2/developer-guide/configure-retries-timeouts.html
 //	                 (aws.NopRetryer; the standard retryer's backoff is capped at 20 s)
 //
-// AWS publishes no fixed request rate for the IAM API; it answers a call
-// over its limit with the error code Throttling [common-errors]: the
-// connector waits that out as a rate limit (errors.go).
+// No request rate for the IAM API was found in AWS's documentation (its
+// IAM quotas are counts of entities); IAM answers a call over its limit
+// with the error code Throttling [common-errors], which the connector
+// waits out as a rate limit, with a jittered wait (errors.go).
+//
+// AWS documents no call that ends an IAM user's open console session:
+// deleting the password stops new sign-ins, and the detail says that
+// whether an open session ends is not documented.
 
 const (
 	// DefaultRegion signs requests when region is not set: IAM is a global

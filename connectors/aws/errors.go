@@ -91,6 +91,8 @@ func (k *Connector) classify(op string, err error) error {
 		e.Kind, why = vendorapi.Auth, "missing permission: the credentials are valid but not allowed to do this; grant the IAM actions this connector needs"
 	case failed[code] || e.Status >= 500 || (code == "" && e.Status == 0):
 		e.Kind, why = vendorapi.Transient, "IAM failed to complete the request"
+	case e.Status >= 300 && e.Status < 400:
+		e.Kind, why = vendorapi.Invalid, "unexpected redirect, which is refused: check base_url"
 	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
 		e.Kind, why = vendorapi.Auth, "credentials rejected: check the AWS credentials the SDK's default chain finds"
 	default:

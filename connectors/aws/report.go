@@ -43,7 +43,7 @@ func (r report) String(d connectors.DisableFor, reason offboard.Reason) string {
 			parts = append(parts, plural(len(r.already), "access key ", "access keys ")+strings.Join(r.already, ", ")+" already inactive")
 		}
 		if r.hadPassword {
-			parts = append(parts, "console password deleted")
+			parts = append(parts, "console password deleted (no new console sign-in; AWS does not document whether a console session already open ends)")
 		} else {
 			parts = append(parts, "no console password")
 		}

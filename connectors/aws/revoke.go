@@ -253,7 +253,13 @@ func (k *Connector) readBack(ctx context.Context, user, doc string, r *report) (
 		back       string
 	)
 	err := vendorapi.Concurrently(ctx,
-		func(ctx context.Context) (err error) { keys, err = k.keys(ctx, user); return err },
+		func(ctx context.Context) (err error) {
+			if !r.disable {
+				return nil // no key was to change
+			}
+			keys, err = k.keys(ctx, user)
+			return err
+		},
 		func(ctx context.Context) error {
 			if !r.disable {
 				return nil
