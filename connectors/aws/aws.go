@@ -262,9 +262,10 @@ var (
 func (k *Connector) Name() string { return k.name }
 
 // Check is the cheapest authenticated read, ListUsers with MaxItems=1
-// [list-users] (GetUser without a name fails for a role's credentials,
-// which have no IAM user [get-user]): an Auth error when the default chain
-// finds no credentials, IAM rejects them, or they may not list users.
+// [list-users], rather than GetUser without a name (the caller
+// [get-user]): it also proves iam:ListUsers, which the tag lookup needs.
+// It is an Auth error when the default chain finds no credentials, IAM
+// rejects them, or they may not list users.
 func (k *Connector) Check(ctx context.Context) error {
 	if err := k.credentials(ctx); err != nil {
 		return err
