@@ -4,6 +4,7 @@ import (
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/atlassian"
 	"github.com/offboarder/offboarder/connectors/auth0"
+	"github.com/offboarder/offboarder/connectors/aws"
 	"github.com/offboarder/offboarder/connectors/caep"
 	"github.com/offboarder/offboarder/connectors/dropbox"
 	"github.com/offboarder/offboarder/connectors/entra"
@@ -27,6 +28,7 @@ func Connectors() map[string]func() connectors.Config {
 	return map[string]func() connectors.Config{
 		"atlassian": func() connectors.Config { return new(atlassian.Config) },
 		"auth0":     func() connectors.Config { return new(auth0.Config) },
+		"aws":       func() connectors.Config { return new(aws.Config) },
 		"caep":      func() connectors.Config { return new(caep.Config) },
 		"dropbox":   func() connectors.Config { return new(dropbox.Config) },
 		"entra":     func() connectors.Config { return new(entra.Config) },

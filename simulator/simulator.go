@@ -26,6 +26,7 @@ import (
 
 	"github.com/offboarder/offboarder/simulator/atlassian"
 	"github.com/offboarder/offboarder/simulator/auth0"
+	"github.com/offboarder/offboarder/simulator/aws"
 	"github.com/offboarder/offboarder/simulator/dropbox"
 	"github.com/offboarder/offboarder/simulator/entra"
 	"github.com/offboarder/offboarder/simulator/fake"
@@ -111,6 +112,10 @@ type Options struct {
 	// /atlassian) accepts; "" means "sim-atlassian-token" and
 	// "sim-atlassian-org".
 	AtlassianToken, AtlassianOrgID string
+	// AWSAccessKeyID is the access key id whose SigV4 signatures the AWS
+	// IAM fake (under /aws) accepts, unverified; "" means
+	// "sim-aws-access-key".
+	AWSAccessKeyID string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -152,6 +157,7 @@ func (s *Simulator) vendors() []fake.Vendor {
 			o := s.options()
 			return auth0.Config{ClientID: o.Auth0ClientID, ClientSecret: o.Auth0ClientSecret}
 		}),
+		aws.New(func() aws.Config { return aws.Config{AccessKeyID: s.options().AWSAccessKeyID} }),
 		entra.New(func() entra.Config {
 			o := s.options()
 			return entra.Config{ClientID: o.EntraClientID, ClientSecret: o.EntraClientSecret}
