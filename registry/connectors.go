@@ -9,6 +9,7 @@ import (
 	"github.com/offboarder/offboarder/connectors/keycloak"
 	"github.com/offboarder/offboarder/connectors/okta"
 	"github.com/offboarder/offboarder/connectors/onelogin"
+	"github.com/offboarder/offboarder/connectors/salesforce"
 	"github.com/offboarder/offboarder/connectors/scim"
 )
 
@@ -16,13 +17,14 @@ import (
 // configuration's `type` key, to a fresh Config of that type.
 func Connectors() map[string]func() connectors.Config {
 	return map[string]func() connectors.Config{
-		"auth0":    func() connectors.Config { return new(auth0.Config) },
-		"entra":    func() connectors.Config { return new(entra.Config) },
-		"google":   func() connectors.Config { return new(google.Config) },
-		"http":     func() connectors.Config { return new(httpcall.Config) },
-		"keycloak": func() connectors.Config { return new(keycloak.Config) },
-		"okta":     func() connectors.Config { return new(okta.Config) },
-		"onelogin": func() connectors.Config { return new(onelogin.Config) },
-		"scim":     func() connectors.Config { return new(scim.Config) },
+		"auth0":      func() connectors.Config { return new(auth0.Config) },
+		"entra":      func() connectors.Config { return new(entra.Config) },
+		"google":     func() connectors.Config { return new(google.Config) },
+		"http":       func() connectors.Config { return new(httpcall.Config) },
+		"keycloak":   func() connectors.Config { return new(keycloak.Config) },
+		"okta":       func() connectors.Config { return new(okta.Config) },
+		"onelogin":   func() connectors.Config { return new(onelogin.Config) },
+		"salesforce": func() connectors.Config { return new(salesforce.Config) },
+		"scim":       func() connectors.Config { return new(scim.Config) },
 	}
 }
