@@ -31,6 +31,7 @@ import (
 	"github.com/offboarder/offboarder/simulator/keycloak"
 	"github.com/offboarder/offboarder/simulator/okta"
 	"github.com/offboarder/offboarder/simulator/onelogin"
+	"github.com/offboarder/offboarder/simulator/salesforce"
 	"github.com/offboarder/offboarder/simulator/scim"
 )
 
@@ -78,6 +79,10 @@ type Options struct {
 	// service provider under /lucid/scim/v2) accepts; "" means
 	// "sim-lucid-token".
 	LucidToken string
+	// SalesforceClientID and SalesforceClientSecret are the connected app
+	// the Salesforce fake's token endpoint accepts (client credentials
+	// flow); "" means "sim-salesforce-client" and "sim-salesforce-secret".
+	SalesforceClientID, SalesforceClientSecret string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -131,6 +136,10 @@ func (s *Simulator) vendors() []fake.Vendor {
 		onelogin.New(func() onelogin.Config {
 			o := s.options()
 			return onelogin.Config{ClientID: o.OneLoginClientID, ClientSecret: o.OneLoginClientSecret}
+		}, func() time.Time { return s.srv.Now() }),
+		salesforce.New(func() salesforce.Config {
+			o := s.options()
+			return salesforce.Config{ClientID: o.SalesforceClientID, ClientSecret: o.SalesforceClientSecret}
 		}, func() time.Time { return s.srv.Now() }),
 	}
 }
