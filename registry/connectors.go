@@ -3,6 +3,7 @@ package registry
 import (
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/connectors/auth0"
+	"github.com/offboarder/offboarder/connectors/box"
 	"github.com/offboarder/offboarder/connectors/entra"
 	"github.com/offboarder/offboarder/connectors/google"
 	"github.com/offboarder/offboarder/connectors/httpcall"
@@ -18,6 +19,7 @@ import (
 func Connectors() map[string]func() connectors.Config {
 	return map[string]func() connectors.Config{
 		"auth0":      func() connectors.Config { return new(auth0.Config) },
+		"box":        func() connectors.Config { return new(box.Config) },
 		"entra":      func() connectors.Config { return new(entra.Config) },
 		"google":     func() connectors.Config { return new(google.Config) },
 		"http":       func() connectors.Config { return new(httpcall.Config) },
