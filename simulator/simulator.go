@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/offboarder/offboarder/simulator/auth0"
+	"github.com/offboarder/offboarder/simulator/box"
 	"github.com/offboarder/offboarder/simulator/entra"
 	"github.com/offboarder/offboarder/simulator/fake"
 	"github.com/offboarder/offboarder/simulator/google"
@@ -83,6 +84,11 @@ type Options struct {
 	// the Salesforce fake's token endpoint accepts (client credentials
 	// flow); "" means "sim-salesforce-client" and "sim-salesforce-secret".
 	SalesforceClientID, SalesforceClientSecret string
+	// BoxClientID, BoxClientSecret and BoxEnterpriseID are the app and
+	// enterprise the Box fake's token endpoint accepts (client credentials
+	// grant for the enterprise's service account); "" means
+	// "sim-box-client", "sim-box-secret" and "1000001".
+	BoxClientID, BoxClientSecret, BoxEnterpriseID string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -141,6 +147,10 @@ func (s *Simulator) vendors() []fake.Vendor {
 			o := s.options()
 			return salesforce.Config{ClientID: o.SalesforceClientID, ClientSecret: o.SalesforceClientSecret}
 		}, func() time.Time { return s.srv.Now() }),
+		box.New(func() box.Config {
+			o := s.options()
+			return box.Config{ClientID: o.BoxClientID, ClientSecret: o.BoxClientSecret, EnterpriseID: o.BoxEnterpriseID}
+		}),
 	}
 }
 
