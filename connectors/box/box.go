@@ -167,8 +167,11 @@ func (b *Connector) Revoke(ctx context.Context, s offboard.Subject) (offboard.Ou
 		return "", &vendorapi.Error{System: b.name, Kind: vendorapi.Invalid, Msg: "subject has no email"}
 	}
 	users, err := b.find(ctx, email)
-	if err != nil || len(users) == 0 {
-		return offboard.NotFound, err
+	if err != nil {
+		return "", err
+	}
+	if len(users) == 0 {
+		return offboard.NotFound, nil
 	}
 	body := struct {
 		UserIDs    []string `json:"user_ids"`

@@ -21,10 +21,12 @@ import (
 const limitExceeded = "REQUEST_LIMIT_EXCEEDED"
 
 // limitWait is the wait of a REQUEST_LIMIT_EXCEEDED answer, which carries
-// no Retry-After: the org's API requests are counted over a rolling 24
-// hours [limits], so room comes back as the oldest requests age out, not
-// at a known time. The entry waits this long between attempts, and rate
-// limits do not use up its retries.
+// no Retry-After. It means one of two limits [limits]: the org's total API
+// requests, counted over a rolling 24 hours, so room comes back as the
+// oldest requests age out, not at a known time; or 25 concurrent requests
+// of 20 seconds or longer (5 in Developer Edition), which clears as they
+// finish. The entry waits this long between attempts, and rate limits do
+// not use up its retries.
 const limitWait = 5 * time.Minute
 
 // apiError is one element of the REST API's error array.

@@ -37,7 +37,8 @@ import (
 //	               (/services/oauth2/revoke with token=…: 200; 400 invalid_token or unsupported_token_type)
 //	[soql-escape]  https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_quotedstringescapes.htm
 //	[limits]       https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm
-//	               (API requests are counted per org over a rolling 24-hour period)
+//	               (total API requests per org over a rolling 24 hours; 25 concurrent requests of 20 s
+//	               or longer; either answered REQUEST_LIMIT_EXCEEDED)
 //	[versions]     https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_versions.htm
 //
 // The OAuth citations are those of oauth.go.
@@ -141,8 +142,11 @@ func (s *Connector) Revoke(ctx context.Context, sub offboard.Subject) (offboard.
 		return "", &vendorapi.Error{System: s.name, Kind: vendorapi.Invalid, Msg: "subject has no email"}
 	}
 	users, err := s.findUsers(ctx, email)
-	if err != nil || len(users) == 0 {
-		return offboard.NotFound, err
+	if err != nil {
+		return "", err
+	}
+	if len(users) == 0 {
+		return offboard.NotFound, nil
 	}
 	result := offboard.Verified
 	for _, u := range users {
