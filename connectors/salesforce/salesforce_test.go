@@ -78,7 +78,9 @@ type sfToken struct {
 
 // salesforceFake serves the token endpoint at /services/oauth2/token,
 // checking the client credentials grant, and the scripted REST API
-// everywhere else. A listing queries sessions and tokens at once, at the
+// everywhere else. Its token answer names another instance_url: every
+// test that reaches the script shows that base_url, not instance_url, is
+// where API calls go. A listing queries sessions and tokens at once, at the
 // same path: the OauthToken queries are scripted apart, in their own
 // order, so that the two can be told apart.
 func salesforceFake(t *testing.T, tok sfToken, steps ...step) http.Handler {
