@@ -27,6 +27,7 @@ import (
 	"github.com/offboarder/offboarder/simulator/atlassian"
 	"github.com/offboarder/offboarder/simulator/auth0"
 	"github.com/offboarder/offboarder/simulator/aws"
+	"github.com/offboarder/offboarder/simulator/box"
 	"github.com/offboarder/offboarder/simulator/dropbox"
 	"github.com/offboarder/offboarder/simulator/entra"
 	"github.com/offboarder/offboarder/simulator/fake"
@@ -36,6 +37,7 @@ import (
 	"github.com/offboarder/offboarder/simulator/okta"
 	"github.com/offboarder/offboarder/simulator/onelogin"
 	"github.com/offboarder/offboarder/simulator/pagerduty"
+	"github.com/offboarder/offboarder/simulator/salesforce"
 	"github.com/offboarder/offboarder/simulator/scim"
 	"github.com/offboarder/offboarder/simulator/slack"
 	"github.com/offboarder/offboarder/simulator/zendesk"
@@ -116,6 +118,15 @@ type Options struct {
 	// IAM fake (under /aws) accepts, unverified; "" means
 	// "sim-aws-access-key".
 	AWSAccessKeyID string
+	// SalesforceClientID and SalesforceClientSecret are the connected app
+	// the Salesforce fake's token endpoint accepts (client credentials
+	// flow); "" means "sim-salesforce-client" and "sim-salesforce-secret".
+	SalesforceClientID, SalesforceClientSecret string
+	// BoxClientID, BoxClientSecret and BoxEnterpriseID are the app and
+	// enterprise the Box fake's token endpoint accepts (client credentials
+	// grant for the enterprise's service account); "" means
+	// "sim-box-client", "sim-box-secret" and "1000001".
+	BoxClientID, BoxClientSecret, BoxEnterpriseID string
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;
@@ -186,6 +197,14 @@ func (s *Simulator) vendors() []fake.Vendor {
 		zendesk.New(func() zendesk.Config {
 			o := s.options()
 			return zendesk.Config{Email: o.ZendeskEmail, Token: o.ZendeskToken}
+		}),
+		salesforce.New(func() salesforce.Config {
+			o := s.options()
+			return salesforce.Config{ClientID: o.SalesforceClientID, ClientSecret: o.SalesforceClientSecret}
+		}, func() time.Time { return s.srv.Now() }),
+		box.New(func() box.Config {
+			o := s.options()
+			return box.Config{ClientID: o.BoxClientID, ClientSecret: o.BoxClientSecret, EnterpriseID: o.BoxEnterpriseID}
 		}),
 	}
 }
