@@ -37,6 +37,9 @@ run: build
 	DROPBOX_BASE_URL=http://$(SIM)/dropbox DROPBOX_TEAM_TOKEN=sim-dropbox-token \
 	LUCID_SCIM_BASE_URL=http://$(SIM)/lucid/scim/v2 LUCID_SCIM_TOKEN=sim-lucid-token \
 	ATLASSIAN_BASE_URL=http://$(SIM)/atlassian ATLASSIAN_ORG_API_KEY=sim-atlassian-token ATLASSIAN_ORG_ID=sim-atlassian-org \
+	SALESFORCE_BASE_URL=http://$(SIM)/salesforce SALESFORCE_CLIENT_ID=sim-salesforce-client SALESFORCE_CLIENT_SECRET=sim-salesforce-secret \
+	BOX_BASE_URL=http://$(SIM)/box BOX_CLIENT_ID=sim-box-client BOX_CLIENT_SECRET=sim-box-secret BOX_ENTERPRISE_ID=1000001 \
+	AWS_IAM_BASE_URL=http://$(SIM)/aws AWS_ACCESS_KEY_ID=sim-aws-access-key AWS_SECRET_ACCESS_KEY=sim-aws-secret AWS_EC2_METADATA_DISABLED=true AWS_PROFILE= \
 	OFFBOARDER_CONFIG=config.example.yaml OFFBOARDER_ADDR=$(ADDR) \
 	./$(BIN) run --simulator $(SIM)
 

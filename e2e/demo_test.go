@@ -114,6 +114,7 @@ func TestMakeRunDemo(t *testing.T) {
 		"keycloak": "verified", "okta": "acknowledged", "onelogin": "acknowledged",
 		"slack": "verified", "github": "verified", "zoom": "acknowledged", "zendesk": "verified",
 		"pagerduty": "verified", "dropbox": "verified", "atlassian": "verified",
+		"salesforce": "verified", "box": "acknowledged", "aws": "verified",
 		"lucid": "verified", "lucid-logout": "manual_required"}
 	got := map[string]string{}
 	for _, e := range c.Entries {

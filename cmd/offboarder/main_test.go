@@ -37,7 +37,9 @@ func setExampleEnv(t *testing.T) {
 		"ZENDESK_EMAIL": "admin@example.com", "ZENDESK_API_TOKEN": "zendesk-SECRET-VALUE",
 		"PAGERDUTY_TOKEN": "pagerduty-SECRET-VALUE", "DROPBOX_TEAM_TOKEN": "dropbox-SECRET-VALUE",
 		"ATLASSIAN_ORG_API_KEY": "atlassian-SECRET-VALUE", "ATLASSIAN_ORG_ID": "org-1",
-		"LUCID_SCIM_TOKEN": "lucid-SECRET-VALUE",
+		"LUCID_SCIM_TOKEN":     "lucid-SECRET-VALUE",
+		"SALESFORCE_CLIENT_ID": "sf-client", "SALESFORCE_CLIENT_SECRET": "sf-SECRET-VALUE",
+		"BOX_CLIENT_ID": "box-client", "BOX_CLIENT_SECRET": "box-SECRET-VALUE", "BOX_ENTERPRISE_ID": "1000001",
 	} {
 		t.Setenv(k, v)
 	}
@@ -60,7 +62,7 @@ func TestCheck(t *testing.T) {
 		if strings.Contains(out.String(), "SECRET-VALUE") || strings.Contains(out.String(), "PRIVATE KEY") {
 			t.Fatalf("check printed a secret:\n%s", out.String())
 		}
-		for _, want := range []string{"<secret>", "https://example.okta.com", "OK (1 sources, 15 connectors)"} {
+		for _, want := range []string{"<secret>", "https://example.okta.com", "OK (1 sources, 18 connectors)"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("output lacks %q:\n%s", want, out.String())
 			}
