@@ -65,7 +65,7 @@ func TestSalesforceJWTBearer(t *testing.T) {
 				if got := strings.Join(slices.Sorted(maps.Keys(r.PostForm)), ","); got != "assertion,grant_type" || r.PostForm.Get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
 					t.Errorf("token form keys %q, grant %q", got, r.PostForm.Get("grant_type"))
 				}
-				jws, err := jose.ParseSigned(r.PostForm.Get("assertion"), []jose.SignatureAlgorithm{jose.RS256})
+				jws, err := jose.ParseSignedCompact(r.PostForm.Get("assertion"), []jose.SignatureAlgorithm{jose.RS256})
 				if err != nil {
 					t.Fatalf("assertion: %v", err)
 				}
