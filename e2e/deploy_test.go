@@ -317,3 +317,35 @@ func scrapeValue(t *testing.T, base, series string) string {
 	}
 	return ""
 }
+
+// TestMakeBuildSaysWhenItBuilds: the first `make run` (through make build)
+// says it is building before the long first compile, and so does a build
+// of a binary older than the sources; a build with nothing changed says
+// nothing.
+func TestMakeBuildSaysWhenItBuilds(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("SKIP: make is not installed")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "offboarder")
+	d := &demo{root: root, vars: []string{"BIN=" + bin}}
+	out, err := d.make(t, "build")
+	if err != nil || !strings.HasPrefix(out, "building ") || !strings.Contains(out, "first build") {
+		t.Errorf("make build without a binary: %v, want a first line saying it builds:\n%s", err, out)
+	}
+	out, err = d.make(t, "build")
+	if err != nil || strings.Contains(out, "building") {
+		t.Errorf("make build again, nothing changed: %v, want no building line:\n%s", err, out)
+	}
+	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC) // every source is newer than this binary
+	if err := os.Chtimes(bin, old, old); err != nil {
+		t.Fatal(err)
+	}
+	out, err = d.make(t, "build")
+	if err != nil || !strings.Contains(out, "building ") || !strings.Contains(out, "sources changed") {
+		t.Errorf("make build with a stale binary: %v, want a line saying it builds:\n%s", err, out)
+	}
+}
