@@ -1,6 +1,8 @@
 package store
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,4 +82,45 @@ func TestOldestManual(t *testing.T) {
 			}
 		}},
 	})
+}
+
+// BenchmarkScrapeReads is what one scrape of /metrics asks of the store
+// (CountCases and OldestManual) with 10,000 cases, 100 of them waiting
+// for a manual step.
+func BenchmarkScrapeReads(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(d, func(b *testing.B) {
+			s := newStore(b, d)
+			ctx := b.Context()
+			var wg sync.WaitGroup
+			for g := range 16 {
+				wg.Go(func() {
+					for i := g; i < 10000; i += 16 {
+						res, err := s.Ingest(ctx, Event{Source: "hr", EventID: fmt.Sprintf("e%d", i), Type: "terminated",
+							Email: fmt.Sprintf("user%d@example.com", i), Reason: "terminated", ReceivedAt: time.Now(), Actor: "source:hr"})
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						if i%100 == 0 {
+							if _, err := s.FanOut(ctx, res.CaseID, map[string]offboard.Outcome{"lucid": offboard.ManualRequired}, "worker"); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := s.CountCases(ctx); err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := s.OldestManual(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
