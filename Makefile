@@ -7,21 +7,20 @@ ADDR  ?= 127.0.0.1:8080
 SIM   ?= 127.0.0.1:8089
 EMAIL ?= alice@example.com
 
-.PHONY: run build test test-faults test-unit lint fuzz bench profile webhook cases manual attest clean deps-test
+.PHONY: run build probe test test-faults test-unit lint fuzz bench profile webhook cases manual attest clean deps-test
 
+# Says so when it builds from scratch or after a change (the first build
+# downloads and compiles the dependencies: a minute or two).
 build:
+	@if [ ! -x $(BIN) ]; then echo "building $(BIN) (the first build takes a minute or two)…"; \
+	 elif [ -n "$$(find . \( -path ./bin -o -path ./.git -o -path ./$(RUN) \) -prune -o -type f -newer $(BIN) \
+	   \( -name '*.go' -o -name go.mod -o -name go.sum -o -name '*.sql' -o -name '*.html' -o -name '*.css' \) -print -quit)" ]; then \
+	   echo "building $(BIN) (sources changed since the last build)…"; fi
 	$(GO) build -o $(BIN) ./cmd/offboarder
 
-# The service on the embedded defaults (SQLite file, in-memory Redis) with the
-# built-in SaaS simulator; secrets for the demo are generated once in .run/.
-run: build
-	@mkdir -p $(RUN)
-	@test -s $(RUN)/admin-token || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(RUN)/admin-token
-	@test -s $(RUN)/hr-secret   || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(RUN)/hr-secret
-	@echo "admin token: $$(cat $(RUN)/admin-token)   (also in $(RUN)/admin-token)"
-	@echo "dashboard:   http://$(ADDR)/monitoring/  (any user name, the admin token as password)"
-	@echo "next, in another terminal: make webhook EMAIL=alice@example.com   then: make cases"
-	OFFBOARDER_ADMIN_TOKEN=$$(cat $(RUN)/admin-token) HR_WEBHOOK_SECRET=$$(cat $(RUN)/hr-secret) \
+# The demo's environment: its secrets from $(RUN)/, every connector of
+# config.example.yaml pointed at the simulator on $(SIM).
+DEMO_ENV = OFFBOARDER_ADMIN_TOKEN=$$(cat $(RUN)/admin-token) HR_WEBHOOK_SECRET=$$(cat $(RUN)/hr-secret) \
 	OKTA_API_TOKEN=sim-okta-token OKTA_BASE_URL=http://$(SIM)/okta \
 	ENTRA_TENANT_ID=sim-tenant ENTRA_CLIENT_ID=sim-entra-client ENTRA_CLIENT_SECRET=sim-entra-secret \
 	ENTRA_BASE_URL=http://$(SIM)/entra ENTRA_TOKEN_URL=http://$(SIM)/entra/sim-tenant/oauth2/v2.0/token \
@@ -40,8 +39,26 @@ run: build
 	SALESFORCE_BASE_URL=http://$(SIM)/salesforce SALESFORCE_CLIENT_ID=sim-salesforce-client SALESFORCE_CLIENT_SECRET=sim-salesforce-secret \
 	BOX_BASE_URL=http://$(SIM)/box BOX_CLIENT_ID=sim-box-client BOX_CLIENT_SECRET=sim-box-secret BOX_ENTERPRISE_ID=1000001 \
 	AWS_IAM_BASE_URL=http://$(SIM)/aws AWS_ACCESS_KEY_ID=sim-aws-access-key AWS_SECRET_ACCESS_KEY=sim-aws-secret AWS_EC2_METADATA_DISABLED=true AWS_PROFILE= \
-	OFFBOARDER_CONFIG=config.example.yaml OFFBOARDER_ADDR=$(ADDR) \
-	./$(BIN) run --simulator $(SIM)
+	OFFBOARDER_CONFIG=config.example.yaml OFFBOARDER_ADDR=$(ADDR)
+
+# The service on the embedded defaults (SQLite file, in-memory Redis) with the
+# built-in SaaS simulator; secrets for the demo are generated once in .run/,
+# and the simulator's demo Google key is written to .run/google-sa.json at
+# every start (for make probe).
+run: build
+	@mkdir -p $(RUN)
+	@test -s $(RUN)/admin-token || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(RUN)/admin-token
+	@test -s $(RUN)/hr-secret   || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(RUN)/hr-secret
+	@echo "admin token: $$(cat $(RUN)/admin-token)   (also in $(RUN)/admin-token)"
+	@echo "dashboard:   http://$(ADDR)/monitoring/  (any user name, the admin token as password)"
+	@echo "next, in another terminal: make webhook EMAIL=alice@example.com   then: make cases"
+	$(DEMO_ENV) ./$(BIN) run --simulator $(SIM) --google-credentials $(RUN)/google-sa.json
+
+# Probe every connector of the running demo (make run, in another terminal)
+# with the demo's own environment: each one's cheapest authenticated read.
+probe: build
+	@test -s $(RUN)/google-sa.json || { echo "make probe: $(RUN)/google-sa.json is missing: start the demo first (make run)"; exit 2; }
+	@$(DEMO_ENV) GOOGLE_CREDENTIALS="$$(cat $(RUN)/google-sa.json)" ./$(BIN) check --probe
 
 # Send one signed generic webhook to the demo's "hr" source.
 webhook:

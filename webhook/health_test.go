@@ -55,6 +55,7 @@ func TestAWorkerAloneServesHealthWithTheServersCode(t *testing.T) {
 		{"health answers", "/healthz", "", http.StatusOK, `"status":"ok"`},
 		{"readiness checks the store and Redis", "/readyz", "", http.StatusOK, `"redis":"ok"`},
 		{"metrics hold the paused-queue gauge", "/metrics", "", http.StatusOK, "offboarder_queue_paused"},
+		{"metrics hold the cases by state", "/metrics", "", http.StatusOK, `offboarder_cases{state="pending"} 0`},
 		{"profiles want the admin token", "/debug/pprof/heap", "", http.StatusUnauthorized, ""},
 		{"profiles answer the admin token", "/debug/pprof/", testAdminToken, http.StatusOK, "heap"},
 		{"no webhooks here", "/webhooks/hr", "", http.StatusNotFound, "not found"},

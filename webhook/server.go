@@ -135,6 +135,7 @@ func newServer(o Options) *Server {
 	s.ping = s.redisPinger()
 	s.queues = WatchQueues(o.Redis, o.Registry, o.Logger, o.QueuePollInterval)
 	s.closers = append(s.closers, s.queues.Close)
+	s.closers = append(s.closers, registerStateMetrics(o.Registry, o.Store, o.Redis, o.Logger))
 
 	e := s.engine
 	e.ContextWithFallback = true

@@ -31,8 +31,9 @@ commands:
   work      worker only (needs REDIS_URL)
   check     validate the config; print it with secrets masked
   offboard  trigger an offboarding through the admin API
-  cases     list cases, "cases show ID", or the open manual steps,
-            "cases manual", through the admin API
+  cases     through the admin API: "cases [list] [--email E] [--state S]",
+            one case "cases show ID", the open manual steps "cases manual",
+            the audit chain's check "cases verify [--anchor SEQ:HASH]"
   attest    CASE CONNECTOR --who NAME [--note TEXT]: a person did that
             manual step (through the admin API)
   simulate  serve the built-in SaaS simulator

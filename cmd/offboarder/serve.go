@@ -33,6 +33,8 @@ import (
 // serveFlags are the flags of run, serve and work.
 type serveFlags struct {
 	config, addr, simulator, logLevel string
+	// googleOut is where --simulator writes its demo Google key ("": nowhere).
+	googleOut string
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
@@ -43,6 +45,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveFlags, error) {
 	fs.StringVar(&f.addr, "addr", env("OFFBOARDER_ADDR", ":8080"), "listen address")
 	fs.StringVar(&f.simulator, "simulator", "", "also serve the built-in SaaS simulator on this address, seeded with demo users (for demos)")
 	fs.StringVar(&f.logLevel, "log-level", env("OFFBOARDER_LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.StringVar(&f.googleOut, "google-credentials", "", "with --simulator and GOOGLE_CREDENTIALS unset: also write the demo Google service account's JSON key to this file (0600), for `offboarder check --probe` in another shell")
 	return f, fs.Parse(args)
 }
 
@@ -98,8 +101,11 @@ func openProcess(ctx context.Context, f serveFlags, log zerolog.Logger, embedded
 	p := &process{log: log}
 	var googleKey *rsa.PublicKey
 	var err error
+	if f.googleOut != "" && f.simulator == "" {
+		return p, fmt.Errorf("%w: --google-credentials writes the simulator's demo key: it needs --simulator", errUsage)
+	}
 	if f.simulator != "" {
-		if googleKey, err = demoGoogleCredentials(f.simulator, log); err != nil {
+		if googleKey, err = demoGoogleCredentials(f.simulator, f.googleOut, log); err != nil {
 			return p, err
 		}
 	}
@@ -292,8 +298,10 @@ func openRedis(log zerolog.Logger, embeddedOK bool) (asynq.RedisConnOpt, func(),
 // simulator on simAddr accepts: when GOOGLE_CREDENTIALS is unset, it is set
 // (in this process only, before the config is read) to a fresh key whose
 // token_uri is the simulator's. It returns the key the simulator must
-// accept, or nil when GOOGLE_CREDENTIALS was given.
-func demoGoogleCredentials(simAddr string, log zerolog.Logger) (*rsa.PublicKey, error) {
+// accept, or nil when GOOGLE_CREDENTIALS was given. With out set, the key
+// is also written there (0600, a fresh key at every start: its token_uri
+// names this simulator), for `offboarder check --probe` in another shell.
+func demoGoogleCredentials(simAddr, out string, log zerolog.Logger) (*rsa.PublicKey, error) {
 	if os.Getenv("GOOGLE_CREDENTIALS") != "" {
 		return nil, nil
 	}
@@ -304,6 +312,11 @@ func demoGoogleCredentials(simAddr string, log zerolog.Logger) (*rsa.PublicKey, 
 	creds, pub, err := simulator.DemoGoogleCredentials("http://" + hostport + "/google/token")
 	if err != nil {
 		return nil, err
+	}
+	if out != "" {
+		if err := os.WriteFile(out, creds, 0o600); err != nil {
+			return nil, fmt.Errorf("--google-credentials: %w", err)
+		}
 	}
 	if err := os.Setenv("GOOGLE_CREDENTIALS", string(creds)); err != nil {
 		return nil, err
