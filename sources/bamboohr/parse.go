@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -94,8 +95,8 @@ func (b *Source) Parse(r *sources.Request) (sources.Delivery, error) {
 		return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("empty body"))
 	}
 	var body bambooHRBody
-	if err := json.Unmarshal(r.Body, &body); err != nil {
-		return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("%s (choose the JSON format for the webhook)", sources.SanitizeDecodeError(err)))
+	if err := sources.Decode(r.Body, &body); err != nil {
+		return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("%s (choose the JSON format for the webhook)", err))
 	}
 	switch {
 	case body.Employees != nil:
@@ -149,6 +150,11 @@ func parseBambooHRFieldBased(entries []json.RawMessage) (sources.Delivery, error
 	)
 	for i, raw := range entries {
 		var e bambooHRFieldEmployee
+		// A key in another case is refused for the whole delivery, as a
+		// duplicate key or invalid UTF-8 anywhere in it is.
+		if err := sources.CheckJSON(raw, reflect.TypeFor[bambooHRFieldEmployee]()); err != nil {
+			return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("employees[%d]: %s", i, err))
+		}
 		if err := json.Unmarshal(raw, &e); err != nil {
 			skipped = append(skipped, fmt.Sprintf("entry %d: %s", i, sources.SanitizeDecodeError(err)))
 			continue

@@ -225,7 +225,7 @@ func TestEntraParse(t *testing.T) {
 			events: []want{{idOf(entraUserA, "updated", "7"), entraUserA, offboard.ReasonDeactivated, "updated"}}},
 		{name: "an empty collection is ignored", body: []byte(`{"value":[]}`), ignored: "empty collection"},
 		{name: "an empty body is malformed", body: nil, wantErr: "empty body"},
-		{name: "invalid JSON is malformed", body: []byte(`{"value":`), wantErr: "invalid JSON"},
+		{name: "truncated JSON is malformed", body: []byte(`{"value":`), wantErr: "truncated JSON"},
 		{name: "a body without value is malformed", body: []byte(`{"values":[]}`), wantErr: "value: required"},
 		{name: "an array body is malformed", body: []byte(`[]`), wantErr: "wrong JSON type"},
 		{name: "a value that is not a list is malformed", body: []byte(`{"value":{"changeType":"updated"}}`), wantErr: "value"},

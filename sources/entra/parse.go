@@ -76,8 +76,8 @@ func (e *Source) Parse(r *sources.Request) (sources.Delivery, error) {
 		return sources.Delivery{}, fmt.Errorf("entra: %w", sources.Malformed("empty body"))
 	}
 	var c entraCollection
-	if err := json.Unmarshal(r.Body, &c); err != nil {
-		return sources.Delivery{}, fmt.Errorf("entra: %w", sources.Malformed("%s", sources.SanitizeDecodeError(err)))
+	if err := sources.Decode(r.Body, &c); err != nil {
+		return sources.Delivery{}, fmt.Errorf("entra: %w", sources.Malformed("%s", err))
 	}
 	if c.Value == nil {
 		return sources.Delivery{}, fmt.Errorf("entra: %w", sources.Malformed("value: required"))
