@@ -2,8 +2,10 @@ package sources
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 type strictInner struct {
@@ -108,4 +110,26 @@ func TestCheckJSONNeverEchoesAValue(t *testing.T) {
 	if err == nil || len(err.Error()) > 100 {
 		t.Errorf("a long key: %v", err)
 	}
+}
+
+// FuzzCheckJSON: what CheckJSON accepts is valid JSON in valid UTF-8 that
+// encoding/json decodes, and it never panics.
+func FuzzCheckJSON(f *testing.F) {
+	f.Add([]byte(`{"id":"a","data":{"email":"b"},"list":[{"email":"c"}]}`))
+	f.Add([]byte(`{"id":"a","id":"b"}`))
+	f.Add([]byte(`{"ID":"a"}`))
+	f.Add([]byte("{\"id\":\"\xff\"}"))
+	f.Add([]byte(`{"id":"\ud800\udc00"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if CheckJSON(b, reflect.TypeFor[strictBody]()) != nil {
+			return
+		}
+		if !json.Valid(b) || !utf8.Valid(b) {
+			t.Fatalf("accepted %q", b)
+		}
+		var v strictBody
+		if err := Decode(b, &v); err != nil && !strings.Contains(err.Error(), "type (want") {
+			t.Fatalf("checked, then refused: %v", err)
+		}
+	})
 }
