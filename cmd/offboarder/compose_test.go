@@ -206,3 +206,23 @@ func TestComposeServicesPassTheCheck(t *testing.T) {
 		t.Fatalf("checked %d services; want serve and work", checked)
 	}
 }
+
+// TestDockerignoreKeepsLocalStateOut: the build context holds no history,
+// no demo state, no binaries and no database file at any depth.
+func TestDockerignoreKeepsLocalStateOut(t *testing.T) {
+	raw, err := os.ReadFile("../../.dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			have[line] = true
+		}
+	}
+	for _, want := range []string{".git", ".run/", "bin/", "**/*.db", "**/*.db-*"} {
+		if !have[want] {
+			t.Errorf(".dockerignore lacks %q", want)
+		}
+	}
+}
