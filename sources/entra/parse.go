@@ -33,6 +33,9 @@ type entraNotification struct {
 	Resource       string             `json:"resource"`
 	LifecycleEvent string             `json:"lifecycleEvent"`
 	ResourceData   *entraResourceData `json:"resourceData"`
+	// ClientState is Verify's; it is named here so that Parse refuses the
+	// key in another case, which Verify reads as encoding/json does.
+	ClientState *string `json:"clientState"`
 }
 
 type entraResourceData struct {
