@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +33,7 @@ const maxDepth = 10000
 // keys' case. Errors name the path of the key, never a value.
 func CheckJSON(b []byte, t reflect.Type) error {
 	w := walker{b: b, dec: json.NewDecoder(bytes.NewReader(b))}
-	if err := w.value(t, "", 0); err != nil {
+	if err := w.value(t, nil, 0); err != nil {
 		if errors.Is(err, errSyntax) {
 			// The tokenizer says io.EOF where the document is cut short:
 			// the decoder's own error names the place.
@@ -72,7 +73,30 @@ func (w *walker) token() (json.Token, []byte, error) {
 	return tok, w.b[start:w.end], nil
 }
 
-func (w *walker) value(t reflect.Type, path string, depth int) error {
+// path is where the walk is: a key of an object or an index of an array
+// under its parent; nil is the top. Its text is made only for an error.
+type path struct {
+	parent *path
+	key    string
+	index  int // when key is ""
+}
+
+// String is the dotted path ("data.events[0].uuid"), keys cut short.
+func (p *path) String() string {
+	if p == nil {
+		return ""
+	}
+	head := p.parent.String()
+	if p.key == "" {
+		return head + "[" + strconv.Itoa(p.index) + "]"
+	}
+	if head == "" {
+		return Truncate(p.key, 64)
+	}
+	return head + "." + Truncate(p.key, 64)
+}
+
+func (w *walker) value(t reflect.Type, at *path, depth int) error {
 	if depth > maxDepth {
 		return errors.New("JSON nested too deep")
 	}
@@ -83,14 +107,14 @@ func (w *walker) value(t reflect.Type, path string, depth int) error {
 	t = decodedType(t)
 	switch tok {
 	case json.Delim('{'):
-		return w.object(t, path, depth)
+		return w.object(t, at, depth)
 	case json.Delim('['):
 		var elem reflect.Type
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 			elem = t.Elem()
 		}
 		for i := 0; w.dec.More(); i++ {
-			if err := w.value(elem, path+"["+strconv.Itoa(i)+"]", depth+1); err != nil {
+			if err := w.value(elem, &path{parent: at, index: i}, depth+1); err != nil {
 				return err
 			}
 		}
@@ -98,16 +122,16 @@ func (w *walker) value(t reflect.Type, path string, depth int) error {
 		return err
 	}
 	if _, ok := tok.(string); ok && !validString(raw) {
-		if path == "" {
+		if at == nil {
 			return errors.New("invalid UTF-8 in the body")
 		}
-		return fmt.Errorf("invalid UTF-8 in %q", path)
+		return fmt.Errorf("invalid UTF-8 in %q", at)
 	}
 	return nil
 }
 
-func (w *walker) object(t reflect.Type, path string, depth int) error {
-	var fields map[string]reflect.Type
+func (w *walker) object(t reflect.Type, at *path, depth int) error {
+	var fields *structFields
 	var elem reflect.Type
 	if t != nil {
 		switch t.Kind() {
@@ -117,7 +141,8 @@ func (w *walker) object(t reflect.Type, path string, depth int) error {
 			elem = t.Elem()
 		}
 	}
-	seen := map[string]bool{}
+	var seen []string // objects are small; a map past 16 keys
+	var seenMap map[string]bool
 	for w.dec.More() {
 		tok, raw, err := w.token()
 		if err != nil {
@@ -125,26 +150,38 @@ func (w *walker) object(t reflect.Type, path string, depth int) error {
 		}
 		key, _ := tok.(string)
 		if !validString(raw) {
-			if path == "" {
+			if at == nil {
 				return errors.New("invalid UTF-8 in a key")
 			}
-			return fmt.Errorf("invalid UTF-8 in a key of %q", path)
+			return fmt.Errorf("invalid UTF-8 in a key of %q", at)
 		}
-		at := keyPath(path, key)
-		if seen[key] {
-			return fmt.Errorf("duplicate key %q", at)
-		}
-		seen[key] = true
-		ft := elem
-		if fields != nil {
-			var ok bool
-			if ft, ok = fields[key]; !ok {
-				if name, found := foldMatch(fields, key); found {
-					return fmt.Errorf("key %q is not %q", at, Truncate(name, 64))
+		here := &path{parent: at, key: key}
+		if seenMap != nil {
+			if seenMap[key] {
+				return fmt.Errorf("duplicate key %q", here)
+			}
+			seenMap[key] = true
+		} else {
+			if slices.Contains(seen, key) {
+				return fmt.Errorf("duplicate key %q", here)
+			}
+			if seen = append(seen, key); len(seen) > 16 {
+				seenMap = make(map[string]bool, 2*len(seen))
+				for _, k := range seen {
+					seenMap[k] = true
 				}
 			}
 		}
-		if err := w.value(ft, at, depth+1); err != nil {
+		ft := elem
+		if fields != nil {
+			var ok bool
+			if ft, ok = fields.exact[key]; !ok {
+				if name, found := fields.folded[foldName(key)]; found {
+					return fmt.Errorf("key %q is not %q", here, Truncate(name, 64))
+				}
+			}
+		}
+		if err := w.value(ft, here, depth+1); err != nil {
 			return err
 		}
 	}
@@ -152,47 +189,60 @@ func (w *walker) object(t reflect.Type, path string, depth int) error {
 	return err
 }
 
-// keyPath is the dotted path of key in the object at path, cut short.
-func keyPath(path, key string) string {
-	key = Truncate(key, 64)
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
 var (
 	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+	decodedCache    sync.Map // reflect.Type → reflect.Type (nil stored as a nil interface)
 )
 
 // decodedType is the type whose keys are checked for t: pointers followed,
 // nil for what decodes itself or takes anything.
 func decodedType(t reflect.Type) reflect.Type {
-	for t != nil {
-		if t.Implements(jsonUnmarshaler) || reflect.PointerTo(t).Implements(jsonUnmarshaler) ||
-			t.Implements(textUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler) {
-			return nil
-		}
-		if t.Kind() != reflect.Pointer {
-			break
-		}
-		t = t.Elem()
-	}
-	if t != nil && t.Kind() == reflect.Interface {
+	if t == nil {
 		return nil
 	}
-	return t
+	if d, ok := decodedCache.Load(t); ok {
+		d, _ := d.(reflect.Type)
+		return d
+	}
+	d := t
+	for d != nil {
+		if d.Implements(jsonUnmarshaler) || reflect.PointerTo(d).Implements(jsonUnmarshaler) ||
+			d.Implements(textUnmarshaler) || reflect.PointerTo(d).Implements(textUnmarshaler) {
+			d = nil
+			break
+		}
+		if d.Kind() != reflect.Pointer {
+			break
+		}
+		d = d.Elem()
+	}
+	if d != nil && d.Kind() == reflect.Interface {
+		d = nil
+	}
+	if d == nil {
+		decodedCache.Store(t, nil)
+	} else {
+		decodedCache.Store(t, d)
+	}
+	return d
 }
 
-var fieldCache sync.Map // reflect.Type → map[string]reflect.Type
+// structFields are a struct's JSON names: exact, and folded as
+// encoding/json folds them (folded name → name).
+type structFields struct {
+	exact  map[string]reflect.Type
+	folded map[string]string
+}
 
-// fieldsOf maps the JSON names of struct t to their types as encoding/json
-// names them: the tag's name or the field's, embedded untagged structs'
-// fields promoted unless an outer field has the name.
-func fieldsOf(t reflect.Type) map[string]reflect.Type {
-	if m, ok := fieldCache.Load(t); ok {
-		return m.(map[string]reflect.Type)
+var fieldCache sync.Map // reflect.Type → *structFields
+
+// fieldsOf names the JSON keys of struct t as encoding/json does: the tag's
+// name or the field's, embedded untagged structs' fields promoted unless an
+// outer field has the name.
+func fieldsOf(t reflect.Type) *structFields {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.(*structFields)
 	}
 	m := map[string]reflect.Type{}
 	var embedded []reflect.Type
@@ -222,38 +272,31 @@ func fieldsOf(t reflect.Type) map[string]reflect.Type {
 		m[name] = f.Type
 	}
 	for _, et := range embedded {
-		for name, ft := range fieldsOf(et) {
+		for name, ft := range fieldsOf(et).exact {
 			if _, ok := m[name]; !ok {
 				m[name] = ft
 			}
 		}
 	}
-	fieldCache.Store(t, m)
-	return m
-}
-
-// foldMatch finds the field that encoding/json would fill from key by
-// folding letter case.
-func foldMatch(fields map[string]reflect.Type, key string) (string, bool) {
-	k := foldName(key)
-	for name := range fields {
-		if foldName(name) == k {
-			return name, true
-		}
+	sf := &structFields{exact: m, folded: make(map[string]string, len(m))}
+	for name := range m {
+		sf.folded[foldName(name)] = name
 	}
-	return "", false
+	fieldCache.Store(t, sf)
+	return sf
 }
 
 // foldName folds s as encoding/json does when it matches a key to a field:
 // ASCII to upper case, any other rune to the smallest of its fold set.
 func foldName(s string) string {
 	var sb strings.Builder
+	sb.Grow(len(s))
 	for _, r := range s {
 		if r < utf8.RuneSelf {
 			if 'a' <= r && r <= 'z' {
 				r -= 'a' - 'A'
 			}
-			sb.WriteRune(r)
+			sb.WriteByte(byte(r))
 			continue
 		}
 		for {
