@@ -134,6 +134,15 @@ func parseBambooHREvent(body *bambooHRBody, raw []byte) (sources.Delivery, error
 	return sources.Delivery{Events: []sources.Event{bambooHREvent(id, typ, body.Timestamp, raw)}}, nil
 }
 
+// bambooHRStrictEntry is what the strict check holds a field-based entry
+// to: its keys, and a value posted as an object, {"value": …}, in that case.
+type bambooHRStrictEntry struct {
+	bambooHRFieldEmployee
+	Fields map[string]struct {
+		Value json.RawMessage `json:"value"`
+	} `json:"fields"`
+}
+
 // parseBambooHRFieldBased reads a field-based delivery: one event per
 // employee change that carries a termination.
 func parseBambooHRFieldBased(entries []json.RawMessage) (sources.Delivery, error) {
@@ -152,7 +161,7 @@ func parseBambooHRFieldBased(entries []json.RawMessage) (sources.Delivery, error
 		var e bambooHRFieldEmployee
 		// A key in another case is refused for the whole delivery, as a
 		// duplicate key or invalid UTF-8 anywhere in it is.
-		if err := sources.CheckJSON(raw, reflect.TypeFor[bambooHRFieldEmployee]()); err != nil {
+		if err := sources.CheckJSON(raw, reflect.TypeFor[bambooHRStrictEntry]()); err != nil {
 			return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("employees[%d]: %s", i, err))
 		}
 		if err := json.Unmarshal(raw, &e); err != nil {
