@@ -31,6 +31,10 @@ const maxDepth = 10000
 // (json.RawMessage, any, a json.Unmarshaler) are still checked for
 // duplicates and UTF-8, and the decoder that reads them later checks their
 // keys' case. Errors name the path of the key, never a value.
+//
+// encoding/json/v2 refuses all three by default, but in Go 1.26 it is
+// still built only with GOEXPERIMENT=jsonv2; this walk gives the same
+// answers with encoding/json's tokenizer.
 func CheckJSON(b []byte, t reflect.Type) error {
 	w := walker{b: b, dec: json.NewDecoder(bytes.NewReader(b))}
 	if err := w.value(t, nil, 0); err != nil {
