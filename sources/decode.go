@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,16 +42,27 @@ func SanitizeDecodeError(err error) string {
 	return "invalid JSON"
 }
 
-// DecodeStrict decodes exactly one JSON value from b into dst, refusing
-// unknown fields and trailing data.
-func DecodeStrict(b []byte, dst any) error {
+// Decode decodes exactly one JSON value that a sender pushed from b into
+// dst. It refuses, with an error that names the problem and the key's path,
+// what CheckJSON refuses (a duplicate key, a key in another letter case than
+// dst's json tag, invalid UTF-8) and trailing data; keys dst does not name
+// are ignored, as senders add fields.
+func Decode(b []byte, dst any) error { return decode(b, dst, false) }
+
+// DecodeStrict is Decode that also refuses keys dst does not name: for
+// bodies whose whole schema is ours (the generic source, a ping).
+func DecodeStrict(b []byte, dst any) error { return decode(b, dst, true) }
+
+func decode(b []byte, dst any, exact bool) error {
+	if err := CheckJSON(b, reflect.TypeOf(dst)); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
+	if exact {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(dst); err != nil {
 		return errors.New(SanitizeDecodeError(err))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("trailing data after the JSON value")
 	}
 	return nil
 }

@@ -2,9 +2,11 @@ package sources
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/offboarder/offboarder/offboard"
 )
@@ -56,6 +58,9 @@ func FuzzParseGeneric(f *testing.F) {
 		}
 		if ev.ID == "" || !offboard.Reason(ev.Reason).Valid() {
 			t.Fatalf("accepted an invalid event: %+v", ev)
+		}
+		if !utf8.Valid(body) || CheckJSON(body, reflect.TypeFor[GenericBody]()) != nil {
+			t.Fatalf("accepted an ambiguous body: %q", body)
 		}
 		again, err := NormalizeEmail(ev.Email)
 		if err != nil || again != ev.Email {

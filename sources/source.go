@@ -73,7 +73,10 @@ type Source interface {
 	// Verify authenticates r; its error wraps ErrUnauthorized.
 	Verify(r *Request) error
 	// Parse turns a verified request into events; its error wraps ErrMalformed
-	// and names the problem.
+	// and names the problem. JSON a sender pushes is read with Decode (or
+	// DecodeStrict), so a repeated key, a key in another case than its
+	// field's and invalid UTF-8 are malformed in every source; the registry
+	// test TestEverySourceRefusesAmbiguousJSON holds each type to it.
 	Parse(r *Request) (Delivery, error)
 }
 

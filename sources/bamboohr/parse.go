@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -94,8 +95,8 @@ func (b *Source) Parse(r *sources.Request) (sources.Delivery, error) {
 		return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("empty body"))
 	}
 	var body bambooHRBody
-	if err := json.Unmarshal(r.Body, &body); err != nil {
-		return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("%s (choose the JSON format for the webhook)", sources.SanitizeDecodeError(err)))
+	if err := sources.Decode(r.Body, &body); err != nil {
+		return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("%s (choose the JSON format for the webhook)", err))
 	}
 	switch {
 	case body.Employees != nil:
@@ -133,6 +134,15 @@ func parseBambooHREvent(body *bambooHRBody, raw []byte) (sources.Delivery, error
 	return sources.Delivery{Events: []sources.Event{bambooHREvent(id, typ, body.Timestamp, raw)}}, nil
 }
 
+// bambooHRStrictEntry is what the strict check holds a field-based entry
+// to: its keys, and a value posted as an object, {"value": …}, in that case.
+type bambooHRStrictEntry struct {
+	bambooHRFieldEmployee
+	Fields map[string]struct {
+		Value json.RawMessage `json:"value"`
+	} `json:"fields"`
+}
+
 // parseBambooHRFieldBased reads a field-based delivery: one event per
 // employee change that carries a termination.
 func parseBambooHRFieldBased(entries []json.RawMessage) (sources.Delivery, error) {
@@ -149,6 +159,11 @@ func parseBambooHRFieldBased(entries []json.RawMessage) (sources.Delivery, error
 	)
 	for i, raw := range entries {
 		var e bambooHRFieldEmployee
+		// A key in another case is refused for the whole delivery, as a
+		// duplicate key or invalid UTF-8 anywhere in it is.
+		if err := sources.CheckJSON(raw, reflect.TypeFor[bambooHRStrictEntry]()); err != nil {
+			return sources.Delivery{}, fmt.Errorf("bamboohr: %w", sources.Malformed("employees[%d]: %s", i, err))
+		}
 		if err := json.Unmarshal(raw, &e); err != nil {
 			skipped = append(skipped, fmt.Sprintf("entry %d: %s", i, sources.SanitizeDecodeError(err)))
 			continue

@@ -33,6 +33,9 @@ type entraNotification struct {
 	Resource       string             `json:"resource"`
 	LifecycleEvent string             `json:"lifecycleEvent"`
 	ResourceData   *entraResourceData `json:"resourceData"`
+	// ClientState is Verify's; it is named here so that Parse refuses the
+	// key in another case, which Verify reads as encoding/json does.
+	ClientState *string `json:"clientState"`
 }
 
 type entraResourceData struct {
@@ -76,8 +79,8 @@ func (e *Source) Parse(r *sources.Request) (sources.Delivery, error) {
 		return sources.Delivery{}, fmt.Errorf("entra: %w", sources.Malformed("empty body"))
 	}
 	var c entraCollection
-	if err := json.Unmarshal(r.Body, &c); err != nil {
-		return sources.Delivery{}, fmt.Errorf("entra: %w", sources.Malformed("%s", sources.SanitizeDecodeError(err)))
+	if err := sources.Decode(r.Body, &c); err != nil {
+		return sources.Delivery{}, fmt.Errorf("entra: %w", sources.Malformed("%s", err))
 	}
 	if c.Value == nil {
 		return sources.Delivery{}, fmt.Errorf("entra: %w", sources.Malformed("value: required"))

@@ -257,7 +257,7 @@ func TestGoogleParse(t *testing.T) {
 		{name: "unknown fields are fine",
 			body:   []byte(`{"future":[1],"id":{"time":"2026-03-10T18:23:35.808Z","uniqueQualifier":"-987654321","applicationName":"admin","x":1},"events":[{"type":"USER_SETTINGS","name":"SUSPEND_USER","resourceIds":["a"],"parameters":[{"name":"USER_EMAIL","value":"liz@example.com","multiValue":["x"]}]}]}`),
 			events: []want{{idOf("-987654321", "SUSPEND_USER", "liz@example.com"), "liz@example.com", offboard.ReasonSuspended, "SUSPEND_USER"}}},
-		{name: "invalid JSON is malformed", body: []byte(`{"events":`), wantErr: "invalid JSON"},
+		{name: "truncated JSON is malformed", body: []byte(`{"events":`), wantErr: "truncated JSON"},
 		{name: "an array body is malformed", body: []byte(`[]`), wantErr: "wrong JSON type"},
 		{name: "events that are not a list are malformed", body: []byte(`{"events":{"name":"SUSPEND_USER"}}`), wantErr: "events"},
 		{name: "an activity over the bound is malformed",

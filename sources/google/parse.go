@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -72,8 +71,8 @@ func (g *Source) Parse(r *sources.Request) (sources.Delivery, error) {
 		return sources.Delivery{Ignored: "google: a notification without an activity; maintenance polls for it"}, nil
 	}
 	var a googleActivity
-	if err := json.Unmarshal(body, &a); err != nil {
-		return sources.Delivery{}, fmt.Errorf("google: %w", sources.Malformed("%s", sources.SanitizeDecodeError(err)))
+	if err := sources.Decode(body, &a); err != nil {
+		return sources.Delivery{}, fmt.Errorf("google: %w", sources.Malformed("%s", err))
 	}
 	if len(a.Events) > MaxEvents {
 		return sources.Delivery{}, fmt.Errorf("google: %w", sources.Malformed("events: more than %d events", MaxEvents))

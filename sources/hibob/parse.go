@@ -47,8 +47,8 @@ func (h *Source) Parse(r *sources.Request) (sources.Delivery, error) {
 		return sources.Delivery{}, fmt.Errorf("hibob: %w", sources.Malformed("empty body"))
 	}
 	var b hibobBody
-	if err := json.Unmarshal(r.Body, &b); err != nil {
-		return sources.Delivery{}, fmt.Errorf("hibob: %w", sources.Malformed("%s", sources.SanitizeDecodeError(err)))
+	if err := sources.Decode(r.Body, &b); err != nil {
+		return sources.Delivery{}, fmt.Errorf("hibob: %w", sources.Malformed("%s", err))
 	}
 	if b.Type == nil || *b.Type == "" {
 		return sources.Delivery{}, fmt.Errorf("hibob: %w", sources.Malformed("type: required"))

@@ -2,7 +2,6 @@ package okta
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -69,8 +68,8 @@ func (o *Source) Parse(r *sources.Request) (sources.Delivery, error) {
 		return sources.Delivery{}, fmt.Errorf("okta: %w", sources.Malformed("empty body"))
 	}
 	var b oktaHookBody
-	if err := json.Unmarshal(r.Body, &b); err != nil {
-		return sources.Delivery{}, fmt.Errorf("okta: %w", sources.Malformed("%s", sources.SanitizeDecodeError(err)))
+	if err := sources.Decode(r.Body, &b); err != nil {
+		return sources.Delivery{}, fmt.Errorf("okta: %w", sources.Malformed("%s", err))
 	}
 	if b.Data == nil || b.Data.Events == nil {
 		return sources.Delivery{}, fmt.Errorf("okta: %w", sources.Malformed("data.events: required"))

@@ -76,8 +76,8 @@ func (s *Source) Parse(r *sources.Request) (sources.Delivery, error) {
 // parseClaims turns the verified claims of a SET into a Delivery.
 func (s *Source) parseClaims(payload []byte) (sources.Delivery, error) {
 	var c ssfClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return sources.Delivery{}, ssfMalformed("claims: %s", sources.SanitizeDecodeError(err))
+	if err := sources.Decode(payload, &c); err != nil {
+		return sources.Delivery{}, ssfMalformed("claims: %s", err)
 	}
 	// https://www.rfc-editor.org/rfc/rfc8417.html#section-2.2
 	switch {
@@ -135,8 +135,8 @@ func (s *Source) parseClaims(payload []byte) (sources.Delivery, error) {
 			continue
 		}
 		var ev ssfEventBody
-		if err := json.Unmarshal(body, &ev); err != nil {
-			return sources.Delivery{}, ssfMalformed("events[%q]: %s", sources.Truncate(t, 128), sources.SanitizeDecodeError(err))
+		if err := sources.Decode(body, &ev); err != nil {
+			return sources.Delivery{}, ssfMalformed("events[%q]: %s", sources.Truncate(t, 128), err)
 		}
 		subID, err := readSubID()
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -201,6 +202,11 @@ func (s *Source) verify(r *sources.Request) ([]byte, error) {
 		return nil, ssfRefused(errInvalidKey, "signature does not verify with the transmitter's keys")
 	}
 	var c jwt.Claims
+	// Duplicate keys, keys in another case (ISS) and invalid UTF-8 are
+	// refused before any claim is read.
+	if err := sources.CheckJSON(payload, reflect.TypeFor[jwt.Claims]()); err != nil && json.Valid(payload) {
+		return nil, ssfMalformed("claims: %s", err)
+	}
 	if err := json.Unmarshal(payload, &c); err != nil {
 		if t := bytes.TrimSpace(payload); json.Valid(t) && t[0] == '{' {
 			return nil, ssfRefused(errInvalidRequest, "claims: iss, aud, iat, exp, nbf, sub or jti has the wrong type")
