@@ -33,6 +33,10 @@ commands:
   offboard  trigger an offboarding through the admin API
   cases     list cases, "cases show ID", or the open manual steps,
             "cases manual", through the admin API
+            cases retry ID [--connector C] [--who NAME]: run a failed
+            entry (every failed one) again
+            cases cancel ID --who NAME [--note TEXT]: call off a case
+            before revocation starts
   attest    CASE CONNECTOR --who NAME [--note TEXT]: a person did that
             manual step (through the admin API)
   simulate  serve the built-in SaaS simulator
