@@ -76,7 +76,8 @@ const (
 	StateNeedsAttention State = "needs_attention" // every entry final, some failed or manual_required, or the subject could not be resolved
 	StateDismissed      State = "dismissed"       // the sender's API said the person is not leaving
 	StateMerged         State = "merged"          // resolved to a subject that already had an open case; its events moved there
+	StateCancelled      State = "cancelled"       // called off by a person before revocation started (a rehire, a mistake)
 )
 
 // States lists every case state, open ones first.
-var States = []State{StateScheduled, StatePending, StateInProgress, StateCompleted, StateNeedsAttention, StateDismissed, StateMerged}
+var States = []State{StateScheduled, StatePending, StateInProgress, StateCompleted, StateNeedsAttention, StateDismissed, StateMerged, StateCancelled}

@@ -137,14 +137,16 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]of
 
 // settle sets the state of the open case c from its entries: in_progress
 // while any is pending; otherwise closed — needs_attention if any is failed
-// or manual_required, else completed — with closed_at and a "case.closed"
-// audit row. c is updated in place.
+// or manual_required, or if every entry is not_found (no connected system
+// knows the address: a mistyped one, most likely; closed_reason
+// NobodyFound), else completed — with closed_at and a "case.closed" audit
+// row. c is updated in place.
 func (t *tx) settle(c *Case, actor string) error {
-	pending, attention, err := t.tally(c.ID)
+	n, err := t.tally(c.ID)
 	if err != nil {
 		return err
 	}
-	if pending > 0 {
+	if n.pending > 0 {
 		if c.State == offboard.StateInProgress {
 			return nil
 		}
@@ -153,30 +155,52 @@ func (t *tx) settle(c *Case, actor string) error {
 			c.State, micros(t.now), c.ID)
 		return err
 	}
-	c.State = offboard.StateCompleted
-	if attention > 0 {
+	c.State, c.ClosedReason = offboard.StateCompleted, ""
+	switch {
+	case n.attention > 0:
 		c.State = offboard.StateNeedsAttention
+	case n.all > 0 && n.notFound == n.all:
+		c.State, c.ClosedReason = offboard.StateNeedsAttention, NobodyFound
 	}
 	closed := t.now
 	c.UpdatedAt, c.ClosedAt = t.now, &closed
-	if _, err := t.exec("UPDATE cases SET state = ?, updated_at = ?, closed_at = ? WHERE id = ?",
-		c.State, micros(t.now), micros(t.now), c.ID); err != nil {
+	if _, err := t.exec("UPDATE cases SET state = ?, updated_at = ?, closed_at = ?, closed_reason = ? WHERE id = ?",
+		c.State, micros(t.now), micros(t.now), c.ClosedReason, c.ID); err != nil {
 		return err
 	}
-	b, _ := json.Marshal(map[string]string{"state": string(c.State)})
+	d := map[string]string{"state": string(c.State)}
+	if c.ClosedReason != "" {
+		d["reason"] = c.ClosedReason
+	}
+	b, _ := json.Marshal(d)
 	t.audit(c.ID, "", actionCaseClosed, actor, string(b))
 	return nil
 }
 
-// tally counts the entries of a case that are pending, and those that need
-// a person (failed or manual_required).
-func (t *tx) tally(caseID string) (pending, attention int, err error) {
-	err = t.queryRow(`SELECT
+// NobodyFound is the closed_reason of a case whose every entry is
+// not_found: it is needs_attention, for the address is most likely wrong.
+const NobodyFound = "no connected system knows this address"
+
+// tallies counts the entries of a case.
+type tallies struct {
+	pending   int // pending
+	attention int // failed or manual_required: a person is needed
+	notFound  int // not_found
+	all       int
+}
+
+// tally counts the entries of a case by what settle needs to know.
+func (t *tx) tally(caseID string) (tallies, error) {
+	var n tallies
+	err := t.queryRow(`SELECT
 		COALESCE(SUM(CASE WHEN outcome = ? THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN outcome IN (?, ?) THEN 1 ELSE 0 END), 0)
+		COALESCE(SUM(CASE WHEN outcome IN (?, ?) THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN outcome = ? THEN 1 ELSE 0 END), 0),
+		COUNT(*)
 		FROM entries WHERE case_id = ?`,
-		offboard.Pending, offboard.Failed, offboard.ManualRequired, caseID).Scan(&pending, &attention)
-	return pending, attention, err
+		offboard.Pending, offboard.Failed, offboard.ManualRequired, offboard.NotFound, caseID).
+		Scan(&n.pending, &n.attention, &n.notFound, &n.all)
+	return n, err
 }
 
 // BeginAttempt increments attempts and sets started_at (first time) and updated_at on a

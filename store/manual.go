@@ -91,8 +91,8 @@ func (s *Store) AttestEntry(ctx context.Context, caseID, connector, who, note st
 		case IsOpen(c.State):
 			return t.settle(&c, AttestActor)
 		case c.State == offboard.StateNeedsAttention:
-			pending, attention, err := t.tally(caseID)
-			if err != nil || pending > 0 || attention > 0 {
+			n, err := t.tally(caseID)
+			if err != nil || n.pending > 0 || n.attention > 0 {
 				return err
 			}
 			return t.settle(&c, AttestActor)

@@ -116,7 +116,7 @@ func (t *tx) merge(c, other *Case, r Resolution, actor string) error {
 			return err
 		}
 	}
-	if err := t.close(c.ID, offboard.StateMerged); err != nil {
+	if err := t.close(c.ID, offboard.StateMerged, ""); err != nil {
 		return err
 	}
 	b, _ := json.Marshal(map[string]string{"from": c.ID, "into": other.ID})
@@ -128,7 +128,8 @@ func (t *tx) merge(c, other *Case, r Resolution, actor string) error {
 // CloseCase closes an open case that has no pending work with a final state
 // and the reason a person reads: "dismissed" (the sender says the person is
 // not leaving) or "needs_attention" (the subject could not be resolved).
-// Audit "case.closed" with the reason. A case already closed is unchanged.
+// The reason becomes the case's closed_reason; audit "case.closed" with
+// it. A case already closed is unchanged.
 func (s *Store) CloseCase(ctx context.Context, caseID string, state offboard.State, why, actor string) error {
 	if state != offboard.StateDismissed && state != offboard.StateNeedsAttention {
 		return fmt.Errorf("store: close case: %q is not a state a case is closed with by hand", state)
@@ -141,7 +142,7 @@ func (s *Store) CloseCase(ctx context.Context, caseID string, state offboard.Sta
 		if !IsOpen(c.State) {
 			return nil
 		}
-		if err := t.close(c.ID, state); err != nil {
+		if err := t.close(c.ID, state, truncate(why, 500)); err != nil {
 			return err
 		}
 		b, _ := json.Marshal(map[string]string{"state": string(state), "reason": truncate(why, 500)})
@@ -154,9 +155,10 @@ func (s *Store) CloseCase(ctx context.Context, caseID string, state offboard.Sta
 	return nil
 }
 
-func (t *tx) close(id string, state offboard.State) error {
-	_, err := t.exec("UPDATE cases SET state = ?, closed_at = ?, updated_at = ? WHERE id = ?",
-		state, micros(t.now), micros(t.now), id)
+// close closes the case id with state and the closed_reason a person reads.
+func (t *tx) close(id string, state offboard.State, reason string) error {
+	_, err := t.exec("UPDATE cases SET state = ?, closed_at = ?, updated_at = ?, closed_reason = ? WHERE id = ?",
+		state, micros(t.now), micros(t.now), reason, id)
 	return err
 }
 

@@ -113,6 +113,9 @@ func TestResolveSubject(t *testing.T) {
 			if acts := actions(c); c.State != offboard.StateDismissed || acts[len(acts)-1] != "case.closed" {
 				t.Fatalf("case: %+v %v", c, acts)
 			}
+			if c.ClosedReason != "user still enabled" {
+				t.Errorf("closed_reason = %q, want the first close's reason", c.ClosedReason)
+			}
 			if err := s.CloseCase(t.Context(), a.CaseID, offboard.StateCompleted, "", "worker"); err == nil {
 				t.Fatal("closing as completed by hand must be refused")
 			}

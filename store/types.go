@@ -65,6 +65,12 @@ type Case struct {
 	// earlier case closed, has two cases, and an auditor reading one sees
 	// the other. Only GetCase fills it.
 	Related []RelatedCase `json:"related_cases,omitempty"`
+
+	// ClosedReason says why the case closed, in a sentence a person reads,
+	// where its entries do not say it all: no connected system knows the
+	// address (NobodyFound), who cancelled it and why. A retry that reopens
+	// the case clears it.
+	ClosedReason string `json:"closed_reason,omitempty"`
 }
 
 // RelatedCase is another case of the same subject, as listed on a case.

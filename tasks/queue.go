@@ -150,3 +150,37 @@ func (q *Queue) ensure(ctx context.Context, j job) (bool, error) {
 	}
 	return false, nil
 }
+
+// RemoveOffboard deletes a case's offboard tasks scheduled for any of the
+// effective times at (a case brought forward keeps the task of its first
+// time), in whatever state asynq holds them but running. It needs
+// Settings.Inspector. It reports how many it deleted; a task that is not
+// there is not an error, and one it cannot delete (running now, Redis
+// away) is named in the joined error. The worker treats a closed case's
+// offboard task as a no-op, so one left behind does no harm.
+func (q *Queue) RemoveOffboard(caseID string, at []time.Time) (int, error) {
+	if q.insp == nil {
+		return 0, errors.New("remove offboard tasks: no inspector")
+	}
+	var (
+		n    int
+		errs []error
+	)
+	seen := map[string]bool{}
+	for _, t := range at {
+		id := OffboardID(caseID, t)
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		err := q.insp.DeleteTask(QueueOffboard, id)
+		switch {
+		case err == nil:
+			n++
+		case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
+		default:
+			errs = append(errs, fmt.Errorf("remove %s: %w", id, err))
+		}
+	}
+	return n, errors.Join(errs...)
+}

@@ -142,3 +142,40 @@ func jsonTime(at time.Time) string {
 	b, _ := json.Marshal(at)
 	return string(b)
 }
+
+// TestRemoveOffboard: a cancelled case's offboard tasks, one per effective
+// time it was scheduled for, are deleted; another case's stay, and a time
+// with no task is not an error.
+func TestRemoveOffboard(t *testing.T) {
+	opt := asynq.RedisClientOpt{Addr: testenv.StartRedis(t).Addr}
+	client := asynq.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	insp := asynq.NewInspector(opt)
+	t.Cleanup(func() { insp.Close() })
+	q := tasks.NewQueue(client, tasks.Settings{Inspector: insp})
+
+	if _, err := tasks.NewQueue(client, tasks.Settings{}).RemoveOffboard("c1", nil); err == nil {
+		t.Error("RemoveOffboard without an inspector: no error")
+	}
+	if n, err := q.RemoveOffboard("c1", []time.Time{time.Now()}); n != 0 || err != nil {
+		t.Errorf("RemoveOffboard before any task = %d, %v; want 0, nil", n, err)
+	}
+	first, second := time.Now().Add(48*time.Hour), time.Now().Add(24*time.Hour)
+	for _, p := range []tasks.Offboard{{CaseID: "c1", EffectiveAt: first}, {CaseID: "c1", EffectiveAt: second}, {CaseID: "c2", EffectiveAt: second}} {
+		if ok, err := q.Offboard(t.Context(), p); !ok || err != nil {
+			t.Fatalf("Offboard(%+v) = %v, %v", p, ok, err)
+		}
+	}
+	n, err := q.RemoveOffboard("c1", []time.Time{second, first, second, time.Now()})
+	if n != 2 || err != nil {
+		t.Fatalf("RemoveOffboard = %d, %v; want 2, nil", n, err)
+	}
+	for _, id := range []string{tasks.OffboardID("c1", first), tasks.OffboardID("c1", second)} {
+		if _, err := insp.GetTaskInfo(tasks.QueueOffboard, id); err == nil {
+			t.Errorf("%s is still in Redis", id)
+		}
+	}
+	if _, err := insp.GetTaskInfo(tasks.QueueOffboard, tasks.OffboardID("c2", second)); err != nil {
+		t.Errorf("the other case's task: %v", err)
+	}
+}

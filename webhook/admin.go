@@ -92,8 +92,9 @@ func (s *Server) handleListCases(c *gin.Context) {
 	switch f.State {
 	case "", offboard.StateScheduled, offboard.StatePending, offboard.StateInProgress, offboard.StateCompleted,
 		offboard.StateNeedsAttention, offboard.StateDismissed, offboard.StateMerged:
+	case offboard.StateCancelled:
 	default:
-		abort(c, http.StatusBadRequest, "state: want one of scheduled, pending, in_progress, completed, needs_attention, dismissed, merged")
+		abort(c, http.StatusBadRequest, "state: want one of scheduled, pending, in_progress, completed, needs_attention, dismissed, merged, cancelled")
 		return
 	}
 	if l := c.Query("limit"); l != "" {

@@ -56,6 +56,9 @@ type Options struct {
 	// WellKnown are fixed public documents served under /.well-known/ (the
 	// CAEP transmitter's key set and metadata), built by the wiring.
 	WellKnown []Document
+	// RevokeMaxRetry is the retry count of a revoke task queued again by a
+	// retry (the worker's max_retry; 0: tasks.RevokeMaxRetry).
+	RevokeMaxRetry int
 }
 
 // Server is the HTTP handler of offboarder.
@@ -71,6 +74,7 @@ type Server struct {
 	cop     *http.CrossOriginProtection
 	queues  *QueueWatch
 	closers []func() error
+	ops     *tasks.Queue // a retry's revoke, a cancellation's removals (with an inspector)
 }
 
 // New builds the server and its routes: the webhooks, the admin API, the
@@ -79,6 +83,7 @@ func New(o Options) *Server {
 	s := newServer(o)
 	o = s.opts
 	s.intake = intake.New(o.Store, tasks.NewQueue(o.Queue, tasks.Settings{}), o.EnqueueTimeout)
+	s.ops = s.operatorQueue()
 	for _, src := range o.Sources {
 		s.sources[src.Name()] = src
 	}
@@ -98,6 +103,8 @@ func New(o Options) *Server {
 	v1.GET("/audit/verify", s.handleVerifyAudit)
 	v1.GET("/manual", s.handleManual)
 	v1.POST("/cases/:id/entries/:connector/attest", s.handleAttest)
+	v1.POST("/cases/:id/entries/:connector/retry", s.handleRetry)
+	v1.POST("/cases/:id/cancel", s.handleCancel)
 
 	if o.Dashboard {
 		s.mountDashboard()

@@ -106,6 +106,12 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	if entry.Outcome == offboard.Failed {
+		// The dashboard's Run on the archived task (or a re-run after a
+		// lost lease): running it would not record who asked, so it is
+		// archived again, saying how to retry.
+		return permanent(fmt.Errorf("revoke: the entry is already failed; %s", retryHint(p.CaseID, p.Connector)))
+	}
 	if entry.Outcome != offboard.Pending {
 		return nil // done before: a re-run after a lost lease, or a relay duplicate
 	}
@@ -169,7 +175,15 @@ func (w *Worker) finish(ctx context.Context, log zerolog.Logger, c *store.Case, 
 	}
 	ev.Str("outcome", string(outcome)).Msg("revoke finished")
 	if failed {
-		return permanent(errors.New(detail))
+		return permanent(fmt.Errorf("%s; %s", detail, retryHint(c.ID, connector)))
 	}
 	return nil
+}
+
+// retryHint is what the error of an archived revoke task tells the person
+// who reads it in the dashboard: the dashboard's Run does not retry a
+// failed entry (it has no one to audit); the admin API and the CLI do.
+func retryHint(caseID, connector string) string {
+	return fmt.Sprintf("to try again, retry the entry: offboarder cases retry %s --connector %s --who NAME (POST /v1/cases/%s/entries/%s/retry)",
+		caseID, connector, caseID, connector)
 }

@@ -19,8 +19,15 @@ import (
 
 // cmdCases lists cases ("cases [--email E] [--state S]"), shows one
 // ("cases show ID", or "cases ID"), verifies the audit log ("cases verify")
-// or lists the open manual steps ("cases manual").
+// or lists the open manual steps ("cases manual"); "cases retry" and
+// "cases cancel" are in casesops.go.
 func cmdCases(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "retry" {
+		return cmdCasesRetry(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "cancel" {
+		return cmdCasesCancel(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("cases", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	client := newAPIClient(fs)
@@ -122,6 +129,9 @@ func printCase(w io.Writer, cs *store.Case) {
 		cs.ID, cs.Email, cs.Reason, cs.State, cs.DryRun, cs.EffectiveAt.Format(time.RFC3339), cs.CreatedAt.Format(time.RFC3339Nano))
 	if cs.ClosedAt != nil {
 		fmt.Fprintf(w, "closed     %s (%s after creation)\n", cs.ClosedAt.Format(time.RFC3339Nano), cs.ClosedAt.Sub(cs.CreatedAt).Round(time.Millisecond))
+	}
+	if cs.ClosedReason != "" {
+		fmt.Fprintf(w, "why        %s\n", cs.ClosedReason)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nCONNECTOR\tOUTCOME\tATTEMPTS\tFINISHED\tDETAIL")

@@ -33,7 +33,10 @@ commands:
   offboard  trigger an offboarding through the admin API
   cases     through the admin API: "cases [list] [--email E] [--state S]",
             one case "cases show ID", the open manual steps "cases manual",
-            the audit chain's check "cases verify [--anchor SEQ:HASH]"
+            the audit chain's check "cases verify [--anchor SEQ:HASH]",
+            "cases retry ID [--connector C] [--who NAME]": run a failed
+            entry (every failed one) again, "cases cancel ID --who NAME
+            [--note TEXT]": call off a case before revocation starts
   attest    CASE CONNECTOR --who NAME [--note TEXT]: a person did that
             manual step (through the admin API)
   simulate  serve the built-in SaaS simulator

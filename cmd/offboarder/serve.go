@@ -175,6 +175,7 @@ func (p *process) webhookHandler() http.Handler {
 	h := webhook.New(webhook.Options{
 		Store: p.store, Queue: client, Redis: p.redis, Sources: p.srcs, Connectors: names, After: connectors.After(p.conns),
 		AdminToken: token, Logger: p.log, Registry: p.reg, Dashboard: true, WellKnown: p.docs,
+		RevokeMaxRetry: p.cfg.Worker.MaxRetry,
 	})
 	p.closers = append(p.closers, func() { _ = client.Close() }, func() { _ = h.Close() })
 	return h
