@@ -98,6 +98,7 @@ func New(o Options) *Server {
 	v1.GET("/audit/verify", s.handleVerifyAudit)
 	v1.GET("/manual", s.handleManual)
 	v1.POST("/cases/:id/entries/:connector/attest", s.handleAttest)
+	s.mountUI() // the operators' page, /ui/
 
 	if o.Dashboard {
 		s.mountDashboard()
