@@ -171,7 +171,7 @@ func (u *ui) login(c *gin.Context) {
 	}
 	if !checkToken(u.s.opts.AdminToken, c.PostForm("token")) {
 		zerolog.Ctx(c.Request.Context()).Warn().Msg("ui login with a wrong token refused")
-		u.render(c, http.StatusUnauthorized, "login", uiView{Title: "Log in", Error: "That is not the admin token."})
+		u.render(c, http.StatusUnauthorized, "login", uiView{Title: "Log in", Error: "That is not the admin token.", Data: loginData{}})
 		return
 	}
 	u.sessions.start(c.Writer, c.Request)

@@ -1,7 +1,9 @@
 package webhook
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -155,10 +157,40 @@ func (u *ui) showCase(c *gin.Context, status int, id, problem string) {
 			Actor: "source:" + ev.Source, Detail: "event id " + ev.EventID})
 	}
 	for _, a := range cs.Audit {
-		d.Timeline = append(d.Timeline, timelineItem{At: a.At, What: a.Action, Actor: a.Actor, Connector: a.Connector, Detail: a.Detail})
+		d.Timeline = append(d.Timeline, timelineItem{At: a.At, What: a.Action, Actor: a.Actor, Connector: a.Connector, Detail: readable(a.Detail)})
 	}
 	sort.SliceStable(d.Timeline, func(i, j int) bool { return d.Timeline[i].At.Before(d.Timeline[j].At) })
 	u.render(c, status, "case", uiView{Title: cs.Email, Nav: "cases", Error: problem, Data: &d})
+}
+
+// readable turns an audit row's JSON detail into "key: value · …" (keys
+// sorted, lists joined with commas); any other detail is kept as it is.
+func readable(detail string) string {
+	if !strings.HasPrefix(detail, "{") {
+		return detail
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(detail), &m); err != nil {
+		return detail
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		v := m[k]
+		if l, ok := v.([]any); ok {
+			s := make([]string, len(l))
+			for i, x := range l {
+				s[i] = fmt.Sprint(x)
+			}
+			v = strings.Join(s, ", ")
+		}
+		parts = append(parts, k+": "+fmt.Sprint(v))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // doneText is what a case's page says after a form's redirect (?done=…).
