@@ -47,15 +47,21 @@ type ui struct {
 	css      []byte
 }
 
-// mountUI serves the operators' page under /ui/.
-func (s *Server) mountUI() {
+// newUI parses the embedded templates (a broken one is a bug, caught by
+// every test that builds a server).
+func newUI(s *Server) *ui {
 	u := &ui{s: s, sessions: newUISessions(s.opts.AdminToken), pages: map[string]*template.Template{}, can: map[string]bool{}}
 	for _, p := range []string{"login", "cases", "case", "manual", "times"} {
 		u.pages[p] = template.Must(template.New("layout.html").Funcs(uiFuncs).
 			ParseFS(uiFiles, "ui/layout.html", "ui/"+p+".html"))
 	}
 	u.css, _ = uiFiles.ReadFile("ui/style.css")
+	return u
+}
 
+// mountUI serves the operators' page under /ui/.
+func (s *Server) mountUI() {
+	u := newUI(s)
 	g := s.engine.Group("/ui", refuseCrossSite(s.cop), uiHeaders)
 	g.GET("/style.css", func(c *gin.Context) {
 		c.Header("Cache-Control", "max-age=3600")
