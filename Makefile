@@ -19,6 +19,7 @@ run: build
 	@test -s $(RUN)/admin-token || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(RUN)/admin-token
 	@test -s $(RUN)/hr-secret   || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(RUN)/hr-secret
 	@echo "admin token: $$(cat $(RUN)/admin-token)   (also in $(RUN)/admin-token)"
+	@echo "cases page:  http://$(ADDR)/ui/  (log in with the admin token)"
 	@echo "dashboard:   http://$(ADDR)/monitoring/  (any user name, the admin token as password)"
 	@echo "next, in another terminal: make webhook EMAIL=alice@example.com   then: make cases"
 	OFFBOARDER_ADMIN_TOKEN=$$(cat $(RUN)/admin-token) HR_WEBHOOK_SECRET=$$(cat $(RUN)/hr-secret) \
