@@ -181,6 +181,7 @@ func (u *ui) login(c *gin.Context) {
 		return
 	}
 	u.sessions.start(c.Writer, c.Request)
+	zerolog.Ctx(c.Request.Context()).Info().Msg("ui session started")
 	c.Redirect(http.StatusSeeOther, "/ui/")
 }
 
