@@ -7,7 +7,7 @@ ADDR  ?= 127.0.0.1:8080
 SIM   ?= 127.0.0.1:8089
 EMAIL ?= alice@example.com
 
-.PHONY: run build probe test test-faults test-unit lint fuzz bench profile webhook cases manual attest clean deps-test
+.PHONY: run build probe test test-faults test-unit lint fuzz bench profile webhook cases manual attest clean deps-test screenshot
 
 # Says so when it builds from scratch or after a change (the first build
 # downloads and compiles the dependencies: a minute or two).
@@ -50,6 +50,7 @@ run: build
 	@test -s $(RUN)/admin-token || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(RUN)/admin-token
 	@test -s $(RUN)/hr-secret   || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > $(RUN)/hr-secret
 	@echo "admin token: $$(cat $(RUN)/admin-token)   (also in $(RUN)/admin-token)"
+	@echo "cases page:  http://$(ADDR)/ui/  (log in with the admin token)"
 	@echo "dashboard:   http://$(ADDR)/monitoring/  (any user name, the admin token as password)"
 	@echo "next, in another terminal: make webhook EMAIL=alice@example.com   then: make cases"
 	$(DEMO_ENV) ./$(BIN) run --simulator $(SIM) --google-credentials $(RUN)/google-sa.json
@@ -97,6 +98,14 @@ deps-test:
 	@command -v redis-server >/dev/null || { \
 	  echo "make test: redis-server is missing; installing it with apt-get (tests start their own on a free port)"; \
 	  (apt-get update -qq && apt-get install -y -qq redis-server) || sudo apt-get install -y -qq redis-server; }
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  echo "make test: chromium is missing; installing Debian's chromium with apt-get (the operators' page is tested in a real browser)"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium) || sudo apt-get install -y -qq chromium; }
+
+# The README's picture of a case's page (docs/case-page.png), taken by the
+# browser test.
+screenshot: deps-test
+	UI_SCREENSHOT=$(CURDIR)/docs/case-page.png $(GO) test -count=1 -run '^TestUIInBrowser$$' ./webhook/
 
 # staticcheck installs itself into GOPATH/bin where it is missing, as
 # deps-test installs redis-server.
@@ -112,7 +121,8 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-# Go benchmarks of the hot paths (signature check, parse, commit, enqueue),
+# Go benchmarks of the hot paths (signature check, parse, commit, enqueue,
+# the operators' cases page over 10,000 cases),
 # then the table of issue 6 — ingest, time to revoke, sustained rate and
 # footprint, each next to its floor from the same run — on SQLite and
 # PostgreSQL. PERF_SECONDS sets how long each rate is measured. Timings
@@ -120,7 +130,7 @@ lint:
 BENCHTIME ?= 2s
 PERF_SECONDS ?= 5
 bench: deps-test
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./sources/... ./store/ ./e2e/ | grep -E '^(Benchmark|ok|FAIL|goos|cpu)'
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./sources/... ./store/ ./webhook/ ./e2e/ | grep -E '^(Benchmark|ok|FAIL|goos|cpu)'
 	@mkdir -p bin
 	OFFBOARDER_PERF=1 PERF_SECONDS=$(PERF_SECONDS) PERF_OUT=$(CURDIR)/bin/perf-table.md \
 	  $(GO) test -count=1 -timeout 30m -run '^TestPerformanceTable$$' ./e2e/

@@ -105,6 +105,7 @@ func New(o Options) *Server {
 	v1.POST("/cases/:id/entries/:connector/attest", s.handleAttest)
 	v1.POST("/cases/:id/entries/:connector/retry", s.handleRetry)
 	v1.POST("/cases/:id/cancel", s.handleCancel)
+	s.mountUI() // the operators' page, /ui/
 
 	if o.Dashboard {
 		s.mountDashboard()
