@@ -116,13 +116,24 @@ func (s *Server) handleRetry(c *gin.Context) {
 	if _, err := s.opts.Store.CaseRow(ctx, caseID); refused(c, err, "retry: get case") {
 		return
 	}
-	e, row, err := s.opts.Store.RetryEntry(ctx, caseID, connector, req.Who, req.Note)
+	e, row, queued, err := s.retryEntry(ctx, caseID, connector, req.Who, req.Note)
 	if errors.Is(err, store.ErrNotFound) {
 		abort(c, http.StatusNotFound, "the case has no entry for connector "+strconv.Quote(connector))
 		return
 	}
 	if refused(c, err, "retry") {
 		return
+	}
+	c.JSON(http.StatusOK, gin.H{"case_id": row.ID, "case_state": row.State, "entry": e, "queued": queued})
+}
+
+// retryEntry reopens a failed entry and queues its revoke again, within
+// the enqueue timeout (if Redis does not take it, the relay queues it, the
+// entry being pending): what POST …/retry and the page's retry button share.
+func (s *Server) retryEntry(ctx context.Context, caseID, connector, who, note string) (store.Entry, *store.Case, bool, error) {
+	e, row, err := s.opts.Store.RetryEntry(ctx, caseID, connector, who, note)
+	if err != nil {
+		return e, row, false, err
 	}
 	log := zerolog.Ctx(ctx).With().Str("case_id", caseID).Str("connector", connector).Logger()
 	queued := false
@@ -135,7 +146,7 @@ func (s *Server) handleRetry(c *gin.Context) {
 		}
 	}
 	log.Info().Str("case_state", string(row.State)).Bool("queued", queued).Msg("entry retried")
-	c.JSON(http.StatusOK, gin.H{"case_id": row.ID, "case_state": row.State, "entry": e, "queued": queued})
+	return e, row, queued, nil
 }
 
 // handleCancel calls off a scheduled or pending case and removes its
@@ -151,9 +162,22 @@ func (s *Server) handleCancel(c *gin.Context) {
 		return
 	}
 	caseID := c.Param("id")
-	row, times, err := s.opts.Store.CancelCase(ctx, caseID, req.Who, req.Note)
+	row, removed, err := s.cancelCase(ctx, caseID, req.Who, req.Note)
 	if refused(c, err, "cancel") {
 		return
+	}
+	c.JSON(http.StatusOK, gin.H{"case_id": row.ID, "case_state": row.State, "closed_at": row.ClosedAt,
+		"closed_reason": row.ClosedReason, "tasks_removed": removed})
+}
+
+// cancelCase calls off a scheduled or pending case and removes its
+// offboard tasks (a task left behind, as when Redis is away, finds the
+// case cancelled and does nothing): what POST …/cancel and the page's
+// cancel button share.
+func (s *Server) cancelCase(ctx context.Context, caseID, who, note string) (*store.Case, int, error) {
+	row, times, err := s.opts.Store.CancelCase(ctx, caseID, who, note)
+	if err != nil {
+		return row, 0, err
 	}
 	log := zerolog.Ctx(ctx).With().Str("case_id", caseID).Logger()
 	removed, err := s.ops.RemoveOffboard(caseID, times)
@@ -161,6 +185,5 @@ func (s *Server) handleCancel(c *gin.Context) {
 		log.Warn().Err(err).Msg("cancel: removing the offboard task failed; it will find the case cancelled")
 	}
 	log.Info().Int("tasks_removed", removed).Msg("case cancelled")
-	c.JSON(http.StatusOK, gin.H{"case_id": row.ID, "case_state": row.State, "closed_at": row.ClosedAt,
-		"closed_reason": row.ClosedReason, "tasks_removed": removed})
+	return row, removed, nil
 }

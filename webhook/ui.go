@@ -35,6 +35,8 @@ type uiForm struct {
 func (u *ui) forms() []uiForm {
 	return []uiForm{
 		{"attest", "/cases/:id/entries/:connector/attest", u.attest},
+		{"retry", "/cases/:id/entries/:connector/retry", u.retry},
+		{"cancel", "/cases/:id/cancel", u.cancel},
 	}
 }
 

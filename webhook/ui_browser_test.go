@@ -17,6 +17,7 @@ import (
 
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/tasks"
 )
 
 // The operators' page in a real browser: Debian's chromium, driven over the
@@ -189,6 +190,18 @@ func TestUIInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(".done")))
 	if getEntry(t, s, alice, "lucid-logout") != offboard.Attested || !strings.Contains(text, "Dana Ops") {
 		t.Fatalf("after attesting: entry %s, page\n%s", getEntry(t, s, alice, "lucid-logout"), text)
+	}
+	// Retry the failed entry: pending again, its revoke queued.
+	text = run(t, ctx, "retry the failed entry",
+		chromedp.Navigate(s.url+"/ui/cases/"+alice), chromedp.WaitVisible(chromedp.CSS("table.entries")),
+		chromedp.SendKeys(chromedp.CSS(`form[action$="/github/retry"] input[name="who"]`), "Dana Ops"),
+		chromedp.Click(chromedp.CSS(`form[action$="/github/retry"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".done")))
+	if getEntry(t, s, alice, "github") != offboard.Pending || !strings.Contains(text, "Queued again") {
+		t.Fatalf("after retrying: entry %s, page\n%s", getEntry(t, s, alice, "github"), text)
+	}
+	if _, err := s.insp.GetTaskInfo(tasks.QueueRevoke, tasks.RevokeID(alice, "github")); err != nil {
+		t.Fatalf("the retried revoke is not queued: %v", err)
 	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {

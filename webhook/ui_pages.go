@@ -196,6 +196,81 @@ func readable(detail string) string {
 // doneText is what a case's page says after a form's redirect (?done=…).
 var doneText = map[string]string{
 	"attest": "Recorded: the manual step is attested.",
+	"retry":  "Queued again: the failed entry is pending and its revoke runs shortly.",
+	"cancel": "Cancelled: nothing will be revoked for this case.",
+}
+
+// operatorForm reads a retry's or a cancellation's who and note, and
+// shows the case with a 400 when they are not right.
+func (u *ui) operatorForm(c *gin.Context, id string) (who, note string, ok bool) {
+	who, note = strings.TrimSpace(c.PostForm("who")), strings.TrimSpace(c.PostForm("note"))
+	switch {
+	case who == "":
+		u.showCase(c, http.StatusBadRequest, id, "Who asks? Give your name.")
+	case utf8.RuneCountInString(who) > store.MaxAttestWho:
+		u.showCase(c, http.StatusBadRequest, id, "Who: at most "+strconv.Itoa(store.MaxAttestWho)+" characters.")
+	case utf8.RuneCountInString(note) > store.MaxAttestNote:
+		u.showCase(c, http.StatusBadRequest, id, "Note: at most "+strconv.Itoa(store.MaxAttestNote)+" characters.")
+	default:
+		return who, note, true
+	}
+	return "", "", false
+}
+
+// refusal shows the store's refusal of a retry or a cancellation on the
+// case's page with the status the API would answer; false when err is nil.
+func (u *ui) refusal(c *gin.Context, id, what string, err error) bool {
+	var (
+		nr *store.NotRetryableError
+		se *store.CaseStateError
+		oc *store.OpenCaseError
+	)
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &nr):
+		u.showCase(c, http.StatusConflict, id, "Not retried: "+nr.Error()+".")
+	case errors.As(err, &se):
+		u.showCase(c, http.StatusConflict, id, "Not "+what+": "+se.Error()+".")
+	case errors.As(err, &oc):
+		u.showCase(c, http.StatusConflict, id, "Not "+what+": "+oc.Error()+".")
+	case errors.Is(err, store.ErrNotFound):
+		u.showCase(c, http.StatusNotFound, id, "")
+	default:
+		zerolog.Ctx(c.Request.Context()).Error().Err(err).Msg("ui: " + what)
+		u.showCase(c, http.StatusServiceUnavailable, id, "The store is unavailable; try again shortly.")
+	}
+	return true
+}
+
+// retry is the retry button of a failed entry: the same store call and
+// queueing as POST /v1/cases/{id}/entries/{connector}/retry, then back to
+// the case (303).
+func (u *ui) retry(c *gin.Context) {
+	id, connector := c.Param("id"), c.Param("connector")
+	who, note, ok := u.operatorForm(c, id)
+	if !ok {
+		return
+	}
+	if _, _, _, err := u.s.retryEntry(c.Request.Context(), id, connector, who, note); u.refusal(c, id, "retried", err) {
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/ui/cases/"+url.PathEscape(id)+"?done=retry")
+}
+
+// cancel is the cancel button of a scheduled or pending case: the same
+// store call and task removal as POST /v1/cases/{id}/cancel, then back to
+// the case (303).
+func (u *ui) cancel(c *gin.Context) {
+	id := c.Param("id")
+	who, note, ok := u.operatorForm(c, id)
+	if !ok {
+		return
+	}
+	if _, _, err := u.s.cancelCase(c.Request.Context(), id, who, note); u.refusal(c, id, "cancelled", err) {
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/ui/cases/"+url.PathEscape(id)+"?done=cancel")
 }
 
 // attest is the attestation form of a manual step (who, note): the same
