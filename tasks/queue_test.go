@@ -51,6 +51,15 @@ func TestQueue(t *testing.T) {
 			payload: `{"case_id":"c2","effective_at":` + jsonTime(later) + `}`, state: asynq.TaskStateScheduled,
 		},
 		{
+			name:    "a notify task names its destination and carries no secret",
+			enqueue: func() (bool, error) {
+				return q.Notify(t.Context(), tasks.Notify{CaseID: "c1", State: "needs_attention", Destination: "slack-0a1b2c3d4e5f"})
+			},
+			queue: tasks.QueueOffboard, id: "notify:c1:needs_attention:slack-0a1b2c3d4e5f", typ: tasks.TypeNotify,
+			retry: tasks.NotifyMaxRetry, timeout: tasks.NotifyTimeout,
+			payload: `{"case_id":"c1","state":"needs_attention","destination":"slack-0a1b2c3d4e5f"}`, state: asynq.TaskStatePending,
+		},
+		{
 			name:    "a revoke task takes the retry count of the settings",
 			enqueue: func() (bool, error) { return q.Revoke(t.Context(), tasks.Revoke{CaseID: "c1", Connector: "okta"}) },
 			queue:   tasks.QueueRevoke, id: "revoke:c1:okta", typ: tasks.TypeRevoke,
