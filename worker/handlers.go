@@ -87,6 +87,10 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	log.Info().Int("entries", len(c.Entries)).Int("queued", queued).Str("state", string(c.State)).Msg("case fanned out")
+	if !store.IsOpen(c.State) {
+		// Every entry final at once (a dry run, no connector): closed here.
+		return w.notifyState(ctx, c.ID, c.State)
+	}
 	return nil
 }
 
@@ -107,7 +111,13 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if entry.Outcome != offboard.Pending {
-		return nil // done before: a re-run after a lost lease, or a relay duplicate
+		// Done before: a re-run after a lost lease, or a relay duplicate. A
+		// closed case's notifications are enqueued again in case the run
+		// that closed it could not (task ids keep this from sending twice).
+		if !store.IsOpen(c.State) && w.queue.Notifies(c.State) {
+			return w.notifyState(ctx, c.ID, c.State)
+		}
+		return nil
 	}
 	conn, ok := w.conns[p.Connector]
 	if !ok {
@@ -163,6 +173,7 @@ func (w *Worker) finish(ctx context.Context, log zerolog.Logger, c *store.Case, 
 		return fmt.Errorf("revoke: record outcome: %w", err)
 	}
 	w.opts.Metrics.observeOutcome(connector, outcome, c.CreatedAt)
+	w.notifyClosed(ctx, log, c.ID)
 	ev := log.Info()
 	if failed {
 		ev = log.Error().Str("error", detail)
@@ -172,4 +183,21 @@ func (w *Worker) finish(ctx context.Context, log zerolog.Logger, c *store.Case, 
 		return permanent(errors.New(detail))
 	}
 	return nil
+}
+
+// notifyClosed enqueues the notifications of a case that an outcome may
+// have closed. Only when some closed state is notified is the case read
+// again. Best effort: a Redis that cannot take the task now is logged, and
+// a re-run of the revoke (which sees the entry final) enqueues it again.
+func (w *Worker) notifyClosed(ctx context.Context, log zerolog.Logger, caseID string) {
+	if !w.queue.Notifies(offboard.StateNeedsAttention) && !w.queue.Notifies(offboard.StateCompleted) {
+		return
+	}
+	row, err := w.opts.Store.CaseRow(ctx, caseID)
+	if err == nil && !store.IsOpen(row.State) {
+		err = w.notifyState(ctx, caseID, row.State)
+	}
+	if err != nil {
+		log.Error().Err(err).Msg("notifications of the closed case not enqueued")
+	}
 }
