@@ -56,6 +56,9 @@ type Options struct {
 	// WellKnown are fixed public documents served under /.well-known/ (the
 	// CAEP transmitter's key set and metadata), built by the wiring.
 	WellKnown []Document
+	// Notify says which case states are notified, and to whom (the ids
+	// only; the worker sends). Zero: none.
+	Notify tasks.NotifySettings
 }
 
 // Server is the HTTP handler of offboarder.
@@ -71,6 +74,9 @@ type Server struct {
 	cop     *http.CrossOriginProtection
 	queues  *QueueWatch
 	closers []func() error
+
+	// notifyQueue enqueues the notifications of a case an admin request closed.
+	notifyQueue *tasks.Queue
 }
 
 // New builds the server and its routes: the webhooks, the admin API, the
@@ -79,6 +85,7 @@ func New(o Options) *Server {
 	s := newServer(o)
 	o = s.opts
 	s.intake = intake.New(o.Store, tasks.NewQueue(o.Queue, tasks.Settings{}), o.EnqueueTimeout)
+	s.notifyQueue = tasks.NewQueue(o.Queue, tasks.Settings{Notify: o.Notify})
 	for _, src := range o.Sources {
 		s.sources[src.Name()] = src
 	}

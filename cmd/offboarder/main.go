@@ -45,6 +45,7 @@ environment:
   OFFBOARDER_ADDR         listen address (default :8080)
   OFFBOARDER_ADMIN_TOKEN  bearer token of the admin API and dashboard
   OFFBOARDER_URL          server the CLI talks to (default http://127.0.0.1:8080)
+  OFFBOARDER_PUBLIC_URL   the server's address as people reach it: notifications link to the case
 `
 
 func main() {
