@@ -105,6 +105,8 @@ func New(o Options) *Server {
 	v1.GET("/audit/verify", s.handleVerifyAudit)
 	v1.GET("/manual", s.handleManual)
 	v1.POST("/cases/:id/entries/:connector/attest", s.handleAttest)
+	v1.GET("/cases/:id/evidence", s.handleEvidence)
+	v1.GET("/evidence", s.handleEvidenceList)
 
 	if o.Dashboard {
 		s.mountDashboard()

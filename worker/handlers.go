@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -127,28 +128,53 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 	start := time.Now()
 	rctx, detail := connectors.WithReport(ctx)
 	outcome, rerr := conn.Revoke(rctx, offboard.Subject{Email: c.Email, IDs: c.SubjectIDs, Reason: c.Reason, Case: c.ID})
-	w.opts.Metrics.observeCall(p.Connector, time.Since(start), rerr)
+	took := time.Since(start)
+	w.opts.Metrics.observeCall(p.Connector, took, rerr)
+	attempt := store.Attempt{CaseID: c.ID, Connector: p.Connector, N: entry.Attempts, StartedAt: start, Duration: took}
 	if rerr == nil {
 		if !outcome.Final() {
 			rerr = fmt.Errorf("%s: connector answered no outcome", p.Connector)
 		} else {
+			w.recordAttempt(ctx, log, attempt, string(outcome), nil)
 			return w.finish(ctx, log, c, p.Connector, outcome, detail(), false)
 		}
 	}
 	if ctx.Err() != nil {
 		// Shutdown or task timeout: asynq puts the task back; nothing is final.
+		w.recordAttempt(context.WithoutCancel(ctx), log, attempt, "interrupted", rerr)
 		return rerr
 	}
 	retry, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	if vendorapi.Retryable(rerr) && (retry < maxRetry || !IsFailure(rerr)) {
+		w.recordAttempt(ctx, log, attempt, "retry", rerr)
 		if err := w.opts.Store.RecordRetry(ctx, p.CaseID, p.Connector, rerr.Error()); err != nil {
 			log.Error().Err(err).Msg("record retry")
 		}
 		log.Warn().Err(rerr).Dur("retry_after", vendorapi.RetryAfter(rerr)).Msg("revoke failed; will retry")
 		return rerr
 	}
+	w.recordAttempt(ctx, log, attempt, string(offboard.Failed), rerr)
 	return w.finish(ctx, log, c, p.Connector, offboard.Failed, rerr.Error(), true)
+}
+
+// recordAttempt keeps one attempt for the case's evidence: its result, the
+// vendor's status (200 for an outcome, the error's status, 0 without an
+// answer) and the error's text. Best effort: a store that cannot take it
+// is logged, and the revoke goes on.
+func (w *Worker) recordAttempt(ctx context.Context, log zerolog.Logger, a store.Attempt, result string, err error) {
+	a.Result = result
+	if err == nil {
+		a.StatusCode = http.StatusOK
+	} else {
+		if ve, ok := errors.AsType[*vendorapi.Error](err); ok {
+			a.StatusCode = ve.Status
+		}
+		a.Error = err.Error()
+	}
+	if err := w.opts.Store.RecordAttempt(ctx, a); err != nil {
+		log.Warn().Err(err).Msg("attempt not kept for the evidence")
+	}
 }
 
 // finish records a final outcome. A failure is returned wrapped in SkipRetry
