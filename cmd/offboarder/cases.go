@@ -19,8 +19,12 @@ import (
 
 // cmdCases lists cases ("cases [--email E] [--state S]"), shows one
 // ("cases show ID", or "cases ID"), verifies the audit log ("cases verify")
-// or lists the open manual steps ("cases manual").
+// or lists the open manual steps ("cases manual"); "cases export" writes
+// the evidence of a period (export.go).
 func cmdCases(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "export" {
+		return cmdCasesExport(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("cases", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	client := newAPIClient(fs)

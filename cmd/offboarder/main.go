@@ -33,6 +33,8 @@ commands:
   offboard  trigger an offboarding through the admin API
   cases     list cases, "cases show ID", or the open manual steps,
             "cases manual", through the admin API
+            "cases export --since DATE [--until DATE] --format csv|json":
+            the evidence of every case created in a period, for an auditor
   attest    CASE CONNECTOR --who NAME [--note TEXT]: a person did that
             manual step (through the admin API)
   simulate  serve the built-in SaaS simulator
