@@ -11,6 +11,7 @@ import (
 
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/tasks"
 	"github.com/offboarder/offboarder/worker"
 )
 
@@ -118,4 +119,50 @@ func TestNotificationsOfACaseThatNeedsAttention(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A receiver that refuses the message (Slack's 404 no_service: the hook was
+// removed) is not asked again: the task is archived with the reason.
+func TestARefusedNotificationIsNotSentAgain(t *testing.T) {
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		mu.Unlock()
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "no_service")
+	}))
+	t.Cleanup(srv.Close)
+	hook := srv.URL + "/services/T000/B000/SLACKHOOKSECRET"
+	e := start(t, "sqlite:"+t.TempDir()+"/o.db", envOptions{oktaToken: "a-revoked-okta-token", notify: worker.Notifications{
+		Slack: []string{hook}, On: []offboard.State{offboard.StateNeedsAttention},
+	}})
+	code, res := e.post("hr", body("evt-refused", "rita@example.com"), "")
+	if code != http.StatusAccepted {
+		t.Fatalf("%d %v", code, res)
+	}
+	id := res["case_id"].(string)
+	e.waitCase(id)
+	taskID := tasks.NotifyID(id, "needs_attention", tasks.DestinationID("slack", hook))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := e.Insp.GetTaskInfo(tasks.QueueOffboard, taskID)
+		if err == nil && info.State.String() == "archived" {
+			if !strings.Contains(info.LastErr, "no_service") || strings.Contains(info.LastErr, "SLACKHOOKSECRET") {
+				t.Errorf("archived with %q: want Slack's reason and never the hook's URL", info.LastErr)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("notify task not archived: %+v %v", info, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if requests != 1 {
+		t.Errorf("the receiver was asked %d times, want 1", requests)
+	}
 }
