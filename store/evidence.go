@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/offboarder/offboarder/offboard"
 )
 
 // Attempt is one call of a connector for a case: when, how long, the
@@ -40,23 +42,43 @@ type Evidence struct {
 // maxAttemptError bounds the error text kept on an attempt, in characters.
 const maxAttemptError = 500
 
-// RecordAttempt keeps one attempt (see Attempt). Recording the same
-// attempt (case, connector, n) again changes nothing. It writes no audit
-// row: the entry's outcome and retries are audited.
+// RecordAttempt keeps one attempt (see Attempt) that ends neither in an
+// outcome nor in a retry (a call cut off by a shutdown). Recording the
+// same attempt (case, connector, n) again changes nothing. It writes no
+// audit row: the entry's outcome and retries are audited.
 func (s *Store) RecordAttempt(ctx context.Context, a Attempt) error {
-	err := s.write(ctx, a.CaseID, func(t *tx) error {
-		_, err := t.exec(`INSERT INTO attempts
-			(case_id, connector, n, started_at, duration_us, status_code, result, error)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (case_id, connector, n) DO NOTHING`,
-			a.CaseID, clean(a.Connector), a.N, micros(a.StartedAt), a.Duration.Microseconds(),
-			a.StatusCode, clean(a.Result), truncate(clean(a.Error), maxAttemptError))
-		return err
-	})
+	err := s.write(ctx, a.CaseID, func(t *tx) error { return t.insertAttempt(&a) })
 	if err != nil {
 		return fmt.Errorf("store: record attempt %s/%s: %w", a.CaseID, a.Connector, err)
 	}
 	return nil
+}
+
+// RecordAttemptOutcome is RecordOutcome for a.CaseID and a.Connector that
+// keeps the attempt a in the same transaction: the outcome and the attempt
+// that gave it are committed together, in one commit.
+func (s *Store) RecordAttemptOutcome(ctx context.Context, a Attempt, outcome offboard.Outcome, detail string) (Entry, error) {
+	return s.recordOutcome(ctx, a.CaseID, a.Connector, outcome, detail, &a)
+}
+
+// RecordAttemptRetry is RecordRetry for a.CaseID and a.Connector that keeps
+// the attempt a in the same transaction.
+func (s *Store) RecordAttemptRetry(ctx context.Context, a Attempt, errText string) error {
+	return s.recordRetry(ctx, a.CaseID, a.Connector, errText, &a)
+}
+
+// insertAttempt keeps a; nothing for nil, and nothing for an attempt kept before.
+func (t *tx) insertAttempt(a *Attempt) error {
+	if a == nil {
+		return nil
+	}
+	_, err := t.exec(`INSERT INTO attempts
+		(case_id, connector, n, started_at, duration_us, status_code, result, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (case_id, connector, n) DO NOTHING`,
+		a.CaseID, clean(a.Connector), a.N, micros(a.StartedAt), a.Duration.Microseconds(),
+		a.StatusCode, clean(a.Result), truncate(clean(a.Error), maxAttemptError))
+	return err
 }
 
 // Evidence returns the evidence of one case, read from one snapshot.

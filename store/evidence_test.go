@@ -53,6 +53,29 @@ func TestEvidence(t *testing.T) {
 				t.Errorf("document = %s", b)
 			}
 		}},
+		{"an attempt is kept with the retry or the outcome it led to, in the same transaction", func(t *testing.T, s *Store) {
+			id := openCase(t, s, "cy@example.com")
+			fanOut(t, s, id, map[string]offboard.Outcome{"okta": offboard.Pending})
+			now := time.Now()
+			if err := s.RecordAttemptRetry(t.Context(), Attempt{CaseID: id, Connector: "okta", N: 1, StartedAt: now, StatusCode: 429, Result: "retry"}, "okta: rate limited"); err != nil {
+				t.Fatal(err)
+			}
+			e, err := s.RecordAttemptOutcome(t.Context(), Attempt{CaseID: id, Connector: "okta", N: 2, StartedAt: now.Add(time.Second), StatusCode: 200, Result: "verified"}, offboard.Verified, "")
+			if err != nil || e.Outcome != offboard.Verified {
+				t.Fatalf("outcome: %+v, %v", e, err)
+			}
+			// An entry that does not exist: nothing is kept, not even the attempt.
+			if _, err := s.RecordAttemptOutcome(t.Context(), Attempt{CaseID: id, Connector: "nope", N: 1, StartedAt: now, StatusCode: 200, Result: "verified"}, offboard.Verified, ""); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("unknown entry: %v", err)
+			}
+			ev, err := s.Evidence(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ev.Attempts) != 2 || ev.Attempts[0].StatusCode != 429 || ev.Attempts[1].Result != "verified" || ev.Case.State != offboard.StateCompleted {
+				t.Errorf("attempts %+v, state %s", ev.Attempts, ev.Case.State)
+			}
+		}},
 		{"a case without attempts has an empty list, and an unknown case is not found", func(t *testing.T, s *Store) {
 			id := openCase(t, s, "bob@example.com")
 			ev, err := s.Evidence(t.Context(), id)

@@ -122,7 +122,7 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 	}
 	conn, ok := w.conns[p.Connector]
 	if !ok {
-		return w.finish(ctx, log, c, p.Connector, offboard.Failed, "connector is not configured in this worker", true)
+		return w.finish(ctx, log, c, p.Connector, offboard.Failed, "connector is not configured in this worker", true, nil)
 	}
 
 	start := time.Now()
@@ -135,46 +135,43 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 		if !outcome.Final() {
 			rerr = fmt.Errorf("%s: connector answered no outcome", p.Connector)
 		} else {
-			w.recordAttempt(ctx, log, attempt, string(outcome), nil)
-			return w.finish(ctx, log, c, p.Connector, outcome, detail(), false)
+			return w.finish(ctx, log, c, p.Connector, outcome, detail(), false, attempted(attempt, string(outcome), nil))
 		}
 	}
 	if ctx.Err() != nil {
 		// Shutdown or task timeout: asynq puts the task back; nothing is final.
-		w.recordAttempt(context.WithoutCancel(ctx), log, attempt, "interrupted", rerr)
+		a := attempted(attempt, "interrupted", rerr)
+		if err := w.opts.Store.RecordAttempt(context.WithoutCancel(ctx), *a); err != nil {
+			log.Warn().Err(err).Msg("attempt not kept for the evidence")
+		}
 		return rerr
 	}
 	retry, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	if vendorapi.Retryable(rerr) && (retry < maxRetry || !IsFailure(rerr)) {
-		w.recordAttempt(ctx, log, attempt, "retry", rerr)
-		if err := w.opts.Store.RecordRetry(ctx, p.CaseID, p.Connector, rerr.Error()); err != nil {
+		if err := w.opts.Store.RecordAttemptRetry(ctx, *attempted(attempt, "retry", rerr), rerr.Error()); err != nil {
 			log.Error().Err(err).Msg("record retry")
 		}
 		log.Warn().Err(rerr).Dur("retry_after", vendorapi.RetryAfter(rerr)).Msg("revoke failed; will retry")
 		return rerr
 	}
-	w.recordAttempt(ctx, log, attempt, string(offboard.Failed), rerr)
-	return w.finish(ctx, log, c, p.Connector, offboard.Failed, rerr.Error(), true)
+	return w.finish(ctx, log, c, p.Connector, offboard.Failed, rerr.Error(), true, attempted(attempt, string(offboard.Failed), rerr))
 }
 
-// recordAttempt keeps one attempt for the case's evidence: its result, the
-// vendor's status (200 for an outcome, the error's status, 0 without an
-// answer) and the error's text. Best effort: a store that cannot take it
-// is logged, and the revoke goes on.
-func (w *Worker) recordAttempt(ctx context.Context, log zerolog.Logger, a store.Attempt, result string, err error) {
+// attempted completes a for the case's evidence: its result, the vendor's
+// status (200 for an outcome, the error's status, 0 without an answer) and
+// the error's text.
+func attempted(a store.Attempt, result string, err error) *store.Attempt {
 	a.Result = result
 	if err == nil {
 		a.StatusCode = http.StatusOK
-	} else {
-		if ve, ok := errors.AsType[*vendorapi.Error](err); ok {
-			a.StatusCode = ve.Status
-		}
-		a.Error = err.Error()
+		return &a
 	}
-	if err := w.opts.Store.RecordAttempt(ctx, a); err != nil {
-		log.Warn().Err(err).Msg("attempt not kept for the evidence")
+	if ve, ok := errors.AsType[*vendorapi.Error](err); ok {
+		a.StatusCode = ve.Status
 	}
+	a.Error = err.Error()
+	return &a
 }
 
 // finish records a final outcome. A failure is returned wrapped in SkipRetry
@@ -184,11 +181,17 @@ func (w *Worker) recordAttempt(ctx context.Context, log zerolog.Logger, a store.
 // The vendor has already acted when finish runs, so a database that is
 // briefly away (a restart, a failover) is waited for, within
 // recordPatience, rather than answered with a retry of the whole task that
-// would call the vendor again.
-func (w *Worker) finish(ctx context.Context, log zerolog.Logger, c *store.Case, connector string, outcome offboard.Outcome, detail string, failed bool) error {
+// would call the vendor again. a, when not nil, is the attempt that gave
+// the outcome, kept with it in one transaction.
+func (w *Worker) finish(ctx context.Context, log zerolog.Logger, c *store.Case, connector string, outcome offboard.Outcome, detail string, failed bool, a *store.Attempt) error {
 	b := retry.WithMaxDuration(recordPatience, retry.WithCappedDuration(2*time.Second, retry.NewExponential(100*time.Millisecond)))
 	err := retry.Do(ctx, b, func(ctx context.Context) error {
-		_, err := w.opts.Store.RecordOutcome(ctx, c.ID, connector, outcome, detail)
+		var err error
+		if a != nil {
+			_, err = w.opts.Store.RecordAttemptOutcome(ctx, *a, outcome, detail)
+		} else {
+			_, err = w.opts.Store.RecordOutcome(ctx, c.ID, connector, outcome, detail)
+		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			log.Warn().Err(err).Str("outcome", string(outcome)).Msg("record outcome failed; trying again")
 			return retry.RetryableError(err)
