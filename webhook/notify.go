@@ -10,11 +10,11 @@ import (
 	"github.com/offboarder/offboarder/offboard"
 )
 
-// notifyClosed enqueues the notifications of a case an admin request has
+// notifyState enqueues the notifications of a case an admin request has
 // just moved into state (committed), best effort within the enqueue
 // timeout: the answer to the request does not wait on Redis, and a failure
 // is logged.
-func (s *Server) notifyClosed(ctx context.Context, caseID string, state offboard.State) {
+func (s *Server) notifyState(ctx context.Context, caseID string, state offboard.State) {
 	if !s.notifyQueue.Notifies(state) {
 		return
 	}

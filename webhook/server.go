@@ -75,7 +75,7 @@ type Server struct {
 	queues  *QueueWatch
 	closers []func() error
 
-	// notifyQueue enqueues the notifications of a case an admin request closed.
+	// notifyQueue enqueues the notifications of a case an admin request moved.
 	notifyQueue *tasks.Queue
 }
 
