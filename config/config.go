@@ -31,6 +31,9 @@ type Config struct {
 	Worker Worker
 	// Policy decides what is done with a case (yaml "policy").
 	Policy Policy
+	// Notifications say whom to tell when a case needs a person (yaml
+	// "notifications").
+	Notifications Notifications
 }
 
 // Worker tunes the task worker. Parse fills every field left out of the file

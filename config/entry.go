@@ -47,6 +47,7 @@ var secretNames = map[string]bool{
 	"credentials": true, "api_key": true, "service_user_token": true,
 	"client_state": true, "channel_token": true, "signing_key": true,
 	"password": true, "authorization": true, "authorization_header": true,
+	"webhook_url": true,
 }
 
 // isSecretName reports whether key names a secret, at any level of an entry

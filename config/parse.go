@@ -37,7 +37,7 @@ func (p *parser) fail(path string, n *yaml.Node, format string, args ...any) {
 // parse returns the config with defaults, or nil when the file cannot be
 // read as a YAML mapping at all.
 func (p *parser) parse(data []byte) *Config {
-	cfg := &Config{Worker: defaultWorker()}
+	cfg := &Config{Worker: defaultWorker(), Notifications: Notifications{On: defaultNotifyOn}}
 	root, err := document(data)
 	if err != nil {
 		p.errs = append(p.errs, err)
@@ -60,8 +60,10 @@ func (p *parser) parse(data []byte) *Config {
 			p.worker(v, &cfg.Worker)
 		case "policy":
 			p.policy(v, &cfg.Policy)
+		case "notifications":
+			p.notifications(v, &cfg.Notifications)
 		default:
-			p.fail(key, k, "unknown key (want sources, connectors, worker or policy)")
+			p.fail(key, k, "unknown key (want sources, connectors, worker, policy or notifications)")
 		}
 	})
 	return cfg

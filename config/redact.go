@@ -25,6 +25,13 @@ type redactedConfig struct {
 	Policy struct {
 		DryRun bool `yaml:"dry_run"`
 	} `yaml:"policy"`
+	Notifications *redactedNotifications `yaml:"notifications,omitempty"`
+}
+
+type redactedNotifications struct {
+	Slack    []map[string]string `yaml:"slack,omitempty"`
+	Webhooks []map[string]string `yaml:"webhooks,omitempty"`
+	On       []string            `yaml:"on"`
 }
 
 // Redacted returns the resolved config as YAML, for `offboarder check`: the
@@ -41,6 +48,15 @@ func (c *Config) Redacted() []byte {
 	r.Worker.ShutdownTimeout = short(c.Worker.ShutdownTimeout)
 	r.Worker.MaxRetry = c.Worker.MaxRetry
 	r.Policy.DryRun = c.Policy.DryRun
+	if n := c.Notifications; n.Enabled() {
+		r.Notifications = &redactedNotifications{On: n.On}
+		for range n.Slack {
+			r.Notifications.Slack = append(r.Notifications.Slack, map[string]string{"webhook_url": masked})
+		}
+		for _, h := range n.Webhooks {
+			r.Notifications.Webhooks = append(r.Notifications.Webhooks, map[string]string{"url": h.URL, "secret": masked})
+		}
+	}
 
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)

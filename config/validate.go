@@ -25,6 +25,7 @@ func (c *Config) Validate() error { return errors.Join(c.problems()...) }
 func (c *Config) problems() []error {
 	errs := entryProblems("sources", c.Sources)
 	errs = append(errs, entryProblems("connectors", c.Connectors)...)
+	errs = append(errs, c.Notifications.problems()...)
 	return append(errs, c.Worker.problems()...)
 }
 

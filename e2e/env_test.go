@@ -72,6 +72,8 @@ type envOptions struct {
 	extra []sources.Source
 	// extraConnectors are connectors configured beside okta.
 	extraConnectors []connectors.Spec
+	// notify are the notifications the worker sends and the server enqueues.
+	notify worker.Notifications
 }
 
 // dialects runs fn once on SQLite and once on PostgreSQL (skipped, with a
@@ -146,6 +148,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 			Redis: redisOpt, Store: st, Connectors: conns, Sources: srcs, Logger: log,
 			Concurrency: cmp.Or(o.concurrency, 4), TaskCheckInterval: cmp.Or(o.taskCheck, 10*time.Millisecond), RelayInterval: relay,
 			ShutdownTimeout: 2 * time.Second, AuditLogInterval: o.auditLog, Metrics: o.metrics,
+			Notify: o.notify,
 		}
 		e.Worker = e.startWorker()
 	}
@@ -161,6 +164,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	h := webhook.New(webhook.Options{
 		Store: st, Queue: client, Redis: redisOpt, Sources: srcs, Connectors: names, After: connectors.After(conns),
 		AdminToken: admin, Logger: log, Dashboard: true, EnqueueTimeout: 500 * time.Millisecond,
+		Notify: o.notify.Settings(),
 	})
 	t.Cleanup(func() { h.Close() })
 	srv := httptest.NewUnstartedServer(h)

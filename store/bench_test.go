@@ -87,10 +87,13 @@ func oneCase(ctx context.Context, s *Store, i int64, conns []string) error {
 		return err
 	}
 	for _, c := range conns {
-		if _, _, err := s.BeginAttempt(ctx, res.CaseID, c); err != nil {
+		e, _, err := s.BeginAttempt(ctx, res.CaseID, c)
+		if err != nil {
 			return err
 		}
-		if _, err := s.RecordOutcome(ctx, res.CaseID, c, "verified", ""); err != nil {
+		a := Attempt{CaseID: res.CaseID, Connector: c, N: e.Attempts, StartedAt: time.Now(),
+			Duration: 40 * time.Millisecond, StatusCode: 200, Result: "verified"}
+		if _, err := s.RecordAttemptOutcome(ctx, a, "verified", ""); err != nil {
 			return err
 		}
 	}

@@ -240,8 +240,17 @@ func (s *Store) BeginAttempt(ctx context.Context, caseID, connector string) (Ent
 // last_error keeps at most 2000 characters. On a final entry it changes
 // nothing and returns nil; ErrNotFound if the entry does not exist.
 func (s *Store) RecordRetry(ctx context.Context, caseID, connector, errText string) error {
+	return s.recordRetry(ctx, caseID, connector, errText, nil)
+}
+
+// recordRetry is RecordRetry that also keeps attempt a, when not nil, in
+// the same transaction.
+func (s *Store) recordRetry(ctx context.Context, caseID, connector, errText string, a *Attempt) error {
 	errText = clean(errText)
 	err := s.write(ctx, caseID, func(t *tx) error {
+		if err := t.insertAttempt(a); err != nil {
+			return err
+		}
 		res, err := t.exec(`UPDATE entries SET last_error = ?, updated_at = ?
 			WHERE case_id = ? AND connector = ? AND outcome = ?`,
 			truncate(errText, maxLastError), micros(t.now), caseID, connector, offboard.Pending)
@@ -274,6 +283,12 @@ func (s *Store) RecordRetry(ctx context.Context, caseID, connector, errText stri
 // audit "case.closed". outcome must be final (not "" or "pending"); ErrNotFound if the
 // entry does not exist.
 func (s *Store) RecordOutcome(ctx context.Context, caseID, connector string, outcome offboard.Outcome, detail string) (Entry, error) {
+	return s.recordOutcome(ctx, caseID, connector, outcome, detail, nil)
+}
+
+// recordOutcome is RecordOutcome that also keeps attempt a, when not nil,
+// in the same transaction.
+func (s *Store) recordOutcome(ctx context.Context, caseID, connector string, outcome offboard.Outcome, detail string, a *Attempt) (Entry, error) {
 	if outcome == "" || outcome == offboard.Pending {
 		return Entry{}, fmt.Errorf("store: record outcome %s/%s: %q is not a final outcome", caseID, connector, outcome)
 	}
@@ -284,6 +299,9 @@ func (s *Store) RecordOutcome(ctx context.Context, caseID, connector string, out
 		// last of two concurrent outcomes sees the other and closes the case.
 		c, err := t.getCase(caseID, true)
 		if err != nil {
+			return err
+		}
+		if err := t.insertAttempt(a); err != nil {
 			return err
 		}
 		// The entry is updated only while pending, and read back in the

@@ -24,6 +24,8 @@ type Settings struct {
 	// Inspector lets EnsureOffboard and EnsureRevoke find a task whose id
 	// is held only by an archived or completed task. nil: they only enqueue.
 	Inspector *asynq.Inspector
+	// Notify says which case states are notified, and to whom. Zero: none.
+	Notify NotifySettings
 }
 
 // Queue builds offboarder's tasks (id, queue, retries, timeout, retention)
@@ -34,6 +36,7 @@ type Queue struct {
 	enq         Enqueuer
 	insp        *asynq.Inspector
 	revokeRetry int
+	notify      NotifySettings
 }
 
 // NewQueue returns a Queue that enqueues through e.
@@ -41,7 +44,7 @@ func NewQueue(e Enqueuer, s Settings) *Queue {
 	if s.RevokeMaxRetry <= 0 {
 		s.RevokeMaxRetry = RevokeMaxRetry
 	}
-	return &Queue{enq: e, insp: s.Inspector, revokeRetry: s.RevokeMaxRetry}
+	return &Queue{enq: e, insp: s.Inspector, revokeRetry: s.RevokeMaxRetry, notify: s.Notify}
 }
 
 // job is one task with the options it is enqueued with.

@@ -2,12 +2,14 @@ package tasks_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/offboarder/offboarder/internal/testenv"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/tasks"
 )
 
@@ -177,5 +179,40 @@ func TestRemoveOffboard(t *testing.T) {
 	}
 	if _, err := insp.GetTaskInfo(tasks.QueueOffboard, tasks.OffboardID("c2", second)); err != nil {
 		t.Errorf("the other case's task: %v", err)
+	}
+}
+
+// TestNotifyCase: a notified state enqueues one task per destination, once;
+// a state that is not notified enqueues nothing.
+func TestNotifyCase(t *testing.T) {
+	opt := asynq.RedisClientOpt{Addr: testenv.StartRedis(t).Addr}
+	client := asynq.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	insp := asynq.NewInspector(opt)
+	t.Cleanup(func() { insp.Close() })
+	slack := tasks.DestinationID("slack", "https://hooks.slack.com/services/T/B/secret")
+	hook := tasks.DestinationID("webhook", "https://example.com/hook")
+	q := tasks.NewQueue(client, tasks.Settings{Notify: tasks.NotifySettings{
+		Destinations: []string{slack, hook}, On: []offboard.State{offboard.StateNeedsAttention},
+	}})
+	if strings.Contains(slack, "secret") || slack == tasks.DestinationID("slack", "https://hooks.slack.com/services/T/B/other") {
+		t.Fatalf("destination id %q reveals its URL or does not tell URLs apart", slack)
+	}
+	if n, err := q.NotifyCase(t.Context(), "c1", offboard.StateCompleted); n != 0 || err != nil {
+		t.Fatalf("completed (not notified): %d, %v", n, err)
+	}
+	for i, want := range []int{2, 0} {
+		if n, err := q.NotifyCase(t.Context(), "c1", offboard.StateNeedsAttention); n != want || err != nil {
+			t.Fatalf("call %d: %d tasks, %v; want %d", i+1, n, err, want)
+		}
+	}
+	for _, d := range []string{slack, hook} {
+		info, err := insp.GetTaskInfo(tasks.QueueOffboard, tasks.NotifyID("c1", "needs_attention", d))
+		if err != nil {
+			t.Fatalf("task for %s: %v", d, err)
+		}
+		if info.Type != tasks.TypeNotify || strings.Contains(string(info.Payload), "secret") {
+			t.Errorf("task %s: type %s, payload %s", info.ID, info.Type, info.Payload)
+		}
 	}
 }

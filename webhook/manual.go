@@ -166,5 +166,8 @@ func (s *Server) handleAttest(c *gin.Context) {
 	}
 	zerolog.Ctx(ctx).Info().Str("case_id", caseID).Str("connector", connector).
 		Str("case_state", string(row.State)).Msg("manual step attested")
+	if !store.IsOpen(row.State) {
+		s.notifyState(ctx, row.ID, row.State)
+	}
 	c.JSON(http.StatusOK, gin.H{"case_id": row.ID, "case_state": row.State, "closed_at": row.ClosedAt, "entry": e})
 }

@@ -59,6 +59,9 @@ type Options struct {
 	// RevokeMaxRetry is the retry count of a revoke task queued again by a
 	// retry (the worker's max_retry; 0: tasks.RevokeMaxRetry).
 	RevokeMaxRetry int
+	// Notify says which case states are notified, and to whom (the ids
+	// only; the worker sends). Zero: none.
+	Notify tasks.NotifySettings
 }
 
 // Server is the HTTP handler of offboarder.
@@ -75,6 +78,9 @@ type Server struct {
 	queues  *QueueWatch
 	closers []func() error
 	ops     *tasks.Queue // a retry's revoke, a cancellation's removals (with an inspector)
+
+	// notifyQueue enqueues the notifications of a case an admin request moved.
+	notifyQueue *tasks.Queue
 }
 
 // New builds the server and its routes: the webhooks, the admin API, the
@@ -84,6 +90,7 @@ func New(o Options) *Server {
 	o = s.opts
 	s.intake = intake.New(o.Store, tasks.NewQueue(o.Queue, tasks.Settings{}), o.EnqueueTimeout)
 	s.ops = s.operatorQueue()
+	s.notifyQueue = tasks.NewQueue(o.Queue, tasks.Settings{Notify: o.Notify})
 	for _, src := range o.Sources {
 		s.sources[src.Name()] = src
 	}
@@ -106,6 +113,8 @@ func New(o Options) *Server {
 	v1.POST("/cases/:id/entries/:connector/retry", s.handleRetry)
 	v1.POST("/cases/:id/cancel", s.handleCancel)
 	s.mountUI() // the operators' page, /ui/
+	v1.GET("/cases/:id/evidence", s.handleEvidence)
+	v1.GET("/evidence", s.handleEvidenceList)
 
 	if o.Dashboard {
 		s.mountDashboard()

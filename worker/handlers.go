@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -87,6 +88,10 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	log.Info().Int("entries", len(c.Entries)).Int("queued", queued).Str("state", string(c.State)).Msg("case fanned out")
+	if !store.IsOpen(c.State) {
+		// Every entry final at once (a dry run, no connector): closed here.
+		return w.notifyState(ctx, c.ID, c.State)
+	}
 	return nil
 }
 
@@ -113,38 +118,66 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 		return permanent(fmt.Errorf("revoke: the entry is already failed; %s", retryHint(p.CaseID, p.Connector)))
 	}
 	if entry.Outcome != offboard.Pending {
-		return nil // done before: a re-run after a lost lease, or a relay duplicate
+		// Done before: a re-run after a lost lease, or a relay duplicate. A
+		// closed case's notifications are enqueued again in case the run
+		// that closed it could not (task ids keep this from sending twice).
+		if !store.IsOpen(c.State) && w.queue.Notifies(c.State) {
+			return w.notifyState(ctx, c.ID, c.State)
+		}
+		return nil
 	}
 	conn, ok := w.conns[p.Connector]
 	if !ok {
-		return w.finish(ctx, log, c, p.Connector, offboard.Failed, "connector is not configured in this worker", true)
+		return w.finish(ctx, log, c, p.Connector, offboard.Failed, "connector is not configured in this worker", true, nil)
 	}
 
 	start := time.Now()
 	rctx, detail := connectors.WithReport(ctx)
 	outcome, rerr := conn.Revoke(rctx, offboard.Subject{Email: c.Email, IDs: c.SubjectIDs, Reason: c.Reason, Case: c.ID})
-	w.opts.Metrics.observeCall(p.Connector, time.Since(start), rerr)
+	took := time.Since(start)
+	w.opts.Metrics.observeCall(p.Connector, took, rerr)
+	attempt := store.Attempt{CaseID: c.ID, Connector: p.Connector, N: entry.Attempts, StartedAt: start, Duration: took}
 	if rerr == nil {
 		if !outcome.Final() {
 			rerr = fmt.Errorf("%s: connector answered no outcome", p.Connector)
 		} else {
-			return w.finish(ctx, log, c, p.Connector, outcome, detail(), false)
+			return w.finish(ctx, log, c, p.Connector, outcome, detail(), false, attempted(attempt, string(outcome), nil))
 		}
 	}
 	if ctx.Err() != nil {
 		// Shutdown or task timeout: asynq puts the task back; nothing is final.
+		a := attempted(attempt, "interrupted", rerr)
+		if err := w.opts.Store.RecordAttempt(context.WithoutCancel(ctx), *a); err != nil {
+			log.Warn().Err(err).Msg("attempt not kept for the evidence")
+		}
 		return rerr
 	}
 	retry, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	if vendorapi.Retryable(rerr) && (retry < maxRetry || !IsFailure(rerr)) {
-		if err := w.opts.Store.RecordRetry(ctx, p.CaseID, p.Connector, rerr.Error()); err != nil {
+		if err := w.opts.Store.RecordAttemptRetry(ctx, *attempted(attempt, "retry", rerr), rerr.Error()); err != nil {
 			log.Error().Err(err).Msg("record retry")
 		}
 		log.Warn().Err(rerr).Dur("retry_after", vendorapi.RetryAfter(rerr)).Msg("revoke failed; will retry")
 		return rerr
 	}
-	return w.finish(ctx, log, c, p.Connector, offboard.Failed, rerr.Error(), true)
+	return w.finish(ctx, log, c, p.Connector, offboard.Failed, rerr.Error(), true, attempted(attempt, string(offboard.Failed), rerr))
+}
+
+// attempted completes a for the case's evidence: its result, the vendor's
+// status (200 for an outcome, the error's status, 0 without an answer) and
+// the error's text.
+func attempted(a store.Attempt, result string, err error) *store.Attempt {
+	a.Result = result
+	if err == nil {
+		a.StatusCode = http.StatusOK
+		return &a
+	}
+	if ve, ok := errors.AsType[*vendorapi.Error](err); ok {
+		a.StatusCode = ve.Status
+	}
+	a.Error = err.Error()
+	return &a
 }
 
 // finish records a final outcome. A failure is returned wrapped in SkipRetry
@@ -154,11 +187,17 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 // The vendor has already acted when finish runs, so a database that is
 // briefly away (a restart, a failover) is waited for, within
 // recordPatience, rather than answered with a retry of the whole task that
-// would call the vendor again.
-func (w *Worker) finish(ctx context.Context, log zerolog.Logger, c *store.Case, connector string, outcome offboard.Outcome, detail string, failed bool) error {
+// would call the vendor again. a, when not nil, is the attempt that gave
+// the outcome, kept with it in one transaction.
+func (w *Worker) finish(ctx context.Context, log zerolog.Logger, c *store.Case, connector string, outcome offboard.Outcome, detail string, failed bool, a *store.Attempt) error {
 	b := retry.WithMaxDuration(recordPatience, retry.WithCappedDuration(2*time.Second, retry.NewExponential(100*time.Millisecond)))
 	err := retry.Do(ctx, b, func(ctx context.Context) error {
-		_, err := w.opts.Store.RecordOutcome(ctx, c.ID, connector, outcome, detail)
+		var err error
+		if a != nil {
+			_, err = w.opts.Store.RecordAttemptOutcome(ctx, *a, outcome, detail)
+		} else {
+			_, err = w.opts.Store.RecordOutcome(ctx, c.ID, connector, outcome, detail)
+		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			log.Warn().Err(err).Str("outcome", string(outcome)).Msg("record outcome failed; trying again")
 			return retry.RetryableError(err)
@@ -169,6 +208,7 @@ func (w *Worker) finish(ctx context.Context, log zerolog.Logger, c *store.Case, 
 		return fmt.Errorf("revoke: record outcome: %w", err)
 	}
 	w.opts.Metrics.observeOutcome(connector, outcome, c.CreatedAt)
+	w.notifyClosed(ctx, log, c.ID)
 	ev := log.Info()
 	if failed {
 		ev = log.Error().Str("error", detail)
@@ -186,4 +226,21 @@ func (w *Worker) finish(ctx context.Context, log zerolog.Logger, c *store.Case, 
 func retryHint(caseID, connector string) string {
 	return fmt.Sprintf("to try again, retry the entry: offboarder cases retry %s --connector %s --who NAME (POST /v1/cases/%s/entries/%s/retry)",
 		caseID, connector, caseID, connector)
+}
+
+// notifyClosed enqueues the notifications of a case that an outcome may
+// have closed. Only when some closed state is notified is the case read
+// again. Best effort: a Redis that cannot take the task now is logged, and
+// a re-run of the revoke (which sees the entry final) enqueues it again.
+func (w *Worker) notifyClosed(ctx context.Context, log zerolog.Logger, caseID string) {
+	if !w.queue.Notifies(offboard.StateNeedsAttention) && !w.queue.Notifies(offboard.StateCompleted) {
+		return
+	}
+	row, err := w.opts.Store.CaseRow(ctx, caseID)
+	if err == nil && !store.IsOpen(row.State) {
+		err = w.notifyState(ctx, caseID, row.State)
+	}
+	if err != nil {
+		log.Error().Err(err).Msg("notifications of the closed case not enqueued")
+	}
 }

@@ -65,6 +65,9 @@ func (w *Worker) closeCase(ctx context.Context, id string, state offboard.State,
 	if err := w.opts.Store.CloseCase(ctx, id, state, why, actor); err != nil {
 		return err
 	}
+	if err := w.notifyState(ctx, id, state); err != nil {
+		return err // the offboard task runs again; the closed case only notifies
+	}
 	if state == offboard.StateNeedsAttention {
 		return permanent(fmt.Errorf("offboard: case %s needs attention: %s", id, why))
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
@@ -41,6 +42,8 @@ type Options struct {
 	ShutdownTimeout   time.Duration // [25s] after it, active tasks are cancelled and re-queued
 	MaxRetry          int           // [tasks.RevokeMaxRetry] attempts after the first for one revoke (see tasks.Settings)
 	DryRun            bool          // every entry is recorded as skipped
+	// Notify says who is told when a case reaches a notified state. Zero: nobody.
+	Notify Notifications
 }
 
 // Worker is one asynq server with offboarder's handlers and the relay.
@@ -53,6 +56,9 @@ type Worker struct {
 	intake *intake.Intake // events found by maintenance
 	conns  map[string]connectors.Connector
 	names  []string
+
+	dests        map[string]destination // notification destinations by id
+	notifyClient *http.Client
 
 	resolvers   map[string]sources.Resolver
 	maintainers map[string]sources.Maintainer
@@ -87,7 +93,13 @@ func New(o Options) *Worker {
 		conns:  make(map[string]connectors.Connector, len(o.Connectors)),
 		log:    o.Logger.With().Str("component", "worker").Logger(),
 	}
-	w.queue = tasks.NewQueue(w.client, tasks.Settings{RevokeMaxRetry: o.MaxRetry, Inspector: w.insp})
+	if o.Notify.Timeout <= 0 {
+		o.Notify.Timeout = 10 * time.Second
+	}
+	w.opts.Notify = o.Notify
+	w.dests = o.Notify.destinations()
+	w.notifyClient = newNotifyClient(o.Notify.Timeout)
+	w.queue = tasks.NewQueue(w.client, tasks.Settings{RevokeMaxRetry: o.MaxRetry, Inspector: w.insp, Notify: o.Notify.Settings()})
 	w.intake = intake.New(o.Store, w.queue, 0)
 	for _, c := range o.Connectors {
 		w.conns[c.Name()] = c
@@ -128,6 +140,7 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	mux.HandleFunc(tasks.TypeOffboard, w.handleOffboard)
 	mux.HandleFunc(tasks.TypeRevoke, w.handleRevoke)
 	mux.HandleFunc(tasks.TypeMaintain, w.handleMaintain)
+	mux.HandleFunc(tasks.TypeNotify, w.handleNotify)
 	return mux
 }
 

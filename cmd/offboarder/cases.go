@@ -20,13 +20,17 @@ import (
 // cmdCases lists cases ("cases [--email E] [--state S]"), shows one
 // ("cases show ID", or "cases ID"), verifies the audit log ("cases verify")
 // or lists the open manual steps ("cases manual"); "cases retry" and
-// "cases cancel" are in casesops.go.
+// "cases cancel" are in casesops.go, "cases export" (the evidence of a
+// period) in export.go.
 func cmdCases(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "retry" {
 		return cmdCasesRetry(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "cancel" {
 		return cmdCasesCancel(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "export" {
+		return cmdCasesExport(ctx, args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("cases", flag.ContinueOnError)
 	fs.SetOutput(stderr)

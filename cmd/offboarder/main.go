@@ -36,7 +36,9 @@ commands:
             the audit chain's check "cases verify [--anchor SEQ:HASH]",
             "cases retry ID [--connector C] [--who NAME]": run a failed
             entry (every failed one) again, "cases cancel ID --who NAME
-            [--note TEXT]": call off a case before revocation starts
+            [--note TEXT]": call off a case before revocation starts,
+            "cases export --since DATE [--until DATE] --format csv|json":
+            the evidence of every case created in a period, for an auditor
   attest    CASE CONNECTOR --who NAME [--note TEXT]: a person did that
             manual step (through the admin API)
   simulate  serve the built-in SaaS simulator
@@ -49,6 +51,7 @@ environment:
   OFFBOARDER_ADDR         listen address (default :8080)
   OFFBOARDER_ADMIN_TOKEN  bearer token of the admin API and dashboard
   OFFBOARDER_URL          server the CLI talks to (default http://127.0.0.1:8080)
+  OFFBOARDER_PUBLIC_URL   the server's address as people reach it: notifications link to the case
 `
 
 func main() {

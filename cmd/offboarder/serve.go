@@ -152,6 +152,7 @@ func (p *process) startWorker() (*worker.Worker, error) {
 		Concurrency: cfg.Worker.Concurrency, TaskCheckInterval: cfg.Worker.TaskCheckInterval,
 		RelayInterval: cfg.Worker.RelayInterval, ShutdownTimeout: cfg.Worker.ShutdownTimeout,
 		MaxRetry: cfg.Worker.MaxRetry, DryRun: cfg.Policy.DryRun,
+		Notify: notifications(cfg.Notifications),
 	})
 	if err := w.Start(); err != nil {
 		return nil, err
@@ -176,6 +177,7 @@ func (p *process) webhookHandler() http.Handler {
 		Store: p.store, Queue: client, Redis: p.redis, Sources: p.srcs, Connectors: names, After: connectors.After(p.conns),
 		AdminToken: token, Logger: p.log, Registry: p.reg, Dashboard: true, WellKnown: p.docs,
 		RevokeMaxRetry: p.cfg.Worker.MaxRetry,
+		Notify:         notifications(p.cfg.Notifications).Settings(),
 	})
 	p.closers = append(p.closers, func() { _ = client.Close() }, func() { _ = h.Close() })
 	return h
