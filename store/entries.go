@@ -73,7 +73,7 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]of
 		if c, err = t.getCase(caseID, true); err != nil {
 			return err
 		}
-		if IsOpen(c.State) {
+		if IsOpen(c.State) && c.State != offboard.StateAwaitingApproval {
 			// One INSERT for every entry: each row costs a round trip on
 			// PostgreSQL otherwise. RETURNING names the rows it created.
 			var (
