@@ -56,6 +56,9 @@ type Options struct {
 	// WellKnown are fixed public documents served under /.well-known/ (the
 	// CAEP transmitter's key set and metadata), built by the wiring.
 	WellKnown []Document
+	// Intake is the policy every event is taken in with: protected
+	// accounts (answered 422) and who hears of held cases.
+	Intake intake.Policy
 }
 
 // Server is the HTTP handler of offboarder.
@@ -78,7 +81,7 @@ type Server struct {
 func New(o Options) *Server {
 	s := newServer(o)
 	o = s.opts
-	s.intake = intake.New(o.Store, tasks.NewQueue(o.Queue, tasks.Settings{}), o.EnqueueTimeout)
+	s.intake = intake.New(o.Store, tasks.NewQueue(o.Queue, tasks.Settings{}), o.EnqueueTimeout).WithPolicy(o.Intake)
 	for _, src := range o.Sources {
 		s.sources[src.Name()] = src
 	}
@@ -98,6 +101,8 @@ func New(o Options) *Server {
 	v1.GET("/audit/verify", s.handleVerifyAudit)
 	v1.GET("/manual", s.handleManual)
 	v1.POST("/cases/:id/entries/:connector/attest", s.handleAttest)
+	v1.GET("/approvals", s.handleListApprovals)
+	v1.POST("/approvals", s.handleApprove)
 
 	if o.Dashboard {
 		s.mountDashboard()
