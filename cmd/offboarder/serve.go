@@ -22,6 +22,7 @@ import (
 
 	"github.com/offboarder/offboarder/config"
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/intake"
 	"github.com/offboarder/offboarder/registry"
 	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/sources"
@@ -86,6 +87,8 @@ type process struct {
 	docs    []webhook.Document // public /.well-known/ documents
 	redis   asynq.RedisConnOpt
 	store   *store.Store
+	policy  policy
+	intake  intake.Policy // protected accounts, held-case metrics
 	reg     *prometheus.Registry
 	log     zerolog.Logger
 	closers []func() // run last first by close
@@ -121,6 +124,11 @@ func openProcess(ctx context.Context, f serveFlags, log zerolog.Logger, embedded
 	p.closers = append(p.closers, func() { _ = p.store.Close() })
 	p.reg = prometheus.NewRegistry()
 	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if p.policy, err = policyOf(p.cfg); err != nil {
+		return p, err
+	}
+	p.store.SetGuard(p.policy.guard)
+	p.intake = p.policy.intakePolicy(p.reg)
 	if f.simulator != "" {
 		stopSim, err := startSimulator(f.simulator, googleKey, log)
 		if err != nil {
@@ -146,6 +154,7 @@ func (p *process) startWorker() (*worker.Worker, error) {
 		Concurrency: cfg.Worker.Concurrency, TaskCheckInterval: cfg.Worker.TaskCheckInterval,
 		RelayInterval: cfg.Worker.RelayInterval, ShutdownTimeout: cfg.Worker.ShutdownTimeout,
 		MaxRetry: cfg.Worker.MaxRetry, DryRun: cfg.Policy.DryRun,
+		Reasons: p.policy.reasons, Intake: p.intake,
 	})
 	if err := w.Start(); err != nil {
 		return nil, err
@@ -169,6 +178,7 @@ func (p *process) webhookHandler() http.Handler {
 	h := webhook.New(webhook.Options{
 		Store: p.store, Queue: client, Redis: p.redis, Sources: p.srcs, Connectors: names, After: connectors.After(p.conns),
 		AdminToken: token, Logger: p.log, Registry: p.reg, Dashboard: true, WellKnown: p.docs,
+		Intake: p.intake,
 	})
 	p.closers = append(p.closers, func() { _ = client.Close() }, func() { _ = h.Close() })
 	return h
@@ -241,7 +251,8 @@ func load(path string, log zerolog.Logger) (*config.Config, []sources.Source, []
 		if err2 == nil {
 			_, err3 = wellKnown(conns)
 		}
-		return errors.Join(err1, err2, err3)
+		_, err4 := policyOf(cfg)
+		return errors.Join(err1, err2, err3, err4)
 	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("config %s:\n%w", path, err)
