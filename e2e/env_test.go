@@ -20,7 +20,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/intake"
 	"github.com/offboarder/offboarder/internal/testenv"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/registry"
 	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/sources"
@@ -72,6 +74,12 @@ type envOptions struct {
 	extra []sources.Source
 	// extraConnectors are connectors configured beside okta.
 	extraConnectors []connectors.Spec
+	// guard is the store's blast-radius guard; nil: none.
+	guard *store.Guard
+	// policy is what the server and the worker take events in with.
+	policy intake.Policy
+	// reasons is the worker's policy.reasons.
+	reasons map[offboard.Reason][]string
 }
 
 // dialects runs fn once on SQLite and once on PostgreSQL (skipped, with a
@@ -103,6 +111,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	e.Store = st
+	st.SetGuard(o.guard)
 
 	e.Sim = simulator.New(simulator.Options{OktaToken: oktaToken, GoogleKey: &googleSAKey().PublicKey})
 	e.Sim.AddUser("alice@example.com", 2)
@@ -146,6 +155,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 			Redis: redisOpt, Store: st, Connectors: conns, Sources: srcs, Logger: log,
 			Concurrency: cmp.Or(o.concurrency, 4), TaskCheckInterval: cmp.Or(o.taskCheck, 10*time.Millisecond), RelayInterval: relay,
 			ShutdownTimeout: 2 * time.Second, AuditLogInterval: o.auditLog, Metrics: o.metrics,
+			Reasons: o.reasons, Intake: o.policy,
 		}
 		e.Worker = e.startWorker()
 	}
@@ -161,6 +171,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	h := webhook.New(webhook.Options{
 		Store: st, Queue: client, Redis: redisOpt, Sources: srcs, Connectors: names, After: connectors.After(conns),
 		AdminToken: admin, Logger: log, Dashboard: true, EnqueueTimeout: 500 * time.Millisecond,
+		Intake: o.policy,
 	})
 	t.Cleanup(func() { h.Close() })
 	srv := httptest.NewUnstartedServer(h)
