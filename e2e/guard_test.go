@@ -9,6 +9,7 @@ import (
 
 	"github.com/offboarder/offboarder/intake"
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 )
 
@@ -151,6 +152,31 @@ func TestPolicyReasonsAndProtected(t *testing.T) {
 		}
 		if n := e.Sim.Sessions("okta", "bob@example.com"); n != 1 {
 			t.Errorf("bob has %d okta sessions, want his 1 untouched", n)
+		}
+	})
+}
+
+// TestProtectedIDOnlySubjectIsDismissed: an id-only event (Entra,
+// BambooHR, HiBob) cannot be checked when it arrives; the worker resolves
+// it and dismisses the case before fan-out when the person is protected.
+func TestProtectedIDOnlySubjectIsDismissed(t *testing.T) {
+	dialects(t, func(t *testing.T, dbURL func(*testing.T) string) {
+		src := newIDSource(t)
+		e := start(t, dbURL(t), envOptions{extra: []sources.Source{src},
+			policy: intake.Policy{Protected: map[string]bool{"alice@example.com": true}}})
+		code, res := e.post("people", []byte(`{"id":"p1","employee":"100"}`), "")
+		if code != http.StatusAccepted {
+			t.Fatalf("%d %v", code, res)
+		}
+		c := e.waitClosed(res["case_id"].(string))
+		if c.State != offboard.StateDismissed || len(c.Entries) != 0 || c.Email != "alice@example.com" {
+			t.Fatalf("case: %+v", c)
+		}
+		if last := c.Audit[len(c.Audit)-1]; last.Action != "case.closed" || !strings.Contains(last.Detail, "policy.protected") {
+			t.Errorf("last audit %+v, want closed naming policy.protected", last)
+		}
+		if n := e.Sim.Sessions("okta", "alice@example.com"); n != 2 {
+			t.Errorf("alice has %d okta sessions, want her 2 untouched", n)
 		}
 	})
 }
