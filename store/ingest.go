@@ -95,7 +95,7 @@ func (s *Store) ingestOnce(ctx context.Context, ev Event) (IngestResult, error) 
 		switch {
 		case ev.Protected || errors.Is(err, ErrNotFound):
 			// A protected account's event never attaches: it gets a
-			// case of its own, closed at once (protect.go).
+			// case of its own, closed at once (Event.Protected).
 			c, err = t.insertCase(ev, eff)
 			action = actionCaseOpened
 			res.NewCase = true

@@ -54,7 +54,9 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 	}
-	if w.opts.Intake.Protected[c.Email] {
+	if w.opts.Intake.Protected[c.Email] && c.State != offboard.StateInProgress {
+		// Not fanned out yet (a case fanned out before the account was
+		// protected runs its course).
 		log.Warn().Msg("protected account (policy.protected): case dismissed, nothing revoked")
 		return w.closeCase(ctx, c.ID, offboard.StateDismissed, protectedWhy)
 	}
