@@ -26,9 +26,9 @@ import (
 // processes on one PostgreSQL database never both count the same earlier
 // cases and both let theirs through, and no new lock order is introduced.
 type Guard struct {
-	Cases  int
-	Within time.Duration
-	Bypass []offboard.Reason
+	Cases  int               // cases allowed within Within; 0 holds every one
+	Within time.Duration     // the sliding window
+	Bypass []offboard.Reason // reasons never held nor counted
 }
 
 // guardState is the guard a Store applies; nil is none.
