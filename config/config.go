@@ -60,13 +60,6 @@ type Worker struct {
 	MaxRetry int
 }
 
-// Policy decides what is done with a case.
-type Policy struct {
-	// DryRun records every entry as skipped and revokes nothing (yaml
-	// "dry_run"); default false.
-	DryRun bool
-}
-
 func defaultWorker() Worker {
 	return Worker{
 		Concurrency:       100,

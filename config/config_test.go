@@ -174,6 +174,10 @@ connectors:
 	if cfg.Worker != defaultWorker() || cfg.Policy.DryRun {
 		t.Errorf("defaults: worker %+v, policy %+v", cfg.Worker, cfg.Policy)
 	}
+	if h := cfg.Policy.HoldAfter; h.Cases != 25 || h.Within != 10*time.Minute || !reflect.DeepEqual(h.Bypass, []string{"security"}) ||
+		len(cfg.Policy.Protected) != 0 || cfg.Policy.Reasons != nil {
+		t.Errorf("policy defaults: %+v, want 25 cases in 10m, security bypassing, nothing protected, every connector for every reason", cfg.Policy)
+	}
 }
 
 func TestBadFilesReportEveryProblem(t *testing.T) {

@@ -37,7 +37,7 @@ func (p *parser) fail(path string, n *yaml.Node, format string, args ...any) {
 // parse returns the config with defaults, or nil when the file cannot be
 // read as a YAML mapping at all.
 func (p *parser) parse(data []byte) *Config {
-	cfg := &Config{Worker: defaultWorker(), Notifications: Notifications{On: defaultNotifyOn}}
+	cfg := &Config{Worker: defaultWorker(), Notifications: Notifications{On: defaultNotifyOn}, Policy: defaultPolicy()}
 	root, err := document(data)
 	if err != nil {
 		p.errs = append(p.errs, err)
@@ -203,25 +203,6 @@ func (p *parser) worker(n *yaml.Node, w *Worker) {
 			p.int(path, v, &w.MaxRetry)
 		default:
 			p.fail(path, k, "unknown key (want concurrency, task_check_interval, relay_interval, shutdown_timeout or max_retry)")
-		}
-	})
-}
-
-func (p *parser) policy(n *yaml.Node, pol *Policy) {
-	if n = p.mapping("policy", n); n == nil {
-		return
-	}
-	p.each("policy", n, func(key string, k, v *yaml.Node) {
-		if key != "dry_run" {
-			p.fail("policy."+key, k, "unknown key (want dry_run)")
-			return
-		}
-		if s, ok := p.str("policy.dry_run", v); ok && s != "" {
-			b, err := strconv.ParseBool(s)
-			if err != nil {
-				p.fail("policy.dry_run", v, "must be true or false")
-			}
-			pol.DryRun = b
 		}
 	})
 }

@@ -23,7 +23,14 @@ type redactedConfig struct {
 		MaxRetry          int    `yaml:"max_retry"`
 	} `yaml:"worker"`
 	Policy struct {
-		DryRun bool `yaml:"dry_run"`
+		DryRun    bool `yaml:"dry_run"`
+		HoldAfter struct {
+			Cases  int      `yaml:"cases"`
+			Within string   `yaml:"within"`
+			Bypass []string `yaml:"bypass"`
+		} `yaml:"hold_after"`
+		Protected []string            `yaml:"protected"`
+		Reasons   map[string][]string `yaml:"reasons,omitempty"`
 	} `yaml:"policy"`
 	Notifications *redactedNotifications `yaml:"notifications,omitempty"`
 }
@@ -48,6 +55,11 @@ func (c *Config) Redacted() []byte {
 	r.Worker.ShutdownTimeout = short(c.Worker.ShutdownTimeout)
 	r.Worker.MaxRetry = c.Worker.MaxRetry
 	r.Policy.DryRun = c.Policy.DryRun
+	r.Policy.HoldAfter.Cases = c.Policy.HoldAfter.Cases
+	r.Policy.HoldAfter.Within = short(c.Policy.HoldAfter.Within)
+	r.Policy.HoldAfter.Bypass = c.Policy.HoldAfter.Bypass
+	r.Policy.Protected = c.Policy.Protected
+	r.Policy.Reasons = c.Policy.Reasons
 	if n := c.Notifications; n.Enabled() {
 		r.Notifications = &redactedNotifications{On: n.On}
 		for range n.Slack {

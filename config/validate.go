@@ -18,7 +18,7 @@ const AdminSource = "admin"
 // ^[a-z0-9][a-z0-9_-]{0,62}$ and unique among the sources and among the
 // connectors (a source and a connector may share a name), no source named
 // AdminSource; worker values within
-// their bounds. The keys of each type are checked by the sources and
+// their bounds; the policy's bounds, reason words and connector names. The keys of each type are checked by the sources and
 // connectors packages, not here.
 func (c *Config) Validate() error { return errors.Join(c.problems()...) }
 
@@ -26,7 +26,8 @@ func (c *Config) problems() []error {
 	errs := entryProblems("sources", c.Sources)
 	errs = append(errs, entryProblems("connectors", c.Connectors)...)
 	errs = append(errs, c.Notifications.problems()...)
-	return append(errs, c.Worker.problems()...)
+	errs = append(errs, c.Worker.problems()...)
+	return append(errs, c.Policy.problems(c.Connectors)...)
 }
 
 func entryProblems(list string, entries []Entry) []error {

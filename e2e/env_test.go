@@ -20,7 +20,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/intake"
 	"github.com/offboarder/offboarder/internal/testenv"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/registry"
 	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/sources"
@@ -74,6 +76,12 @@ type envOptions struct {
 	extraConnectors []connectors.Spec
 	// notify are the notifications the worker sends and the server enqueues.
 	notify worker.Notifications
+	// guard is the store's blast-radius guard; nil: none.
+	guard *store.Guard
+	// policy is what the server and the worker take events in with.
+	policy intake.Policy
+	// reasons is the worker's policy.reasons.
+	reasons map[offboard.Reason][]string
 }
 
 // dialects runs fn once on SQLite and once on PostgreSQL (skipped, with a
@@ -105,6 +113,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	e.Store = st
+	st.SetGuard(o.guard)
 
 	e.Sim = simulator.New(simulator.Options{OktaToken: oktaToken, GoogleKey: &googleSAKey().PublicKey})
 	e.Sim.AddUser("alice@example.com", 2)
@@ -148,7 +157,8 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 			Redis: redisOpt, Store: st, Connectors: conns, Sources: srcs, Logger: log,
 			Concurrency: cmp.Or(o.concurrency, 4), TaskCheckInterval: cmp.Or(o.taskCheck, 10*time.Millisecond), RelayInterval: relay,
 			ShutdownTimeout: 2 * time.Second, AuditLogInterval: o.auditLog, Metrics: o.metrics,
-			Notify: o.notify,
+			Notify:  o.notify,
+			Reasons: o.reasons, Intake: o.policy,
 		}
 		e.Worker = e.startWorker()
 	}
@@ -165,6 +175,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 		Store: st, Queue: client, Redis: redisOpt, Sources: srcs, Connectors: names, After: connectors.After(conns),
 		AdminToken: admin, Logger: log, Dashboard: true, EnqueueTimeout: 500 * time.Millisecond,
 		Notify: o.notify.Settings(),
+		Intake: o.policy,
 	})
 	t.Cleanup(func() { h.Close() })
 	srv := httptest.NewUnstartedServer(h)

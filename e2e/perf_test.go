@@ -330,6 +330,8 @@ func perfSustained(t *testing.T, db, dbURL, bin string, window time.Duration) []
 	conf := map[string]any{
 		"sources": []map[string]any{{"name": "hr", "type": "generic", "secret": hrSecret}},
 		"worker":  map[string]any{"concurrency": concurrency},
+		// Thousands of cases a minute on purpose: no blast-radius guard.
+		"policy": map[string]any{"hold_after": map[string]any{"cases": 1000000, "within": "1s"}},
 	}
 	var conns []map[string]any
 	for _, c := range append([]connectors.Spec{{Name: "okta", Type: "okta",

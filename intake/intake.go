@@ -11,13 +11,19 @@
 //     creates it from the database later;
 //   - a duplicate of an event whose case is still open enqueues the case's
 //     offboard task again (its task id makes that a no-op when it exists),
-//     since the first delivery may have been committed without its enqueue.
+//     since the first delivery may have been committed without its enqueue;
+//   - an event for a protected account (Policy.Protected) is recorded on a
+//     case closed at once as dismissed, and nothing is enqueued;
+//   - a case the store's blast-radius guard held (awaiting_approval) gets no
+//     task: operators are told (a warning, offboarder_cases_held_total, the
+//     Notifier) and Approve releases it.
 package intake
 
 import (
 	"context"
 	"time"
 
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
@@ -31,6 +37,7 @@ type Intake struct {
 	store   *store.Store
 	queue   *tasks.Queue
 	timeout time.Duration
+	policy  Policy
 }
 
 // New returns an Intake that records in st and enqueues on q, giving each
@@ -60,6 +67,10 @@ type Result struct {
 	// EnqueueErr is why the enqueue failed, if it did. The event is
 	// committed all the same, and the relay queues its case's work.
 	EnqueueErr error
+	// Protected tells that the event's subject is a protected account
+	// (policy.protected): the event is recorded on a case closed at once
+	// as dismissed, and nothing is enqueued.
+	Protected bool
 }
 
 // Take commits ev and then enqueues its case's offboard task: for a new
@@ -70,16 +81,20 @@ func (in *Intake) Take(ctx context.Context, o Origin, ev sources.Event) (Result,
 	if o.ReceivedAt.IsZero() {
 		o.ReceivedAt = time.Now().UTC()
 	}
+	protected := ev.Email != "" && in.policy.Protected[ev.Email]
 	res, err := in.store.Ingest(ctx, store.Event{
 		Source: o.Source, EventID: ev.ID, Type: ev.Type, Email: ev.Email, SubjectIDs: ev.IDs,
 		Reason: ev.Reason, EffectiveAt: ev.EffectiveAt, Systems: ev.Systems, DryRun: ev.DryRun,
-		ReceivedAt: o.ReceivedAt, RequestID: o.RequestID, Actor: o.Actor,
+		ReceivedAt: o.ReceivedAt, RequestID: o.RequestID, Actor: o.Actor, Protected: protected,
 	})
 	if err != nil {
 		return Result{}, err
 	}
-	out := Result{IngestResult: res}
-	if res.Duplicate && !store.IsOpen(res.State) {
+	out := Result{IngestResult: res, Protected: protected}
+	if res.NewCase && res.State == offboard.StateAwaitingApproval {
+		in.held(ctx, o, ev, res.CaseID)
+	}
+	if res.Duplicate && !store.IsOpen(res.State) || res.State == offboard.StateAwaitingApproval || protected {
 		return out, nil
 	}
 	// Detached from the caller's cancellation: a sender that hangs up after

@@ -69,15 +69,19 @@ type State string
 
 // The case states.
 const (
-	StateScheduled      State = "scheduled"       // effective_at is in the future
-	StatePending        State = "pending"         // due, not yet fanned out
-	StateInProgress     State = "in_progress"     // entries exist, some still pending
-	StateCompleted      State = "completed"       // every entry final, none needs a person
-	StateNeedsAttention State = "needs_attention" // every entry final, some failed or manual_required, or the subject could not be resolved
-	StateDismissed      State = "dismissed"       // the sender's API said the person is not leaving
-	StateMerged         State = "merged"          // resolved to a subject that already had an open case; its events moved there
-	StateCancelled      State = "cancelled"       // called off by a person before revocation started (a rehire, a mistake)
+	StateScheduled State = "scheduled" // effective_at is in the future
+	StatePending   State = "pending"   // due, not yet fanned out
+	// StateAwaitingApproval is a case the blast-radius guard held (more new
+	// cases than policy.hold_after allows): open, not fanned out until a
+	// person approves it.
+	StateAwaitingApproval State = "awaiting_approval"
+	StateInProgress       State = "in_progress"     // entries exist, some still pending
+	StateCompleted        State = "completed"       // every entry final, none needs a person
+	StateNeedsAttention   State = "needs_attention" // every entry final, some failed or manual_required, or the subject could not be resolved
+	StateDismissed        State = "dismissed"       // the sender's API said the person is not leaving
+	StateMerged           State = "merged"          // resolved to a subject that already had an open case; its events moved there
+	StateCancelled        State = "cancelled"       // called off by a person before revocation started (a rehire, a mistake)
 )
 
 // States lists every case state, open ones first.
-var States = []State{StateScheduled, StatePending, StateInProgress, StateCompleted, StateNeedsAttention, StateDismissed, StateMerged, StateCancelled}
+var States = []State{StateScheduled, StatePending, StateAwaitingApproval, StateInProgress, StateCompleted, StateNeedsAttention, StateDismissed, StateMerged, StateCancelled}

@@ -19,6 +19,9 @@ const (
 	actionEntryRetry    = "entry.retry"
 	actionEntryOutcome  = "entry.outcome"
 	actionCaseClosed    = "case.closed"
+	actionCaseProtected = "case.protected"
+	actionCaseHeld      = "case.held"
+	actionCaseApproved  = "case.approved"
 )
 
 // genesisHash is the prev_hash of audit row 1.

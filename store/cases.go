@@ -46,9 +46,10 @@ func scanCase(r scanner) (Case, error) {
 }
 
 // IsOpen reports whether a case in state accepts new events and still
-// waits for work (scheduled, pending or in progress).
+// waits for work (scheduled, pending, awaiting approval or in progress).
 func IsOpen(state offboard.State) bool {
-	return state == offboard.StateScheduled || state == offboard.StatePending || state == offboard.StateInProgress
+	return state == offboard.StateScheduled || state == offboard.StatePending ||
+		state == offboard.StateAwaitingApproval || state == offboard.StateInProgress
 }
 
 // caseByID selects one case row by id.

@@ -224,6 +224,8 @@ func (s *Store) runBatch(batch []*write) (results []error, err error) {
 		results[i] = werr
 		if werr == nil {
 			all.audits = append(all.audits, t.audits...)
+			all.held = append(all.held, t.held...)
+			all.spared = append(all.spared, t.spared...)
 		}
 	}
 	// A failed last write must be rolled back before the audit append; a
@@ -234,6 +236,9 @@ func (s *Store) runBatch(batch []*write) (results []error, err error) {
 		if _, err := all.exec(c); err != nil {
 			return results, fmt.Errorf("savepoint: %w", err)
 		}
+	}
+	if err := all.flushGuard(); err != nil {
+		return results, err
 	}
 	if err := all.flushAudit(); err != nil {
 		return results, err

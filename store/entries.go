@@ -54,13 +54,30 @@ func (t *tx) getEntry(caseID, connector string, lock bool) (Entry, error) {
 // moves the case to in_progress, or straight to completed/needs_attention if every entry is
 // already final (also when entries is empty); audit "case.fanned_out" (detail: JSON with the
 // connectors whose entries it created), written only when it created an entry or moved the
-// case. Only for a case in scheduled|pending|in_progress: on a closed case it changes
+// case. Only for a case in scheduled|pending|in_progress: on a closed or held (awaiting_approval) case it changes
 // nothing and returns the case as it is, so a re-run offboard task is harmless. Returns the
 // case with its entries. ErrNotFound if no case; an empty connector name or outcome is an error.
 func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]offboard.Outcome, actor string) (*Case, error) {
+	plans := make(map[string]Plan, len(entries))
+	for name, o := range entries {
+		plans[name] = Plan{Outcome: o}
+	}
+	return s.FanOutPlans(ctx, caseID, plans, actor)
+}
+
+// Plan is what FanOutPlans creates an entry with: its initial outcome and
+// a detail for a person (why a step is skipped: "policy: not run for
+// reason suspended").
+type Plan struct {
+	Outcome offboard.Outcome
+	Detail  string
+}
+
+// FanOutPlans is FanOut with a detail per entry.
+func (s *Store) FanOutPlans(ctx context.Context, caseID string, entries map[string]Plan, actor string) (*Case, error) {
 	names := make([]string, 0, len(entries))
-	for name, outcome := range entries {
-		if name == "" || outcome == "" {
+	for name, p := range entries {
+		if name == "" || p.Outcome == "" {
 			return nil, fmt.Errorf("store: fan out %s: empty connector name or outcome", caseID)
 		}
 		names = append(names, name)
@@ -73,15 +90,15 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]of
 		if c, err = t.getCase(caseID, true); err != nil {
 			return err
 		}
-		if IsOpen(c.State) {
+		if IsOpen(c.State) && c.State != offboard.StateAwaitingApproval {
 			// One INSERT for every entry: each row costs a round trip on
 			// PostgreSQL otherwise. RETURNING names the rows it created.
 			var (
 				values strings.Builder
-				args   = make([]any, 0, 6*len(names))
+				args   = make([]any, 0, 7*len(names))
 			)
 			for i, name := range names {
-				outcome := clean(entries[name])
+				outcome := clean(entries[name].Outcome)
 				var finished any
 				if outcome != offboard.Pending {
 					finished = micros(t.now)
@@ -89,13 +106,13 @@ func (s *Store) FanOut(ctx context.Context, caseID string, entries map[string]of
 				if i > 0 {
 					values.WriteString(", ")
 				}
-				values.WriteString("(?, ?, ?, 0, '', ?, ?, ?)")
-				args = append(args, caseID, clean(name), outcome, micros(t.now), micros(t.now), finished)
+				values.WriteString("(?, ?, ?, 0, '', ?, ?, ?, ?)")
+				args = append(args, caseID, clean(name), outcome, clean(entries[name].Detail), micros(t.now), micros(t.now), finished)
 			}
 			created := []string{}
 			if len(names) > 0 {
 				rows, err := t.query(`INSERT INTO entries
-					(case_id, connector, outcome, attempts, last_error, created_at, updated_at, finished_at)
+					(case_id, connector, outcome, attempts, last_error, detail, created_at, updated_at, finished_at)
 					VALUES `+values.String()+`
 					ON CONFLICT (case_id, connector) DO NOTHING
 					RETURNING connector`, args...)

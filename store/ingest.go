@@ -93,7 +93,9 @@ func (s *Store) ingestOnce(ctx context.Context, ev Event) (IngestResult, error) 
 		c, err := t.openCaseFor(subjectKey(ev))
 		action := actionEventAttached
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case ev.Protected || errors.Is(err, ErrNotFound):
+			// A protected account's event never attaches: it gets a
+			// case of its own, closed at once (Event.Protected).
 			c, err = t.insertCase(ev, eff)
 			action = actionCaseOpened
 			res.NewCase = true
@@ -106,8 +108,19 @@ func (s *Store) ingestOnce(ctx context.Context, ev Event) (IngestResult, error) 
 		if err := t.insertEvent(c.ID, ev, eff, received); err != nil {
 			return err
 		}
+		if ev.Protected {
+			action = actionCaseProtected
+		}
 		t.audit(c.ID, "", action, ev.Actor, eventDetail(ev))
 		res.CaseID, res.State, res.EffectiveAt = c.ID, c.State, c.EffectiveAt
+		switch {
+		case res.NewCase && !ev.Protected:
+			t.guardNew(c.ID, ev.Reason, &res) // may hold it, just before commit (guard.go)
+		case !res.NewCase:
+			if err := t.guardAttached(&c, ev, &res); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	return res, err
@@ -132,7 +145,7 @@ func subjectKey(ev Event) string {
 // openCaseFor returns, locked, the open case of a subject key, or ErrNotFound.
 func (t *tx) openCaseFor(key string) (Case, error) {
 	c, err := scanCase(t.queryRow("SELECT "+caseCols+` FROM cases
-		WHERE subject_key = ? AND state IN ('scheduled', 'pending', 'in_progress')`+t.forUpdate(), key))
+		WHERE subject_key = ? AND state IN ('scheduled', 'pending', 'awaiting_approval', 'in_progress')`+t.forUpdate(), key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Case{}, ErrNotFound
 	}
@@ -160,7 +173,10 @@ func (t *tx) insertCase(ev Event, eff time.Time) (Case, error) {
 		UpdatedAt:   t.now,
 		Entries:     []Entry{},
 	}
-	if eff.After(t.now) {
+	switch {
+	case ev.Protected:
+		c.State = offboard.StateDismissed
+	case eff.After(t.now):
 		c.State = offboard.StateScheduled
 	}
 	var got string
@@ -172,6 +188,11 @@ func (t *tx) insertCase(ev Event, eff time.Time) (Case, error) {
 		micros(eff), micros(t.now), micros(t.now)).Scan(&got)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Case{}, errRace
+	}
+	if err == nil && ev.Protected {
+		closed := t.now
+		c.ClosedAt = &closed
+		err = t.close(c.ID, c.State, "a protected account (policy.protected): never offboarded")
 	}
 	return c, err
 }

@@ -42,6 +42,8 @@ type Store struct {
 	stats     commitStats
 
 	stmts *stmtCache // prepared statements; nil on PostgreSQL (stmts.go)
+
+	guard guardState // the blast-radius guard; nil: none (guard.go)
 }
 
 // Close closes the database. Calls after the first are harmless.
@@ -82,6 +84,8 @@ type tx struct {
 	ctx    context.Context
 	now    time.Time
 	audits []auditRecord
+	held   []guardCandidate // new cases the guard decides on before commit
+	spared []string         // cases a bypass reason's event attached to
 }
 
 // read runs fn in a read-only transaction: one snapshot (REPEATABLE READ on
@@ -118,6 +122,10 @@ func (s *Store) runTx(ctx context.Context, readOnly bool, fn func(*tx) error) er
 	}
 	t := &tx{s: s, tx: stx, ctx: ctx, now: s.clock()}
 	if err := fn(t); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
+	if err := t.flushGuard(); err != nil {
 		_ = stx.Rollback()
 		return err
 	}

@@ -24,6 +24,10 @@ type Event struct {
 	ReceivedAt  time.Time
 	RequestID   string
 	Actor       string // who sent it: "source:<name>" or "admin"
+	// Protected marks an event for an account policy.protected lists: it
+	// is recorded on a case of its own, closed at once as dismissed, with
+	// the audit row "case.protected"; nothing is revoked.
+	Protected bool
 }
 
 // IngestResult tells what Ingest did with an event.

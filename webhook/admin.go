@@ -91,10 +91,9 @@ func (s *Server) handleListCases(c *gin.Context) {
 	}
 	switch f.State {
 	case "", offboard.StateScheduled, offboard.StatePending, offboard.StateInProgress, offboard.StateCompleted,
-		offboard.StateNeedsAttention, offboard.StateDismissed, offboard.StateMerged:
-	case offboard.StateCancelled:
+		offboard.StateNeedsAttention, offboard.StateDismissed, offboard.StateMerged, offboard.StateAwaitingApproval, offboard.StateCancelled:
 	default:
-		abort(c, http.StatusBadRequest, "state: want one of scheduled, pending, in_progress, completed, needs_attention, dismissed, merged, cancelled")
+		abort(c, http.StatusBadRequest, "state: want one of scheduled, pending, awaiting_approval, in_progress, completed, needs_attention, dismissed, merged, cancelled")
 		return
 	}
 	if l := c.Query("limit"); l != "" {
@@ -194,6 +193,10 @@ func (s *Server) handleOffboard(c *gin.Context) {
 	results, status, msg := s.ingest(c.Request.Context(), log, adminSource, []sources.Event{ev}, requestIDOf(c))
 	if status != 0 {
 		abort(c, status, msg)
+		return
+	}
+	if results[0].Protected {
+		refuseProtected(c, results)
 		return
 	}
 	c.JSON(http.StatusAccepted, results[0])

@@ -62,6 +62,9 @@ type Options struct {
 	// Notify says which case states are notified, and to whom (the ids
 	// only; the worker sends). Zero: none.
 	Notify tasks.NotifySettings
+	// Intake is the policy every event is taken in with: protected
+	// accounts (answered 422) and who hears of held cases.
+	Intake intake.Policy
 }
 
 // Server is the HTTP handler of offboarder.
@@ -88,7 +91,7 @@ type Server struct {
 func New(o Options) *Server {
 	s := newServer(o)
 	o = s.opts
-	s.intake = intake.New(o.Store, tasks.NewQueue(o.Queue, tasks.Settings{}), o.EnqueueTimeout)
+	s.intake = intake.New(o.Store, tasks.NewQueue(o.Queue, tasks.Settings{}), o.EnqueueTimeout).WithPolicy(o.Intake)
 	s.ops = s.operatorQueue()
 	s.notifyQueue = tasks.NewQueue(o.Queue, tasks.Settings{Notify: o.Notify})
 	for _, src := range o.Sources {
@@ -115,6 +118,8 @@ func New(o Options) *Server {
 	s.mountUI() // the operators' page, /ui/
 	v1.GET("/cases/:id/evidence", s.handleEvidence)
 	v1.GET("/evidence", s.handleEvidenceList)
+	v1.GET("/approvals", s.handleListApprovals)
+	v1.POST("/approvals", s.handleApprove)
 
 	if o.Dashboard {
 		s.mountDashboard()

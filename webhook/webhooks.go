@@ -23,6 +23,19 @@ type accepted struct {
 	CaseID    string         `json:"case_id"`
 	Duplicate bool           `json:"duplicate"`
 	State     offboard.State `json:"state"`
+	// Protected is set for an account policy.protected lists: the event
+	// is recorded on a case closed at once as dismissed, nothing revoked.
+	Protected bool `json:"protected,omitempty"`
+}
+
+// refuseProtected answers 422 for a delivery with an event for a protected
+// account (policy.protected): every event of it is recorded, the
+// protected ones on a case closed at once as dismissed, and nothing is
+// revoked for them; the body lists the cases.
+func refuseProtected(c *gin.Context, results []accepted) {
+	c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{
+		"error": "protected account (policy.protected): recorded, not offboarded", "cases": results,
+	})
 }
 
 func (s *Server) handleWebhook(c *gin.Context) {
@@ -81,8 +94,21 @@ func (s *Server) handleWebhook(c *gin.Context) {
 		abort(c, status, msg)
 		return
 	}
+	protected := false
 	for _, r := range results {
-		count(map[bool]string{true: "duplicate", false: "accepted"}[r.Duplicate])
+		switch {
+		case r.Protected:
+			protected = true
+			count("protected")
+		case r.Duplicate:
+			count("duplicate")
+		default:
+			count("accepted")
+		}
+	}
+	if protected {
+		refuseProtected(c, results)
+		return
 	}
 	status = http.StatusAccepted
 	if a, ok := src.(sources.AcceptStatuser); ok {
@@ -160,7 +186,10 @@ func (s *Server) ingest(ctx context.Context, log zerolog.Logger, source string, 
 		} else {
 			l.Info().Bool("new_case", res.NewCase).Str("reason", string(ev.Reason)).Str("state", string(res.State)).Msg("event accepted")
 		}
-		out = append(out, accepted{CaseID: res.CaseID, Duplicate: res.Duplicate, State: res.State})
+		if res.Protected {
+			l.Warn().Msg("event for a protected account (policy.protected): recorded, not offboarded")
+		}
+		out = append(out, accepted{CaseID: res.CaseID, Duplicate: res.Duplicate, State: res.State, Protected: res.Protected})
 	}
 	return out, 0, ""
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -43,6 +44,10 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 	if !store.IsOpen(c.State) {
 		return nil // closed
 	}
+	if c.State == offboard.StateAwaitingApproval {
+		log.Info().Msg("case awaits approval; not fanned out") // an approval enqueues it again
+		return nil
+	}
 	if c.Email == "" {
 		// An id-only event: the sender's API says who it is, and whether
 		// they leave.
@@ -50,27 +55,19 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 	}
+	if w.opts.Intake.Protected[c.Email] && c.State != offboard.StateInProgress {
+		// Not fanned out yet (a case fanned out before the account was
+		// protected runs its course).
+		log.Warn().Msg("protected account (policy.protected): case dismissed, nothing revoked")
+		return w.closeCase(ctx, c.ID, offboard.StateDismissed, protectedWhy)
+	}
 	if wait := time.Until(c.EffectiveAt); wait > time.Second {
 		// Not due: make sure the task for its effective time exists, and stop.
 		_, err := w.queue.Offboard(ctx, tasks.Offboard{CaseID: c.ID, EffectiveAt: c.EffectiveAt})
 		return err
 	}
 
-	initial := offboard.Pending
-	if c.DryRun || w.opts.DryRun {
-		initial = offboard.Skipped
-	}
-	entries := make(map[string]offboard.Outcome)
-	if c.Systems == nil {
-		for _, name := range w.names {
-			entries[name] = initial
-		}
-	} else {
-		for _, name := range c.Systems {
-			entries[name] = initial
-		}
-	}
-	c, err = w.opts.Store.FanOut(ctx, c.ID, entries, actor)
+	c, err = w.opts.Store.FanOutPlans(ctx, c.ID, w.plans(c), actor)
 	if err != nil {
 		return err
 	}
@@ -93,6 +90,33 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 		return w.notifyState(ctx, c.ID, c.State)
 	}
 	return nil
+}
+
+// protectedWhy is the reason a protected account's case is dismissed with.
+const protectedWhy = "policy: protected account (policy.protected), never offboarded"
+
+// plans are the entries a due case fans out into: one per connector (the
+// case's systems, or every one), pending — or skipped on a dry run, and
+// skipped with a detail for a connector policy.reasons does not run for
+// the case's reason.
+func (w *Worker) plans(c *store.Case) map[string]store.Plan {
+	names := c.Systems
+	if names == nil {
+		names = w.names
+	}
+	allowed, limited := w.opts.Reasons[c.Reason]
+	out := make(map[string]store.Plan, len(names))
+	for _, name := range names {
+		p := store.Plan{Outcome: offboard.Pending}
+		switch {
+		case limited && !slices.Contains(allowed, name):
+			p = store.Plan{Outcome: offboard.Skipped, Detail: "policy: not run for reason " + string(c.Reason)}
+		case c.DryRun || w.opts.DryRun:
+			p.Outcome = offboard.Skipped
+		}
+		out[name] = p
+	}
+	return out
 }
 
 // handleRevoke runs one connector for one case and records what happened:

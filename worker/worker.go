@@ -18,6 +18,7 @@ import (
 
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/intake"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
@@ -44,6 +45,15 @@ type Options struct {
 	DryRun            bool          // every entry is recorded as skipped
 	// Notify says who is told when a case reaches a notified state. Zero: nobody.
 	Notify Notifications
+	// Reasons maps a reason to the connectors that run for it
+	// (policy.reasons); the other connectors' entries are skipped with
+	// the detail "policy: not run for reason R". A reason not listed runs
+	// every connector.
+	Reasons map[offboard.Reason][]string
+	// Intake is the policy events found by maintenance are taken in with;
+	// its Protected accounts are also never fanned out (an id-only
+	// subject resolved to one is dismissed).
+	Intake intake.Policy
 }
 
 // Worker is one asynq server with offboarder's handlers and the relay.
@@ -100,7 +110,7 @@ func New(o Options) *Worker {
 	w.dests = o.Notify.destinations()
 	w.notifyClient = newNotifyClient(o.Notify.Timeout)
 	w.queue = tasks.NewQueue(w.client, tasks.Settings{RevokeMaxRetry: o.MaxRetry, Inspector: w.insp, Notify: o.Notify.Settings()})
-	w.intake = intake.New(o.Store, w.queue, 0)
+	w.intake = intake.New(o.Store, w.queue, 0).WithPolicy(o.Intake)
 	for _, c := range o.Connectors {
 		w.conns[c.Name()] = c
 		w.names = append(w.names, c.Name())

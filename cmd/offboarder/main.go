@@ -8,6 +8,7 @@
 //	offboarder offboard  trigger an offboarding through the admin API
 //	offboarder cases     list cases, or show one, through the admin API
 //	offboarder attest    say that a person did a manual step, through the admin API
+//	offboarder approve   release cases the blast-radius guard held, through the admin API
 //	offboarder simulate  serve the built-in SaaS simulator
 //	offboarder health    exit 0 if a URL answers 200 (container healthchecks)
 package main
@@ -41,6 +42,8 @@ commands:
             the evidence of every case created in a period, for an auditor
   attest    CASE CONNECTOR --who NAME [--note TEXT]: a person did that
             manual step (through the admin API)
+  approve   --all|CASE… --who NAME [--note TEXT]: release cases the
+            blast-radius guard held; without --all or ids, list them
   simulate  serve the built-in SaaS simulator
   health    exit 0 if --url (default http://127.0.0.1:8080/readyz) answers 200
 
@@ -86,6 +89,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdCases(ctx, args, stdout, stderr)
 	case "attest":
 		err = cmdAttest(ctx, args, stdout, stderr)
+	case "approve":
+		err = cmdApprove(ctx, args, stdout, stderr)
 	case "simulate":
 		err = cmdSimulate(ctx, args, stdout, stderr)
 	case "health":

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,10 +23,13 @@ import (
 
 	"github.com/offboarder/offboarder/config"
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/intake"
+	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/registry"
 	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
+	"github.com/offboarder/offboarder/tasks"
 	"github.com/offboarder/offboarder/webhook"
 	"github.com/offboarder/offboarder/worker"
 )
@@ -89,6 +93,8 @@ type process struct {
 	docs    []webhook.Document // public /.well-known/ documents
 	redis   asynq.RedisConnOpt
 	store   *store.Store
+	policy  policy
+	intake  intake.Policy // protected accounts, held-case metrics
 	reg     *prometheus.Registry
 	log     zerolog.Logger
 	closers []func() // run last first by close
@@ -127,6 +133,16 @@ func openProcess(ctx context.Context, f serveFlags, log zerolog.Logger, embedded
 	p.closers = append(p.closers, func() { _ = p.store.Close() })
 	p.reg = prometheus.NewRegistry()
 	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if p.policy, err = policyOf(p.cfg); err != nil {
+		return p, err
+	}
+	p.store.SetGuard(p.policy.guard)
+	p.intake = p.policy.intakePolicy(p.reg)
+	if n := notifications(p.cfg.Notifications).Settings(); slices.Contains(n.On, offboard.StateAwaitingApproval) && len(n.Destinations) > 0 {
+		client := asynq.NewClient(p.redis)
+		p.closers = append(p.closers, func() { _ = client.Close() })
+		p.intake.Notifier = heldNotifier{q: tasks.NewQueue(client, tasks.Settings{Notify: n}), log: log}
+	}
 	if f.simulator != "" {
 		stopSim, err := startSimulator(f.simulator, googleKey, log)
 		if err != nil {
@@ -152,7 +168,8 @@ func (p *process) startWorker() (*worker.Worker, error) {
 		Concurrency: cfg.Worker.Concurrency, TaskCheckInterval: cfg.Worker.TaskCheckInterval,
 		RelayInterval: cfg.Worker.RelayInterval, ShutdownTimeout: cfg.Worker.ShutdownTimeout,
 		MaxRetry: cfg.Worker.MaxRetry, DryRun: cfg.Policy.DryRun,
-		Notify: notifications(cfg.Notifications),
+		Notify:  notifications(cfg.Notifications),
+		Reasons: p.policy.reasons, Intake: p.intake,
 	})
 	if err := w.Start(); err != nil {
 		return nil, err
@@ -178,6 +195,7 @@ func (p *process) webhookHandler() http.Handler {
 		AdminToken: token, Logger: p.log, Registry: p.reg, Dashboard: true, WellKnown: p.docs,
 		RevokeMaxRetry: p.cfg.Worker.MaxRetry,
 		Notify:         notifications(p.cfg.Notifications).Settings(),
+		Intake:         p.intake,
 	})
 	p.closers = append(p.closers, func() { _ = client.Close() }, func() { _ = h.Close() })
 	return h
@@ -250,7 +268,8 @@ func load(path string, log zerolog.Logger) (*config.Config, []sources.Source, []
 		if err2 == nil {
 			_, err3 = wellKnown(conns)
 		}
-		return errors.Join(err1, err2, err3)
+		_, err4 := policyOf(cfg)
+		return errors.Join(err1, err2, err3, err4)
 	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("config %s:\n%w", path, err)
