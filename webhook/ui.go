@@ -37,6 +37,7 @@ func (u *ui) forms() []uiForm {
 		{"attest", "/cases/:id/entries/:connector/attest", u.attest},
 		{"retry", "/cases/:id/entries/:connector/retry", u.retry},
 		{"cancel", "/cases/:id/cancel", u.cancel},
+		{"approve", "/approvals", u.approve},
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/sources"
+	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
 )
 
@@ -261,4 +262,41 @@ func (s *surface) pageHTML(t *testing.T, ctx context.Context) string {
 		t.Fatalf("read the page: %v", err)
 	}
 	return h
+}
+
+// TestUIApprovesAHeldBatch: the blast-radius guard held two cases; a person
+// logs in, lists the cases awaiting approval and releases them with the
+// page's button: both are pending again, their offboard tasks queued.
+func TestUIApprovesAHeldBatch(t *testing.T) {
+	s := startSurface(t)
+	s.store.SetGuard(&store.Guard{Cases: 0, Within: time.Hour})
+	ids := []string{s.deliver("hr-2001", "dave@example.com"), s.deliver("hr-2002", "erin@example.com")}
+	for _, id := range ids {
+		if c, err := s.store.GetCase(t.Context(), id); err != nil || c.State != offboard.StateAwaitingApproval {
+			t.Fatalf("case %s before approval: %v, %v", id, c, err)
+		}
+	}
+	ctx := browser(t)
+	run(t, ctx, "log in",
+		chromedp.Navigate(s.url+"/ui/login"), chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), testAdminToken), chromedp.Submit(chromedp.ID("token")),
+		chromedp.WaitVisible(chromedp.CSS("table.cases")))
+	text := run(t, ctx, "list the held cases",
+		chromedp.Navigate(s.url+"/ui/?state=awaiting_approval"), chromedp.WaitVisible(chromedp.CSS("form.approve")))
+	if !strings.Contains(text, "dave@example.com") || !strings.Contains(text, "erin@example.com") {
+		t.Fatalf("held cases page:\n%s", text)
+	}
+	run(t, ctx, "release them",
+		chromedp.SendKeys(chromedp.CSS(`form.approve input[name="who"]`), "Dana Ops"),
+		chromedp.Click(chromedp.CSS(`form.approve button`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="email"][value=""]`)))
+	for _, id := range ids {
+		c, err := s.store.GetCase(t.Context(), id)
+		if err != nil || c.State != offboard.StatePending {
+			t.Fatalf("case %s after approval: %v, %v", id, c, err)
+		}
+		if _, err := s.insp.GetTaskInfo(tasks.QueueOffboard, tasks.OffboardID(id, c.EffectiveAt)); err != nil {
+			t.Errorf("case %s: offboard task not queued: %v", id, err)
+		}
+	}
 }

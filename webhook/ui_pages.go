@@ -367,3 +367,35 @@ func (u *ui) timesPage(c *gin.Context) {
 	v.Data = revokeChart(rows, first, days)
 	u.render(c, http.StatusOK, "times", v)
 }
+
+// approve is the release button of the held cases (the list filtered to
+// awaiting_approval): the same call as POST /v1/approvals with "all",
+// then the list of every case (303).
+func (u *ui) approve(c *gin.Context) {
+	who, note := strings.TrimSpace(c.PostForm("who")), strings.TrimSpace(c.PostForm("note"))
+	problem := ""
+	switch {
+	case who == "":
+		problem = "Who approves? Give your name."
+	case utf8.RuneCountInString(who) > store.MaxAttestWho:
+		problem = "Who: at most " + strconv.Itoa(store.MaxAttestWho) + " characters."
+	case utf8.RuneCountInString(note) > store.MaxAttestNote:
+		problem = "Note: at most " + strconv.Itoa(store.MaxAttestNote) + " characters."
+	}
+	v := uiView{Title: "Cases", Nav: "approvals", Data: &casesData{State: string(offboard.StateAwaitingApproval), States: offboard.States, Page: 1}}
+	if problem != "" {
+		v.Error = problem
+		u.render(c, http.StatusBadRequest, "cases", v)
+		return
+	}
+	ctx := c.Request.Context()
+	res, err := u.s.intake.Approve(ctx, store.Approval{All: true, Who: who, Note: note})
+	if err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Msg("ui: approve")
+		v.Error = "The store is unavailable; try again shortly."
+		u.render(c, http.StatusServiceUnavailable, "cases", v)
+		return
+	}
+	zerolog.Ctx(ctx).Info().Int("released", len(res.Released)).Msg("held cases approved")
+	c.Redirect(http.StatusSeeOther, "/ui/")
+}
