@@ -30,3 +30,12 @@ type Connector interface {
 type Checker interface {
 	Check(ctx context.Context) error
 }
+
+// Finder is implemented by connectors that can name a person's email from
+// the system's own user id (an Okta user id, an Entra object id): the worker
+// resolves the id-only subjects of a source configured with resolve_with
+// through it. found is false, with no error, when the system has no such
+// user; errors are classified *vendorapi.Error.
+type Finder interface {
+	FindEmail(ctx context.Context, id string) (email string, found bool, err error)
+}
