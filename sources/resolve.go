@@ -16,6 +16,20 @@ type Resolver interface {
 	Resolve(ctx context.Context, ev Event) (Resolution, error)
 }
 
+// SubjectIDKey is the key of the id a ConnectorResolved source's id-only
+// events carry for the connector to look up.
+const SubjectIDKey = "ssf"
+
+// ConnectorResolved is implemented by a source whose id-only events are
+// resolved not by its own API but by a connector's user lookup (an Okta
+// user id, an Entra object id): ResolveWith names the connector, "" for
+// none. Sources never import connectors, so the worker, which knows both,
+// does the lookup of the event's IDs[SubjectIDKey] and checks at start
+// that the connector can.
+type ConnectorResolved interface {
+	ResolveWith() string
+}
+
 // Resolution is what a sender's API says of an event's subject.
 type Resolution struct {
 	// Email is the subject's work email, normalised; required when Offboard.

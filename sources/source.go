@@ -59,6 +59,10 @@ type Event struct {
 type Delivery struct {
 	Events  []Event
 	Ignored string
+	// WithoutEmail is set, with Ignored, when events were left out because
+	// their subject names no email and the source cannot have it resolved
+	// (an ssf source without resolve_with): the delivery is counted apart.
+	WithoutEmail bool
 }
 
 // Source is one configured sender of webhooks.

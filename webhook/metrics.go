@@ -26,7 +26,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"route"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "offboarder_webhook_deliveries_total",
-			Help: "Webhook deliveries by source and result (accepted, duplicate, protected, ignored, unauthorized, malformed, store_error, enqueue_error).",
+			Help: "Webhook deliveries by source and result (accepted, duplicate, protected, ignored, subject_without_email, unauthorized, malformed, store_error, enqueue_error).",
 		}, []string{"source", "result"}),
 	}
 	reg.MustRegister(m.requests, m.duration, m.deliveries)

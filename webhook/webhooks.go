@@ -80,7 +80,12 @@ func (s *Server) handleWebhook(c *gin.Context) {
 		return
 	}
 	if len(d.Events) == 0 {
-		count("ignored")
+		if d.WithoutEmail {
+			count("subject_without_email")
+			log.Warn().Str("why", d.Ignored).Msg("subject without email")
+		} else {
+			count("ignored")
+		}
 		status := http.StatusOK
 		if i, ok := src.(sources.IgnoreStatuser); ok {
 			status = i.IgnoreStatus()

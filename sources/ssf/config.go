@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -41,6 +42,11 @@ type Config struct {
 	// https://openid.net/specs/openid-sharedsignals-framework-1_0.html).
 	// Optional: the SET's signature authenticates the transmitter either way.
 	AuthorizationHeader vendorapi.Secret `json:"authorization_header"`
+	// ResolveWith names a connector (okta, entra) whose user lookup turns
+	// a subject named only by iss_sub or opaque into an email: the sub or
+	// the opaque id is that system's user id. Without it such subjects are
+	// ignored.
+	ResolveWith string `json:"resolve_with"`
 }
 
 // Validate implements sources.Config: every problem, each naming its key.
@@ -86,6 +92,9 @@ func (c *Config) Validate() error {
 			bad("authorization_header", "want 16 to 4096 printable characters, e.g. \"Bearer \" and at least 16 random bytes")
 		}
 	}
+	if r := c.ResolveWith; r != "" && !connectorName.MatchString(r) {
+		bad("resolve_with", "want a connector's name: 1 to 63 lower-case letters, digits, '-' or '_'")
+	}
 	_, eerrs := c.events()
 	return errors.Join(append(errs, eerrs...)...)
 }
@@ -123,8 +132,13 @@ func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 		src.authz = &h
 	}
 	src.events, _ = c.events() // checked by Validate
+	src.resolveWith = c.ResolveWith
 	return src, nil
 }
+
+// connectorName is the form of a connector's name (the config package
+// checks the names themselves).
+var connectorName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // ssfMaxAge parses max_age: "" is DefaultMaxAge; otherwise a duration
 // between 1m and 720h.

@@ -54,9 +54,12 @@ type ssfEventBody struct {
 //
 // The subject is the top-level sub_id, with the event's own subject member
 // (CAEP and RISC events defined before sub_id) read as well; both must agree
-// on at most one email. Only a subject with an email is offboarded: one
-// named only by iss_sub, opaque or other ids is ignored, and the answer
-// says so. event_timestamp is not read: it says when the event happened at
+// on at most one email. A subject without an email is offboarded only
+// when resolve_with names a connector and the subject has an iss_sub or
+// opaque id: the event then carries IDs[sources.SubjectIDKey], the sub (of
+// the first iss_sub, else the first opaque id), besides the ids as sent,
+// and the worker resolves it. Otherwise it is ignored, the Delivery's
+// WithoutEmail is set and the answer says so. event_timestamp is not read: it says when the event happened at
 // the transmitter, not when to act, so EffectiveAt stays zero (now).
 //
 // The verification and stream-updated events, unmapped event types and
@@ -142,7 +145,7 @@ func (s *Source) parseClaims(payload []byte) (sources.Delivery, error) {
 		if err != nil {
 			return sources.Delivery{}, ssfMalformed("sub_id: %s", err)
 		}
-		subj := &ssfSubject{emails: append([]string(nil), subID.emails...), ids: subID.copyIDs(), named: append([]string(nil), subID.named...)}
+		subj := subID.clone()
 		if len(ev.Subject) > 0 && string(ev.Subject) != "null" {
 			if err := subj.add(ev.Subject, ""); err != nil {
 				return sources.Delivery{}, ssfMalformed("events[%q].subject: %s", sources.Truncate(t, 128), err)
@@ -152,14 +155,22 @@ func (s *Source) parseClaims(payload []byte) (sources.Delivery, error) {
 		if err != nil {
 			return sources.Delivery{}, ssfMalformed("events[%q]: %s", sources.Truncate(t, 128), err)
 		}
+		ids := subj.copyIDs()
 		if email == "" {
-			skipped = append(skipped, shortType(t)+": "+subj.why())
-			continue
+			if s.resolveWith == "" || subj.userID == "" {
+				skipped = append(skipped, shortType(t)+": "+subj.why())
+				continue
+			}
+			// An id-only event: the worker asks resolve_with who it is.
+			if ids == nil {
+				ids = map[string]string{}
+			}
+			ids[sources.SubjectIDKey] = subj.userID
 		}
 		if t == RISCAccountDisabled && string(bytes.TrimSpace(ev.Reason)) == `"hijacking"` {
 			reason = offboard.ReasonSecurity
 		}
-		out = append(out, sources.Event{Type: t, Email: email, IDs: subj.copyIDs(), Reason: reason})
+		out = append(out, sources.Event{Type: t, Email: email, IDs: ids, Reason: reason})
 	}
 	for i := range out {
 		out[i].ID = *c.JTI
@@ -168,7 +179,7 @@ func (s *Source) parseClaims(payload []byte) (sources.Delivery, error) {
 		}
 	}
 	if len(out) == 0 {
-		return sources.Delivery{Ignored: ssfIgnored(notes, unmapped, skipped)}, nil
+		return sources.Delivery{Ignored: s.ignored(notes, unmapped, skipped), WithoutEmail: len(skipped) > 0}, nil
 	}
 	return sources.Delivery{Events: out}, nil
 }
@@ -181,14 +192,17 @@ func shortType(t string) string {
 	return sources.Truncate(t, 64)
 }
 
-// ssfIgnored says why a SET gave no event.
-func ssfIgnored(notes, unmapped, skipped []string) string {
+// ignored says why a SET gave no event.
+func (s *Source) ignored(notes, unmapped, skipped []string) string {
 	parts := notes
 	if len(unmapped) > 0 {
 		parts = append(parts, "ssf: not an offboarding event type: "+sources.FirstFew(unmapped))
 	}
-	if len(skipped) > 0 {
-		parts = append(parts, "ssf: skipped "+sources.FirstFew(skipped)+"; only subjects with an email are offboarded for now")
+	switch {
+	case len(skipped) > 0 && s.resolveWith == "":
+		parts = append(parts, "ssf: skipped "+sources.FirstFew(skipped)+"; subject without email: set resolve_with to resolve iss_sub and opaque subjects")
+	case len(skipped) > 0:
+		parts = append(parts, "ssf: skipped "+sources.FirstFew(skipped)+"; subject without email, and no iss_sub or opaque id for "+s.resolveWith+" to resolve")
 	}
 	return strings.Join(parts, "; ")
 }

@@ -118,9 +118,18 @@ type Source struct {
 	keys     *ssfKeys
 	authz    *[32]byte // authorization_header's hash, if configured
 	now      func() time.Time
+	// resolveWith is the connector that resolves id-only subjects.
+	resolveWith string
 }
 
-var _ sources.Source = (*Source)(nil)
+var (
+	_ sources.Source            = (*Source)(nil)
+	_ sources.ConnectorResolved = (*Source)(nil)
+)
+
+// ResolveWith implements sources.ConnectorResolved: the resolve_with
+// connector, "" when none is configured.
+func (s *Source) ResolveWith() string { return s.resolveWith }
 
 // Name implements sources.Source.
 func (s *Source) Name() string { return s.name }

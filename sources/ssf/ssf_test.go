@@ -274,7 +274,7 @@ func TestSSFAcceptsSignedSETs(t *testing.T) {
 			ignored: "ssf: not an offboarding event type: https://schemas.openid.net/secevent/risc/event-type/account-enabled"},
 		{name: "a session named only by an opaque id is ignored, and the answer says why", src: def,
 			token:   rs256(t, setClaims(t, "caep-session-revoked.json", now, nil)),
-			ignored: "ssf: skipped session-revoked: subject named only by opaque; only subjects with an email are offboarded for now"},
+			ignored: "ssf: skipped session-revoked: subject named only by opaque; subject without email: set resolve_with to resolve iss_sub and opaque subjects"},
 		{name: "a complex subject whose user is an iss_sub is ignored", src: def,
 			token: rs256(t, setClaims(t, "caep-session-revoked-complex.json", now, nil)), ignored: "session-revoked: subject named only by iss_sub;"},
 		{name: "an iss_sub account-disabled is ignored", src: def,
@@ -511,6 +511,7 @@ func TestSSFBuildReportsEachKey(t *testing.T) {
 		{"unknown keys are refused", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "secret": "x"}, `.secret: unknown key (known:`},
 		{"a blank authorization_header", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "authorization_header": "  "}, ".authorization_header: required: blanks are not a secret"},
 		{"a short authorization_header", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "authorization_header": "Bearer x"}, ".authorization_header: want 16 to 4096 printable characters"},
+		{"resolve_with names a connector", map[string]any{"issuer": "i", "audience": "a", "jwks": jwks, "resolve_with": "Okta Prod"}, ".resolve_with: want a connector's name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

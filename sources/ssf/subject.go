@@ -18,6 +18,10 @@ type ssfSubject struct {
 	emails []string          // normalised, distinct
 	ids    map[string]string // format → value, the first of each format
 	named  []string          // how it was named, where not by email: "iss_sub", "format x"
+	// userID is the transmitter's own id of the user: the sub of the first
+	// iss_sub, else the id of the first opaque subject. resolve_with looks
+	// it up in a connector.
+	userID, userFrom string
 }
 
 // add reads one subject member: an RFC 9493 subject identifier, an SSF
@@ -76,12 +80,18 @@ func (s *ssfSubject) add(raw json.RawMessage, within string) error {
 			return err
 		}
 		s.addID("iss_sub", iss+"|"+sub)
+		if s.userFrom != "iss_sub" {
+			s.userID, s.userFrom = sub, "iss_sub"
+		}
 	case "opaque", "phone_number", "account", "did", "uri":
 		v, err := subjectMember(m, map[string]string{"opaque": "id", "phone_number": "phone_number", "account": "uri", "did": "url", "uri": "uri"}[format], true)
 		if err != nil {
 			return err
 		}
 		s.addID(format, v)
+		if format == "opaque" && s.userFrom == "" {
+			s.userID, s.userFrom = v, "opaque"
+		}
 	case "aliases":
 		if within != "" {
 			return fmt.Errorf("aliases inside %s", within)
@@ -161,6 +171,14 @@ func (s *ssfSubject) why() string {
 	}
 	sort.Strings(out)
 	return "subject named only by " + strings.Join(out, ", ")
+}
+
+// clone returns a copy of s that shares nothing with it.
+func (s *ssfSubject) clone() *ssfSubject {
+	return &ssfSubject{
+		emails: append([]string(nil), s.emails...), ids: s.copyIDs(), named: append([]string(nil), s.named...),
+		userID: s.userID, userFrom: s.userFrom,
+	}
 }
 
 // copyIDs returns the subject's ids as a new map, nil if there are none.
