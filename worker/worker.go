@@ -121,6 +121,12 @@ func New(o Options) *Worker {
 		if r, ok := src.(sources.Resolver); ok {
 			w.resolvers[src.Name()] = r
 		}
+		if r, ok := src.(sources.ConnectorResolved); ok && r.ResolveWith() != "" {
+			// CheckResolveWith refused, at start, a connector that cannot.
+			if f, ok := w.conns[r.ResolveWith()].(connectors.Finder); ok {
+				w.resolvers[src.Name()] = finderResolver{connector: r.ResolveWith(), finder: f}
+			}
+		}
 		if m, ok := src.(sources.Maintainer); ok {
 			w.maintainers[src.Name()] = m
 		}

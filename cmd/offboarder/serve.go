@@ -268,6 +268,9 @@ func load(path string, log zerolog.Logger) (*config.Config, []sources.Source, []
 		if err2 == nil {
 			_, err3 = wellKnown(conns)
 		}
+		if err1 == nil && err2 == nil {
+			err3 = errors.Join(err3, worker.CheckResolveWith(srcs, conns))
+		}
 		_, err4 := policyOf(cfg)
 		return errors.Join(err1, err2, err3, err4)
 	})
