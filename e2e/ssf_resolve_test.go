@@ -115,4 +115,3 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "")
 }
-
