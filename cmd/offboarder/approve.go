@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -19,31 +17,27 @@ import (
 // TEXT]". It prints the released cases and any id not found or not held.
 // With neither --all nor ids it lists the held cases, oldest first.
 func cmdApprove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("approve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	client := newAPIClient(fs)
-	all := fs.Bool("all", false, "release every held case")
-	who := fs.String("who", "", "the person who approves (required)")
-	note := fs.String("note", "", "why")
-	asJSON := fs.Bool("json", false, "print JSON")
-	ids, err := parseInterspersed(fs, args)
+	o := newOperatorFlags("approve", "the person who approves (required)", "why", stderr)
+	all := o.fs.Bool("all", false, "release every held case")
+	ids, err := o.parse(args, -1, "")
 	if err != nil {
 		return err
 	}
 	if !*all && len(ids) == 0 {
-		return listHeld(ctx, client, stdout, *asJSON)
+		return listHeld(ctx, o.client, stdout, *o.json)
 	}
 	if *all && len(ids) > 0 {
 		return fmt.Errorf("%w: approve --all or approve CASE…, not both", errUsage)
 	}
-	if strings.TrimSpace(*who) == "" {
-		return fmt.Errorf("%w: --who is required: the person who approves", errUsage)
-	}
-	c, err := client()
+	who, err := o.person("", "approves")
 	if err != nil {
 		return err
 	}
-	req := map[string]any{"who": *who, "note": *note}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	req := o.body(who)
 	if *all {
 		req["all"] = true
 	} else {
@@ -54,7 +48,7 @@ func cmdApprove(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := c.do(ctx, http.MethodPost, "/v1/approvals", b, &out); err != nil {
 		return err
 	}
-	if *asJSON {
+	if *o.json {
 		return printJSON(stdout, out)
 	}
 	for _, r := range out.Released {

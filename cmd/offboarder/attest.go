@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -19,27 +18,20 @@ import (
 // "attest CASE CONNECTOR --who NAME [--note TEXT]". The entry becomes
 // attested, and the case completes when nothing else needs a person.
 func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("attest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	client := newAPIClient(fs)
-	who := fs.String("who", "", "the person who did the step (required)")
-	note := fs.String("note", "", "what they did")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseInterspersed(fs, args)
+	o := newOperatorFlags("attest", "the person who did the step (required)", "what they did", stderr)
+	pos, err := o.parse(args, 2, "attest CASE CONNECTOR --who NAME [--note TEXT]")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 {
-		return fmt.Errorf("%w: attest CASE CONNECTOR --who NAME [--note TEXT]", errUsage)
-	}
-	if strings.TrimSpace(*who) == "" {
-		return fmt.Errorf("%w: --who is required: the person who did the step", errUsage)
-	}
-	c, err := client()
+	who, err := o.person("", "did the step")
 	if err != nil {
 		return err
 	}
-	b, _ := json.Marshal(map[string]string{"who": *who, "note": *note})
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(o.body(who))
 	var out struct {
 		CaseID    string      `json:"case_id"`
 		CaseState string      `json:"case_state"`
@@ -50,10 +42,10 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := c.do(ctx, http.MethodPost, path, b, &out); err != nil {
 		return err
 	}
-	if *asJSON {
+	if *o.json {
 		return printJSON(stdout, out)
 	}
-	fmt.Fprintf(stdout, "%s on case %s: %s by %s; the case is %s\n", out.Entry.Connector, out.CaseID, out.Entry.Outcome, strings.TrimSpace(*who), out.CaseState)
+	fmt.Fprintf(stdout, "%s on case %s: %s by %s; the case is %s\n", out.Entry.Connector, out.CaseID, out.Entry.Outcome, who, out.CaseState)
 	return nil
 }
 

@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"os/user"
-	"strings"
 
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/store"
@@ -29,28 +27,17 @@ type retryAnswer struct {
 // retries every failed entry of the case; without --who it names the
 // operating-system user.
 func cmdCasesRetry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("cases retry", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	client := newAPIClient(fs)
-	connector := fs.String("connector", "", "only this connector's entry (default: every failed entry)")
-	who := fs.String("who", "", "the person who asks (default: the operating-system user)")
-	note := fs.String("note", "", "why, for the audit log")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseInterspersed(fs, args)
+	o := newOperatorFlags("cases retry", "the person who asks (default: the operating-system user)", "why, for the audit log", stderr)
+	connector := o.fs.String("connector", "", "only this connector's entry (default: every failed entry)")
+	pos, err := o.parse(args, 1, "cases retry ID [--connector C] [--who NAME] [--note TEXT]")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: cases retry ID [--connector C] [--who NAME] [--note TEXT]", errUsage)
+	name, err := o.person(osUser(), "asks for the retry")
+	if err != nil {
+		return err
 	}
-	name := strings.TrimSpace(*who)
-	if name == "" {
-		name = osUser()
-	}
-	if name == "" {
-		return fmt.Errorf("%w: --who is required: the person who asks for the retry", errUsage)
-	}
-	c, err := client()
+	c, err := o.client()
 	if err != nil {
 		return err
 	}
@@ -71,7 +58,7 @@ func cmdCasesRetry(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return fmt.Errorf("case %s has no failed entry (it is %s)", id, cs.State)
 		}
 	}
-	b, _ := json.Marshal(map[string]string{"who": name, "note": *note})
+	b, _ := json.Marshal(o.body(name))
 	var out []retryAnswer
 	for _, conn := range conns {
 		var a retryAnswer
@@ -80,7 +67,7 @@ func cmdCasesRetry(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return fmt.Errorf("%s: %w", conn, err)
 		}
 		out = append(out, a)
-		if !*asJSON {
+		if !*o.json {
 			queued := "queued"
 			if !a.Queued {
 				queued = "the relay will queue it"
@@ -88,7 +75,7 @@ func cmdCasesRetry(ctx context.Context, args []string, stdout, stderr io.Writer)
 			fmt.Fprintf(stdout, "%s on case %s: %s again (%s); the case is %s\n", a.Entry.Connector, a.CaseID, a.Entry.Outcome, queued, a.CaseState)
 		}
 	}
-	if *asJSON {
+	if *o.json {
 		return printJSON(stdout, out)
 	}
 	return nil
@@ -105,27 +92,20 @@ func osUser() string {
 // cmdCasesCancel calls off a case before revocation starts, through the
 // admin API: "cases cancel ID --who NAME [--note TEXT]".
 func cmdCasesCancel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("cases cancel", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	client := newAPIClient(fs)
-	who := fs.String("who", "", "the person who cancels (required)")
-	note := fs.String("note", "", "why (a rehire, a mistake)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseInterspersed(fs, args)
+	o := newOperatorFlags("cases cancel", "the person who cancels (required)", "why (a rehire, a mistake)", stderr)
+	pos, err := o.parse(args, 1, "cases cancel ID --who NAME [--note TEXT]")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: cases cancel ID --who NAME [--note TEXT]", errUsage)
-	}
-	if strings.TrimSpace(*who) == "" {
-		return fmt.Errorf("%w: --who is required: the person who cancels", errUsage)
-	}
-	c, err := client()
+	who, err := o.person("", "cancels")
 	if err != nil {
 		return err
 	}
-	b, _ := json.Marshal(map[string]string{"who": *who, "note": *note})
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(o.body(who))
 	var out struct {
 		CaseID       string `json:"case_id"`
 		CaseState    string `json:"case_state"`
@@ -135,7 +115,7 @@ func cmdCasesCancel(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := c.do(ctx, http.MethodPost, "/v1/cases/"+url.PathEscape(pos[0])+"/cancel", b, &out); err != nil {
 		return err
 	}
-	if *asJSON {
+	if *o.json {
 		return printJSON(stdout, out)
 	}
 	fmt.Fprintf(stdout, "case %s %s (%s); %d offboard task(s) removed from the queue\n", out.CaseID, out.CaseState, out.ClosedReason, out.TasksRemoved)
