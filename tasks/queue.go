@@ -105,6 +105,33 @@ func (q *Queue) EnsureRevoke(ctx context.Context, p Revoke) (bool, error) {
 	return q.ensure(ctx, q.revoke(p))
 }
 
+// HoldsOffboard reports whether Redis holds a case's offboard task that is
+// still to run or running (pending, scheduled, active, retrying): not one
+// that ended (completed and retained, archived), nor none. It needs
+// Settings.Inspector; an error means Redis could not say.
+func (q *Queue) HoldsOffboard(p Offboard) (bool, error) {
+	return q.holds(q.offboard(p))
+}
+
+// HoldsRevoke is HoldsOffboard for one connector's revoke task of a case.
+func (q *Queue) HoldsRevoke(p Revoke) (bool, error) {
+	return q.holds(q.revoke(p))
+}
+
+func (q *Queue) holds(j job) (bool, error) {
+	if q.insp == nil {
+		return false, errors.New("task lookup: no inspector")
+	}
+	info, err := q.insp.GetTaskInfo(j.queue, j.id)
+	switch {
+	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("look up %s: %w", j.id, err)
+	}
+	return info.State != asynq.TaskStateCompleted && info.State != asynq.TaskStateArchived, nil
+}
+
 // enqueue adds j unless a task with its id already exists; that is not an
 // error. This is the one place that reads asynq's conflict errors.
 func (q *Queue) enqueue(ctx context.Context, j job) (bool, error) {

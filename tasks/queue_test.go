@@ -216,3 +216,42 @@ func TestNotifyCase(t *testing.T) {
 		}
 	}
 }
+
+// TestHolds: a task that is still to run is held; one that ended
+// (archived, or completed and retained for its id) or none is not, so the
+// relay asks the database before it queues the work again.
+func TestHolds(t *testing.T) {
+	opt := asynq.RedisClientOpt{Addr: testenv.StartRedis(t).Addr}
+	client := asynq.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	insp := asynq.NewInspector(opt)
+	t.Cleanup(func() { insp.Close() })
+	q := tasks.NewQueue(client, tasks.Settings{Inspector: insp})
+	p := tasks.Revoke{CaseID: "c1", Connector: "okta"}
+	later := tasks.Offboard{CaseID: "c2", EffectiveAt: time.Now().Add(time.Hour)}
+
+	if held, err := q.HoldsRevoke(p); held || err != nil {
+		t.Fatalf("HoldsRevoke before any task = %v, %v; want false, nil", held, err)
+	}
+	if _, err := q.Revoke(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Offboard(t.Context(), later); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := q.HoldsRevoke(p); !held || err != nil {
+		t.Fatalf("HoldsRevoke of a pending task = %v, %v; want true, nil", held, err)
+	}
+	if held, err := q.HoldsOffboard(later); !held || err != nil {
+		t.Fatalf("HoldsOffboard of a scheduled task = %v, %v; want true, nil", held, err)
+	}
+	if err := insp.ArchiveTask(tasks.QueueRevoke, tasks.RevokeID(p.CaseID, p.Connector)); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := q.HoldsRevoke(p); held || err != nil {
+		t.Fatalf("HoldsRevoke of an archived task = %v, %v; want false, nil", held, err)
+	}
+	if _, err := tasks.NewQueue(client, tasks.Settings{}).HoldsRevoke(p); err == nil {
+		t.Fatal("HoldsRevoke without an inspector answered")
+	}
+}

@@ -3,6 +3,7 @@ package webhook
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynqmon"
@@ -26,9 +27,44 @@ func (s *Server) mountDashboard() {
 		ResultFormatter:  asynqmon.ResultFormatterFunc(func(string, []byte) string { return "<redacted>" }),
 	})
 	s.closers = append(s.closers, h.Close)
+	var dash http.Handler = h
+	if s.opts.EmbeddedRedis {
+		dash = embeddedRedisInfo(h)
+	}
 	g := s.engine.Group(DashboardPath, refuseCrossSite(s.cop), s.requireAdmin(true))
-	g.Any("", gin.WrapH(h))
-	g.Any("/*path", gin.WrapH(h))
+	g.Any("", gin.WrapH(dash))
+	g.Any("/*path", gin.WrapH(dash))
+}
+
+// redisInfoPath is the dashboard's API route that its Redis page reads
+// (the server's INFO, parsed).
+const redisInfoPath = DashboardPath + "/api/redis_info"
+
+// embeddedRedisNote is what the dashboard's Redis page shows for the
+// embedded Redis.
+const embeddedRedisNote = "# offboarder: embedded in-memory Redis\n" +
+	"# It has no INFO (version, uptime, memory): there is nothing to show here.\n" +
+	"# Work in flight is lost with the process and rebuilt from the database by the relay.\n" +
+	"# Set REDIS_URL to use a Redis server.\n"
+
+// embeddedRedisInfo answers the dashboard's Redis page for the embedded
+// Redis, which has no INFO: asynqmon would show "undefined days" and NaN
+// cards. The answer has no info (the page then shows no cards) and a note
+// in place of INFO's output; every other route goes to next.
+func embeddedRedisInfo(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != redisInfoPath || r.Method != http.MethodGet {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"address":  "embedded in-memory Redis (no REDIS_URL)",
+			"info":     nil,
+			"raw_info": embeddedRedisNote,
+			"cluster":  false,
+		})
+	})
 }
 
 // redactPayload shows only the ids offboarder's own payloads carry; anything

@@ -50,6 +50,10 @@ type Options struct {
 	EnqueueTimeout time.Duration
 	// Dashboard serves /monitoring/ when true.
 	Dashboard bool
+	// EmbeddedRedis says Redis is the embedded in-memory one (run without
+	// REDIS_URL), which has no INFO: the dashboard's Redis page then says
+	// so rather than show "undefined days" and NaN.
+	EmbeddedRedis bool
 	// QueuePollInterval is how often the server looks for a paused queue
 	// (offboarder_queue_paused, the log, /readyz). Default 5s.
 	QueuePollInterval time.Duration

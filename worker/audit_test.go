@@ -6,8 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/offboarder/offboarder/internal/testenv"
 	"github.com/offboarder/offboarder/store"
 )
 
@@ -46,4 +49,46 @@ func TestVerifyAuditChainHoldsTheHeadItVerified(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The audit chain is verified when Start returns, not at the first hourly
+// check: offboarder_audit_head_seq and offboarder_audit_chain_verified hold
+// the head at once.
+func TestAuditHeadIsExportedWhenStartReturns(t *testing.T) {
+	st, err := store.Open(t.Context(), "sqlite:"+t.TempDir()+"/o.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for _, id := range []string{"e1", "e2"} {
+		if _, err := st.Ingest(t.Context(), store.Event{Source: "hr", EventID: id, Type: "employee.terminated", Email: id + "@example.com",
+			Reason: "terminated", ReceivedAt: time.Now(), Actor: "source:hr"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head, err := st.VerifyAuditAgainst(t.Context(), store.AuditHead{})
+	if err != nil || head.Seq < 2 {
+		t.Fatalf("head %+v, %v", head, err)
+	}
+	reg := prometheus.NewRegistry()
+	w := New(Options{Redis: asynq.RedisClientOpt{Addr: testenv.StartRedis(t).Addr}, Store: st, Logger: zerolog.Nop(),
+		Metrics: NewMetrics(reg), RelayInterval: time.Hour, AuditLogInterval: time.Hour})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Shutdown)
+	if seq, ok := gauge(reg, "offboarder_audit_head_seq"), gauge(reg, "offboarder_audit_chain_verified"); seq != float64(head.Seq) || ok != 1 {
+		t.Fatalf("right after Start: offboarder_audit_head_seq %v (want %d), offboarder_audit_chain_verified %v (want 1)", seq, head.Seq, ok)
+	}
+}
+
+// gauge reads a gauge without labels from reg; -1 when it is not there.
+func gauge(reg *prometheus.Registry, name string) float64 {
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	return -1
 }

@@ -44,15 +44,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"connector"}),
 		relay: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "offboarder_relay_tasks_total",
-			Help: "Tasks the relay had to re-create because Redis did not hold them.",
+			Help: "Tasks the relay had to re-create because Redis did not hold them (0 without faults).",
 		}),
 		auditSeq: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "offboarder_audit_head_seq",
-			Help: "The audit chain's last seq when the worker last verified it (hourly); it only grows, so a fall means rows were removed.",
+			Help: "The audit chain's last seq when the worker last verified it (at start, then hourly); it only grows, so a fall means rows were removed.",
 		}),
 		auditOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "offboarder_audit_chain_verified",
-			Help: "1 when the worker's last check of the whole audit chain (hourly) verified, 0 when rows were changed or removed.",
+			Help: "1 when the worker's last check of the whole audit chain (at start, then hourly) verified, 0 when rows were changed or removed.",
 		}),
 	}
 	reg.MustRegister(m.calls, m.callTime, m.outcomes, m.toRevoke, m.relay, m.auditSeq, m.auditOK)

@@ -9,14 +9,29 @@ import (
 	"github.com/offboarder/offboarder/tasks"
 )
 
+// auditAtStart bounds the audit chain check Start makes: a long chain is
+// checked by the periodic loop instead, rather than hold the start.
+const auditAtStart = 10 * time.Second
+
+// verifyAtStart checks the audit chain once, within auditAtStart, and
+// returns when it checked (zero: it did not).
+func (w *Worker) verifyAtStart(ctx context.Context) time.Time {
+	ctx, cancel := context.WithTimeout(ctx, auditAtStart)
+	defer cancel()
+	if w.verifyAuditChain(ctx) {
+		return time.Now()
+	}
+	return time.Time{}
+}
+
 // runPeriodic runs the worker's periodic duties until ctx ends: every
 // RelayInterval a relay pass and the maintenance schedule, and every
-// AuditLogInterval the audit chain check.
-func (w *Worker) runPeriodic(ctx context.Context) {
+// AuditLogInterval the audit chain check (the last one at lastAuditCheck;
+// zero: at once).
+func (w *Worker) runPeriodic(ctx context.Context, lastAuditCheck time.Time) {
 	defer close(w.done)
 	t := time.NewTicker(w.opts.RelayInterval)
 	defer t.Stop()
-	var lastAuditCheck time.Time
 	for {
 		if _, err := w.Relay(ctx); err != nil && ctx.Err() == nil {
 			w.log.Warn().Err(err).Msg("relay pass failed; will try again")

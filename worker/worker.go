@@ -73,7 +73,7 @@ type Worker struct {
 	resolvers   map[string]sources.Resolver
 	maintainers map[string]sources.Maintainer
 	log         zerolog.Logger
-	verified    store.AuditHead // the audit head this process verified last (runPeriodic only)
+	verified    store.AuditHead // the audit head this process verified last (Start, then runPeriodic only)
 	stop        context.CancelFunc
 	done        chan struct{}
 	shutdown    sync.Once
@@ -160,7 +160,10 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	return mux
 }
 
-// Start runs the asynq server and the relay in the background.
+// Start runs the asynq server and the relay in the background. The audit
+// chain is verified once before it returns (within auditAtStart; a check
+// that does not finish by then is left to the periodic loop), so that
+// offboarder_audit_head_seq holds the head from the start.
 func (w *Worker) Start() error {
 	if err := w.srv.Start(w.Mux()); err != nil {
 		return fmt.Errorf("worker: start: %w", err)
@@ -168,7 +171,7 @@ func (w *Worker) Start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
 	w.done = make(chan struct{})
-	go w.runPeriodic(ctx)
+	go w.runPeriodic(ctx, w.verifyAtStart(ctx))
 	return nil
 }
 

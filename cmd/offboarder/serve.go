@@ -98,6 +98,8 @@ type process struct {
 	reg     *prometheus.Registry
 	log     zerolog.Logger
 	closers []func() // run last first by close
+	// embedded says Redis is the embedded in-memory one.
+	embedded bool
 }
 
 // openProcess reads the config, connects Redis and the store, and starts
@@ -126,6 +128,7 @@ func openProcess(ctx context.Context, f serveFlags, log zerolog.Logger, embedded
 		return p, err
 	}
 	p.redis = redisOpt
+	p.embedded = os.Getenv("REDIS_URL") == "" // openRedis started one
 	p.closers = append(p.closers, closeRedis)
 	if p.store, err = openStore(ctx, log); err != nil {
 		return p, err
@@ -192,7 +195,7 @@ func (p *process) webhookHandler() http.Handler {
 	client := asynq.NewClient(p.redis)
 	h := webhook.New(webhook.Options{
 		Store: p.store, Queue: client, Redis: p.redis, Sources: p.srcs, Connectors: names, After: connectors.After(p.conns),
-		AdminToken: token, Logger: p.log, Registry: p.reg, Dashboard: true, WellKnown: p.docs,
+		AdminToken: token, Logger: p.log, Registry: p.reg, Dashboard: true, EmbeddedRedis: p.embedded, WellKnown: p.docs,
 		RevokeMaxRetry: p.cfg.Worker.MaxRetry,
 		Notify:         notifications(p.cfg.Notifications).Settings(),
 		Intake:         p.intake,
