@@ -34,6 +34,8 @@ type Config struct {
 	// Notifications say whom to tell when a case needs a person (yaml
 	// "notifications").
 	Notifications Notifications
+	// Server tunes the HTTP server that takes deliveries (yaml "server").
+	Server Server
 }
 
 // Worker tunes the task worker. Parse fills every field left out of the file

@@ -132,6 +132,9 @@ func TestGoodFileResolvesEveryFeature(t *testing.T) {
 	if cfg.Worker != wantWorker {
 		t.Errorf("Worker = %+v, want %+v", cfg.Worker, wantWorker)
 	}
+	if want := (Server{IngestTimeout: 3 * time.Second}); cfg.Server != want {
+		t.Errorf("Server = %+v, want %+v", cfg.Server, want)
+	}
 	if !cfg.Policy.DryRun {
 		t.Error("Policy.DryRun = false, want true")
 	}

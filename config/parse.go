@@ -37,7 +37,7 @@ func (p *parser) fail(path string, n *yaml.Node, format string, args ...any) {
 // parse returns the config with defaults, or nil when the file cannot be
 // read as a YAML mapping at all.
 func (p *parser) parse(data []byte) *Config {
-	cfg := &Config{Worker: defaultWorker(), Notifications: Notifications{On: defaultNotifyOn}, Policy: defaultPolicy()}
+	cfg := &Config{Worker: defaultWorker(), Notifications: Notifications{On: defaultNotifyOn}, Policy: defaultPolicy(), Server: defaultServer()}
 	root, err := document(data)
 	if err != nil {
 		p.errs = append(p.errs, err)
@@ -62,8 +62,10 @@ func (p *parser) parse(data []byte) *Config {
 			p.policy(v, &cfg.Policy)
 		case "notifications":
 			p.notifications(v, &cfg.Notifications)
+		case "server":
+			p.server(v, &cfg.Server)
 		default:
-			p.fail(key, k, "unknown key (want sources, connectors, worker, policy or notifications)")
+			p.fail(key, k, "unknown key (want sources, connectors, worker, policy, notifications or server)")
 		}
 	})
 	return cfg

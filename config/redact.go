@@ -33,6 +33,9 @@ type redactedConfig struct {
 		Reasons   map[string][]string `yaml:"reasons,omitempty"`
 	} `yaml:"policy"`
 	Notifications *redactedNotifications `yaml:"notifications,omitempty"`
+	Server        struct {
+		IngestTimeout string `yaml:"ingest_timeout"`
+	} `yaml:"server"`
 }
 
 type redactedNotifications struct {
@@ -54,6 +57,7 @@ func (c *Config) Redacted() []byte {
 	r.Worker.RelayInterval = short(c.Worker.RelayInterval)
 	r.Worker.ShutdownTimeout = short(c.Worker.ShutdownTimeout)
 	r.Worker.MaxRetry = c.Worker.MaxRetry
+	r.Server.IngestTimeout = short(c.Server.IngestTimeout)
 	r.Policy.DryRun = c.Policy.DryRun
 	r.Policy.HoldAfter.Cases = c.Policy.HoldAfter.Cases
 	r.Policy.HoldAfter.Within = short(c.Policy.HoldAfter.Within)

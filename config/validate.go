@@ -27,6 +27,7 @@ func (c *Config) problems() []error {
 	errs = append(errs, entryProblems("connectors", c.Connectors)...)
 	errs = append(errs, c.Notifications.problems()...)
 	errs = append(errs, c.Worker.problems()...)
+	errs = append(errs, c.Server.problems()...)
 	return append(errs, c.Policy.problems(c.Connectors)...)
 }
 

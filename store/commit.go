@@ -37,16 +37,34 @@ import (
 const maxBatch = 64
 
 // batchTimeout bounds one batch transaction. It does not come from any one
-// caller: a caller that gives up (a sender hanging up) must not abort the
-// others' writes.
+// caller's cancellation: a caller that hangs up (a sender closing the
+// connection) must not abort the others' writes. A caller's deadline does
+// bound it (batchContext).
 const batchTimeout = 30 * time.Second
+
+// The states of a write: waiting to be run, taken by the committer (it is
+// in a transaction now; its caller waits for the outcome), or given up by
+// its caller (the committer skips it).
+const (
+	writeWaiting int32 = iota
+	writeTaken
+	writeAbandoned
+)
 
 // write is one write transaction waiting for the committer.
 type write struct {
-	ctx  context.Context
-	fn   func(*tx) error
-	done chan error // buffered (1): the committer never blocks on a caller
+	ctx   context.Context
+	fn    func(*tx) error
+	done  chan error // buffered (1): the committer never blocks on a caller
+	state atomic.Int32
 }
+
+// take claims w for a transaction; false: its caller gave up on it.
+func (w *write) take() bool { return w.state.CompareAndSwap(writeWaiting, writeTaken) }
+
+// release hands a taken write back to waiting (its transaction failed
+// before commit), so that its caller may give up before it is run again.
+func (w *write) release() { w.state.CompareAndSwap(writeTaken, writeWaiting) }
 
 // committers is how many transactions a Store commits at once: one on
 // SQLite, which has one writer anyway; on PostgreSQL one per core, at
@@ -120,10 +138,46 @@ func (s *Store) submit(ctx context.Context, key string, fn func(*tx) error) erro
 	case <-s.quit:
 		return errors.New("begin: store closed")
 	}
-	// Once handed over, the write is committed or not regardless of ctx:
-	// wait for the answer so that the caller never reports a failure for a
-	// write that was committed.
-	return <-w.done
+	// A caller whose context ends while its write still waits gives up its
+	// place: the committer skips it. Once the committer has taken it, the
+	// write is committed or not regardless of ctx: wait for the answer, so
+	// that the caller never reports a failure for a write that was
+	// committed. That wait is bounded by ctx's deadline too, which bounds
+	// the transaction (batchContext).
+	select {
+	case err := <-w.done:
+		return err
+	case <-ctx.Done():
+		if w.state.CompareAndSwap(writeWaiting, writeAbandoned) {
+			return fmt.Errorf("begin: %w", ctx.Err())
+		}
+		return <-w.done
+	}
+}
+
+// batchContext is the context of a batch transaction: not cancelled when a
+// caller hangs up, but ending at the earliest deadline among the writes
+// (at most batchTimeout away), so that a blocked database — a lock held by
+// another process, SQLite's busy wait — never keeps a caller past its own
+// deadline.
+func batchContext(batch []*write) (context.Context, context.CancelFunc) {
+	deadline := time.Now().Add(batchTimeout)
+	for _, w := range batch {
+		if d, ok := w.ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+	}
+	return context.WithDeadline(context.Background(), deadline)
+}
+
+// runAlone runs w in a transaction of its own, if its caller still waits.
+func (s *Store) runAlone(w *write) {
+	if !w.take() {
+		return
+	}
+	ctx, cancel := batchContext([]*write{w})
+	defer cancel()
+	w.done <- s.runTx(ctx, false, w.fn)
 }
 
 // commitBatch runs the batch and answers every write in it.
@@ -131,7 +185,9 @@ func (s *Store) commitBatch(batch []*write) {
 	live := batch[:0:0]
 	for _, w := range batch {
 		if err := w.ctx.Err(); err != nil {
-			w.done <- fmt.Errorf("begin: %w", err)
+			if w.take() {
+				w.done <- fmt.Errorf("begin: %w", err)
+			}
 			continue
 		}
 		live = append(live, w)
@@ -140,7 +196,7 @@ func (s *Store) commitBatch(batch []*write) {
 	case 0:
 		return
 	case 1:
-		live[0].done <- s.runTx(live[0].ctx, false, live[0].fn)
+		s.runAlone(live[0])
 		return
 	}
 	s.stats.batches.Add(1)
@@ -151,12 +207,17 @@ func (s *Store) commitBatch(batch []*write) {
 		// write is tried again alone.
 		s.stats.retried.Add(1)
 		for _, w := range live {
-			w.done <- s.runTx(w.ctx, false, w.fn)
+			w.release()
+		}
+		for _, w := range live {
+			s.runAlone(w)
 		}
 		return
 	}
 	for i, w := range live {
-		w.done <- results[i]
+		if results[i] != errAbandoned {
+			w.done <- results[i]
+		}
 	}
 }
 
@@ -166,7 +227,7 @@ func (s *Store) commitBatch(batch []*write) {
 // failed and nothing was committed.
 func (s *Store) runBatch(batch []*write) (results []error, err error) {
 	results = make([]error, len(batch))
-	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	ctx, cancel := batchContext(batch)
 	defer cancel()
 	stx, err := s.db.BeginTx(ctx, &sql.TxOptions{})
 	if err != nil {
@@ -204,6 +265,11 @@ func (s *Store) runBatch(batch []*write) (results []error, err error) {
 		return nil
 	}
 	for i, w := range batch {
+		// A caller that gave up while BEGIN waited is skipped.
+		if !w.take() {
+			results[i] = errAbandoned
+			continue
+		}
 		if err := savepoint("SAVEPOINT w"); err != nil {
 			return results, err
 		}
@@ -248,6 +314,10 @@ func (s *Store) runBatch(batch []*write) (results []error, err error) {
 	}
 	return results, nil
 }
+
+// errAbandoned marks, in runBatch's results, a write whose caller gave up
+// before it was run: nobody waits for its answer.
+var errAbandoned = errors.New("abandoned by its caller")
 
 // batchTrouble reports whether a write's error is the transaction's, not
 // the write's own: the connection is gone, the batch's deadline passed, or

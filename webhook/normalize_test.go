@@ -37,7 +37,14 @@ type normServer struct {
 
 func startNormServer(t *testing.T) *normServer {
 	t.Helper()
-	st, err := store.Open(t.Context(), "sqlite:"+t.TempDir()+"/offboarder.db")
+	return startNormServerOn(t, "sqlite:"+t.TempDir()+"/offboarder.db", func(*Options) {})
+}
+
+// startNormServerOn is startNormServer on the database at dbURL, with the
+// server's options changed by set.
+func startNormServerOn(t *testing.T, dbURL string, set func(*Options)) *normServer {
+	t.Helper()
+	st, err := store.Open(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,8 +56,10 @@ func startNormServer(t *testing.T) *normServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(Options{Store: st, Queue: client, Redis: redisOpt, Sources: srcs, Connectors: []string{"okta"},
-		AdminToken: testAdminToken, Logger: zerolog.Nop()})
+	o := Options{Store: st, Queue: client, Redis: redisOpt, Sources: srcs, Connectors: []string{"okta"},
+		AdminToken: testAdminToken, Logger: zerolog.Nop()}
+	set(&o)
+	h := New(o)
 	t.Cleanup(func() { h.Close() })
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

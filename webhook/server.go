@@ -31,6 +31,9 @@ import (
 // MaxBody is the largest webhook or admin request body accepted (1 MiB).
 const MaxBody = 1 << 20
 
+// DefaultIngestTimeout is Options.IngestTimeout's default.
+const DefaultIngestTimeout = 2 * time.Second
+
 // Options configure the server.
 type Options struct {
 	Store      *store.Store
@@ -48,6 +51,11 @@ type Options struct {
 	// EnqueueTimeout bounds the Redis enqueue after a commit, so a Redis
 	// outage never holds a sender past its own timeout. Default 1s.
 	EnqueueTimeout time.Duration
+	// IngestTimeout bounds the commit of a delivery's events (config
+	// server.ingest_timeout): a store that cannot commit within it — a
+	// write lock held elsewhere — answers 503 then, before the sender
+	// gives up, and records nothing of the event. Default 2s.
+	IngestTimeout time.Duration
 	// Dashboard serves /monitoring/ when true.
 	Dashboard bool
 	// EmbeddedRedis says Redis is the embedded in-memory one (run without
@@ -144,6 +152,9 @@ func NewHealth(o Options) *Server { return newServer(o) }
 func newServer(o Options) *Server {
 	if o.EnqueueTimeout <= 0 {
 		o.EnqueueTimeout = time.Second
+	}
+	if o.IngestTimeout <= 0 {
+		o.IngestTimeout = DefaultIngestTimeout
 	}
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()

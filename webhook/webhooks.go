@@ -162,8 +162,10 @@ func readBody(c *gin.Context) ([]byte, int) {
 // ingest checks the events' systems and takes each event in (commit, then
 // enqueue the offboard task of each new or brought-forward case). A commit
 // failure is a 503 (the sender retries; events already committed are
-// deduplicated then). An enqueue failure is not: the event is committed and
-// the relay creates the task once Redis is back.
+// deduplicated then), and so is a commit that does not end within
+// IngestTimeout, counted from the first event's commit. An enqueue failure
+// is not: the event is committed and the relay creates the task once Redis
+// is back.
 func (s *Server) ingest(ctx context.Context, log zerolog.Logger, source string, events []sources.Event, requestID string) ([]accepted, int, string) {
 	for _, ev := range events {
 		if unknown := s.unknownSystems(ev.Systems); len(unknown) > 0 {
@@ -175,8 +177,9 @@ func (s *Server) ingest(ctx context.Context, log zerolog.Logger, source string, 
 		origin.Actor = "admin"
 	}
 	out := make([]accepted, 0, len(events))
+	commitBy := time.Now().Add(s.opts.IngestTimeout)
 	for _, ev := range events {
-		res, err := s.intake.Take(ctx, origin, ev)
+		res, err := s.take(ctx, commitBy, origin, ev)
 		if err != nil {
 			log.Error().Err(err).Msg("store: could not record the event")
 			return nil, http.StatusServiceUnavailable, "store unavailable; retry later"
@@ -208,4 +211,13 @@ func (s *Server) unknownSystems(systems []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// take takes ev in with its commit bounded by commitBy. The deadline is
+// the commit's alone: the enqueue after it has its own timeout
+// (EnqueueTimeout), detached from the caller's.
+func (s *Server) take(ctx context.Context, commitBy time.Time, origin intake.Origin, ev sources.Event) (intake.Result, error) {
+	ctx, cancel := context.WithDeadline(ctx, commitBy)
+	defer cancel()
+	return s.intake.Take(ctx, origin, ev)
 }

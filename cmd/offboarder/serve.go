@@ -197,6 +197,7 @@ func (p *process) webhookHandler() http.Handler {
 		Store: p.store, Queue: client, Redis: p.redis, Sources: p.srcs, Connectors: names, After: connectors.After(p.conns),
 		AdminToken: token, Logger: p.log, Registry: p.reg, Dashboard: true, EmbeddedRedis: p.embedded, WellKnown: p.docs,
 		RevokeMaxRetry: p.cfg.Worker.MaxRetry,
+		IngestTimeout:  p.cfg.Server.IngestTimeout,
 		Notify:         notifications(p.cfg.Notifications).Settings(),
 		Intake:         p.intake,
 	})
