@@ -144,4 +144,3 @@ func (e *entra) delta(w http.ResponseWriter, r *http.Request) {
 	}
 	fake.WriteJSON(w, http.StatusOK, body)
 }
-
