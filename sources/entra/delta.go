@@ -107,7 +107,14 @@ func (e *Source) delta(ctx context.Context, s entraDeltaState) ([]sources.Event,
 	for page := 0; ; page++ {
 		var got entraDeltaPage
 		// [delta]: GET /users/delta; 200 with value and a next or delta link.
-		if _, err := e.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: entraDeltaPath, Query: q}, &got); err != nil {
+		if status, err := e.api.Do(ctx, vendorapi.Request{Method: http.MethodGet, Path: entraDeltaPath, Query: q}, &got); err != nil {
+			if status == http.StatusGone && (s.DeltaToken != "" || s.SkipToken != "") {
+				// [delta-overview]: a state token Graph no longer knows is
+				// 410 Gone; the client starts over with a full round.
+				zerolog.Ctx(ctx).Error().Str("source", e.name).
+					Msg("entra: Graph no longer knows the delta token; starting a new baseline, so changes since the last round are not reconciled")
+				return nil, entraDeltaState{}, nil
+			}
 			return nil, s, err
 		}
 		round := entraRound(q)

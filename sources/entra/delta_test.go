@@ -1,6 +1,7 @@
 package entra
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -143,5 +144,28 @@ func TestEntraReconcileInterval(t *testing.T) {
 	_, err := build([]sources.Spec{{Name: "entra", Type: "entra", Settings: s}})
 	if err == nil || !strings.Contains(err.Error(), "reconcile_interval: want a duration between 1m and 24h") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestEntraDeltaTokenGraphForgotStartsANewBaseline(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	srv := conformance.FakeSender(t, entraTokenStep(),
+		conformance.APIStep{Method: http.MethodGet, Path: "/v1.0/users/delta", Query: url.Values{"$deltatoken": {"old"}}, Auth: entraBearer,
+			Status: http.StatusGone, Body: entraGraphError("syncStateNotFound", "The sync state generation is not found.")},
+		entraDeltaStep("", "", "fresh", entraDeltaUserJSON(entraUserA, false)),
+	)
+	e := newTestEntra(t, entraSettings(srv.URL))
+	e.now = func() time.Time { return t0 }
+	sub, _ := json.Marshal(entraSubState{ID: entraSubID, ExpiresAt: t0.Add(24 * time.Hour), RenewedAt: t0,
+		NotificationURL: e.notifyURL, LifecycleURL: e.lifecycle, ClientStateMark: e.stateMark})
+	st := &conformance.StateMap{Values: map[string][]byte{entraStateKey: sub, entraDeltaStateKey: []byte(`{"delta_token":"old"}`)}}
+	for range 2 {
+		if events, err := e.Maintain(t.Context(), st); err != nil || events != nil {
+			t.Fatalf("%v, %v; want a new baseline, no events", events, err)
+		}
+	}
+	raw, _, _ := st.Get(t.Context(), entraDeltaStateKey)
+	if !strings.Contains(string(raw), `"delta_token":"fresh"`) {
+		t.Fatalf("delta state %s", raw)
 	}
 }
