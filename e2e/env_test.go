@@ -70,6 +70,9 @@ type envOptions struct {
 	quiet bool
 	// extraSpecs are sources built beside the generic "hr" source.
 	extraSpecs []sources.Spec
+	// simSpecs, when set, are more sources built beside them, given the
+	// simulator's URL (a source that reads its sender's API there).
+	simSpecs func(simURL string) []sources.Spec
 	// extra are ready-made sources served beside them.
 	extra []sources.Source
 	// extraConnectors are connectors configured beside okta.
@@ -142,7 +145,11 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srcs, err := sources.Build(append([]sources.Spec{{Name: "hr", Type: "generic", Settings: map[string]any{"secret": hrSecret}}}, o.extraSpecs...), registry.Sources(), sources.Deps{})
+	srcSpecs := append([]sources.Spec{{Name: "hr", Type: "generic", Settings: map[string]any{"secret": hrSecret}}}, o.extraSpecs...)
+	if o.simSpecs != nil {
+		srcSpecs = append(srcSpecs, o.simSpecs(simSrv.URL)...)
+	}
+	srcs, err := sources.Build(srcSpecs, registry.Sources(), sources.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

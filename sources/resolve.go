@@ -60,7 +60,10 @@ type State interface {
 // their sender or poll it: renew a Graph subscription or a Google channel,
 // reconcile missed pushes. The worker runs Maintain about every Interval, on
 // one worker at a time. Events it finds are offboarded like delivered ones
-// (the same event ids deduplicate them against pushes).
+// (the same event ids deduplicate them against pushes, or Event.Since by
+// subject), also those it returns beside an error. What it Puts in State is
+// kept only once those events are recorded, so a run whose events the
+// store could not take is read again.
 type Maintainer interface {
 	Interval() time.Duration
 	Maintain(ctx context.Context, st State) ([]Event, error)

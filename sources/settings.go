@@ -200,3 +200,22 @@ func PrintableASCII(s string) bool {
 	}
 	return true
 }
+
+// DefaultReconcileInterval is how often a source that can read its sender's
+// record of events (the Okta System Log, a Graph delta query) looks for
+// pushes that never arrived, unless reconcile_interval says otherwise.
+const DefaultReconcileInterval = 5 * time.Minute
+
+// ReconcileInterval parses a reconcile_interval setting: "" is
+// DefaultReconcileInterval; otherwise a duration between 1m (the worker's
+// maintenance schedule runs no more often) and 24h.
+func ReconcileInterval(s string) (time.Duration, error) {
+	if s == "" {
+		return DefaultReconcileInterval, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Minute || d > 24*time.Hour {
+		return 0, errors.New("want a duration between 1m and 24h")
+	}
+	return d, nil
+}

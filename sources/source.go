@@ -52,6 +52,12 @@ type Event struct {
 	EffectiveAt time.Time // zero: now
 	Systems     []string  // connector names; nil: all
 	DryRun      bool
+	// Since is set on an event a Maintainer found whose ID cannot be the one
+	// the push of the same change carried (a Graph delta query sees a
+	// user's state, not the notification): an event of the same source
+	// about the same subject received at or after Since is that push, and
+	// this event is then a duplicate. Zero: the ID alone deduplicates.
+	Since time.Time
 }
 
 // Delivery is the parsed content of one request: the events to offboard and,

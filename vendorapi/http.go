@@ -122,6 +122,9 @@ type Request struct {
 	// with ContentType as its Content-Type, e.g. a signed token.
 	Raw         []byte
 	ContentType string
+	// Answer, when not nil, receives the headers of a 2xx answer (Okta
+	// pages by a Link header).
+	Answer *http.Header
 }
 
 // maxIdlePerHost is how many connections to one vendor host a connector
@@ -194,7 +197,7 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (int, error) {
 	}))
 	err = retry.Do(ctx, waits, func(ctx context.Context) error {
 		var e *Error
-		status, e = c.once(ctx, what, r.Method, u, body, contentType, out, false)
+		status, e = c.once(ctx, what, r.Method, u, body, contentType, out, r.Answer, false)
 		switch {
 		case e == nil:
 			return nil
@@ -217,7 +220,7 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (int, error) {
 // once sends one request and classifies its result. An answer that
 // ClientOptions.Answered wants sent again is, once (resent marks that
 // second sending).
-func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body []byte, contentType string, out any, resent bool) (int, *Error) {
+func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body []byte, contentType string, out any, answer *http.Header, resent bool) (int, *Error) {
 	rctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
 	defer cancel()
 	var rd io.Reader
@@ -259,7 +262,7 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 
 	if c.o.Token != nil && c.o.Answered != nil && c.o.Answered(resp.StatusCode, resp.Header) && !resent {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // keep the connection reusable
-		return c.once(ctx, what, method, u, body, contentType, out, true)
+		return c.once(ctx, what, method, u, body, contentType, out, answer, true)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
@@ -293,6 +296,9 @@ func (c *Client) once(ctx context.Context, what, method string, u *url.URL, body
 			}
 		}
 		return resp.StatusCode, e
+	}
+	if answer != nil {
+		*answer = resp.Header.Clone()
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)) // keep the connection reusable

@@ -44,6 +44,7 @@ type entra struct {
 	mu     sync.Mutex
 	users  *fake.Directory[string, entraUser] // by lower-case userPrincipalName (= email) and object id
 	tokens fake.Tokens                        // the access tokens the token endpoint issued
+	seq    int64                              // the last change's sequence, for the delta query (delta.go)
 }
 
 // entraUser is one member of the tenant; userPrincipalName and mail are the
@@ -52,6 +53,8 @@ type entraUser struct {
 	id, upn, givenName, surname string
 	validFrom                   time.Time // signInSessionsValidFromDateTime
 	sessions                    int
+	disabled                    bool  // accountEnabled false
+	changed                     int64 // the sequence of its last change (delta.go)
 }
 
 func newEntra(config func() Config) *entra {
@@ -69,6 +72,9 @@ func (e *entra) Register(route func(string, http.HandlerFunc)) {
 	route("GET /v1.0/users", e.listUsers)
 	// https://learn.microsoft.com/en-us/graph/api/user-get?view=graph-rest-1.0
 	route("GET /v1.0/users/{id}", e.getUser)
+	// [delta] and [update] in delta.go
+	route("GET /v1.0/users/delta", e.delta)
+	route("PATCH /v1.0/users/{id}", e.updateUser)
 	// https://learn.microsoft.com/en-us/graph/api/user-revokesigninsessions?view=graph-rest-1.0
 	route("POST /v1.0/users/{id}/revokeSignInSessions", e.revoke)
 	route("/", func(w http.ResponseWriter, r *http.Request) {
@@ -82,8 +88,9 @@ func (e *entra) AddUser(email string, sessions int) {
 	defer e.mu.Unlock()
 	u := e.users.Ensure(email, func() (string, *entraUser) {
 		first, last := fake.Names(email)
+		e.seq++
 		u := &entraUser{id: entraID(email), upn: email, givenName: first, surname: last,
-			validFrom: time.Now().UTC().Truncate(time.Second)}
+			validFrom: time.Now().UTC().Truncate(time.Second), changed: e.seq}
 		return u.id, u
 	})
 	u.sessions = sessions

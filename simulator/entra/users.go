@@ -150,7 +150,7 @@ var entraProps = []entraProp{
 	{"surname", func(u *entraUser) any { return u.surname }, true},
 	{"userPrincipalName", func(u *entraUser) any { return u.upn }, true},
 	{"id", func(u *entraUser) any { return u.id }, true},
-	{"accountEnabled", func(*entraUser) any { return true }, false},
+	{"accountEnabled", func(u *entraUser) any { return !u.disabled }, false},
 	// Returned only on $select.
 	{"signInSessionsValidFromDateTime", func(u *entraUser) any { return u.validFrom.UTC().Format(entraDateFormat) }, false},
 }

@@ -43,6 +43,8 @@ type okta struct {
 	proofs           map[string]time.Time
 	nonce, prevNonce string
 	nonceAt          time.Time
+
+	log []oktaLogEvent // the System Log (logs.go), oldest first
 }
 
 // UserID is the id the Okta fake gives the user with that lower-case
@@ -58,6 +60,7 @@ type oktaUser struct {
 	created                        time.Time
 	loggedIn                       bool
 	sessions, tokens               int
+	deprovisioned                  bool
 }
 
 func newOkta(config func() Config) *okta {
@@ -76,6 +79,9 @@ func (o *okta) Register(route func(string, http.HandlerFunc)) {
 	route("GET /api/v1/users/{id}", o.getUser)
 	// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/UserSessions/#tag/UserSessions/operation/revokeUserSessions
 	route("DELETE /api/v1/users/{id}/sessions", o.revokeSessions)
+	// [deactivate] and [logs] in logs.go
+	route("POST /api/v1/users/{id}/lifecycle/deactivate", o.deactivate)
+	route("GET /api/v1/logs", o.listLogs)
 	// https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/get-access-token/
 	route("POST "+oktaTokenPath, o.token)
 	// Anything else: E0000008, https://developer.okta.com/docs/reference/error-codes/

@@ -39,7 +39,7 @@ const (
 )
 
 // oktaGrantable are the scopes the simulated service app was granted.
-var oktaGrantable = []string{oktaReadScope, oktaManageScope}
+var oktaGrantable = []string{oktaReadScope, oktaManageScope, oktaLogsScope}
 
 // oktaGrant is what an issued access token allows.
 type oktaGrant struct {

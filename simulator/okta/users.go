@@ -230,5 +230,8 @@ func (o *okta) view(u *oktaUser, base string) oktaUserJSON {
 	if u.loggedIn {
 		v.LastLogin = &at
 	}
+	if u.deprovisioned {
+		v.Status = "DEPROVISIONED"
+	}
 	return v
 }

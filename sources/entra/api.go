@@ -18,10 +18,12 @@ import (
 )
 
 // What the entra source asks of Graph, in the worker: Resolve reads a user,
-// Maintain keeps the subscription on users alive.
+// Maintain runs the delta query on users (delta.go) and keeps the
+// subscription on users alive.
 const (
-	// Interval is how often Maintain runs.
-	Interval = time.Hour
+	// RenewEvery is how often Maintain renews the subscription; it runs
+	// every reconcile_interval.
+	RenewEvery = time.Hour
 	// SubscriptionLifetime is the expiry Maintain asks for: the
 	// documented maximum for users, 41760 minutes ("under 29 days") [subscr],
 	// less an hour for clock skew (a request beyond the maximum fails).
@@ -149,8 +151,8 @@ func entraNotFound(err error) bool {
 	return errors.As(err, &e) && e.Kind == vendorapi.NotFound
 }
 
-// Interval implements sources.Maintainer: Maintain runs every hour.
-func (e *Source) Interval() time.Duration { return Interval }
+// Interval implements sources.Maintainer: reconcile_interval.
+func (e *Source) Interval() time.Duration { return e.interval }
 
 // entraSubState is what Maintain keeps in State under "subscription".
 type entraSubState struct {
@@ -159,6 +161,8 @@ type entraSubState struct {
 	NotificationURL string    `json:"notification_url,omitempty"`
 	LifecycleURL    string    `json:"lifecycle_url,omitempty"`
 	ClientStateMark string    `json:"client_state_mark,omitempty"`
+	// RenewedAt is when the subscription was last made or renewed.
+	RenewedAt time.Time `json:"renewed_at,omitzero"`
 	// Retired are subscriptions replaced by a new one, still to delete.
 	Retired []string `json:"retired,omitempty"`
 }
@@ -174,12 +178,37 @@ type entraSubscription struct {
 	ClientState              string `json:"clientState,omitempty"`
 }
 
-// Maintain implements sources.Maintainer: it keeps one subscription on "users" for
-// changeType "updated,deleted" that posts to notification_url (and
-// lifecycle_url) with the configured client state, and returns no events.
+// Maintain implements sources.Maintainer. It runs the delta query on users
+// (delta) and returns the users it shows disabled or removed as events,
+// then keeps the subscription alive (subscribe). The delta's state is kept
+// when the query succeeded, whatever became of the subscription: the delta
+// is the safety net of exactly a subscription that cannot be made. A
+// subscription error is returned beside the events, which are taken in all
+// the same; a delta error leaves the delta's state where it was.
+func (e *Source) Maintain(ctx context.Context, st sources.State) ([]sources.Event, error) {
+	ds, err := loadDeltaState(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	events, next, derr := e.delta(ctx, ds)
+	if derr == nil {
+		if err := saveDeltaState(ctx, st, next); err != nil {
+			return nil, err
+		}
+	}
+	serr := e.subscribe(ctx, st)
+	if derr != nil {
+		return nil, errors.Join(derr, serr)
+	}
+	return events, serr
+}
+
+// subscribe keeps one subscription on "users" for changeType
+// "updated,deleted" that posts to notification_url (and lifecycle_url)
+// with the configured client state.
 //
-// On every run it renews the stored subscription to SubscriptionLifetime
-// from now (PATCH). Renewing hourly rather than days before expiry costs
+// Once every RenewEvery it renews the stored subscription to
+// SubscriptionLifetime from now (PATCH). Renewing hourly rather than days before expiry costs
 // one call an hour and answers every lifecycle notification the handler
 // could only acknowledge: a renewal also reauthorizes the subscription
 // (reauthorizationRequired), and a subscription Graph removed answers 404
@@ -189,19 +218,21 @@ type entraSubscription struct {
 // client_state changed, a new subscription is created first and the old
 // one deleted after, so that no change falls in a gap; a delete that fails
 // is tried again on the next run. The state is saved as soon as it changes.
-func (e *Source) Maintain(ctx context.Context, st sources.State) ([]sources.Event, error) {
+func (e *Source) subscribe(ctx context.Context, st sources.State) error {
 	log := zerolog.Ctx(ctx)
 	s, err := loadEntraState(ctx, st)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if s.ID != "" && !e.sameConfig(s) {
 		log.Info().Str("source", e.name).Str("subscription_id", s.ID).Msg("entra subscription settings changed; replacing it")
 		s.Retired = append(s.Retired, s.ID)
 		s.ID = ""
 	}
-	exp := e.now().UTC().Add(SubscriptionLifetime)
-	if s.ID != "" {
+	now := e.now().UTC()
+	exp := now.Add(SubscriptionLifetime)
+	// A subscription renewed within RenewEvery is left as it is.
+	if s.ID != "" && now.Sub(s.RenewedAt) >= RenewEvery {
 		// [webhooks] "Renew a subscription": PATCH with the new
 		// expirationDateTime; 200 with the subscription. 404: Graph removed
 		// it (expired, or subscriptionRemoved [lifecycle]).
@@ -210,12 +241,12 @@ func (e *Source) Maintain(ctx context.Context, st sources.State) ([]sources.Even
 			Body: entraSubscription{ExpirationDateTime: exp.Format(entraGraphTime)}}, &got)
 		switch {
 		case err == nil:
-			s.ExpiresAt = graphTime(got.ExpirationDateTime, exp)
+			s.ExpiresAt, s.RenewedAt = graphTime(got.ExpirationDateTime, exp), now
 		case entraNotFound(err):
 			log.Warn().Str("source", e.name).Str("subscription_id", s.ID).Msg("entra subscription is gone; creating a new one")
 			s.ID = ""
 		default:
-			return nil, err
+			return err
 		}
 	}
 	if s.ID == "" {
@@ -231,23 +262,23 @@ func (e *Source) Maintain(ctx context.Context, st sources.State) ([]sources.Even
 			ClientState:              string(e.secret),
 		}}, &got); err != nil {
 			if err2 := saveEntraState(ctx, st, s); err2 != nil { // keep the retired list
-				return nil, errors.Join(err, err2)
+				return errors.Join(err, err2)
 			}
-			return nil, err
+			return err
 		}
 		if !entraGUIDRE.MatchString(got.ID) {
-			return nil, &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid, Status: http.StatusCreated,
+			return &vendorapi.Error{System: "entra", Kind: vendorapi.Invalid, Status: http.StatusCreated,
 				Msg: "POST /v1.0/subscriptions: the answer has no subscription id; check base_url"}
 		}
-		s.ID, s.ExpiresAt = got.ID, graphTime(got.ExpirationDateTime, exp)
+		s.ID, s.ExpiresAt, s.RenewedAt = got.ID, graphTime(got.ExpirationDateTime, exp), now
 		s.NotificationURL, s.LifecycleURL, s.ClientStateMark = e.notifyURL, e.lifecycle, e.stateMark
 		log.Info().Str("source", e.name).Str("subscription_id", s.ID).Time("expires_at", s.ExpiresAt).Msg("entra subscription created")
 	}
 	if err := saveEntraState(ctx, st, s); err != nil {
-		return nil, err
+		return err
 	}
 	if len(s.Retired) == 0 {
-		return nil, nil
+		return nil
 	}
 	var left []string
 	for _, id := range s.Retired {
@@ -259,7 +290,7 @@ func (e *Source) Maintain(ctx context.Context, st sources.State) ([]sources.Even
 		}
 	}
 	s.Retired = left
-	return nil, saveEntraState(ctx, st, s)
+	return saveEntraState(ctx, st, s)
 }
 
 // sameConfig reports whether the stored subscription was made with the

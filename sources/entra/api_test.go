@@ -265,19 +265,20 @@ func TestEntraMaintainKeepsOneSubscription(t *testing.T) {
 	t4 := t3.Add(time.Hour)
 	const newState = "anotherClientValue0123"
 	srv := conformance.FakeSender(t,
-		// Run 1: nothing stored: create.
-		entraTokenStep(), entraCreateStep(sub1, entraClientState, t0),
+		// Run 1: nothing stored: the delta's baseline, then create.
+		entraTokenStep(), entraDeltaStep("", "", "d1"), entraCreateStep(sub1, entraClientState, t0),
 		// Run 2: renew the stored one.
-		entraRenewStep(sub1, t1, http.StatusOK, ""),
+		entraDeltaStep("d1", "", "d2"), entraRenewStep(sub1, t1, http.StatusOK, ""),
 		// Run 3: Graph removed it: create anew.
+		entraDeltaStep("d2", "", "d3"),
 		entraRenewStep(sub1, t2, http.StatusNotFound, entraGraphError("ResourceNotFound", "The object was not found.")),
 		entraCreateStep(sub2, entraClientState, t2),
 		// Run 4 (client_state changed, a new source and client): create
 		// first, then delete the old one, which fails.
-		entraTokenStep(), entraCreateStep(sub3, newState, t3),
+		entraTokenStep(), entraDeltaStep("d3", "", "d4"), entraCreateStep(sub3, newState, t3),
 		entraDeleteStep(sub2, http.StatusServiceUnavailable, entraGraphError("serviceNotAvailable", "try later")),
 		// Run 5: renew, and delete the old one again (gone already: fine).
-		entraRenewStep(sub3, t4, http.StatusOK, ""),
+		entraDeltaStep("d4", "", "d5"), entraRenewStep(sub3, t4, http.StatusOK, ""),
 		entraDeleteStep(sub2, http.StatusNotFound, entraGraphError("ResourceNotFound", "The object was not found.")),
 	)
 	st := &conformance.StateMap{}
@@ -339,25 +340,25 @@ func TestEntraMaintainErrors(t *testing.T) {
 		keepID  string // the subscription id the state must still hold
 	}{
 		{name: "a throttled renewal is retryable and keeps the subscription", st: stored(entraSubID),
-			steps: []conformance.APIStep{entraTokenStep(), entraRenewStep(entraSubID, t0, http.StatusTooManyRequests, entraGraphError("TooManyRequests", "Too many requests"))},
+			steps: []conformance.APIStep{entraTokenStep(), entraDeltaStep("", "", "d1"), entraRenewStep(entraSubID, t0, http.StatusTooManyRequests, entraGraphError("TooManyRequests", "Too many requests"))},
 			kind:  vendorapi.RateLimited, errText: "PATCH /v1.0/subscriptions/", keepID: entraSubID},
 		{name: "a renewal failing with 500 is retryable", st: stored(entraSubID),
-			steps: []conformance.APIStep{entraTokenStep(), entraRenewStep(entraSubID, t0, http.StatusInternalServerError, entraGraphError("generalException", "An unexpected error occurred"))},
+			steps: []conformance.APIStep{entraTokenStep(), entraDeltaStep("", "", "d1"), entraRenewStep(entraSubID, t0, http.StatusInternalServerError, entraGraphError("generalException", "An unexpected error occurred"))},
 			kind:  vendorapi.Transient, keepID: entraSubID},
 		{name: "a failed notificationUrl validation is a permanent error with Graph's words", st: &conformance.StateMap{},
-			steps: []conformance.APIStep{entraTokenStep(), {Method: http.MethodPost, Path: "/v1.0/subscriptions", Auth: entraBearer, Status: http.StatusBadRequest,
+			steps: []conformance.APIStep{entraTokenStep(), entraDeltaStep("", "", "d1"), {Method: http.MethodPost, Path: "/v1.0/subscriptions", Auth: entraBearer, Status: http.StatusBadRequest,
 				Body: entraGraphError("ValidationError", "Subscription validation request failed. Response must exactly match validationToken query parameter.")}},
 			kind: vendorapi.Invalid, errText: "Subscription validation request failed"},
 		{name: "a create without the permission is a permanent auth error", st: &conformance.StateMap{},
-			steps: []conformance.APIStep{entraTokenStep(), {Method: http.MethodPost, Path: "/v1.0/subscriptions", Auth: entraBearer, Status: http.StatusForbidden,
+			steps: []conformance.APIStep{entraTokenStep(), entraDeltaStep("", "", "d1"), {Method: http.MethodPost, Path: "/v1.0/subscriptions", Auth: entraBearer, Status: http.StatusForbidden,
 				Body: entraGraphError("ExtensionError", "Operation: Create; Exception: [Status Code: Forbidden; Reason: Insufficient privileges]")}},
 			kind: vendorapi.Auth},
 		{name: "a throttled create waits as Graph asks", st: &conformance.StateMap{},
-			steps: []conformance.APIStep{entraTokenStep(), {Method: http.MethodPost, Path: "/v1.0/subscriptions", Auth: entraBearer, Status: http.StatusTooManyRequests,
+			steps: []conformance.APIStep{entraTokenStep(), entraDeltaStep("", "", "d1"), {Method: http.MethodPost, Path: "/v1.0/subscriptions", Auth: entraBearer, Status: http.StatusTooManyRequests,
 				Header: map[string]string{"Retry-After": "30"}, Body: entraGraphError("TooManyRequests", "Too many requests")}},
 			kind: vendorapi.RateLimited, wait: 30 * time.Second},
 		{name: "an answer without a subscription id is refused", st: &conformance.StateMap{},
-			steps: []conformance.APIStep{entraTokenStep(), {Method: http.MethodPost, Path: "/v1.0/subscriptions", Auth: entraBearer, Status: http.StatusCreated, Body: `{"value":[]}`}},
+			steps: []conformance.APIStep{entraTokenStep(), entraDeltaStep("", "", "d1"), {Method: http.MethodPost, Path: "/v1.0/subscriptions", Auth: entraBearer, Status: http.StatusCreated, Body: `{"value":[]}`}},
 			kind:  vendorapi.Invalid, errText: "no subscription id"},
 	}
 	for _, tt := range tests {
@@ -387,7 +388,7 @@ func TestEntraMaintainErrors(t *testing.T) {
 
 func TestEntraMaintainStartsAfreshFromUnreadableState(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	srv := conformance.FakeSender(t, entraTokenStep(), entraCreateStep(entraSubID, entraClientState, t0))
+	srv := conformance.FakeSender(t, entraTokenStep(), entraDeltaStep("", "", "d1"), entraCreateStep(entraSubID, entraClientState, t0))
 	e := newTestEntra(t, entraSettings(srv.URL))
 	e.now = func() time.Time { return t0 }
 	st := &conformance.StateMap{Values: map[string][]byte{entraStateKey: []byte(`{"id":`)}}

@@ -35,6 +35,9 @@ type Config struct {
 	BaseURL string `json:"base_url"`
 	// TokenURL is the token endpoint (default: the tenant's v2.0 one).
 	TokenURL string `json:"token_url"`
+	// ReconcileInterval is how often Maintain runs the delta query on users
+	// (default sources.DefaultReconcileInterval).
+	ReconcileInterval string `json:"reconcile_interval"`
 }
 
 // Validate implements sources.Config.
@@ -84,6 +87,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, vendorapi.KeyErr("token_url", err))
 		}
 	}
+	if _, err := sources.ReconcileInterval(c.ReconcileInterval); err != nil {
+		errs = append(errs, vendorapi.KeyErr("reconcile_interval", err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -95,6 +101,7 @@ func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 	if c.TokenURL == "" {
 		c.TokenURL = fmt.Sprintf(entraTokenURLFormat, c.TenantID)
 	}
+	interval, _ := sources.ReconcileInterval(c.ReconcileInterval) // checked by Validate
 	api, err := entraClient(c, d.HTTPClient)
 	if err != nil {
 		return nil, vendorapi.KeyErr("base_url", sources.Cause(err))
@@ -107,6 +114,7 @@ func (c *Config) Open(name string, d sources.Deps) (sources.Source, error) {
 		notifyURL:   c.NotificationURL,
 		lifecycle:   c.LifecycleURL,
 		api:         api,
+		interval:    interval,
 		now:         d.Now,
 	}, nil
 }

@@ -64,6 +64,7 @@ type Source struct {
 	notifyURL   string
 	lifecycle   string
 	api         *vendorapi.Client
+	interval    time.Duration // reconcile_interval: how often Maintain runs
 	now         func() time.Time
 }
 

@@ -350,7 +350,7 @@ func TestEntraDefaultsAndInterfaces(t *testing.T) {
 	delete(s, "token_url")
 	delete(s, "lifecycle_url")
 	e := newTestEntra(t, s)
-	if e.Name() != "entra" || e.Type() != "entra" || e.Interval() != Interval || e.lifecycle != "" {
+	if e.Name() != "entra" || e.Type() != "entra" || e.Interval() != sources.DefaultReconcileInterval || e.lifecycle != "" {
 		t.Fatalf("got name %q, type %q, interval %s, lifecycle %q", e.Name(), e.Type(), e.Interval(), e.lifecycle)
 	}
 	var src sources.Source = e

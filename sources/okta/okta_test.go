@@ -329,7 +329,7 @@ func TestOktaBuildErrorsNameTheKey(t *testing.T) {
 		{"an event type that is not one", map[string]any{"secret": oktaSecret, "events": map[string]any{"deactivate": "terminated"}}, `sources[0] (okta).events["deactivate"]: not an Okta event type`},
 		{"a reason that is not a string", map[string]any{"secret": oktaSecret, "events": map[string]any{"user.account.lock": 1.0}}, `sources[0] (okta).events["user.account.lock"]: want one of`},
 		{"events that are not a mapping", map[string]any{"secret": oktaSecret, "events": []any{"user.lifecycle.deactivate"}}, "sources[0] (okta).events: must be a mapping, not a list"},
-		{"an unknown key", map[string]any{"secret": oktaSecret, "colour": "red"}, `sources[0] (okta).colour: unknown key (known: events, header, secret)`},
+		{"an unknown key", map[string]any{"secret": oktaSecret, "colour": "red"}, `sources[0] (okta).colour: unknown key (known: base_url, events, header, reconcile_interval, secret, token)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,6 +28,7 @@ type oktaHookBody struct {
 type oktaLogEvent struct {
 	UUID      string       `json:"uuid"`      // unique per event: the dedupe key
 	EventType string       `json:"eventType"` // user.lifecycle.deactivate
+	Published string       `json:"published"` // when Okta logged it (RFC 3339); read by Maintain only
 	Outcome   *oktaOutcome `json:"outcome"`
 	Target    []oktaTarget `json:"target"`
 }
