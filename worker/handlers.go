@@ -196,8 +196,7 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 			since = *entry.StartedAt
 		}
 		if time.Since(since) < window {
-			after := w.retryDelay(retry, rerr, t)
-			next := time.Now().Add(after)
+			next, after := nextAttempt(time.Now(), w.retryDelay(retry, rerr, t))
 			if err := w.opts.Store.RecordAttemptRetry(ctx, *attempted(attempt, "retry", rerr), rerr.Error(), next); err != nil {
 				log.Error().Err(err).Msg("record retry")
 			}

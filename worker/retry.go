@@ -86,3 +86,15 @@ func windowSpent(window time.Duration, since time.Time, err error) error {
 	return fmt.Errorf("retry window of %s (retry_for) spent: retried since %s; last error: %w",
 		window, since.UTC().Format(time.RFC3339), err)
 }
+
+// nextAttempt is when a retry chosen at now with delay d runs, and the
+// delay to hand asynq for it: rounded up to a whole second, because asynq
+// keeps retry times in whole Unix seconds (truncated), which would let a
+// retry run up to a second early, inside the vendor's Retry-After.
+func nextAttempt(now time.Time, d time.Duration) (time.Time, time.Duration) {
+	next := now.Add(d)
+	if r := next.Truncate(time.Second); !r.Equal(next) {
+		next = r.Add(time.Second)
+	}
+	return next, next.Sub(now)
+}
