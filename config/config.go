@@ -58,7 +58,8 @@ type Worker struct {
 	// (yaml "shutdown_timeout"); default 25s, allowed 1s..10m.
 	ShutdownTimeout time.Duration
 	// MaxRetry is how often a failed task is retried before it is archived
-	// (yaml "max_retry"); default 20, allowed 0..100 (0: never retried).
+	// (yaml "max_retry"); default none (a revoke is bounded by its
+	// connector's retry_for, not a count), allowed 0..100.
 	MaxRetry int
 }
 

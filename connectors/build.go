@@ -42,7 +42,8 @@ func Types(types map[string]func() Config) []string { return slices.Sorted(maps.
 // unknown type, an unknown key and a missing key all fail, and so does a
 // Follower's after that names no configured connector or leads back to
 // itself (`connectors[2] (lucid-logout).after: no connector is named
-// "lucid"`). Names are the config package's to check (their form,
+// "lucid"`). retry_for (RetryForKey), which every type accepts, is checked
+// here and taken out before the type decodes its settings. Names are the config package's to check (their form,
 // duplicates). It returns connectors only when there is no problem at all.
 // types maps each known type name to a fresh Config of that type
 // (registry.Connectors).
@@ -62,15 +63,16 @@ func Build(specs []Spec, types map[string]func() Config, deps Deps) ([]Connector
 			continue
 		}
 		cfg := newConfig()
-		err := vendorapi.CheckSettings(s.Settings, cfg)
-		if err == nil {
+		settings, rerr := withoutRetryFor(s.Settings)
+		err := vendorapi.CheckSettings(settings, cfg)
+		if err == nil && rerr == nil {
 			var c Connector
 			if c, err = cfg.Open(s.Name, deps); err == nil {
 				out = append(out, c)
 				continue
 			}
 		}
-		errs = append(errs, vendorapi.At(at, err)...)
+		errs = append(errs, vendorapi.At(at, errors.Join(rerr, err))...)
 	}
 	errs = append(errs, checkAfter(out, index)...)
 	if len(errs) > 0 {

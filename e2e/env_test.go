@@ -85,6 +85,12 @@ type envOptions struct {
 	policy intake.Policy
 	// reasons is the worker's policy.reasons.
 	reasons map[offboard.Reason][]string
+	// oktaRetryFor is the okta connector's retry_for; "" leaves it unset.
+	oktaRetryFor string
+	// maxBackoff is the worker's MaxBackoff; 0 means its default.
+	maxBackoff time.Duration
+	// wrapSim wraps the simulator's handler (a fault in front of a vendor); nil: none.
+	wrapSim func(http.Handler) http.Handler
 }
 
 // dialects runs fn once on SQLite and once on PostgreSQL (skipped, with a
@@ -121,7 +127,11 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	e.Sim = simulator.New(simulator.Options{OktaToken: oktaToken, GoogleKey: &googleSAKey().PublicKey})
 	e.Sim.AddUser("alice@example.com", 2)
 	e.Sim.AddUser("bob@example.com", 1)
-	simSrv := httptest.NewServer(e.Sim.Handler())
+	simHandler := e.Sim.Handler()
+	if o.wrapSim != nil {
+		simHandler = o.wrapSim(simHandler)
+	}
+	simSrv := httptest.NewServer(simHandler)
 	t.Cleanup(simSrv.Close)
 	e.SimURL = simSrv.URL
 
@@ -133,6 +143,9 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 		Name: "okta", Type: "okta",
 		Settings: map[string]any{"base_url": simSrv.URL + "/okta", "token": token},
 	}}
+	if o.oktaRetryFor != "" {
+		specs[0].Settings["retry_for"] = o.oktaRetryFor
+	}
 	if o.allConnectors {
 		specs = append(specs, simConnectors(t, simSrv.URL)...)
 	}
@@ -142,6 +155,10 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 		names = append(names, s.Name)
 	}
 	conns, err := connectors.Build(specs, registry.Connectors(), connectors.Deps{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	windows, err := connectors.RetryWindows(specs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +183,7 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 			ShutdownTimeout: 2 * time.Second, AuditLogInterval: o.auditLog, Metrics: o.metrics,
 			Notify:  o.notify,
 			Reasons: o.reasons, Intake: o.policy,
+			RetryFor: windows, MaxBackoff: o.maxBackoff,
 		}
 		e.Worker = e.startWorker()
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/offboarder/offboarder/offboard"
 )
@@ -21,18 +22,19 @@ const (
 	maxAuditDetail = 500
 )
 
-const entryCols = "case_id, connector, outcome, attempts, last_error, detail, created_at, updated_at, started_at, finished_at"
+const entryCols = "case_id, connector, outcome, attempts, last_error, detail, created_at, updated_at, started_at, finished_at, next_attempt_at"
 
 func scanEntry(r scanner) (Entry, error) {
 	var e Entry
 	var created, updated int64
-	var started, finished sql.NullInt64
+	var started, finished, next sql.NullInt64
 	err := r.Scan(&e.CaseID, &e.Connector, &e.Outcome, &e.Attempts, &e.LastError, &e.Detail,
-		&created, &updated, &started, &finished)
+		&created, &updated, &started, &finished, &next)
 	e.CreatedAt = fromMicros(created)
 	e.UpdatedAt = fromMicros(updated)
 	e.StartedAt = fromNullMicros(started)
 	e.FinishedAt = fromNullMicros(finished)
+	e.NextAttemptAt = fromNullMicros(next)
 	return e, err
 }
 
@@ -220,7 +222,8 @@ func (t *tx) tally(caseID string) (tallies, error) {
 	return n, err
 }
 
-// BeginAttempt increments attempts and sets started_at (first time) and updated_at on a
+// BeginAttempt increments attempts, sets started_at (first time) and updated_at and clears
+// next_attempt_at on a
 // pending entry and returns it, with its case's row (without events, entries or audit):
 // what a revoke needs, in one transaction. On a final entry it changes nothing and returns
 // it as is. ErrNotFound if the case or the entry does not exist. It writes no audit row.
@@ -235,7 +238,7 @@ func (s *Store) BeginAttempt(ctx context.Context, caseID, connector string) (Ent
 			return fmt.Errorf("case: %w", err)
 		}
 		e, err = scanEntry(t.queryRow(`UPDATE entries
-			SET attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ?
+			SET attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ?, next_attempt_at = NULL
 			WHERE case_id = ? AND connector = ? AND outcome = ?
 			RETURNING `+entryCols,
 			micros(t.now), micros(t.now), caseID, connector, offboard.Pending))
@@ -257,20 +260,24 @@ func (s *Store) BeginAttempt(ctx context.Context, caseID, connector string) (Ent
 // last_error keeps at most 2000 characters. On a final entry it changes
 // nothing and returns nil; ErrNotFound if the entry does not exist.
 func (s *Store) RecordRetry(ctx context.Context, caseID, connector, errText string) error {
-	return s.recordRetry(ctx, caseID, connector, errText, nil)
+	return s.recordRetry(ctx, caseID, connector, errText, nil, time.Time{})
 }
 
 // recordRetry is RecordRetry that also keeps attempt a, when not nil, in
-// the same transaction.
-func (s *Store) recordRetry(ctx context.Context, caseID, connector, errText string, a *Attempt) error {
+// the same transaction, and sets next_attempt_at to next (NULL when zero).
+func (s *Store) recordRetry(ctx context.Context, caseID, connector, errText string, a *Attempt, next time.Time) error {
 	errText = clean(errText)
 	err := s.write(ctx, caseID, func(t *tx) error {
 		if err := t.insertAttempt(a); err != nil {
 			return err
 		}
-		res, err := t.exec(`UPDATE entries SET last_error = ?, updated_at = ?
+		var nextAt sql.NullInt64
+		if !next.IsZero() {
+			nextAt = sql.NullInt64{Int64: micros(next), Valid: true}
+		}
+		res, err := t.exec(`UPDATE entries SET last_error = ?, updated_at = ?, next_attempt_at = ?
 			WHERE case_id = ? AND connector = ? AND outcome = ?`,
-			truncate(errText, maxLastError), micros(t.now), caseID, connector, offboard.Pending)
+			truncate(errText, maxLastError), micros(t.now), nextAt, caseID, connector, offboard.Pending)
 		if err != nil {
 			return err
 		}
@@ -323,12 +330,12 @@ func (s *Store) recordOutcome(ctx context.Context, caseID, connector string, out
 		}
 		// The entry is updated only while pending, and read back in the
 		// same statement; an entry already final is returned as it is.
-		q := `UPDATE entries SET outcome = ?, updated_at = ?, finished_at = ?, detail = ?
+		q := `UPDATE entries SET outcome = ?, updated_at = ?, finished_at = ?, detail = ?, next_attempt_at = NULL
 			WHERE case_id = ? AND connector = ? AND outcome = ?
 			RETURNING ` + entryCols
 		args := []any{outcome, micros(t.now), micros(t.now), truncate(detail, maxLastError), caseID, connector, offboard.Pending}
 		if outcome == offboard.Failed {
-			q = `UPDATE entries SET outcome = ?, updated_at = ?, finished_at = ?, last_error = ?
+			q = `UPDATE entries SET outcome = ?, updated_at = ?, finished_at = ?, last_error = ?, next_attempt_at = NULL
 			WHERE case_id = ? AND connector = ? AND outcome = ?
 			RETURNING ` + entryCols
 			args = []any{outcome, micros(t.now), micros(t.now), truncate(detail, maxLastError), caseID, connector, offboard.Pending}

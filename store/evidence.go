@@ -62,9 +62,10 @@ func (s *Store) RecordAttemptOutcome(ctx context.Context, a Attempt, outcome off
 }
 
 // RecordAttemptRetry is RecordRetry for a.CaseID and a.Connector that keeps
-// the attempt a in the same transaction.
-func (s *Store) RecordAttemptRetry(ctx context.Context, a Attempt, errText string) error {
-	return s.recordRetry(ctx, a.CaseID, a.Connector, errText, &a)
+// the attempt a in the same transaction and notes when the next attempt is
+// due (next_attempt_at; zero: unknown, NULL).
+func (s *Store) RecordAttemptRetry(ctx context.Context, a Attempt, errText string, next time.Time) error {
+	return s.recordRetry(ctx, a.CaseID, a.Connector, errText, &a, next)
 }
 
 // insertAttempt keeps a; nothing for nil, and nothing for an attempt kept before.

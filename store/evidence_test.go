@@ -57,7 +57,7 @@ func TestEvidence(t *testing.T) {
 			id := openCase(t, s, "cy@example.com")
 			fanOut(t, s, id, map[string]offboard.Outcome{"okta": offboard.Pending})
 			now := time.Now()
-			if err := s.RecordAttemptRetry(t.Context(), Attempt{CaseID: id, Connector: "okta", N: 1, StartedAt: now, StatusCode: 429, Result: "retry"}, "okta: rate limited"); err != nil {
+			if err := s.RecordAttemptRetry(t.Context(), Attempt{CaseID: id, Connector: "okta", N: 1, StartedAt: now, StatusCode: 429, Result: "retry"}, "okta: rate limited", now.Add(time.Minute)); err != nil {
 				t.Fatal(err)
 			}
 			e, err := s.RecordAttemptOutcome(t.Context(), Attempt{CaseID: id, Connector: "okta", N: 2, StartedAt: now.Add(time.Second), StatusCode: 200, Result: "verified"}, offboard.Verified, "")
@@ -74,6 +74,43 @@ func TestEvidence(t *testing.T) {
 			}
 			if len(ev.Attempts) != 2 || ev.Attempts[0].StatusCode != 429 || ev.Attempts[1].Result != "verified" || ev.Case.State != offboard.StateCompleted {
 				t.Errorf("attempts %+v, state %s", ev.Attempts, ev.Case.State)
+			}
+		}},
+		{"a retry notes when the next attempt is due, and an attempt's start or the outcome clears it", func(t *testing.T, s *Store) {
+			id := openCase(t, s, "next@example.com")
+			fanOut(t, s, id, map[string]offboard.Outcome{"okta": offboard.Pending})
+			entry := func() Entry {
+				t.Helper()
+				c, err := s.GetCase(t.Context(), id)
+				if err != nil || len(c.Entries) != 1 {
+					t.Fatalf("case %+v, %v", c, err)
+				}
+				return c.Entries[0]
+			}
+			if _, _, err := s.BeginAttempt(t.Context(), id, "okta"); err != nil {
+				t.Fatal(err)
+			}
+			next := time.Now().Add(90 * time.Second).Truncate(time.Microsecond)
+			if err := s.RecordAttemptRetry(t.Context(), Attempt{CaseID: id, Connector: "okta", N: 1, StartedAt: time.Now(), StatusCode: 503, Result: "retry"}, "okta: 503", next); err != nil {
+				t.Fatal(err)
+			}
+			if e := entry(); e.NextAttemptAt == nil || !e.NextAttemptAt.Equal(next) {
+				t.Fatalf("after a retry: next_attempt_at %v, want %v", e.NextAttemptAt, next)
+			}
+			if _, _, err := s.BeginAttempt(t.Context(), id, "okta"); err != nil {
+				t.Fatal(err)
+			}
+			if e := entry(); e.NextAttemptAt != nil {
+				t.Fatalf("an attempt began: next_attempt_at %v, want none", e.NextAttemptAt)
+			}
+			if err := s.RecordAttemptRetry(t.Context(), Attempt{CaseID: id, Connector: "okta", N: 2, StartedAt: time.Now(), StatusCode: 503, Result: "retry"}, "okta: 503", next); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.RecordOutcome(t.Context(), id, "okta", offboard.Verified, ""); err != nil {
+				t.Fatal(err)
+			}
+			if e := entry(); e.NextAttemptAt != nil {
+				t.Fatalf("final: next_attempt_at %v, want none", e.NextAttemptAt)
 			}
 		}},
 		{"a case without attempts has an empty list, and an unknown case is not found", func(t *testing.T, s *Store) {

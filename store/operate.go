@@ -114,7 +114,9 @@ func (s *Store) RetryEntry(ctx context.Context, caseID, connector, who, note str
 				return err
 			}
 		}
-		e, err = scanEntry(t.queryRow(`UPDATE entries SET outcome = ?, updated_at = ?, finished_at = NULL
+		// started_at starts again: the entry's retry window (retry_for) is
+		// measured from it. Every earlier attempt stays in attempts.
+		e, err = scanEntry(t.queryRow(`UPDATE entries SET outcome = ?, updated_at = ?, finished_at = NULL, started_at = NULL
 			WHERE case_id = ? AND connector = ? AND outcome = ?
 			RETURNING `+entryCols,
 			offboard.Pending, micros(t.now), caseID, connector, offboard.Failed))
@@ -194,7 +196,7 @@ func (s *Store) CancelCase(ctx context.Context, caseID, who, note string) (*Case
 			return &CaseStateError{State: c.State, Want: "only a scheduled or pending case is cancelled, before revocation starts"}
 		}
 		from := c.State
-		if _, err := t.exec(`UPDATE entries SET outcome = ?, updated_at = ?, finished_at = ?
+		if _, err := t.exec(`UPDATE entries SET outcome = ?, updated_at = ?, finished_at = ?, next_attempt_at = NULL
 			WHERE case_id = ? AND outcome = ?`,
 			offboard.Cancelled, micros(t.now), micros(t.now), caseID, offboard.Pending); err != nil {
 			return err

@@ -106,8 +106,11 @@ type Entry struct {
 	Detail     string           `json:"detail,omitempty"` // what the connector ended and what not, a skip's reason, a manual step's instructions
 	CreatedAt  time.Time        `json:"created_at"`
 	UpdatedAt  time.Time        `json:"updated_at"`
-	StartedAt  *time.Time       `json:"started_at,omitempty"`  // first attempt
+	StartedAt  *time.Time       `json:"started_at,omitempty"`  // first attempt (since an operator's retry, which starts the retry window again)
 	FinishedAt *time.Time       `json:"finished_at,omitempty"` // outcome recorded
+	// NextAttemptAt is when a retry the worker scheduled is due: set by a
+	// retryable failure, cleared when an attempt begins or the entry is final.
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 }
 
 // AuditEntry is one link of the append-only, hash-chained audit log.

@@ -36,8 +36,11 @@ const (
 const (
 	OffboardMaxRetry = 25
 	OffboardTimeout  = 30 * time.Second
-	// RevokeMaxRetry is the default of Settings.RevokeMaxRetry.
-	RevokeMaxRetry   = 20
+	// RevokeMaxRetry is the default of Settings.RevokeMaxRetry: high
+	// enough never to be reached, since a revoke is bounded by time (the
+	// worker fails the entry when its connector's retry_for is spent), not
+	// by a count.
+	RevokeMaxRetry   = 100000
 	RevokeTimeout    = 60 * time.Second
 	MaintainMaxRetry = 3
 	MaintainTimeout  = 2 * time.Minute

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/store"
 )
 
 // uiClient is a browser-like client of the operators' page: it keeps
@@ -230,4 +231,27 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// A pending entry the worker retries shows when it tries again.
+func TestUICaseShowsTheNextAttempt(t *testing.T) {
+	s := startSurface(t)
+	id := s.deliver("next-1", "nora@example.com")
+	ctx := t.Context()
+	if _, err := s.store.FanOut(ctx, id, map[string]offboard.Outcome{"okta": offboard.Pending}, "worker"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.store.BeginAttempt(ctx, id, "okta"); err != nil {
+		t.Fatal(err)
+	}
+	next := time.Now().Add(3 * time.Minute)
+	if err := s.store.RecordAttemptRetry(ctx, store.Attempt{CaseID: id, Connector: "okta", N: 1, StartedAt: time.Now(), StatusCode: 503, Result: "retry"}, "okta: 503", next); err != nil {
+		t.Fatal(err)
+	}
+	u := newUIClient(t, s.url)
+	u.login(testAdminToken)
+	_, body := u.do(http.MethodGet, "/ui/cases/"+id, nil, nil)
+	if !strings.Contains(body, "Next attempt ") {
+		t.Fatalf("the case page does not show the next attempt:\n%s", body)
+	}
 }

@@ -22,7 +22,9 @@ import (
 const actor = "worker"
 
 // recordPatience bounds how long a revoke waits for the database to record
-// an outcome the vendor has already given.
+// an outcome the vendor has already given; after it the task is retried,
+// and the re-run records the answer kept in Redis (settle) without calling
+// the vendor again.
 const recordPatience = 15 * time.Second
 
 // handleOffboard fans a due case out: one entry per connector (skipped on a
@@ -154,6 +156,14 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 	if !ok {
 		return w.finish(ctx, log, c, p.Connector, offboard.Failed, "connector is not configured in this worker", true, nil)
 	}
+	if k, ok, err := w.kept(ctx, c.ID, p.Connector); err != nil {
+		return err // Redis is away: so is the task's retry; nothing is called
+	} else if ok {
+		// The vendor answered an earlier run, and the database could not
+		// record it then: record that answer, without calling again.
+		log.Info().Str("outcome", string(k.Outcome)).Msg("recording the vendor's kept answer; the vendor is not called again")
+		return w.settle(ctx, log, c, p.Connector, k.Outcome, k.Detail, k.Failed, k.attempt(c.ID, p.Connector))
+	}
 
 	start := time.Now()
 	rctx, detail := connectors.WithReport(ctx)
@@ -165,7 +175,7 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 		if !outcome.Final() {
 			rerr = fmt.Errorf("%s: connector answered no outcome", p.Connector)
 		} else {
-			return w.finish(ctx, log, c, p.Connector, outcome, detail(), false, attempted(attempt, string(outcome), nil))
+			return w.settle(ctx, log, c, p.Connector, outcome, detail(), false, attempted(attempt, string(outcome), nil))
 		}
 	}
 	if ctx.Err() != nil {
@@ -179,13 +189,36 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 	retry, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	if vendorapi.Retryable(rerr) && (retry < maxRetry || !IsFailure(rerr)) {
-		if err := w.opts.Store.RecordAttemptRetry(ctx, *attempted(attempt, "retry", rerr), rerr.Error()); err != nil {
-			log.Error().Err(err).Msg("record retry")
+		// Bounded by time: retried until the connector's retry window,
+		// from the entry's first attempt, is spent.
+		window, since := w.retryFor(p.Connector), start
+		if entry.StartedAt != nil {
+			since = *entry.StartedAt
 		}
-		log.Warn().Err(rerr).Dur("retry_after", vendorapi.RetryAfter(rerr)).Msg("revoke failed; will retry")
-		return rerr
+		if time.Since(since) < window {
+			next, after := nextAttempt(time.Now(), w.retryDelay(retry, rerr, t))
+			if err := w.opts.Store.RecordAttemptRetry(ctx, *attempted(attempt, "retry", rerr), rerr.Error(), next); err != nil {
+				log.Error().Err(err).Msg("record retry")
+			}
+			log.Warn().Err(rerr).Dur("retry_after", vendorapi.RetryAfter(rerr)).Time("next_attempt_at", next).Msg("revoke failed; will retry")
+			return &scheduled{err: rerr, after: after}
+		}
+		rerr = windowSpent(window, since, rerr)
 	}
-	return w.finish(ctx, log, c, p.Connector, offboard.Failed, rerr.Error(), true, attempted(attempt, string(offboard.Failed), rerr))
+	return w.settle(ctx, log, c, p.Connector, offboard.Failed, rerr.Error(), true, attempted(attempt, string(offboard.Failed), rerr))
+}
+
+// settle records what the vendor answered, as finish does, keeping the
+// answer in Redis until the database has recorded it: if the database
+// stays away longer than recordPatience, the task's re-run records the
+// kept answer instead of calling the vendor a second time.
+func (w *Worker) settle(ctx context.Context, log zerolog.Logger, c *store.Case, connector string, outcome offboard.Outcome, detail string, failed bool, a *store.Attempt) error {
+	w.keep(ctx, log, outcome, detail, failed, a)
+	err := w.finish(ctx, log, c, connector, outcome, detail, failed, a)
+	if err == nil || errors.Is(err, asynq.SkipRetry) {
+		w.forget(ctx, log, c.ID, connector)
+	}
+	return err
 }
 
 // attempted completes a for the case's evidence: its result, the vendor's

@@ -8,12 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/connectors"
@@ -22,7 +22,6 @@ import (
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
-	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // Options configure a Worker. Zero values take the defaults in brackets.
@@ -41,8 +40,14 @@ type Options struct {
 	RelayInterval     time.Duration // [10s]
 	AuditLogInterval  time.Duration // [1h] how often the audit chain is verified and its head logged
 	ShutdownTimeout   time.Duration // [25s] after it, active tasks are cancelled and re-queued
-	MaxRetry          int           // [tasks.RevokeMaxRetry] attempts after the first for one revoke (see tasks.Settings)
-	DryRun            bool          // every entry is recorded as skipped
+	MaxRetry          int           // [tasks.RevokeMaxRetry] attempts after the first for one revoke (see tasks.Settings); time bounds it first (RetryFor)
+	MaxBackoff        time.Duration // [DefaultMaxBackoff] the longest wait between two attempts of a task, a vendor's Retry-After aside
+	// RetryFor is each connector's retry window by name (its retry_for,
+	// connectors.RetryWindows): a retryable error keeps the entry retrying
+	// until this long after its first attempt. A connector not in it has
+	// connectors.DefaultRetryFor.
+	RetryFor map[string]time.Duration
+	DryRun   bool // every entry is recorded as skipped
 	// Notify says who is told when a case reaches a notified state. Zero: nobody.
 	Notify Notifications
 	// Reasons maps a reason to the connectors that run for it
@@ -62,6 +67,7 @@ type Worker struct {
 	srv    *asynq.Server
 	client *asynq.Client
 	insp   *asynq.Inspector
+	redis  redis.UniversalClient // vendor answers kept until recorded (kept.go); nil: none
 	queue  *tasks.Queue
 	intake *intake.Intake // events found by maintenance
 	conns  map[string]connectors.Connector
@@ -93,6 +99,9 @@ func New(o Options) *Worker {
 	if o.AuditLogInterval <= 0 {
 		o.AuditLogInterval = time.Hour
 	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 25 * time.Second
 	}
@@ -107,6 +116,9 @@ func New(o Options) *Worker {
 		o.Notify.Timeout = 10 * time.Second
 	}
 	w.opts.Notify = o.Notify
+	if o.Redis != nil {
+		w.redis, _ = o.Redis.MakeRedisClient().(redis.UniversalClient)
+	}
 	w.dests = o.Notify.destinations()
 	w.notifyClient = newNotifyClient(o.Notify.Timeout)
 	w.queue = tasks.NewQueue(w.client, tasks.Settings{RevokeMaxRetry: o.MaxRetry, Inspector: w.insp, Notify: o.Notify.Settings()})
@@ -137,7 +149,7 @@ func New(o Options) *Worker {
 		Queues:                   map[string]int{tasks.QueueRevoke: 6, tasks.QueueOffboard: 3},
 		TaskCheckInterval:        o.TaskCheckInterval,
 		DelayedTaskCheckInterval: time.Second,
-		RetryDelayFunc:           RetryDelay,
+		RetryDelayFunc:           w.retryDelay,
 		IsFailure:                IsFailure,
 		ShutdownTimeout:          o.ShutdownTimeout,
 		Logger:                   asynqLogger{w.log},
@@ -189,6 +201,9 @@ func (w *Worker) Shutdown() {
 		w.srv.Shutdown()
 		_ = w.client.Close()
 		_ = w.insp.Close()
+		if w.redis != nil {
+			_ = w.redis.Close()
+		}
 	})
 }
 
@@ -199,29 +214,6 @@ func (w *Worker) logMiddleware(h asynq.Handler) asynq.Handler {
 		l := w.log.With().Str("task_id", id).Str("task_type", t.Type()).Int("retry", retry).Logger()
 		return h.ProcessTask(l.WithContext(ctx), t)
 	})
-}
-
-// RetryDelay is the asynq RetryDelayFunc: the vendor's Retry-After (or reset
-// header) when it sent one, plus a little jitter; otherwise exponential
-// backoff from 1s with jitter, capped at 5 minutes.
-func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
-	if ra := vendorapi.RetryAfter(err); ra > 0 {
-		return min(ra, 15*time.Minute) + time.Duration(rand.Int64N(int64(250*time.Millisecond)))
-	}
-	d := time.Second << min(n, 9) // 1s, 2s, 4s … 512s
-	d = min(d, 5*time.Minute)
-	// Equal jitter: half fixed, half random, so retries of many cases spread out.
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-// IsFailure tells asynq which errors consume a retry: a vendor's rate limit
-// does not (the work is fine, the vendor asked us to wait).
-func IsFailure(err error) bool {
-	var e *vendorapi.Error
-	if errors.As(err, &e) && e.Kind == vendorapi.RateLimited {
-		return false
-	}
-	return true
 }
 
 // permanent marks err so that asynq archives the task without retrying.

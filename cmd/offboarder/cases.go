@@ -141,8 +141,12 @@ func printCase(w io.Writer, cs *store.Case) {
 	fmt.Fprintln(tw, "\nCONNECTOR\tOUTCOME\tATTEMPTS\tFINISHED\tDETAIL")
 	for _, e := range cs.Entries {
 		fin := "-"
-		if e.FinishedAt != nil {
+		switch {
+		case e.FinishedAt != nil:
 			fin = e.FinishedAt.Format(time.RFC3339Nano)
+		case e.NextAttemptAt != nil:
+			// A pending entry the worker retries: when it tries again.
+			fin = "next attempt " + e.NextAttemptAt.Format(time.RFC3339)
 		}
 		// A failure's error, else what the connector said it ended.
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", e.Connector, e.Outcome, e.Attempts, fin, cmp.Or(e.LastError, e.Detail))

@@ -166,8 +166,13 @@ func (p *process) close() {
 // startWorker starts the worker side: the asynq server and the relay.
 func (p *process) startWorker() (*worker.Worker, error) {
 	cfg := p.cfg
+	windows, err := retryWindows(cfg)
+	if err != nil {
+		return nil, err
+	}
 	w := worker.New(worker.Options{
-		Redis: p.redis, Store: p.store, Connectors: p.conns, Sources: p.srcs, Logger: p.log, Metrics: worker.NewMetrics(p.reg),
+		RetryFor: windows,
+		Redis:    p.redis, Store: p.store, Connectors: p.conns, Sources: p.srcs, Logger: p.log, Metrics: worker.NewMetrics(p.reg),
 		Concurrency: cfg.Worker.Concurrency, TaskCheckInterval: cfg.Worker.TaskCheckInterval,
 		RelayInterval: cfg.Worker.RelayInterval, ShutdownTimeout: cfg.Worker.ShutdownTimeout,
 		MaxRetry: cfg.Worker.MaxRetry, DryRun: cfg.Policy.DryRun,
@@ -247,6 +252,15 @@ func listenAndServe(ctx context.Context, log zerolog.Logger, addr string, handle
 		err = nil
 	}
 	return err
+}
+
+// retryWindows is each connector's retry_for (checked by load already).
+func retryWindows(cfg *config.Config) (map[string]time.Duration, error) {
+	specs := make([]connectors.Spec, len(cfg.Connectors))
+	for i, e := range cfg.Connectors {
+		specs[i] = connectors.Spec{Name: e.Name, Type: e.Type, Settings: e.Settings()}
+	}
+	return connectors.RetryWindows(specs)
 }
 
 // load reads the config and builds every source and connector, reporting all

@@ -122,3 +122,15 @@ func TestPrintCaseListsRelatedCases(t *testing.T) {
 		t.Fatalf("a case without others lists some:\n%s", b.String())
 	}
 }
+
+// cases show says when a retried entry tries again.
+func TestPrintCaseShowsTheNextAttempt(t *testing.T) {
+	var b bytes.Buffer
+	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	next := at.Add(90 * time.Second)
+	printCase(&b, &store.Case{ID: "c4", CreatedAt: at, EffectiveAt: at, State: offboard.StateInProgress,
+		Entries: []store.Entry{{Connector: "entra", Outcome: offboard.Pending, Attempts: 3, LastError: "entra: 503", NextAttemptAt: &next}}})
+	if !strings.Contains(b.String(), "next attempt 2026-11-28T09:01:30Z") {
+		t.Fatalf("output:\n%s", b.String())
+	}
+}
