@@ -9,7 +9,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"github.com/sethvargo/go-retry"
+	"modernc.org/sqlite" // the "sqlite" database/sql driver, and its error codes
 )
 
 // defaultSQLitePath is the SQLite file Open uses for an empty url.
@@ -68,7 +69,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		s.db.SetConnMaxIdleTime(5 * time.Minute)
 		s.db.SetConnMaxLifetime(time.Hour)
 	}
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := s.connect(ctx, dialect); err != nil {
 		_ = s.db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", dialect, err)
 	}
@@ -82,6 +83,28 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	s.startCommitter()
 	return s, nil
 }
+
+// connect makes the first connection. Processes that open one fresh SQLite
+// file at once race to switch it to WAL, which SQLite answers SQLITE_BUSY
+// without waiting on busy_timeout; that connection is tried again, briefly
+// (at most 10 s), and any other error is returned at once.
+func (s *Store) connect(ctx context.Context, dialect string) error {
+	if dialect != dialectSQLite {
+		return s.db.PingContext(ctx)
+	}
+	b := retry.WithMaxDuration(10*time.Second, retry.WithCappedDuration(500*time.Millisecond, retry.NewExponential(20*time.Millisecond)))
+	return retry.Do(ctx, b, func(ctx context.Context) error {
+		err := s.db.PingContext(ctx)
+		if se, ok := errors.AsType[*sqlite.Error](err); ok && se.Code()&0xff == sqliteBusy {
+			return retry.RetryableError(err)
+		}
+		return err
+	})
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code of a database locked
+// by another connection (https://www.sqlite.org/rescode.html#busy).
+const sqliteBusy = 5
 
 // parseURL maps Open's url to a dialect and a driver DSN.
 func parseURL(url string) (dialect, dsn string, err error) {
