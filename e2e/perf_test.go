@@ -129,12 +129,25 @@ func closedLoop(t *testing.T, conc int, window time.Duration, op func(i int64) e
 
 // paced calls op at rate per second for window, each in its own goroutine,
 // and returns each call's time counted from when it was due (so that a
-// stalled server is not hidden by a stalled sender).
+// stalled server is not hidden by a stalled sender). A call that fails is
+// an error of the test.
 func paced(t *testing.T, rate int, window time.Duration, op func(i int64) error) []time.Duration {
+	lats, failed := pacedCounting(t, rate, window, op)
+	for _, err := range failed {
+		t.Error(err)
+	}
+	return lats
+}
+
+// pacedCounting is paced that returns the failed calls' errors instead of
+// failing the test: past a store's capacity, ingest answers 503 within
+// server.ingest_timeout by design, and the table reports how many.
+func pacedCounting(t *testing.T, rate int, window time.Duration, op func(i int64) error) ([]time.Duration, []error) {
 	var (
-		mu   sync.Mutex
-		lats []time.Duration
-		wg   sync.WaitGroup
+		mu     sync.Mutex
+		lats   []time.Duration
+		failed []error
+		wg     sync.WaitGroup
 	)
 	interval := time.Second / time.Duration(rate)
 	start := time.Now()
@@ -143,18 +156,19 @@ func paced(t *testing.T, rate int, window time.Duration, op func(i int64) error)
 		due := start.Add(time.Duration(i) * interval)
 		time.Sleep(time.Until(due))
 		wg.Go(func() {
-			if err := op(int64(i)); err != nil {
-				t.Error(err)
-				return
-			}
+			err := op(int64(i))
 			d := time.Since(due)
 			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed = append(failed, err)
+				return
+			}
 			lats = append(lats, d)
-			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	return lats
+	return lats, failed
 }
 
 // sender posts signed generic webhooks over one keep-alive pool.
@@ -222,12 +236,19 @@ func perfIngest(t *testing.T, db, dbURL string, window time.Duration) []perfRow 
 	wl, wr := closedLoop(t, 16, window, webhookOp("w"))
 	fl, fr := closedLoop(t, 16, window, floorOp("f"))
 	s.prefix = "pw"
-	pw := paced(t, 1000, window, webhookOp("pw"))
-	pf := paced(t, 1000, window, floorOp("pf"))
+	pw, pwFailed := pacedCounting(t, 1000, window, webhookOp("pw"))
+	pf, pfFailed := pacedCounting(t, 1000, window, floorOp("pf"))
+	refused := func(lats []time.Duration, failed []error) string {
+		if len(failed) == 0 {
+			return ""
+		}
+		return fmt.Sprintf(" (%d of %d refused: %.80v)", len(failed), len(failed)+len(lats), failed[0])
+	}
 	return []perfRow{
 		{db, "ingest, concurrency 16: accepted/s", fmt.Sprintf("%.0f", wr), fmt.Sprintf("%.0f", fr), fmt.Sprintf("%.2f×", wr/fr), "≥ 0.5×"},
 		{db, "ingest, concurrency 16: p50 / p99", ms(pct(wl, .5)) + " / " + ms(pct(wl, .99)), ms(pct(fl, .5)) + " / " + ms(pct(fl, .99)), "", ""},
-		{db, "ingest at 1,000/s: p50 / p99", ms(pct(pw, .5)) + " / " + ms(pct(pw, .99)), ms(pct(pf, .5)) + " / " + ms(pct(pf, .99)), "", "p99 < 50 ms"},
+		{db, "ingest at 1,000/s: p50 / p99", ms(pct(pw, .5)) + " / " + ms(pct(pw, .99)) + refused(pw, pwFailed),
+			ms(pct(pf, .5)) + " / " + ms(pct(pf, .99)) + refused(pf, pfFailed), "", "p99 < 50 ms"},
 	}
 }
 
