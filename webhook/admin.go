@@ -96,13 +96,9 @@ func (s *Server) handleListCases(c *gin.Context) {
 		abort(c, http.StatusBadRequest, "state: want one of scheduled, pending, awaiting_approval, in_progress, completed, needs_attention, dismissed, merged, cancelled")
 		return
 	}
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 1000 {
-			abort(c, http.StatusBadRequest, "limit: want 1 to 1000")
-			return
-		}
-		f.Limit = n
+	var ok bool
+	if f.Limit, ok = limitParam(c); !ok {
+		return
 	}
 	cases, err := s.opts.Store.ListCases(c.Request.Context(), f)
 	if err != nil {

@@ -30,14 +30,9 @@ type approveRequest struct {
 // handleListApprovals lists the held cases, oldest first (?limit, 1 to
 // 1000, default 100).
 func (s *Server) handleListApprovals(c *gin.Context) {
-	limit := 100
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 1000 {
-			abort(c, http.StatusBadRequest, "limit: want 1 to 1000")
-			return
-		}
-		limit = n
+	limit, ok := limitParam(c)
+	if !ok {
+		return
 	}
 	cases, err := s.opts.Store.HeldCases(c.Request.Context(), limit)
 	if err != nil {

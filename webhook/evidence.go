@@ -3,7 +3,6 @@ package webhook
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -52,12 +51,9 @@ func (s *Server) handleEvidenceList(c *gin.Context) {
 		abort(c, http.StatusBadRequest, "until: must be after since")
 		return
 	}
-	limit := 100
-	if l := c.Query("limit"); l != "" {
-		if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > 1000 {
-			abort(c, http.StatusBadRequest, "limit: want 1 to 1000")
-			return
-		}
+	limit, ok := limitParam(c)
+	if !ok {
+		return
 	}
 	evs, next, err := s.opts.Store.EvidenceCreated(c.Request.Context(), since, until, c.Query("after"), limit)
 	switch {

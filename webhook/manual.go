@@ -62,14 +62,9 @@ type manualStep struct {
 // handleManual lists the open manual steps, oldest first (?limit, 1 to
 // 1000, default 100).
 func (s *Server) handleManual(c *gin.Context) {
-	limit := 100
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 1000 {
-			abort(c, http.StatusBadRequest, "limit: want 1 to 1000")
-			return
-		}
-		limit = n
+	limit, ok := limitParam(c)
+	if !ok {
+		return
 	}
 	entries, err := s.opts.Store.ManualEntries(c.Request.Context(), limit)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -197,6 +198,21 @@ func (s *Server) Close() error {
 		_ = c()
 	}
 	return nil
+}
+
+// limitParam reads a list's ?limit (1 to 1000; 100 when absent), and
+// answers 400 itself and reports false when it is not one.
+func limitParam(c *gin.Context) (int, bool) {
+	l := c.Query("limit")
+	if l == "" {
+		return 100, true
+	}
+	n, err := strconv.Atoi(l)
+	if err != nil || n < 1 || n > 1000 {
+		abort(c, http.StatusBadRequest, "limit: want 1 to 1000")
+		return 0, false
+	}
+	return n, true
 }
 
 // abort answers a short JSON error; details belong in the log.

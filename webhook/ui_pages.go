@@ -200,13 +200,14 @@ var doneText = map[string]string{
 	"cancel": "Cancelled: nothing will be revoked for this case.",
 }
 
-// operatorForm reads a retry's or a cancellation's who and note, and
-// shows the case with a 400 when they are not right.
-func (u *ui) operatorForm(c *gin.Context, id string) (who, note string, ok bool) {
+// operatorForm reads an attestation's, a retry's or a cancellation's who
+// and note, and shows the case with a 400 when they are not right; ask is
+// the question a missing who is met with.
+func (u *ui) operatorForm(c *gin.Context, id, ask string) (who, note string, ok bool) {
 	who, note = strings.TrimSpace(c.PostForm("who")), strings.TrimSpace(c.PostForm("note"))
 	switch {
 	case who == "":
-		u.showCase(c, http.StatusBadRequest, id, "Who asks? Give your name.")
+		u.showCase(c, http.StatusBadRequest, id, ask+" Give your name.")
 	case utf8.RuneCountInString(who) > store.MaxAttestWho:
 		u.showCase(c, http.StatusBadRequest, id, "Who: at most "+strconv.Itoa(store.MaxAttestWho)+" characters.")
 	case utf8.RuneCountInString(note) > store.MaxAttestNote:
@@ -248,7 +249,7 @@ func (u *ui) refusal(c *gin.Context, id, what string, err error) bool {
 // the case (303).
 func (u *ui) retry(c *gin.Context) {
 	id, connector := c.Param("id"), c.Param("connector")
-	who, note, ok := u.operatorForm(c, id)
+	who, note, ok := u.operatorForm(c, id, "Who asks?")
 	if !ok {
 		return
 	}
@@ -263,7 +264,7 @@ func (u *ui) retry(c *gin.Context) {
 // the case (303).
 func (u *ui) cancel(c *gin.Context) {
 	id := c.Param("id")
-	who, note, ok := u.operatorForm(c, id)
+	who, note, ok := u.operatorForm(c, id, "Who asks?")
 	if !ok {
 		return
 	}
@@ -280,16 +281,8 @@ func (u *ui) cancel(c *gin.Context) {
 func (u *ui) attest(c *gin.Context) {
 	ctx := c.Request.Context()
 	id, connector := c.Param("id"), c.Param("connector")
-	who, note := strings.TrimSpace(c.PostForm("who")), strings.TrimSpace(c.PostForm("note"))
-	switch {
-	case who == "":
-		u.showCase(c, http.StatusBadRequest, id, "Who did the step? Give your name.")
-		return
-	case utf8.RuneCountInString(who) > store.MaxAttestWho:
-		u.showCase(c, http.StatusBadRequest, id, "Who: at most "+strconv.Itoa(store.MaxAttestWho)+" characters.")
-		return
-	case utf8.RuneCountInString(note) > store.MaxAttestNote:
-		u.showCase(c, http.StatusBadRequest, id, "Note: at most "+strconv.Itoa(store.MaxAttestNote)+" characters.")
+	who, note, ok := u.operatorForm(c, id, "Who did the step?")
+	if !ok {
 		return
 	}
 	cs, err := u.s.opts.Store.GetCase(ctx, id)
