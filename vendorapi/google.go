@@ -151,7 +151,7 @@ func GoogleError(body []byte) string {
 	if rs := b.reasons(); len(rs) > 0 {
 		s += " (reason " + strings.Join(rs, ", ") + ")"
 	}
-	return asRead(s)
+	return AsRead(s)
 }
 
 // GoogleRateLimited reports a 403 that is a rate limit [limits] (a Client's

@@ -27,10 +27,10 @@ func GraphError(body []byte) string {
 	if id := b.Error.InnerError.RequestID; id != "" {
 		s += " (request-id " + id + ")"
 	}
-	return asRead(s)
+	return AsRead(s)
 }
 
 // asRead puts back one "?" for each byte of invalid UTF-8 that JSON
 // decoding turned into U+FFFD (three bytes), so that a vendor's summary is
 // never longer than the body it was read from.
-func asRead(s string) string { return strings.ReplaceAll(s, "\uFFFD", "?") }
+func AsRead(s string) string { return strings.ReplaceAll(s, "\uFFFD", "?") }

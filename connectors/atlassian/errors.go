@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // readError reads the error bodies of Atlassian's admin APIs into one
@@ -24,7 +26,10 @@ import (
 //     domain.
 //
 // Anything else gives "".
-func readError(body []byte) string {
+func readError(body []byte) string { return vendorapi.AsRead(decodeError(body)) }
+
+// decodeError is readError before invalid UTF-8 is put back as read.
+func decodeError(body []byte) string {
 	body = bytes.TrimSpace(body)
 	if len(body) > 0 && body[0] == '[' {
 		var list []apiError

@@ -318,7 +318,10 @@ func (a *Connector) Check(ctx context.Context) error {
 // readError reads Auth0's error body [errors] — statusCode, error,
 // message, errorCode — into one short line: "inexistent_user: The user
 // does not exist.".
-func readError(body []byte) string {
+func readError(body []byte) string { return vendorapi.AsRead(decodeError(body)) }
+
+// decodeError is readError before invalid UTF-8 is put back as read.
+func decodeError(body []byte) string {
 	var e struct {
 		Error     string `json:"error"`
 		Message   string `json:"message"`

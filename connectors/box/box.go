@@ -230,7 +230,10 @@ func (b *Connector) Check(ctx context.Context) error {
 // readError reads Box's ClientError [client-error] into one short line:
 // "code: message", with context_info's message and the request_id Box
 // support asks for; "" for a body that is not one.
-func readError(body []byte) string {
+func readError(body []byte) string { return vendorapi.AsRead(decodeError(body)) }
+
+// decodeError is readError before invalid UTF-8 is put back as read.
+func decodeError(body []byte) string {
 	var e struct {
 		Type        string `json:"type"`
 		Code        string `json:"code"`

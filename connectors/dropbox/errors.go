@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/offboarder/offboarder/vendorapi"
 )
 
 // dropboxError is Dropbox's JSON error body [errors]: error_summary, a
@@ -25,7 +27,10 @@ type dropboxError struct {
 // error_summary of the JSON body (with the scope a missing_scope needs),
 // or the plain text of a 400 "bad input" answer [errors]. An HTML page (a
 // proxy's) gives "".
-func readError(body []byte) string {
+func readError(body []byte) string { return vendorapi.AsRead(decodeError(body)) }
+
+// decodeError is readError before invalid UTF-8 is put back as read.
+func decodeError(body []byte) string {
 	var e dropboxError
 	if json.Unmarshal(body, &e) != nil {
 		text := strings.TrimSpace(string(body))

@@ -178,7 +178,10 @@ func (g *Connector) clean(s string) string {
 // "documentation_url": "…"} with, on a validation failure, "errors": [{
 // "resource", "field", "code", "message" }] [errors], into one short line.
 // A body that is not that shape gives "".
-func readError(body []byte) string {
+func readError(body []byte) string { return vendorapi.AsRead(decodeError(body)) }
+
+// decodeError is readError before invalid UTF-8 is put back as read.
+func decodeError(body []byte) string {
 	var e struct {
 		Message string `json:"message"`
 		Errors  []struct {

@@ -133,7 +133,10 @@ func secretPieces(v string) []string {
 // error body: the first of "error_description", "message", "detail" and
 // "error" that is a string. The shared client sanitizes it and redacts the
 // headers' values from it.
-func readError(body []byte) string {
+func readError(body []byte) string { return vendorapi.AsRead(decodeError(body)) }
+
+// decodeError is readError before invalid UTF-8 is put back as read.
+func decodeError(body []byte) string {
 	var e map[string]any
 	if json.Unmarshal(body, &e) != nil {
 		return ""

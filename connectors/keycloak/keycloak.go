@@ -376,7 +376,10 @@ func (k *Connector) hint(err error) error {
 // OAuth-style {"error":"…","error_description":"…"} of the token endpoint
 // and of most Admin API failures, or the {"errorMessage":"…"} of a rejected
 // representation [admin-api].
-func readError(body []byte) string {
+func readError(body []byte) string { return vendorapi.AsRead(decodeError(body)) }
+
+// decodeError is readError before invalid UTF-8 is put back as read.
+func decodeError(body []byte) string {
 	var e struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`

@@ -319,7 +319,10 @@ func (o *Connector) Check(ctx context.Context) error {
 // errorLink, errorId, errorCauses[].errorSummary — into one short line:
 // "E0000011: Invalid token provided (errorId oae…)". errorId is what Okta
 // support asks for.
-func readError(body []byte) string {
+func readError(body []byte) string { return vendorapi.AsRead(decodeError(body)) }
+
+// decodeError is readError before invalid UTF-8 is put back as read.
+func decodeError(body []byte) string {
 	var e struct {
 		Code    string `json:"errorCode"`
 		Summary string `json:"errorSummary"`

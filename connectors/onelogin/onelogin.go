@@ -203,7 +203,10 @@ func (o *Connector) Check(ctx context.Context) error {
 // "type":"Unauthorized","message":"…"}}, whose message may instead be
 // {"attribute":"id","description":"…"} [logout]; the token endpoint may
 // answer OAuth's {"error":"…","error_description":"…"} [tokens].
-func readError(body []byte) string {
+func readError(body []byte) string { return vendorapi.AsRead(decodeError(body)) }
+
+// decodeError is readError before invalid UTF-8 is put back as read.
+func decodeError(body []byte) string {
 	var e struct {
 		Name    string          `json:"name"`
 		Message json.RawMessage `json:"message"`

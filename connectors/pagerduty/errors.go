@@ -13,7 +13,10 @@ import (
 // "code": N, "errors": ["…"]}} [errors][spec], into one short line, e.g.
 // `Invalid Input Provided (code 2001): User Id is invalid`. A body that is
 // not that shape gives "".
-func readError(body []byte) string {
+func readError(body []byte) string { return vendorapi.AsRead(decodeError(body)) }
+
+// decodeError is readError before invalid UTF-8 is put back as read.
+func decodeError(body []byte) string {
 	var e struct {
 		Error *struct {
 			Message string   `json:"message"`

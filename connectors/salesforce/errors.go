@@ -39,7 +39,10 @@ type apiError struct {
 // message" of each element of the REST API's array (at most three), or
 // "error: description" of the OAuth endpoints' object; "" for anything
 // else.
-func readError(body []byte) string {
+func readError(body []byte) string { return vendorapi.AsRead(decodeError(body)) }
+
+// decodeError is readError before invalid UTF-8 is put back as read.
+func decodeError(body []byte) string {
 	var list []apiError
 	if json.Unmarshal(body, &list) == nil {
 		var out []string

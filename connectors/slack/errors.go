@@ -128,7 +128,10 @@ func sanitizeCode(s string) string {
 // readError reads the error code from the body of an answer Slack sent
 // with an HTTP error status, e.g. {"ok":false,"error":"ratelimited"} with
 // 429 [rate-limits]; "" when there is none.
-func readError(body []byte) string {
+func readError(body []byte) string { return vendorapi.AsRead(decodeError(body)) }
+
+// decodeError is readError before invalid UTF-8 is put back as read.
+func decodeError(body []byte) string {
 	var a answer
 	if json.Unmarshal(body, &a) != nil || a.OK {
 		return ""

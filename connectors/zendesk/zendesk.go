@@ -256,7 +256,10 @@ func statusText(err error) string {
 // {"error":"RecordNotFound","description":"Not found"}, {"error":"Couldn't
 // authenticate you"}, {"error":{"title":"Forbidden","message":"…"}}, and
 // the plain text of a 429 [rate]. An HTML page (a proxy's) gives "".
-func readError(body []byte) string {
+func readError(body []byte) string { return vendorapi.AsRead(decodeError(body)) }
+
+// decodeError is readError before invalid UTF-8 is put back as read.
+func decodeError(body []byte) string {
 	var e struct {
 		Error       json.RawMessage `json:"error"`
 		Description string          `json:"description"`

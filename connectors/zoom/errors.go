@@ -13,7 +13,10 @@ import (
 // readError reads Zoom's error body, {"code":1001,"message":"User does not
 // exist: …"} [errors], into "code 1001: User does not exist: …"; "" when
 // the body is not one. The shared client sanitizes and shortens it.
-func readError(body []byte) string {
+func readError(body []byte) string { return vendorapi.AsRead(decodeError(body)) }
+
+// decodeError is readError before invalid UTF-8 is put back as read.
+func decodeError(body []byte) string {
 	var e struct {
 		Code    json.RawMessage `json:"code"`
 		Message string          `json:"message"`
