@@ -42,7 +42,7 @@ var revokingCall = map[string]func(c simulator.Call) bool{
 // TestManyProcesses runs the shipped binary as two `serve` and three
 // `work` processes on one PostgreSQL database and one Redis, sends 2,000
 // leavers' webhooks spread over both servers, and kills one worker with
-// SIGKILL while it has revokes in flight. asynq hands the dead worker's
+// SIGKILL while it has tasks in hand. asynq hands the dead worker's
 // tasks on once their lease has been expired for 30 s (its recoverer looks
 // once a minute). Then every case is completed; at each vendor every
 // (person, system) was revoked once, or twice only where the killed worker
@@ -51,7 +51,7 @@ var revokingCall = map[string]func(c simulator.Call) bool{
 // (OFFBOARDER_FAULT_TESTS=1) and logs the figures docs/SCALING.md quotes.
 func TestManyProcesses(t *testing.T) {
 	if os.Getenv("OFFBOARDER_FAULT_TESTS") == "" {
-		t.Skip("SKIP: a minute or two long; run with make test-faults (OFFBOARDER_FAULT_TESTS=1)")
+		t.Skip("SKIP: two to three minutes long; run with make test-faults (OFFBOARDER_FAULT_TESTS=1)")
 	}
 	const (
 		leavers     = 2000
