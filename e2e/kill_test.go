@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,20 +44,13 @@ worker:
 `, hrSecret, e.SimURL, oktaToken)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	work := func() (*exec.Cmd, *bytes.Buffer) {
-		cmd := exec.Command(bin, "work", "--config", cfg, "--addr", "127.0.0.1:0")
-		cmd.Env = append(os.Environ(), "REDIS_URL=redis://"+e.Redis.Addr, "DATABASE_URL=sqlite:"+db)
-		var log bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &log, &log
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-		return cmd, &log
+	work := func() *proc {
+		return startProc(t, bin, []string{"REDIS_URL=redis://" + e.Redis.Addr, "DATABASE_URL=sqlite:" + db},
+			"work", "--config", cfg, "--addr", "127.0.0.1:0")
 	}
 
 	release := e.Sim.Hold("okta")
-	first, log1 := work()
+	first := work()
 	code, res := e.post("hr", body("evt-kill", "alice@example.com"), "")
 	if code != http.StatusAccepted {
 		t.Fatalf("%d %v", code, res)
@@ -68,14 +59,11 @@ worker:
 	deadline := time.Now().Add(30 * time.Second)
 	for !heldRevoke(e) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the revoke never reached the vendor; worker log:\n%s", log1)
+			t.Fatalf("the revoke never reached the vendor; worker log:\n%s", first.Log)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := first.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = first.Process.Wait()
+	first.Kill(t)
 	// The vendor notices the caller is gone before the hold ends (else it
 	// would carry out a call nobody waits for, as a real vendor might: the
 	// revocation is then simply done twice, which this test does not cover).
@@ -88,7 +76,7 @@ worker:
 	}
 	release()
 
-	_, log2 := work()
+	second := work()
 	deadline = time.Now().Add(4 * time.Minute)
 	var c *store.Case
 	for {
@@ -98,7 +86,7 @@ worker:
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the case was left stuck: %+v\nsecond worker log:\n%s", c, log2)
+			t.Fatalf("the case was left stuck: %+v\nsecond worker log:\n%s", c, second.Log)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -123,15 +111,4 @@ worker:
 	if n := e.Sim.Sessions("okta", "alice@example.com"); n != 0 {
 		t.Fatalf("sessions left: %d", n)
 	}
-}
-
-// buildOffboarder builds the offboarder binary into the test's temporary
-// directory and returns its path.
-func buildOffboarder(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "offboarder")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/offboarder").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
 }

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -347,39 +346,20 @@ func perfSustained(t *testing.T, db, dbURL, bin string, window time.Duration) []
 	for i := range n {
 		e.Sim.AddUser(fmt.Sprintf("s%d@example.com", i), 1)
 	}
-	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	conf := map[string]any{
+	cfg := writeConfig(t, map[string]any{
 		"sources": []map[string]any{{"name": "hr", "type": "generic", "secret": hrSecret}},
 		"worker":  map[string]any{"concurrency": concurrency},
 		// Thousands of cases a minute on purpose: no blast-radius guard.
 		"policy": map[string]any{"hold_after": map[string]any{"cases": 1000000, "within": "1s"}},
-	}
-	var conns []map[string]any
-	for _, c := range append([]connectors.Spec{{Name: "okta", Type: "okta",
-		Settings: map[string]any{"base_url": e.SimURL + "/okta", "token": oktaToken}}}, simConnectors(t, e.SimURL)...) {
-		m := map[string]any{"name": c.Name, "type": c.Type}
-		for k, v := range c.Settings {
-			m[k] = v
-		}
-		conns = append(conns, m)
-	}
-	conf["connectors"] = conns
-	js, _ := json.Marshal(conf) // YAML is a superset of JSON
-	if err := os.WriteFile(cfg, js, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	}, append([]connectors.Spec{{Name: "okta", Type: "okta",
+		Settings: map[string]any{"base_url": e.SimURL + "/okta", "token": oktaToken}}}, simConnectors(t, e.SimURL)...))
 	addr := freeAddr(t)
 	beforeRedis := redisUsed(t, rdb)
 	beforeDB := dbBytes(t, dbURL)
-	cmd := exec.Command(bin, "run", "--config", cfg, "--addr", addr, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "REDIS_URL=redis://"+e.Redis.Addr, "DATABASE_URL="+dbURL, "OFFBOARDER_ADMIN_TOKEN="+adminToken)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-	waitReady(t, "http://"+addr, &log)
+	p := startProc(t, bin, []string{"REDIS_URL=redis://" + e.Redis.Addr, "DATABASE_URL=" + dbURL, "OFFBOARDER_ADMIN_TOKEN=" + adminToken},
+		"run", "--config", cfg, "--addr", addr, "--log-level", "warn")
+	cmd, log := p.cmd, p.Log
+	waitReady(t, "http://"+addr, log)
 
 	sqlDB := openSQL(t, dbURL)
 	s := newSender("http://"+addr, "s")
