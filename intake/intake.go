@@ -101,6 +101,6 @@ func (in *Intake) Take(ctx context.Context, o Origin, ev sources.Event) (Result,
 	// the commit still gets its work queued, within the timeout.
 	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.timeout)
 	defer cancel()
-	out.Enqueued, out.EnqueueErr = in.queue.Offboard(ectx, tasks.Offboard{CaseID: res.CaseID, EffectiveAt: res.EffectiveAt})
+	out.Enqueued, out.EnqueueErr = in.queue.Offboard(ectx, tasks.Offboard{CaseID: res.CaseID, EffectiveAt: res.EffectiveAt, Security: res.Security})
 	return out, nil
 }

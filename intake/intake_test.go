@@ -49,10 +49,15 @@ func (e env) take(t *testing.T, id string) intake.Result {
 	return res
 }
 
-// offboardTask reports whether the case's offboard task is in Redis.
+// offboardTask reports whether the case's offboard task is in Redis, on
+// the security queue for a security case, else on the offboard queue.
 func (e env) offboardTask(t *testing.T, res intake.Result) bool {
 	t.Helper()
-	_, err := e.insp.GetTaskInfo(tasks.QueueOffboard, tasks.OffboardID(res.CaseID, res.EffectiveAt))
+	queue := tasks.QueueOffboard
+	if res.Security {
+		queue = tasks.QueueSecurity
+	}
+	_, err := e.insp.GetTaskInfo(queue, tasks.OffboardID(res.CaseID, res.EffectiveAt))
 	return err == nil
 }
 
@@ -65,6 +70,23 @@ func TestTake(t *testing.T) {
 		}
 		if again := e.take(t, "e1"); !again.Duplicate || again.Enqueued || again.EnqueueErr != nil {
 			t.Fatalf("a duplicate with its task queued: %+v; want no new task and no error", again)
+		}
+	})
+	t.Run("a security event on a scheduled case queues its task, brought forward, on the security queue", func(t *testing.T) {
+		e := start(t)
+		later := time.Now().Add(7 * 24 * time.Hour)
+		first, err := e.in.Take(t.Context(), intake.Origin{Source: "hr", Actor: "source:hr"},
+			sources.Event{ID: "e1", Type: "terminated", Email: "ann@example.com", Reason: "terminated", EffectiveAt: later})
+		if err != nil || first.Security || !e.offboardTask(t, first) {
+			t.Fatalf("first = %+v, %v", first, err)
+		}
+		sec, err := e.in.Take(t.Context(), intake.Origin{Source: "hr", Actor: "source:hr"},
+			sources.Event{ID: "e2", Type: "security", Email: "ann@example.com", Reason: "security"})
+		if err != nil || sec.CaseID != first.CaseID || !sec.Security || !sec.Enqueued || !sec.EffectiveAt.Before(later) {
+			t.Fatalf("security event = %+v, %v; want the same case brought forward, Security, enqueued", sec, err)
+		}
+		if _, err := e.insp.GetTaskInfo(tasks.QueueSecurity, tasks.OffboardID(sec.CaseID, sec.EffectiveAt)); err != nil {
+			t.Fatalf("the brought-forward task is not on the security queue: %v", err)
 		}
 	})
 	t.Run("a duplicate of an open case enqueues its lost task again", func(t *testing.T) {

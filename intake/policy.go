@@ -97,7 +97,7 @@ func (in *Intake) Approve(ctx context.Context, a store.Approval) (store.Approval
 	}
 	for _, c := range res.Released {
 		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.timeout)
-		_, err := in.queue.Offboard(ectx, tasks.Offboard{CaseID: c.ID, EffectiveAt: c.EffectiveAt})
+		_, err := in.queue.Offboard(ectx, tasks.Offboard{CaseID: c.ID, EffectiveAt: c.EffectiveAt, Security: c.Security})
 		cancel()
 		if err != nil {
 			zerolog.Ctx(ctx).Warn().Err(err).Str("case_id", c.ID).Msg("enqueue after approval failed; the relay will queue the released cases")

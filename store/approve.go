@@ -39,6 +39,7 @@ type ReleasedCase struct {
 	ID          string         `json:"id"`
 	State       offboard.State `json:"state"`
 	EffectiveAt time.Time      `json:"effective_at"`
+	Security    bool           `json:"-"` // Case.Security: the queue of its offboard task
 }
 
 // NotHeldCase is a case an approval named that was not awaiting approval.
@@ -65,13 +66,13 @@ func (s *Store) ApproveCases(ctx context.Context, a Approval) (ApprovalResult, e
 	var res ApprovalResult
 	err := s.write(ctx, "approvals", func(t *tx) error {
 		res = ApprovalResult{Released: []ReleasedCase{}, NotFound: []string{}, NotHeld: []NotHeldCase{}}
-		q := "SELECT id, state, effective_at FROM cases WHERE state = ?"
+		q := "SELECT id, state, effective_at, security FROM cases WHERE state = ?"
 		args := []any{offboard.StateAwaitingApproval}
 		if !a.All {
 			if len(a.CaseIDs) == 0 {
 				return nil
 			}
-			q = "SELECT id, state, effective_at FROM cases WHERE id IN (" + placeholders(len(a.CaseIDs)) + ")"
+			q = "SELECT id, state, effective_at, security FROM cases WHERE id IN (" + placeholders(len(a.CaseIDs)) + ")"
 			args = args[:0]
 			for _, id := range a.CaseIDs {
 				args = append(args, clean(id))
@@ -86,11 +87,12 @@ func (s *Store) ApproveCases(ctx context.Context, a Approval) (ApprovalResult, e
 		for rows.Next() {
 			var c ReleasedCase
 			var eff int64
-			if err := rows.Scan(&c.ID, &c.State, &eff); err != nil {
+			var security int
+			if err := rows.Scan(&c.ID, &c.State, &eff, &security); err != nil {
 				rows.Close()
 				return err
 			}
-			c.EffectiveAt = fromMicros(eff)
+			c.EffectiveAt, c.Security = fromMicros(eff), security != 0
 			seen[c.ID] = true
 			if c.State == offboard.StateAwaitingApproval {
 				held = append(held, c)

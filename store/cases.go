@@ -11,17 +11,17 @@ import (
 	"github.com/offboarder/offboarder/offboard"
 )
 
-const caseCols = "id, email, subject_ids, reason, state, dry_run, systems, effective_at, created_at, updated_at, closed_at, closed_reason"
+const caseCols = "id, email, subject_ids, reason, state, dry_run, systems, effective_at, created_at, updated_at, closed_at, closed_reason, security"
 
 func scanCase(r scanner) (Case, error) {
 	var c Case
 	var subjectIDs string
 	var systems sql.NullString
-	var dryRun int
+	var dryRun, security int
 	var eff, created, updated int64
 	var closed sql.NullInt64
 	if err := r.Scan(&c.ID, &c.Email, &subjectIDs, &c.Reason, &c.State, &dryRun, &systems,
-		&eff, &created, &updated, &closed, &c.ClosedReason); err != nil {
+		&eff, &created, &updated, &closed, &c.ClosedReason, &security); err != nil {
 		return Case{}, err
 	}
 	if err := json.Unmarshal([]byte(subjectIDs), &c.SubjectIDs); err != nil {
@@ -37,6 +37,7 @@ func scanCase(r scanner) (Case, error) {
 		}
 	}
 	c.DryRun = dryRun != 0
+	c.Security = security != 0
 	c.EffectiveAt = fromMicros(eff)
 	c.CreatedAt = fromMicros(created)
 	c.UpdatedAt = fromMicros(updated)
@@ -168,7 +169,7 @@ func (s *Store) CaseRow(ctx context.Context, id string) (*Case, error) {
 // (by the order GetCase lists events in); the event columns are NULL for a
 // case without events.
 const caseWithFirstEvent = `SELECT c.id, c.email, c.subject_ids, c.reason, c.state, c.dry_run, c.systems,
-	c.effective_at, c.created_at, c.updated_at, c.closed_at, c.closed_reason,
+	c.effective_at, c.created_at, c.updated_at, c.closed_at, c.closed_reason, c.security,
 	e.source, e.event_id, e.type, e.reason, e.received_at, e.request_id
 	FROM cases c LEFT JOIN events e ON e.case_id = c.id
 	WHERE c.id = ? ORDER BY e.received_at, e.source, e.event_id LIMIT 1`

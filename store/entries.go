@@ -375,7 +375,7 @@ func (s *Store) recordOutcome(ctx context.Context, caseID, connector string, out
 // Due lists work the relay must make sure is queued: cases in scheduled|pending (their
 // effective_at; scheduled ones too, for a task that waits until then) and pending entries of
 // in_progress cases; at most limit of each (0 or less means 100), oldest first (cases by
-// effective_at, entries by creation).
+// effective_at, entries by creation); each with its case's Security, which names its queue.
 func (s *Store) Due(ctx context.Context, limit int) ([]DueCase, []EntryRef, error) {
 	if limit <= 0 {
 		limit = 100
@@ -383,7 +383,7 @@ func (s *Store) Due(ctx context.Context, limit int) ([]DueCase, []EntryRef, erro
 	var cases []DueCase
 	var refs []EntryRef
 	err := s.read(ctx, func(t *tx) error {
-		rows, err := t.query(`SELECT id, effective_at FROM cases
+		rows, err := t.query(`SELECT id, effective_at, security FROM cases
 			WHERE state IN (?, ?) ORDER BY effective_at, id LIMIT ?`,
 			offboard.StateScheduled, offboard.StatePending, limit)
 		if err != nil {
@@ -393,10 +393,11 @@ func (s *Store) Due(ctx context.Context, limit int) ([]DueCase, []EntryRef, erro
 		for rows.Next() {
 			var d DueCase
 			var eff int64
-			if err := rows.Scan(&d.CaseID, &eff); err != nil {
+			var security int
+			if err := rows.Scan(&d.CaseID, &eff, &security); err != nil {
 				return err
 			}
-			d.EffectiveAt = fromMicros(eff)
+			d.EffectiveAt, d.Security = fromMicros(eff), security != 0
 			cases = append(cases, d)
 		}
 		if err := rows.Err(); err != nil {
@@ -404,7 +405,7 @@ func (s *Store) Due(ctx context.Context, limit int) ([]DueCase, []EntryRef, erro
 		}
 		rows.Close()
 
-		rows, err = t.query(`SELECT e.case_id, e.connector FROM entries e
+		rows, err = t.query(`SELECT e.case_id, e.connector, c.security FROM entries e
 			JOIN cases c ON c.id = e.case_id
 			WHERE e.outcome = ? AND c.state = ?
 			ORDER BY e.created_at, e.case_id, e.connector LIMIT ?`,
@@ -415,9 +416,11 @@ func (s *Store) Due(ctx context.Context, limit int) ([]DueCase, []EntryRef, erro
 		defer rows.Close()
 		for rows.Next() {
 			var r EntryRef
-			if err := rows.Scan(&r.CaseID, &r.Connector); err != nil {
+			var security int
+			if err := rows.Scan(&r.CaseID, &r.Connector, &security); err != nil {
 				return err
 			}
+			r.Security = security != 0
 			refs = append(refs, r)
 		}
 		return rows.Err()

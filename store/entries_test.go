@@ -384,7 +384,7 @@ func TestDue(t *testing.T) {
 			if !reflect.DeepEqual(cases, wantCases) {
 				t.Errorf("cases = %+v, want %+v", cases, wantCases)
 			}
-			wantRefs := []EntryRef{{running, "slack"}, {later, "okta"}}
+			wantRefs := []EntryRef{{CaseID: running, Connector: "slack"}, {CaseID: later, Connector: "okta"}}
 			if !reflect.DeepEqual(refs, wantRefs) {
 				t.Errorf("entries = %+v, want %+v", refs, wantRefs)
 			}

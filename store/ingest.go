@@ -37,7 +37,10 @@ var errRace = errors.New("lost a race on a unique key")
 //     earlier, the case's effective_at moves forward (and scheduled→pending once due); subject
 //     ids are merged (an id already on the case is kept); a case with a systems list becomes
 //     nil (= all) if the event has nil systems, else takes the union; a dry-run case that is
-//     not yet fanned out becomes a real one when a real event attaches.
+//     not yet fanned out becomes a real one when a real event attaches; a case not yet fanned
+//     out (scheduled, pending, awaiting approval) becomes a security case (Case.Security) when
+//     an event of reason security attaches, its Reason unchanged. A case already fanned out
+//     stays as it is: its revoke tasks are queued where they are.
 //   - audit: "case.opened" or "event.attached" (actor ev.Actor, detail JSON with source,
 //     event_id, type, reason, request_id; never bodies or secrets). Duplicates are not audited.
 //
@@ -72,7 +75,7 @@ func (s *Store) ingestOnce(ctx context.Context, ev Event) (IngestResult, error) 
 			if err != nil {
 				return err
 			}
-			res = IngestResult{CaseID: c.ID, Duplicate: true, State: c.State, EffectiveAt: c.EffectiveAt}
+			res = IngestResult{CaseID: c.ID, Duplicate: true, State: c.State, EffectiveAt: c.EffectiveAt, Security: c.Security}
 			return nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -112,7 +115,7 @@ func (s *Store) ingestOnce(ctx context.Context, ev Event) (IngestResult, error) 
 			action = actionCaseProtected
 		}
 		t.audit(c.ID, "", action, ev.Actor, eventDetail(ev))
-		res.CaseID, res.State, res.EffectiveAt = c.ID, c.State, c.EffectiveAt
+		res.CaseID, res.State, res.EffectiveAt, res.Security = c.ID, c.State, c.EffectiveAt, c.Security
 		switch {
 		case res.NewCase && !ev.Protected:
 			t.guardNew(c.ID, ev.Reason, &res) // may hold it, just before commit (guard.go)
@@ -165,6 +168,7 @@ func (t *tx) insertCase(ev Event, eff time.Time) (Case, error) {
 		Email:       ev.Email,
 		SubjectIDs:  ev.SubjectIDs,
 		Reason:      ev.Reason,
+		Security:    ev.Reason == offboard.ReasonSecurity,
 		State:       offboard.StatePending,
 		DryRun:      ev.DryRun,
 		Systems:     ev.Systems,
@@ -181,11 +185,11 @@ func (t *tx) insertCase(ev Event, eff time.Time) (Case, error) {
 	}
 	var got string
 	err = t.queryRow(`INSERT INTO cases
-		(id, email, subject_key, subject_ids, reason, state, dry_run, systems, effective_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(id, email, subject_key, subject_ids, reason, state, dry_run, systems, effective_at, created_at, updated_at, security)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING RETURNING id`,
 		c.ID, c.Email, subjectKey(ev), jsonMap(c.SubjectIDs), c.Reason, c.State, boolInt(c.DryRun), jsonList(c.Systems),
-		micros(eff), micros(t.now), micros(t.now)).Scan(&got)
+		micros(eff), micros(t.now), micros(t.now), boolInt(c.Security)).Scan(&got)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Case{}, errRace
 	}
@@ -224,11 +228,14 @@ func (t *tx) attach(c *Case, ev Event, eff time.Time) error {
 	if notFannedOut && c.DryRun && !ev.DryRun {
 		c.DryRun = false
 	}
+	if ev.Reason == offboard.ReasonSecurity && (notFannedOut || c.State == offboard.StateAwaitingApproval) {
+		c.Security = true
+	}
 	c.UpdatedAt = t.now
 	_, err := t.exec(`UPDATE cases SET state = ?, effective_at = ?, subject_ids = ?, systems = ?,
-		dry_run = ?, updated_at = ? WHERE id = ?`,
+		dry_run = ?, security = ?, updated_at = ? WHERE id = ?`,
 		c.State, micros(c.EffectiveAt), jsonMap(c.SubjectIDs), jsonList(c.Systems), boolInt(c.DryRun),
-		micros(t.now), c.ID)
+		boolInt(c.Security), micros(t.now), c.ID)
 	return err
 }
 

@@ -12,7 +12,8 @@ import (
 
 // StillDue re-reads work that Due listed and keeps what is still due now
 // and unchanged since settled: a case still scheduled or pending (with its
-// effective time as it stands now: a case brought forward has a new one),
+// effective time and Security as they stand now: a case brought forward has
+// a new effective time, one a security event reached a new queue),
 // an entry still pending in a case still in progress. The relay calls it
 // after it found no live task for the work in Redis, so that a task which
 // ended after Due's read (its outcome recorded before its end) is not
@@ -25,16 +26,17 @@ func (s *Store) StillDue(ctx context.Context, cases []DueCase, entries []EntryRe
 		outCases, outRefs = nil, nil
 		for _, c := range cases {
 			var eff int64
-			err := t.queryRow(`SELECT effective_at FROM cases
+			var security int
+			err := t.queryRow(`SELECT effective_at, security FROM cases
 				WHERE id = ? AND state IN (?, ?) AND updated_at <= ?`,
-				c.CaseID, offboard.StateScheduled, offboard.StatePending, micros(settled)).Scan(&eff)
+				c.CaseID, offboard.StateScheduled, offboard.StatePending, micros(settled)).Scan(&eff, &security)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
 			if err != nil {
 				return err
 			}
-			outCases = append(outCases, DueCase{CaseID: c.CaseID, EffectiveAt: fromMicros(eff)})
+			outCases = append(outCases, DueCase{CaseID: c.CaseID, EffectiveAt: fromMicros(eff), Security: security != 0})
 		}
 		for _, e := range entries {
 			var one int

@@ -19,9 +19,11 @@ const (
 // ResolveSubject gives an open case that was keyed by an id (its email still
 // empty) the email the sender's API returned, in one transaction:
 //   - if no other open case has that email, the case takes it (and the ids,
-//     reason and effective time of r where set); audit "subject.resolved".
+//     reason and effective time of r where set; a reason of security makes it
+//     a security case); audit "subject.resolved".
 //   - if another open case already has it, this case's events move there
-//     (bringing its effective time forward if this one was earlier), this
+//     (bringing its effective time forward if this one was earlier, and making
+//     it a security case if this one was and the other is not fanned out), this
 //     case closes as "merged", and the other case's id is returned; audit
 //     "case.merged" on both.
 //
@@ -77,6 +79,9 @@ func (t *tx) resolveInPlace(c *Case, email string, r Resolution, actor string) e
 	if r.Reason != "" {
 		c.Reason = clean(r.Reason)
 	}
+	if c.Reason == offboard.ReasonSecurity && c.State != offboard.StateInProgress {
+		c.Security = true // never cleared: a resolution to another reason keeps it
+	}
 	if !r.EffectiveAt.IsZero() && c.State != offboard.StateInProgress {
 		c.EffectiveAt = r.EffectiveAt.UTC().Truncate(time.Microsecond)
 		c.State = offboard.StatePending
@@ -86,8 +91,8 @@ func (t *tx) resolveInPlace(c *Case, email string, r Resolution, actor string) e
 	}
 	c.UpdatedAt = fromMicros(micros(t.now))
 	_, err := t.exec(`UPDATE cases SET email = ?, subject_key = ?, subject_ids = ?, reason = ?,
-		state = ?, effective_at = ?, updated_at = ? WHERE id = ?`,
-		c.Email, c.Email, jsonMap(c.SubjectIDs), c.Reason, c.State, micros(c.EffectiveAt), micros(t.now), c.ID)
+		state = ?, effective_at = ?, security = ?, updated_at = ? WHERE id = ?`,
+		c.Email, c.Email, jsonMap(c.SubjectIDs), c.Reason, c.State, micros(c.EffectiveAt), boolInt(c.Security), micros(t.now), c.ID)
 	if err != nil {
 		return err
 	}
@@ -105,14 +110,25 @@ func (t *tx) merge(c, other *Case, r Resolution, actor string) error {
 	if !r.EffectiveAt.IsZero() {
 		eff = r.EffectiveAt.UTC().Truncate(time.Microsecond)
 	}
-	if (other.State == offboard.StateScheduled || other.State == offboard.StatePending) && eff.Before(other.EffectiveAt) {
+	notFannedOut := other.State == offboard.StateScheduled || other.State == offboard.StatePending
+	forward := notFannedOut && eff.Before(other.EffectiveAt)
+	if forward {
 		other.EffectiveAt = eff
 		if !eff.After(t.now) {
 			other.State = offboard.StatePending
 		}
+	}
+	// A security case merged into one not fanned out makes it one, as a
+	// security event attaching to it would (Ingest).
+	secure := (c.Security || r.Reason == offboard.ReasonSecurity) && !other.Security &&
+		(notFannedOut || other.State == offboard.StateAwaitingApproval)
+	if secure {
+		other.Security = true
+	}
+	if forward || secure {
 		other.UpdatedAt = fromMicros(micros(t.now))
-		if _, err := t.exec("UPDATE cases SET effective_at = ?, state = ?, updated_at = ? WHERE id = ?",
-			micros(other.EffectiveAt), other.State, micros(t.now), other.ID); err != nil {
+		if _, err := t.exec("UPDATE cases SET effective_at = ?, state = ?, security = ?, updated_at = ? WHERE id = ?",
+			micros(other.EffectiveAt), other.State, boolInt(other.Security), micros(t.now), other.ID); err != nil {
 			return err
 		}
 	}

@@ -37,6 +37,7 @@ type IngestResult struct {
 	NewCase     bool           // a case was opened (false: attached to an open one)
 	State       offboard.State // the case's state after the event
 	EffectiveAt time.Time      // the case's effective time after the event
+	Security    bool           // the case's Security after the event
 }
 
 // Resolution is what the worker learnt of an id-only case's subject from the
@@ -69,6 +70,15 @@ type Case struct {
 	// earlier case closed, has two cases, and an auditor reading one sees
 	// the other. Only GetCase fills it.
 	Related []RelatedCase `json:"related_cases,omitempty"`
+
+	// Security marks a security case, whose tasks run ahead of the others
+	// (the security queue): its reason is security, or an event of reason
+	// security attached to it (or to a case merged into it) before it was
+	// fanned out. It is set only before the fan-out and never cleared, so
+	// that a case's tasks are always looked for on the queue they were
+	// given; the case's Reason is unchanged by it (disable_for and
+	// policy.reasons read the Reason).
+	Security bool `json:"security,omitempty"`
 
 	// ClosedReason says why the case closed, in a sentence a person reads,
 	// where its entries do not say it all: no connected system knows the
@@ -137,10 +147,12 @@ type CaseFilter struct {
 type DueCase struct {
 	CaseID      string
 	EffectiveAt time.Time
+	Security    bool // Case.Security
 }
 
 // EntryRef names a pending entry that needs its revoke task.
 type EntryRef struct {
 	CaseID    string
 	Connector string
+	Security  bool // the case's Case.Security
 }

@@ -57,7 +57,7 @@ type job struct {
 }
 
 func (q *Queue) offboard(p Offboard) job {
-	j := job{typ: TypeOffboard, queue: QueueOffboard, id: OffboardID(p.CaseID, p.EffectiveAt),
+	j := job{typ: TypeOffboard, queue: offboardQueue(p.Security), id: OffboardID(p.CaseID, p.EffectiveAt),
 		payload: p, retry: OffboardMaxRetry, timeout: OffboardTimeout}
 	if p.EffectiveAt.After(time.Now()) {
 		j.at = p.EffectiveAt
@@ -66,20 +66,34 @@ func (q *Queue) offboard(p Offboard) job {
 }
 
 func (q *Queue) revoke(p Revoke) job {
-	return job{typ: TypeRevoke, queue: QueueRevoke, id: RevokeID(p.CaseID, p.Connector),
+	queue := QueueRevoke
+	if p.Security {
+		queue = QueueSecurity
+	}
+	return job{typ: TypeRevoke, queue: queue, id: RevokeID(p.CaseID, p.Connector),
 		payload: p, retry: q.revokeRetry, timeout: RevokeTimeout}
 }
 
+// offboardQueue is the queue of a case's offboard task.
+func offboardQueue(security bool) string {
+	if security {
+		return QueueSecurity
+	}
+	return QueueOffboard
+}
+
 // Offboard enqueues a case's offboard task, scheduled for its effective time
-// when that is ahead (task id OffboardID, queue QueueOffboard,
-// OffboardMaxRetry, OffboardTimeout). It reports whether it created the task.
+// when that is ahead (task id OffboardID, queue QueueSecurity for a security
+// case, else QueueOffboard, OffboardMaxRetry, OffboardTimeout). It reports
+// whether it created the task.
 func (q *Queue) Offboard(ctx context.Context, p Offboard) (bool, error) {
 	return q.enqueue(ctx, q.offboard(p))
 }
 
 // Revoke enqueues one connector's revoke task for a case (task id RevokeID,
-// queue QueueRevoke, Settings.RevokeMaxRetry, RevokeTimeout). It reports
-// whether it created the task.
+// queue QueueSecurity for a security case, else QueueRevoke,
+// Settings.RevokeMaxRetry, RevokeTimeout). It reports whether it created
+// the task.
 func (q *Queue) Revoke(ctx context.Context, p Revoke) (bool, error) {
 	return q.enqueue(ctx, q.revoke(p))
 }
@@ -183,7 +197,9 @@ func (q *Queue) ensure(ctx context.Context, j job) (bool, error) {
 
 // RemoveOffboard deletes a case's offboard tasks scheduled for any of the
 // effective times at (a case brought forward keeps the task of its first
-// time), in whatever state asynq holds them but running. It needs
+// time), in whatever state asynq holds them but running, on both queues an
+// offboard task can be on (a case that became a security case before its
+// fan-out has its earlier tasks on QueueOffboard). It needs
 // Settings.Inspector. It reports how many it deleted; a task that is not
 // there is not an error, and one it cannot delete (running now, Redis
 // away) is named in the joined error. The worker treats a closed case's
@@ -203,13 +219,15 @@ func (q *Queue) RemoveOffboard(caseID string, at []time.Time) (int, error) {
 			continue
 		}
 		seen[id] = true
-		err := q.insp.DeleteTask(QueueOffboard, id)
-		switch {
-		case err == nil:
-			n++
-		case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
-		default:
-			errs = append(errs, fmt.Errorf("remove %s: %w", id, err))
+		for _, queue := range []string{QueueOffboard, QueueSecurity} {
+			err := q.insp.DeleteTask(queue, id)
+			switch {
+			case err == nil:
+				n++
+			case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
+			default:
+				errs = append(errs, fmt.Errorf("remove %s from %s: %w", id, queue, err))
+			}
 		}
 	}
 	return n, errors.Join(errs...)

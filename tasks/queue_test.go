@@ -2,6 +2,7 @@ package tasks_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,33 @@ func TestQueue(t *testing.T) {
 			payload: `{"case_id":"c1","connector":"okta"}`, state: asynq.TaskStatePending,
 		},
 		{
+			name: "a security case's offboard task runs in the security queue",
+			enqueue: func() (bool, error) {
+				return q.Offboard(t.Context(), tasks.Offboard{CaseID: "s1", EffectiveAt: now, Security: true})
+			},
+			queue: tasks.QueueSecurity, id: "offboard:s1:" + unix(now), typ: tasks.TypeOffboard,
+			retry: tasks.OffboardMaxRetry, timeout: tasks.OffboardTimeout,
+			payload: `{"case_id":"s1","effective_at":` + jsonTime(now) + `,"security":true}`, state: asynq.TaskStatePending,
+		},
+		{
+			name: "a security case's offboard task that is not due is scheduled in the security queue",
+			enqueue: func() (bool, error) {
+				return q.Offboard(t.Context(), tasks.Offboard{CaseID: "s2", EffectiveAt: later, Security: true})
+			},
+			queue: tasks.QueueSecurity, id: "offboard:s2:" + unix(later), typ: tasks.TypeOffboard,
+			retry: tasks.OffboardMaxRetry, timeout: tasks.OffboardTimeout,
+			payload: `{"case_id":"s2","effective_at":` + jsonTime(later) + `,"security":true}`, state: asynq.TaskStateScheduled,
+		},
+		{
+			name: "a security case's revoke task runs in the security queue",
+			enqueue: func() (bool, error) {
+				return q.Revoke(t.Context(), tasks.Revoke{CaseID: "s1", Connector: "okta", Security: true})
+			},
+			queue: tasks.QueueSecurity, id: "revoke:s1:okta", typ: tasks.TypeRevoke,
+			retry: 7, timeout: tasks.RevokeTimeout,
+			payload: `{"case_id":"s1","connector":"okta","security":true}`, state: asynq.TaskStatePending,
+		},
+		{
 			name:    "a maintenance task is one per source and window",
 			enqueue: func() (bool, error) { return q.Maintain(t.Context(), tasks.Maintain{Source: "entra"}, window) },
 			queue:   tasks.QueueOffboard, id: "maintain:entra:" + unix(window), typ: tasks.TypeMaintain,
@@ -88,7 +116,7 @@ func TestQueue(t *testing.T) {
 			}
 		})
 	}
-	if n := queued(t, insp, tasks.QueueOffboard) + queued(t, insp, tasks.QueueRevoke); n != len(tests) {
+	if n := queued(t, insp, tasks.QueueOffboard) + queued(t, insp, tasks.QueueRevoke) + queued(t, insp, tasks.QueueSecurity); n != len(tests) {
 		t.Errorf("%d tasks in Redis, want %d", n, len(tests))
 	}
 }
@@ -253,5 +281,74 @@ func TestHolds(t *testing.T) {
 	}
 	if _, err := tasks.NewQueue(client, tasks.Settings{}).HoldsRevoke(p); err == nil {
 		t.Fatal("HoldsRevoke without an inspector answered")
+	}
+}
+
+// TestSecurityCasesAreFoundOnTheirQueue: every method that looks a task up
+// (Holds*, Ensure*, RemoveOffboard) finds a security case's tasks on the
+// security queue, and none of them adds a second task beside it.
+func TestSecurityCasesAreFoundOnTheirQueue(t *testing.T) {
+	opt := asynq.RedisClientOpt{Addr: testenv.StartRedis(t).Addr}
+	client := asynq.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	insp := asynq.NewInspector(opt)
+	t.Cleanup(func() { insp.Close() })
+	q := tasks.NewQueue(client, tasks.Settings{Inspector: insp})
+	rev := tasks.Revoke{CaseID: "s1", Connector: "okta", Security: true}
+	off := tasks.Offboard{CaseID: "s1", EffectiveAt: time.Now().Add(time.Hour), Security: true}
+
+	if _, err := q.Revoke(t.Context(), rev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Offboard(t.Context(), off); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := q.HoldsRevoke(rev); !held || err != nil {
+		t.Fatalf("HoldsRevoke of a security case's pending task = %v, %v; want true, nil", held, err)
+	}
+	if held, err := q.HoldsOffboard(off); !held || err != nil {
+		t.Fatalf("HoldsOffboard of a security case's scheduled task = %v, %v; want true, nil", held, err)
+	}
+	if ok, err := q.EnsureRevoke(t.Context(), rev); ok || err != nil {
+		t.Fatalf("EnsureRevoke of a held task = %v, %v; want false, nil", ok, err)
+	}
+	if ok, err := q.EnsureOffboard(t.Context(), off); ok || err != nil {
+		t.Fatalf("EnsureOffboard of a held task = %v, %v; want false, nil", ok, err)
+	}
+	if n := queued(t, insp, tasks.QueueSecurity); n != 2 {
+		t.Fatalf("%d tasks in the security queue, want 2", n)
+	}
+	for _, name := range []string{tasks.QueueRevoke, tasks.QueueOffboard} {
+		if qs, _ := insp.Queues(); slices.Contains(qs, name) && queued(t, insp, name) != 0 {
+			t.Fatalf("the %s queue holds a security case's task", name)
+		}
+	}
+
+	// The retry route and the relay revive an archived task where it is.
+	if err := insp.ArchiveTask(tasks.QueueSecurity, tasks.RevokeID(rev.CaseID, rev.Connector)); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := q.HoldsRevoke(rev); held || err != nil {
+		t.Fatalf("HoldsRevoke of an archived task = %v, %v; want false, nil", held, err)
+	}
+	if ok, err := q.EnsureRevoke(t.Context(), rev); !ok || err != nil {
+		t.Fatalf("EnsureRevoke over an archived task = %v, %v; want true, nil", ok, err)
+	}
+	info, err := insp.GetTaskInfo(tasks.QueueSecurity, tasks.RevokeID(rev.CaseID, rev.Connector))
+	if err != nil || info.State != asynq.TaskStatePending {
+		t.Fatalf("after EnsureRevoke: %+v, %v; want pending on the security queue", info, err)
+	}
+
+	// A case that became a security case before its fan-out has its first
+	// offboard task on the offboard queue: a cancel removes both.
+	first := time.Now().Add(48 * time.Hour)
+	if _, err := q.Offboard(t.Context(), tasks.Offboard{CaseID: "s1", EffectiveAt: first}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := q.RemoveOffboard("s1", []time.Time{first, off.EffectiveAt}); n != 2 || err != nil {
+		t.Fatalf("RemoveOffboard = %d, %v; want 2, nil", n, err)
+	}
+	if n := queued(t, insp, tasks.QueueOffboard) + queued(t, insp, tasks.QueueSecurity); n != 1 {
+		t.Fatalf("%d tasks left, want 1 (the revoke)", n)
 	}
 }

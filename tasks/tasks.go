@@ -26,11 +26,20 @@ const (
 	TypeMaintain = "maintain"
 )
 
-// Queue names, by priority: revocations first, fan-out (and maintenance) next.
+// Queue names, by priority: a security case's work first (its fan-out and
+// its revocations), then revocations, then fan-out (and maintenance,
+// notifications). A case's tasks are always on the same queue, named by its
+// Security flag (store.Case.Security) carried in the payload: asynq's task
+// ids are unique per queue, so a task looked for on another queue would be
+// missed or doubled.
 const (
+	QueueSecurity = "security"
 	QueueRevoke   = "revoke"
 	QueueOffboard = "offboard"
 )
+
+// Queues lists offboarder's queues, by priority.
+var Queues = []string{QueueSecurity, QueueRevoke, QueueOffboard}
 
 // The options the Queue sets on each task type.
 const (
@@ -54,12 +63,18 @@ type Offboard struct {
 	CaseID string `json:"case_id"`
 	// EffectiveAt is when the case becomes due (the task is scheduled for it).
 	EffectiveAt time.Time `json:"effective_at"`
+	// Security is the case's Security flag: the task is on QueueSecurity,
+	// else on QueueOffboard.
+	Security bool `json:"security,omitempty"`
 }
 
 // Revoke asks the worker to run one connector for one case.
 type Revoke struct {
 	CaseID    string `json:"case_id"`
 	Connector string `json:"connector"`
+	// Security is the case's Security flag: the task is on QueueSecurity,
+	// else on QueueRevoke.
+	Security bool `json:"security,omitempty"`
 }
 
 // Maintain asks one worker to run a source's maintenance.

@@ -139,7 +139,7 @@ func (s *Server) retryEntry(ctx context.Context, caseID, connector, who, note st
 	queued := false
 	if s.opts.Queue != nil {
 		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.EnqueueTimeout)
-		queued, err = s.ops.EnsureRevoke(qctx, tasks.Revoke{CaseID: caseID, Connector: connector})
+		queued, err = s.ops.EnsureRevoke(qctx, tasks.Revoke{CaseID: caseID, Connector: connector, Security: row.Security})
 		cancel()
 		if err != nil {
 			log.Warn().Err(err).Msg("retry: enqueue revoke failed; the relay will queue it")

@@ -24,7 +24,7 @@ const (
 
 // watchedQueues are the queues a QueueWatch reports on: offboarder's own,
 // a fixed set (the gauge's only label values).
-var watchedQueues = []string{tasks.QueueRevoke, tasks.QueueOffboard}
+var watchedQueues = tasks.Queues
 
 // pausedWarnEvery is how often a queue that stays paused is logged again.
 const pausedWarnEvery = time.Minute
@@ -75,7 +75,7 @@ func WatchQueues(opt asynq.RedisConnOpt, reg prometheus.Registerer, log zerolog.
 		rc:   rc,
 		gauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "offboarder_queue_paused",
-			Help: "1 while the queue is paused (none of its tasks run), else 0; by queue (revoke, offboard).",
+			Help: "1 while the queue is paused (none of its tasks run), else 0; by queue (security, revoke, offboard).",
 		}, []string{"queue"}),
 		log:      log.With().Str("component", "queues").Logger(),
 		every:    every,

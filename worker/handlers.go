@@ -65,7 +65,7 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 	}
 	if wait := time.Until(c.EffectiveAt); wait > time.Second {
 		// Not due: make sure the task for its effective time exists, and stop.
-		_, err := w.queue.Offboard(ctx, tasks.Offboard{CaseID: c.ID, EffectiveAt: c.EffectiveAt})
+		_, err := w.queue.Offboard(ctx, tasks.Offboard{CaseID: c.ID, EffectiveAt: c.EffectiveAt, Security: c.Security})
 		return err
 	}
 
@@ -78,7 +78,7 @@ func (w *Worker) handleOffboard(ctx context.Context, t *asynq.Task) error {
 		if e.Outcome != offboard.Pending {
 			continue
 		}
-		ok, err := w.queue.Revoke(ctx, tasks.Revoke{CaseID: c.ID, Connector: e.Connector})
+		ok, err := w.queue.Revoke(ctx, tasks.Revoke{CaseID: c.ID, Connector: e.Connector, Security: c.Security})
 		if err != nil {
 			return fmt.Errorf("offboard: enqueue revoke %s: %w", e.Connector, err)
 		}

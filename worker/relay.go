@@ -43,7 +43,7 @@ func (w *Worker) Relay(ctx context.Context) (int, error) {
 	// retrying is in hand.
 	var lostCases []store.DueCase
 	for _, c := range cases {
-		held, err := w.queue.HoldsOffboard(tasks.Offboard{CaseID: c.CaseID, EffectiveAt: c.EffectiveAt})
+		held, err := w.queue.HoldsOffboard(tasks.Offboard{CaseID: c.CaseID, EffectiveAt: c.EffectiveAt, Security: c.Security})
 		if err != nil {
 			return 0, err
 		}
@@ -53,7 +53,7 @@ func (w *Worker) Relay(ctx context.Context) (int, error) {
 	}
 	var lostEntries []store.EntryRef
 	for _, e := range entries {
-		held, err := w.queue.HoldsRevoke(tasks.Revoke{CaseID: e.CaseID, Connector: e.Connector})
+		held, err := w.queue.HoldsRevoke(tasks.Revoke{CaseID: e.CaseID, Connector: e.Connector, Security: e.Security})
 		if err != nil {
 			return 0, err
 		}
@@ -82,7 +82,7 @@ func (w *Worker) Relay(ctx context.Context) (int, error) {
 func (w *Worker) recreate(ctx context.Context, cases []store.DueCase, entries []store.EntryRef) (int, error) {
 	var created int
 	for _, c := range cases {
-		ok, err := w.queue.EnsureOffboard(ctx, tasks.Offboard{CaseID: c.CaseID, EffectiveAt: c.EffectiveAt})
+		ok, err := w.queue.EnsureOffboard(ctx, tasks.Offboard{CaseID: c.CaseID, EffectiveAt: c.EffectiveAt, Security: c.Security})
 		if err != nil {
 			return created, err
 		}
@@ -91,7 +91,7 @@ func (w *Worker) recreate(ctx context.Context, cases []store.DueCase, entries []
 		}
 	}
 	for _, e := range entries {
-		ok, err := w.queue.EnsureRevoke(ctx, tasks.Revoke{CaseID: e.CaseID, Connector: e.Connector})
+		ok, err := w.queue.EnsureRevoke(ctx, tasks.Revoke{CaseID: e.CaseID, Connector: e.Connector, Security: e.Security})
 		if err != nil {
 			return created, err
 		}

@@ -53,7 +53,7 @@ func (w *Worker) resolve(ctx context.Context, log zerolog.Logger, c *store.Case,
 	}
 	if next.ID != c.ID || time.Until(next.EffectiveAt) > time.Second {
 		// Merged into an open case, or now due later: its own task runs it.
-		_, err := w.queue.Offboard(ctx, tasks.Offboard{CaseID: next.ID, EffectiveAt: next.EffectiveAt})
+		_, err := w.queue.Offboard(ctx, tasks.Offboard{CaseID: next.ID, EffectiveAt: next.EffectiveAt, Security: next.Security})
 		log.Info().Str("into_case", next.ID).Time("effective_at", next.EffectiveAt).Msg("subject resolved")
 		return nil, err
 	}

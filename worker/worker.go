@@ -144,9 +144,8 @@ func New(o Options) *Worker {
 		}
 	}
 	w.srv = asynq.NewServer(o.Redis, asynq.Config{
-		Concurrency: o.Concurrency,
-		// Revocations first; the fan-out is cheap and never starves.
-		Queues:                   map[string]int{tasks.QueueRevoke: 6, tasks.QueueOffboard: 3},
+		Concurrency:              o.Concurrency,
+		Queues:                   QueuePriority,
 		TaskCheckInterval:        o.TaskCheckInterval,
 		DelayedTaskCheckInterval: time.Second,
 		RetryDelayFunc:           w.retryDelay,
@@ -159,6 +158,24 @@ func New(o Options) *Worker {
 	})
 	return w
 }
+
+// QueuePriority are the asynq server's queue weights. asynq's weighted
+// priority (https://github.com/hibiken/asynq/wiki/Queue-Priority) draws,
+// for every task a free worker fetches, an order of the queues at random
+// by weight, and takes the first task of the first non-empty queue in it:
+// a queue of weight w is tried first with probability w / (sum of the
+// weights). StrictPriority would always try security first, and a flood of
+// security cases would then stop every other fan-out and revocation.
+//
+// With security at 90 against 9 for the rest, a waiting security task is
+// taken by a fetch ahead of a full revoke and offboard backlog with
+// probability 90/99 (≈ 0.91), and within two fetches with 0.99: a worker
+// that frees up nearly always takes it. An empty security queue costs the
+// others nothing (the fetch goes on to the next queue in the order), and a
+// flood of security work still leaves them one fetch in eleven: they
+// slow down, never stop. Revocations keep twice the fan-out's weight; the
+// fan-out is cheap and never starves.
+var QueuePriority = map[string]int{tasks.QueueSecurity: 90, tasks.QueueRevoke: 6, tasks.QueueOffboard: 3}
 
 // Mux returns the handlers keyed by task type, wrapped in the logging
 // middleware.
