@@ -40,7 +40,8 @@ import (
 // to its floor measured in the same run, on SQLite and on PostgreSQL. It
 // measures and prints; it asserts nothing about time (timings belong here,
 // never in the test suite). OFFBOARDER_PERF=1 runs it; PERF_SECONDS sets how
-// long each rate is measured (default 5).
+// long each rate is measured (default 5); PERF_ONLY=ingest measures the
+// ingest rows only.
 func TestPerformanceTable(t *testing.T) {
 	if os.Getenv("OFFBOARDER_PERF") == "" {
 		t.Skip("SKIP: the performance table runs from make bench (OFFBOARDER_PERF=1)")
@@ -65,7 +66,10 @@ func TestPerformanceTable(t *testing.T) {
 			continue
 		}
 		t.Run(db.name, func(t *testing.T) {
-			rows = append(rows, perfIngest(t, db.name, db.url(t), window)...)
+			rows = append(rows, perfIngest(t, db.name, db.url, bin, window)...)
+			if os.Getenv("PERF_ONLY") == "ingest" {
+				return
+			}
 			rows = append(rows, perfTimeToRevoke(t, db.name, db.url(t)))
 			rows = append(rows, perfSustained(t, db.name, db.url(t), bin, window)...)
 		})
@@ -205,9 +209,10 @@ func (s *sender) post(i int64, email string) (string, error) {
 
 // perfIngest: signed webhooks over loopback HTTP at concurrency 16, next to
 // the same store transaction and asynq enqueue from a plain loop; then both
-// paced at 1,000 per second for the p99 goal.
-func perfIngest(t *testing.T, db, dbURL string, window time.Duration) []perfRow {
-	e := start(t, dbURL, envOptions{noWorker: true})
+// paced at 1,000 per second for the p99 goal; then the same senders against
+// the shipped binary (perfIngestBinary) on a database of its own.
+func perfIngest(t *testing.T, db string, dbURL func(t *testing.T) string, bin string, window time.Duration) []perfRow {
+	e := start(t, dbURL(t), envOptions{noWorker: true})
 	s := newSender(e.URL, "i")
 	client := asynq.NewClient(asynq.RedisClientOpt{Addr: e.Redis.Addr})
 	t.Cleanup(func() { client.Close() })
@@ -237,6 +242,7 @@ func perfIngest(t *testing.T, db, dbURL string, window time.Duration) []perfRow 
 	s.prefix = "pw"
 	pw, pwFailed := pacedCounting(t, 1000, window, webhookOp("pw"))
 	pf, pfFailed := pacedCounting(t, 1000, window, floorOp("pf"))
+	bl, br := perfIngestBinary(t, db, dbURL(t), bin, window)
 	refused := func(lats []time.Duration, failed []error) string {
 		if len(failed) == 0 {
 			return ""
@@ -248,7 +254,58 @@ func perfIngest(t *testing.T, db, dbURL string, window time.Duration) []perfRow 
 		{db, "ingest, concurrency 16: p50 / p99", ms(pct(wl, .5)) + " / " + ms(pct(wl, .99)), ms(pct(fl, .5)) + " / " + ms(pct(fl, .99)), "", ""},
 		{db, "ingest at 1,000/s: p50 / p99", ms(pct(pw, .5)) + " / " + ms(pct(pw, .99)) + refused(pw, pwFailed),
 			ms(pct(pf, .5)) + " / " + ms(pct(pf, .99)) + refused(pf, pfFailed), "", "p99 < 50 ms"},
+		{db, "ingest, concurrency 16, shipped binary (`offboarder serve`): accepted/s (in-process above)",
+			fmt.Sprintf("%.0f (%.0f)", br, wr), fmt.Sprintf("%.0f", fr), fmt.Sprintf("%.2f×", br/fr), "≥ 0.5×"},
+		{db, "ingest, concurrency 16, shipped binary: p50 / p99", ms(pct(bl, .5)) + " / " + ms(pct(bl, .99)),
+			ms(pct(fl, .5)) + " / " + ms(pct(fl, .99)), "", ""},
 	}
+}
+
+// perfIngestBinary runs the shipped binary as an operator does — `offboarder
+// serve` at the default log level, its log on a pipe, with a redis-server of
+// its own and a database of its own (no worker: the in-process row runs
+// none either) — and sends it signed webhooks from this process over
+// loopback at concurrency 16 for window. It returns each delivery's time
+// and the deliveries accepted per second. With PERF_PROFILE_DIR set (make
+// profile) it takes a CPU profile of the run through /debug/pprof into
+// cpu-ingest-<db>.pprof.
+func perfIngestBinary(t *testing.T, db, dbURL, bin string, window time.Duration) ([]time.Duration, float64) {
+	rd := testenv.StartRedis(t)
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	js, _ := json.Marshal(map[string]any{ // YAML is a superset of JSON
+		"sources":    []map[string]any{{"name": "hr", "type": "generic", "secret": hrSecret}},
+		"connectors": []map[string]any{{"name": "okta", "type": "manual", "instructions": "none: nothing is revoked here"}},
+		// As the sustained run: no blast-radius guard holding cases.
+		"policy": map[string]any{"hold_after": map[string]any{"cases": 1000000, "within": "1s"}},
+	})
+	if err := os.WriteFile(cfg, js, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "serve", "--config", cfg, "--addr", addr)
+	cmd.Env = append(os.Environ(), "REDIS_URL=redis://"+rd.Addr, "DATABASE_URL="+dbURL, "OFFBOARDER_ADMIN_TOKEN="+adminToken)
+	var log logBuffer // a pipe, read as a container runtime reads it
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	waitReady(t, "http://"+addr, &log)
+	t.Logf("offboarder serve (pid %d) on %s", cmd.Process.Pid, addr)
+	s := newSender("http://"+addr, "b")
+	if _, err := s.post(0, "warm@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	profiled := profileCPU(t, "http://"+addr, "ingest-"+db, window)
+	lats, rate := closedLoop(t, 16, window, func(i int64) error {
+		_, err := s.post(i, fmt.Sprintf("b%d@example.com", i))
+		return err
+	})
+	<-profiled
+	if t.Failed() {
+		t.Logf("offboarder serve log:\n%s", log.String())
+	}
+	return lats, rate
 }
 
 // perfTimeToRevoke: 200 offboardings, 20 a second, six identity providers
