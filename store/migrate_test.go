@@ -94,9 +94,9 @@ func TestSQLite(t *testing.T) {
 			}
 			verify(t, again)
 		}},
-		{"connections run with WAL, full sync and foreign keys", func(t *testing.T) {
+		{"connections run with WAL, full sync, foreign keys and temporary files in memory", func(t *testing.T) {
 			s := newStore(t, dialectSQLite)
-			for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "10000"} {
+			for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "10000", "temp_store": "2"} {
 				var got string
 				if err := s.db.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {
 					t.Fatal(err)

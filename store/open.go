@@ -19,12 +19,22 @@ const defaultSQLitePath = "offboarder.db"
 // sqliteParams are the connection settings every SQLite connection gets:
 // the busy timeout first (so the others wait rather than fail), WAL so that
 // readers do not block the writer, synchronous FULL so that a commit is on
-// disk before a sender hears 2xx, foreign keys on, and BEGIN IMMEDIATE for
-// write transactions so that two writers never deadlock upgrading a read lock.
+// disk before a sender hears 2xx, foreign keys on, temporary files in
+// memory, and BEGIN IMMEDIATE for write transactions so that two writers
+// never deadlock upgrading a read lock.
+//
+// temp_store MEMORY keeps the sub-journal in memory: the copy of each page
+// a savepoint changes, kept only to roll that savepoint back and never read
+// after a crash (the WAL is what recovery reads). A group commit runs each
+// write in a savepoint; with the default, SQLite spills that sub-journal to
+// a temporary file once it passes 64 KiB and then writes every page to it,
+// a write system call per page (https://www.sqlite.org/tempfiles.html,
+// sections 2.6 and 4; https://www.sqlite.org/pragma.html#pragma_temp_store).
 const sqliteParams = "_pragma=busy_timeout(10000)" +
 	"&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(FULL)" +
 	"&_pragma=foreign_keys(1)" +
+	"&_pragma=temp_store(MEMORY)" +
 	"&_txlock=immediate"
 
 // Open opens and migrates the store. url "" means SQLite file "offboarder.db";
