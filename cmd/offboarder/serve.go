@@ -59,10 +59,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, serveHTTP, w
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, f.logLevel)
+	log, closeLog, err := newLogger(stderr, f.logLevel)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
+	defer closeLog()
 	p, err := openProcess(ctx, f, log, serveHTTP && work)
 	defer p.close()
 	if err != nil {
@@ -382,13 +383,24 @@ func startSimulator(addr string, googleKey *rsa.PublicKey, log zerolog.Logger) (
 	return func() { _ = srv.Close() }, nil
 }
 
-func newLogger(w io.Writer, level string) (zerolog.Logger, error) {
+// newLogger logs at level to w: to a terminal for people to read, to
+// anything else as JSON lines; to a file that is not a terminal (a pipe to
+// a container runtime or journald, a log file) through a bufferedLog, so
+// that a delivery's line is not a write system call of its own. close
+// writes out what is gathered; call it before the process exits.
+func newLogger(w io.Writer, level string) (log zerolog.Logger, close func(), err error) {
 	lvl, err := zerolog.ParseLevel(strings.ToLower(level))
 	if err != nil || level == "" {
-		return zerolog.Logger{}, fmt.Errorf("log level %q: want debug, info, warn or error", level)
+		return zerolog.Logger{}, nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
 	}
-	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+	close = func() {}
+	if f, ok := w.(*os.File); ok {
+		if isatty.IsTerminal(f.Fd()) {
+			w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+		} else {
+			b := newBufferedLog(f, logFlushEvery)
+			w, close = b, func() { _ = b.Close() }
+		}
 	}
-	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), close, nil
 }
