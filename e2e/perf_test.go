@@ -276,27 +276,18 @@ func perfIngest(t *testing.T, db string, dbURL func(t *testing.T) string, bin st
 // cpu-ingest-<db>.pprof.
 func perfIngestBinary(t *testing.T, db, dbURL, bin string, window time.Duration) (lats []time.Duration, rate float64, serverCPU, senderCPU time.Duration) {
 	rd := testenv.StartRedis(t)
-	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	js, _ := json.Marshal(map[string]any{ // YAML is a superset of JSON
-		"sources":    []map[string]any{{"name": "hr", "type": "generic", "secret": hrSecret}},
-		"connectors": []map[string]any{{"name": "okta", "type": "manual", "instructions": "none: nothing is revoked here"}},
+	cfg := writeConfig(t, map[string]any{
+		"sources": []map[string]any{{"name": "hr", "type": "generic", "secret": hrSecret}},
 		// The guard never holds nor counts these cases: the same store work
 		// as the in-process row and the floor, which run without one.
 		"policy": map[string]any{"hold_after": map[string]any{"cases": 1000000, "within": "1s", "bypass": []string{"terminated"}}},
-	})
-	if err := os.WriteFile(cfg, js, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	}, []connectors.Spec{{Name: "okta", Type: "manual", Settings: map[string]any{"instructions": "none: nothing is revoked here"}}})
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--config", cfg, "--addr", addr)
-	cmd.Env = append(os.Environ(), "REDIS_URL=redis://"+rd.Addr, "DATABASE_URL="+dbURL, "OFFBOARDER_ADMIN_TOKEN="+adminToken)
-	var log logBuffer // a pipe, read as a container runtime reads it
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-	waitReady(t, "http://"+addr, &log)
+	// Its log on a pipe, read as a container runtime reads it.
+	p := startProc(t, bin, []string{"REDIS_URL=redis://" + rd.Addr, "DATABASE_URL=" + dbURL, "OFFBOARDER_ADMIN_TOKEN=" + adminToken},
+		"serve", "--config", cfg, "--addr", addr)
+	cmd, log := p.cmd, p.Log
+	waitReady(t, "http://"+addr, log)
 	t.Logf("offboarder serve (pid %d) on %s", cmd.Process.Pid, addr)
 	s := newSender("http://"+addr, "b")
 	if _, err := s.post(0, "warm@example.com"); err != nil {
