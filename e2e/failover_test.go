@@ -153,6 +153,13 @@ policy:
 			t.Errorf("%s: %d sessions left", person(i), n)
 		}
 	}
+	// Readiness and the dashboard's Redis page (INFO) reach the new master.
+	waitReady(t, base, &log)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/monitoring/api/redis_info", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	if code, res := e.do(req); code != http.StatusOK || res["info"] == nil {
+		t.Errorf("the dashboard's Redis page after the failover: %d %v", code, res)
+	}
 	if _, err := e.Store.VerifyAudit(ctx); err != nil {
 		t.Errorf("audit chain: %v", err)
 	}
