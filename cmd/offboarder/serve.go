@@ -19,6 +19,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/config"
@@ -312,6 +313,14 @@ func openStore(ctx context.Context, log zerolog.Logger) (*store.Store, error) {
 	return st, nil
 }
 
+// redisLog writes go-redis's log lines to a zerolog.Logger, at info.
+type redisLog struct{ log zerolog.Logger }
+
+// Printf implements go-redis's internal.Logging.
+func (l redisLog) Printf(_ context.Context, format string, v ...any) {
+	l.log.Info().Msg(fmt.Sprintf(format, v...))
+}
+
 // topology says in a word how the Redis of opt is reached.
 func topology(opt asynq.RedisConnOpt) string {
 	if _, ok := opt.(asynq.RedisFailoverClientOpt); ok {
@@ -331,6 +340,9 @@ func openRedis(log zerolog.Logger, embeddedOK bool) (asynq.RedisConnOpt, func(),
 			return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
 		log.Info().Str("redis", redisurl.Describe(opt)).Msg("REDIS: " + topology(opt))
+		// go-redis's own lines (a sentinel naming a new master, a dial that
+		// failed during a failover) go to this log, not to stderr unformatted.
+		redis.SetLogger(redisLog{log.With().Str("component", "redis").Logger()})
 		return opt, func() {}, nil
 	}
 	if !embeddedOK {
