@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,9 +25,11 @@ import (
 // TestRedisFailoverUnderLoad runs the built binary (`offboarder run`) on
 // REDIS_URL=redis+sentinel://… against a master, a replica and three
 // redis-sentinel processes, sends a stream of webhooks, and kills the
-// master (SIGKILL) a third of the way through. The sentinels promote the
-// replica; what the dead master had not yet copied to it is lost, and the
-// relay re-creates it from the database. Then: every delivery was
+// master (SIGKILL) early in it. The sentinels promote the replica; what
+// the dead master had not yet copied to it is lost, and the relay
+// re-creates it from the database. The dead node then comes back empty as
+// the new master's replica, and SENTINEL FAILOVER moves the master back to
+// it, still under load. Then: every delivery was
 // accepted, every case completed, each person's sessions ended at the
 // vendor (a revoke in flight at the kill may be repeated once, and is
 // counted), and the audit chain verifies. It takes about half a minute:
@@ -35,7 +39,7 @@ func TestRedisFailoverUnderLoad(t *testing.T) {
 	if os.Getenv("OFFBOARDER_FAULT_TESTS") == "" {
 		t.Skip("SKIP: half a minute long; run with make test-faults (OFFBOARDER_FAULT_TESTS=1)")
 	}
-	const people = 90
+	const people, killAfter = 200, 30
 	dir := t.TempDir()
 	bin := buildOffboarder(t)
 	db := filepath.Join(dir, "o.db")
@@ -88,20 +92,46 @@ policy:
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	ids := make([]string, people)
-	var killedAt, promotedAt time.Time
+	var killedAt, promotedAt, switchedAt, switchedTo time.Time
+	switchedAfter := -1 // deliveries sent before the graceful failover
+	var sent atomic.Int64
+	began := time.Now()
+	var phases sync.WaitGroup
 	for i := range people {
-		if i == people/3 {
+		if i == killAfter {
 			old, err := s.Master(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.KillMaster(ctx)
+			dead := s.KillMaster(ctx)
 			killedAt = time.Now()
-			go func() {
-				if _, err := s.WaitNewMaster(ctx, old); err == nil {
-					promotedAt = time.Now()
+			// The harsher fault first: the master killed. Once the replica
+			// is promoted, the dead node comes back empty as its replica,
+			// and the sentinels are asked to fail over to it (SENTINEL
+			// FAILOVER) while the deliveries go on.
+			phases.Go(func() {
+				promoted, err := s.WaitNewMaster(ctx, old)
+				if err != nil {
+					t.Error(err)
+					return
 				}
-			}()
+				promotedAt = time.Now()
+				if err := s.Rejoin(ctx, dead); err != nil {
+					t.Error(err)
+					return
+				}
+				switchedAfter = int(sent.Load())
+				switchedAt = time.Now()
+				if err := s.Failover(ctx); err != nil {
+					t.Errorf("SENTINEL FAILOVER: %v", err)
+					return
+				}
+				if _, err := s.WaitNewMaster(ctx, promoted); err != nil {
+					t.Error(err)
+					return
+				}
+				switchedTo = time.Now()
+			})
 		}
 		b := body(fmt.Sprintf("evt-failover-%d", i), person(i))
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/webhooks/hr", bytes.NewReader(b))
@@ -112,7 +142,12 @@ policy:
 			t.Fatalf("delivery %d: %d %v", i, code, res)
 		}
 		ids[i] = res["case_id"].(string)
+		sent.Store(int64(i + 1))
 		time.Sleep(50 * time.Millisecond)
+	}
+	phases.Wait()
+	if t.Failed() {
+		t.FailNow()
 	}
 	sentAt := time.Now()
 
@@ -163,13 +198,14 @@ policy:
 	if _, err := e.Store.VerifyAudit(ctx); err != nil {
 		t.Errorf("audit chain: %v", err)
 	}
-	if promotedAt.IsZero() {
-		t.Fatal("the sentinels never named a new master")
-	}
-	t.Logf("%d cases over %v, master killed after %d: a new master %v after the kill; every case completed %v after the last delivery (%v after the kill); revocations repeated at the vendor: %d; relay re-creations logged: %d",
-		people, sentAt.Sub(killedAt.Add(-time.Duration(people/3)*50*time.Millisecond)).Round(100*time.Millisecond), people/3,
-		promotedAt.Sub(killedAt).Round(10*time.Millisecond), doneAt.Sub(sentAt).Round(10*time.Millisecond), doneAt.Sub(killedAt).Round(10*time.Millisecond),
+	t.Logf("%d cases over %v; master killed after %d: a new master %v after the kill; the dead node back as a replica and SENTINEL FAILOVER after %d deliveries (%v after the kill): a new master %v later; every case completed %v after the last delivery; revocations repeated at the vendor: %d; tasks re-created by the relay: %d",
+		people, sentAt.Sub(began).Round(100*time.Millisecond), killAfter,
+		promotedAt.Sub(killedAt).Round(10*time.Millisecond), switchedAfter, switchedAt.Sub(killedAt).Round(10*time.Millisecond),
+		switchedTo.Sub(switchedAt).Round(10*time.Millisecond), doneAt.Sub(sentAt).Round(10*time.Millisecond),
 		repeated, relayed(log.String()))
+	if switchedAfter >= people {
+		t.Errorf("the graceful failover came after the last delivery: the load is too short")
+	}
 	if repeated > 10 {
 		t.Errorf("%d revocations repeated at the vendor: more than the revokes that can be in flight at the kill", repeated)
 	}

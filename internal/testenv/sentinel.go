@@ -217,3 +217,58 @@ func (s *Sentinels) stop() {
 	}
 	s.cmds = nil
 }
+
+// Rejoin starts r again (empty, as after a crash without persistence) as a
+// replica of the master now, and waits until it is in sync and every
+// sentinel counts it as a healthy replica, so that it can be failed over
+// to.
+func (s *Sentinels) Rejoin(ctx context.Context, r *Redis) error {
+	master, err := s.Master(ctx)
+	if err != nil {
+		return err
+	}
+	host, port, _ := net.SplitHostPort(master)
+	r.args = []string{"--replicaof", host, port}
+	r.start()
+	rc := redis.NewClient(&redis.Options{Addr: r.Addr})
+	defer rc.Close()
+	for {
+		err = s.healthyReplica(ctx, rc, r.Addr)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s never rejoined: %w", r.Addr, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Sentinels) healthyReplica(ctx context.Context, rc *redis.Client, addr string) error {
+	info, err := rc.Info(ctx, "replication").Result()
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(info, "master_link_status:up") {
+		return fmt.Errorf("%s not in sync", addr)
+	}
+	for _, a := range s.Addrs {
+		sc := redis.NewSentinelClient(&redis.Options{Addr: a})
+		replicas, err := sc.Replicas(ctx, MasterName).Result()
+		sc.Close()
+		if err != nil {
+			return err
+		}
+		ok := false
+		for _, rep := range replicas {
+			if net.JoinHostPort(rep["ip"], rep["port"]) == addr && rep["flags"] == "slave" && rep["master-link-status"] == "ok" {
+				ok = true
+			}
+		}
+		if !ok {
+			return fmt.Errorf("sentinel %s does not count %s as a healthy replica yet", a, addr)
+		}
+	}
+	return nil
+}
