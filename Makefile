@@ -87,9 +87,10 @@ test: deps-test lint
 	$(GO) test -race -count=1 -timeout 10m ./...
 
 # Fault tests with real processes that take minutes (kill -9 of a worker:
-# asynq hands its task on once the lease has been expired for 30 s).
+# asynq hands its task on once the lease has been expired for 30 s; kill -9
+# of the Redis master under Sentinel).
 test-faults: deps-test
-	OFFBOARDER_FAULT_TESTS=1 $(GO) test -count=1 -timeout 10m -run 'TestKilledWorker|TestLoadTwoThousand|TestManyProcesses' -v ./e2e/ 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|_test.go' ; exit $${PIPESTATUS[0]}
+	OFFBOARDER_FAULT_TESTS=1 $(GO) test -count=1 -timeout 15m -run 'TestKilledWorker|TestLoadTwoThousand|TestManyProcesses|TestRedisFailover' -v ./e2e/ 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|_test.go' ; exit $${PIPESTATUS[0]}
 
 test-unit:
 	$(GO) test -count=1 ./...
@@ -98,6 +99,9 @@ deps-test:
 	@command -v redis-server >/dev/null || { \
 	  echo "make test: redis-server is missing; installing it with apt-get (tests start their own on a free port)"; \
 	  (apt-get update -qq && apt-get install -y -qq redis-server) || sudo apt-get install -y -qq redis-server; }
+	@command -v redis-sentinel >/dev/null || { \
+	  echo "make test: redis-sentinel is missing; installing Debian's redis-sentinel with apt-get (the failover tests start their own sentinels)"; \
+	  (apt-get update -qq && apt-get install -y -qq redis-sentinel) || sudo apt-get install -y -qq redis-sentinel; }
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
 	  echo "make test: chromium is missing; installing Debian's chromium with apt-get (the operators' page is tested in a real browser)"; \
 	  (apt-get update -qq && apt-get install -y -qq chromium) || sudo apt-get install -y -qq chromium; }

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/internal/redisurl"
 )
 
 // cmdCheck validates the config (and builds every source and connector) and
@@ -36,7 +37,16 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	redis := "unset: the embedded in-memory Redis (run only; serve and work need one)"
+	if url := os.Getenv("REDIS_URL"); url != "" {
+		opt, err := redisurl.Parse(url)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		redis = redisurl.Describe(opt)
+	}
 	stdout.Write(cfg.Redacted())
+	fmt.Fprintf(stdout, "# REDIS_URL: %s\n", redis)
 	fmt.Fprintf(stdout, "# %s: OK (%d sources, %d connectors)\n", *configPath, len(cfg.Sources), len(cfg.Connectors))
 	if !*probe {
 		return nil

@@ -167,6 +167,19 @@ func TestComposeServicesPassTheCheck(t *testing.T) {
 			if err != nil || !strings.Contains(out, ": OK (") {
 				t.Fatalf("offboarder check with the environment compose gives %s: %v\n%s", name, err, out)
 			}
+			// The check names the Redis the service would use, and reads
+			// its URL as the service does.
+			if want := "# REDIS_URL: redis "; !strings.Contains(out, want) {
+				t.Errorf("offboarder check does not name the service's Redis (%q):\n%s", want, out)
+			}
+			if _, err := check(with(env, "REDIS_URL", "redis+sentinel://:pw-SECRET@sentinel:26379/mymaster")); err != nil {
+				t.Errorf("a Sentinel REDIS_URL fails the check: %v", err)
+			} else if out, _ := check(with(env, "REDIS_URL", "redis+sentinel://:pw-SECRET@sentinel:26379/mymaster")); !strings.Contains(out, `# REDIS_URL: sentinel master "mymaster" via 1 sentinel(s) sentinel:26379 db 0, with a password`) || strings.Contains(out, "pw-SECRET") {
+				t.Errorf("the check's Sentinel line:\n%s", out)
+			}
+			if _, err := check(with(env, "REDIS_URL", "redis+sentinel://:pw-SECRET@sentinel:26379")); err == nil || !strings.Contains(err.Error(), "REDIS_URL: no master name") || strings.Contains(err.Error(), "pw-SECRET") {
+				t.Errorf("a REDIS_URL without a master name: %v", err)
+			}
 
 			data, err := os.ReadFile(config)
 			if err != nil {
@@ -225,4 +238,14 @@ func TestDockerignoreKeepsLocalStateOut(t *testing.T) {
 			t.Errorf(".dockerignore lacks %q", want)
 		}
 	}
+}
+
+// with returns a copy of env with k set to v.
+func with(env map[string]string, k, v string) map[string]string {
+	out := make(map[string]string, len(env)+1)
+	for name, value := range env {
+		out[name] = value
+	}
+	out[k] = v
+	return out
 }

@@ -49,8 +49,13 @@ commands:
 
 environment:
   OFFBOARDER_CONFIG       config file (default config.yaml)
-  DATABASE_URL            postgres://… ; unset: SQLite file offboarder.db
-  REDIS_URL               redis://… ; unset: embedded in-memory Redis (run only)
+  DATABASE_URL            postgres://user:pw@host:5432/db (a primary/standby pair:
+                          postgres://…@primary:5432,standby:5432/db?target_session_attrs=read-write);
+                          unset: SQLite file offboarder.db
+  REDIS_URL               redis://[:pw@]host[:port][/db], rediss://… (TLS),
+                          redis+sentinel://[:pw@]host:port[,host:port…]/master-name[/db]
+                          [?sentinel_password=…] (Sentinel: the master is followed across
+                          failovers); unset: embedded in-memory Redis (run only)
   OFFBOARDER_ADDR         listen address (default :8080)
   OFFBOARDER_ADMIN_TOKEN  bearer token of the admin API and dashboard
   OFFBOARDER_URL          server the CLI talks to (default http://127.0.0.1:8080)

@@ -19,11 +19,13 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/config"
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/intake"
+	"github.com/offboarder/offboarder/internal/redisurl"
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/registry"
 	"github.com/offboarder/offboarder/simulator"
@@ -312,19 +314,36 @@ func openStore(ctx context.Context, log zerolog.Logger) (*store.Store, error) {
 	return st, nil
 }
 
-// openRedis connects to REDIS_URL or, for "run" only, starts an embedded
+// redisLog writes go-redis's log lines to a zerolog.Logger, at info.
+type redisLog struct{ log zerolog.Logger }
+
+// Printf implements go-redis's internal.Logging.
+func (l redisLog) Printf(_ context.Context, format string, v ...any) {
+	l.log.Info().Msg(fmt.Sprintf(format, v...))
+}
+
+// topology says in a word how the Redis of opt is reached.
+func topology(opt asynq.RedisConnOpt) string {
+	if _, ok := opt.(asynq.RedisFailoverClientOpt); ok {
+		return "through Sentinel (the master is followed across failovers)"
+	}
+	return "one server"
+}
+
+// openRedis connects to REDIS_URL (internal/redisurl: redis://, rediss://,
+// redis-socket:// or redis+sentinel://) or, for "run" only, starts an embedded
 // in-memory Redis: work in flight is lost with the process and rebuilt from
 // the database by the relay at the next start.
 func openRedis(log zerolog.Logger, embeddedOK bool) (asynq.RedisConnOpt, func(), error) {
 	if url := os.Getenv("REDIS_URL"); url != "" {
-		opt, err := asynq.ParseRedisURI(url)
+		opt, err := redisurl.Parse(url)
 		if err != nil {
 			return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		if o, ok := opt.(asynq.RedisClientOpt); ok {
-			o.DialTimeout, o.ReadTimeout, o.WriteTimeout = time.Second, 2*time.Second, 2*time.Second
-			opt = o
-		}
+		log.Info().Str("redis", redisurl.Describe(opt)).Msg("REDIS: " + topology(opt))
+		// go-redis's own lines (a sentinel naming a new master, a dial that
+		// failed during a failover) go to this log, not to stderr unformatted.
+		redis.SetLogger(redisLog{log.With().Str("component", "redis").Logger()})
 		return opt, func() {}, nil
 	}
 	if !embeddedOK {

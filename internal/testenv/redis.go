@@ -1,5 +1,7 @@
 // Package testenv starts the real services that tests talk to: a private
-// redis-server on a free loopback port (never the machine's shared Redis).
+// redis-server on a free loopback port (never the machine's shared Redis),
+// a master, replica and sentinels that fail over (StartSentinels), a fresh
+// PostgreSQL database, a TCP proxy that can cut a service off.
 package testenv
 
 import (
@@ -23,6 +25,8 @@ type Redis struct {
 	dir  string
 	port int
 	t    testing.TB
+	// args are more arguments for redis-server (a replica's --replicaof).
+	args []string
 }
 
 // StartRedis starts redis-server on a free port with no persistence and
@@ -43,10 +47,10 @@ func StartRedis(t testing.TB) *Redis {
 func (r *Redis) start() {
 	r.t.Helper()
 	r.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(r.port))
-	r.cmd = exec.Command("redis-server",
+	r.cmd = exec.Command("redis-server", append([]string{
 		"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", r.dir,
-		"--logfile", filepath.Join(r.dir, "redis.log"))
+		"--logfile", filepath.Join(r.dir, "redis.log")}, r.args...)...)
 	r.cmd.Stdout, r.cmd.Stderr = os.Stderr, os.Stderr
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatalf("start redis-server: %v", err)
