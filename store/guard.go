@@ -108,8 +108,7 @@ func (t *tx) flushGuard() error {
 		return nil
 	}
 	if t.s.dialect == dialectPostgres {
-		var seq int64
-		if err := t.queryRow("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE").Scan(&seq); err != nil {
+		if err := t.lockHead(); err != nil {
 			return err
 		}
 	}
