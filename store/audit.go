@@ -59,15 +59,19 @@ func (t *tx) audit(caseID, connector, action, actor, detail string) {
 // parameters each), well inside both databases' parameter limits.
 const auditRowsPerInsert = 200
 
-// flushAudit appends the queued audit rows in three statements, whatever
-// their number: bump audit_head's seq by all of them, insert the rows,
-// store the last hash. The bump locks the head row on PostgreSQL until
-// commit, so appends are serialised and seq has no gaps (a rolled-back
-// transaction rolls its bump back too). Taking that lock last keeps the time
-// it is held short and the lock order fixed.
+// flushAudit appends the queued audit rows, whatever their number, under
+// the audit head's lock: it reads the head's seq and hash, hashes the rows
+// onto it, inserts them and moves the head to the last of them. On
+// PostgreSQL the head's row lock serialises appends until commit, so seq
+// has no gaps (a rolled-back transaction moves the head back too); it is
+// taken after every other write of the transaction, so the lock order is
+// fixed and the lock is held only for the append and the commit.
 func (t *tx) flushAudit() error {
 	if len(t.audits) == 0 {
 		return nil
+	}
+	if t.s.dialect == dialectPostgres {
+		return t.flushAuditPostgres()
 	}
 	var last int64
 	var prev string
@@ -95,6 +99,61 @@ func (t *tx) flushAudit() error {
 		return fmt.Errorf("audit head: %w", err)
 	}
 	t.audits = nil
+	return nil
+}
+
+// flushAuditPostgres is flushAudit in two round trips under the lock
+// besides the commit, whatever the number of rows: the head read with FOR
+// UPDATE (none if the blast-radius guard took the lock already, lockHead),
+// then the rows and the head's new seq and hash in one statement — an
+// INSERT of the rows as arrays (one statement text for any number of rows,
+// prepared once per connection) in a WITH clause, which runs to completion
+// whether or not the UPDATE reads it:
+// https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING
+func (t *tx) flushAuditPostgres() error {
+	if err := t.lockHead(); err != nil {
+		return err
+	}
+	seq, prev := t.headSeq, t.headHash
+	at := micros(t.s.clock()) // taken under the lock: at follows seq
+	n := len(t.audits)
+	seqs, ats := make([]int64, n), make([]int64, n)
+	cols := [7][]string{} // case_id, connector, action, actor, detail, prev_hash, hash
+	for i := range cols {
+		cols[i] = make([]string, n)
+	}
+	for i, r := range t.audits {
+		seq++
+		hash := chainHash(prev, seq, at, r.caseID, r.connector, r.action, r.actor, r.detail)
+		seqs[i], ats[i] = seq, at
+		for j, v := range []string{r.caseID, r.connector, r.action, r.actor, r.detail, prev, hash} {
+			cols[j][i] = v
+		}
+		prev = hash
+	}
+	if _, err := t.exec(`WITH appended AS (
+			INSERT INTO audit (seq, at, case_id, connector, action, actor, detail, prev_hash, hash)
+			SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]))
+		UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`,
+		seqs, ats, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], seq, prev); err != nil {
+		return fmt.Errorf("audit append: %w", err)
+	}
+	t.headSeq, t.headHash = seq, prev
+	t.audits = nil
+	return nil
+}
+
+// lockHead takes the audit head's row lock on PostgreSQL, once per
+// transaction, and keeps its seq and hash for flushAuditPostgres. After
+// waiting for the lock the row read is the one its holder committed.
+func (t *tx) lockHead() error {
+	if t.headLocked {
+		return nil
+	}
+	if err := t.queryRow("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").Scan(&t.headSeq, &t.headHash); err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	t.headLocked = true
 	return nil
 }
 

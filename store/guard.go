@@ -108,8 +108,7 @@ func (t *tx) flushGuard() error {
 		return nil
 	}
 	if t.s.dialect == dialectPostgres {
-		var seq int64
-		if err := t.queryRow("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE").Scan(&seq); err != nil {
+		if err := t.lockHead(); err != nil {
 			return err
 		}
 	}
@@ -130,18 +129,38 @@ func (t *tx) flushGuard() error {
 		return err
 	}
 	before := n - len(cands) // cases counted that are not this transaction's
+	var hold []string
 	for i, c := range cands {
 		count := before + i + 1
 		if count <= g.Cases {
 			continue
 		}
-		if _, err := t.exec("UPDATE cases SET state = ?, updated_at = ? WHERE id = ? AND state IN (?, ?)",
-			offboard.StateAwaitingApproval, micros(now), c.id, offboard.StateScheduled, offboard.StatePending); err != nil {
-			return err
-		}
+		hold = append(hold, c.id)
 		b, _ := json.Marshal(map[string]any{"cases": count, "within": g.Within.String(), "hold_after": g.Cases})
 		t.audit(c.id, "", actionCaseHeld, guardActor, string(b))
 		c.res.State = offboard.StateAwaitingApproval
+	}
+	return t.holdCases(hold, now)
+}
+
+// holdCases puts the cases ids (new in this transaction) in
+// awaiting_approval. On PostgreSQL, where the audit head's lock is held
+// meanwhile, that is one statement (one round trip) for all of them;
+// SQLite, in process, runs one prepared statement per case.
+func (t *tx) holdCases(ids []string, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if t.s.dialect == dialectPostgres {
+		_, err := t.exec("UPDATE cases SET state = ?, updated_at = ? WHERE id = ANY(?) AND state IN (?, ?)",
+			offboard.StateAwaitingApproval, micros(now), ids, offboard.StateScheduled, offboard.StatePending)
+		return err
+	}
+	for _, id := range ids {
+		if _, err := t.exec("UPDATE cases SET state = ?, updated_at = ? WHERE id = ? AND state IN (?, ?)",
+			offboard.StateAwaitingApproval, micros(now), id, offboard.StateScheduled, offboard.StatePending); err != nil {
+			return err
+		}
 	}
 	return nil
 }

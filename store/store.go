@@ -86,6 +86,11 @@ type tx struct {
 	audits []auditRecord
 	held   []guardCandidate // new cases the guard decides on before commit
 	spared []string         // cases a bypass reason's event attached to
+
+	// The audit head as read under its row lock (PostgreSQL; lockHead).
+	headLocked bool
+	headSeq    int64
+	headHash   string
 }
 
 // read runs fn in a read-only transaction: one snapshot (REPEATABLE READ on

@@ -4,16 +4,20 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Proxy is a TCP proxy on loopback that a test can take down and bring back,
 // to cut a service off (a database restart, a network partition) without
-// touching the service itself.
+// touching the service itself, or slow down (SetLatency), to stand for a
+// network between a process and its database.
 type Proxy struct {
 	Addr     string
 	upstream string
 	ln       net.Listener
+	latency  atomic.Int64 // one way, in nanoseconds (SetLatency)
 
 	mu    sync.Mutex
 	down  bool
@@ -62,13 +66,62 @@ func (p *Proxy) serve() {
 }
 
 func (p *Proxy) pipe(dst, src net.Conn) {
-	_, _ = io.Copy(dst, src)
+	if d := time.Duration(p.latency.Load()); d > 0 {
+		delayedCopy(dst, src, d)
+	} else {
+		_, _ = io.Copy(dst, src)
+	}
 	_ = dst.Close()
 	_ = src.Close()
 	p.mu.Lock()
 	delete(p.conns, dst)
 	delete(p.conns, src)
 	p.mu.Unlock()
+}
+
+// delayedCopy copies src to dst, each read passed on d after it arrived:
+// a round trip through two of them takes 2d longer, however many bytes
+// are in flight (the delay does not cap the throughput).
+func delayedCopy(dst, src net.Conn, d time.Duration) {
+	type chunk struct {
+		b   []byte
+		due time.Time
+	}
+	q := make(chan chunk, 256)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		failed := false
+		for c := range q {
+			if failed {
+				continue // drain, so that the reader never blocks
+			}
+			time.Sleep(time.Until(c.due))
+			if _, err := dst.Write(c.b); err != nil {
+				failed = true
+				_ = src.Close()
+			}
+		}
+	}()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			q <- chunk{b: append([]byte(nil), buf[:n]...), due: time.Now().Add(d)}
+		}
+		if err != nil {
+			break
+		}
+	}
+	close(q)
+	<-done
+}
+
+// SetLatency delays every byte through the proxy by d in each direction
+// (a round trip by 2d), on the connections opened after the call; 0 turns
+// the delay off for them.
+func (p *Proxy) SetLatency(d time.Duration) {
+	p.latency.Store(int64(d))
 }
 
 // Down closes every connection and refuses new ones until Up.
