@@ -135,7 +135,7 @@ func Priority(ctx context.Context) bool { v, _ := ctx.Value(priorityKey{}).(bool
 // Wait returns when the caller may send one request: nil. It returns
 // ctx's error when ctx ends, and a *vendorapi.TurnError at once when the
 // turn cannot come before ctx's deadline less Options.Reserve or the line
-// is full. When Redis cannot run the limit, the call goes (logged once).
+// is full (a turn that is free now is taken, however little time is left). When Redis cannot run the limit, the call goes (logged once).
 func (l *Limiter) Wait(ctx context.Context) error {
 	start := time.Now()
 	deadline, hasDeadline := ctx.Deadline()
@@ -150,17 +150,8 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		if n > int64(l.o.MaxWaiters) {
 			return l.giveBack(time.Duration(n) * l.interval)
 		}
-		lctx, cancel := ctx, context.CancelFunc(func() {})
-		if hasDeadline {
-			lctx, cancel = context.WithDeadline(ctx, deadline)
-		}
-		err := l.line.Acquire(lctx, 1)
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return l.giveBack(time.Duration(l.waiting.Load()) * l.interval)
+		if err := l.queue(ctx, deadline, hasDeadline); err != nil {
+			return err
 		}
 		defer l.line.Release(1)
 	}
@@ -194,6 +185,26 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// queue waits in the line until the caller is the one asking Redis: at
+// once when nobody is ahead, else until deadline (when hasDeadline).
+func (l *Limiter) queue(ctx context.Context, deadline time.Time, hasDeadline bool) error {
+	if l.line.TryAcquire(1) {
+		return nil
+	}
+	lctx, cancel := ctx, context.CancelFunc(func() {})
+	if hasDeadline {
+		lctx, cancel = context.WithDeadline(ctx, deadline)
+	}
+	defer cancel()
+	if err := l.line.Acquire(lctx, 1); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return l.giveBack(time.Duration(l.waiting.Load()) * l.interval)
+	}
+	return nil
 }
 
 // giveBack is the answer of a caller whose turn is about after away.

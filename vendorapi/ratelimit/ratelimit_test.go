@@ -221,3 +221,13 @@ func TestARequestWithoutATurnIsNotSent(t *testing.T) {
 		t.Errorf("the vendor saw %d calls, want 1", len(vendor.times))
 	}
 }
+
+func TestAFreeTurnIsTakenHoweverLittleTimeIsLeft(t *testing.T) {
+	r := testenv.StartRedis(t)
+	lim := New("okta", Limit{Requests: 2, Per: time.Minute}, Options{Redis: client(t, r.Addr)})
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second) // less than the 10 s reserve
+	defer cancel()
+	if err := lim.Wait(ctx); err != nil {
+		t.Errorf("Wait with a free turn and 2 s left: %v, want nil", err)
+	}
+}
