@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/vendorapi"
+	"github.com/offboarder/offboarder/vendorapi/ratelimit"
 )
 
 // Spec is one configured connector: its name, type and the keys of its type
@@ -23,6 +24,12 @@ type Spec struct {
 type Deps struct {
 	HTTPClient *http.Client // nil: vendorapi.NewHTTPClient(), shared by every connector Build opens
 	Logger     zerolog.Logger
+	// RateLimits, when its Redis is set, enforces each connector's
+	// rate_limit across every process on that Redis: a connector with a
+	// limit opens with its own copy of HTTPClient, whose every request
+	// waits for its turn (ratelimit.Limiter.Client). Without Redis (check),
+	// nothing is limited.
+	RateLimits ratelimit.Options
 }
 
 // Config is one connector type's settings: decoded from a Spec, checked by
@@ -42,8 +49,9 @@ func Types(types map[string]func() Config) []string { return slices.Sorted(maps.
 // unknown type, an unknown key and a missing key all fail, and so does a
 // Follower's after that names no configured connector or leads back to
 // itself (`connectors[2] (lucid-logout).after: no connector is named
-// "lucid"`). retry_for (RetryForKey), which every type accepts, is checked
-// here and taken out before the type decodes its settings. Names are the config package's to check (their form,
+// "lucid"`). retry_for (RetryForKey) and rate_limit (RateLimitKey), which every
+// type accepts, are checked here and taken out before the type decodes its
+// settings. Names are the config package's to check (their form,
 // duplicates). It returns connectors only when there is no problem at all.
 // types maps each known type name to a fresh Config of that type
 // (registry.Connectors).
@@ -64,15 +72,20 @@ func Build(specs []Spec, types map[string]func() Config, deps Deps) ([]Connector
 		}
 		cfg := newConfig()
 		settings, rerr := withoutRetryFor(s.Settings)
+		settings, limit, lerr := withoutRateLimit(settings, cfg)
 		err := vendorapi.CheckSettings(settings, cfg)
-		if err == nil && rerr == nil {
+		if err == nil && rerr == nil && lerr == nil {
+			d := deps
+			if deps.RateLimits.Redis != nil && !limit.IsZero() {
+				d.HTTPClient = ratelimit.New(s.Name, limit, deps.RateLimits).Client(deps.HTTPClient)
+			}
 			var c Connector
-			if c, err = cfg.Open(s.Name, deps); err == nil {
+			if c, err = cfg.Open(s.Name, d); err == nil {
 				out = append(out, c)
 				continue
 			}
 		}
-		errs = append(errs, vendorapi.At(at, errors.Join(rerr, err))...)
+		errs = append(errs, vendorapi.At(at, errors.Join(rerr, lerr, err))...)
 	}
 	errs = append(errs, checkAfter(out, index)...)
 	if len(errs) > 0 {

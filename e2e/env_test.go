@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/offboarder/offboarder/connectors"
@@ -27,6 +28,7 @@ import (
 	"github.com/offboarder/offboarder/simulator"
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
+	"github.com/offboarder/offboarder/vendorapi/ratelimit"
 	"github.com/offboarder/offboarder/webhook"
 	"github.com/offboarder/offboarder/worker"
 )
@@ -87,6 +89,11 @@ type envOptions struct {
 	reasons map[offboard.Reason][]string
 	// oktaRetryFor is the okta connector's retry_for; "" leaves it unset.
 	oktaRetryFor string
+	// oktaRateLimit is the okta connector's rate_limit; nil leaves it
+	// unset. rateLimits enforces the connectors' rate_limit through the
+	// test's Redis, as a process that revokes does.
+	oktaRateLimit map[string]any
+	rateLimits    bool
 	// maxBackoff is the worker's MaxBackoff; 0 means its default.
 	maxBackoff time.Duration
 	// wrapSim wraps the simulator's handler (a fault in front of a vendor); nil: none.
@@ -146,6 +153,9 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	if o.oktaRetryFor != "" {
 		specs[0].Settings["retry_for"] = o.oktaRetryFor
 	}
+	if o.oktaRateLimit != nil {
+		specs[0].Settings["rate_limit"] = o.oktaRateLimit
+	}
 	if o.allConnectors {
 		specs = append(specs, simConnectors(t, simSrv.URL)...)
 	}
@@ -154,7 +164,13 @@ func start(t testing.TB, dbURL string, o envOptions) *env {
 	for _, s := range o.extraConnectors {
 		names = append(names, s.Name)
 	}
-	conns, err := connectors.Build(specs, registry.Connectors(), connectors.Deps{Logger: log})
+	deps := connectors.Deps{Logger: log}
+	if o.rateLimits {
+		rc := redis.NewClient(&redis.Options{Addr: e.Redis.Addr})
+		t.Cleanup(func() { _ = rc.Close() })
+		deps.RateLimits = ratelimit.Options{Redis: rc, Logger: log}
+	}
+	conns, err := connectors.Build(specs, registry.Connectors(), deps)
 	if err != nil {
 		t.Fatal(err)
 	}

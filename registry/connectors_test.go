@@ -74,3 +74,20 @@ func TestBuildReportsEveryProblemTogether(t *testing.T) {
 		t.Errorf("Build error holds a secret value: %v", err)
 	}
 }
+
+// Every type's default rate_limit is a real limit; the self-hosted and
+// the vendor-neutral types have none.
+func TestEveryDefaultRateLimitIsALimit(t *testing.T) {
+	none := []string{"caep", "http", "keycloak", "manual"}
+	for _, typ := range connectors.Types(registry.Connectors()) {
+		d, ok := registry.Connectors()[typ]().(connectors.RateLimited)
+		switch {
+		case slices.Contains(none, typ) && ok:
+			t.Errorf("%s has a default rate_limit (%v), want none", typ, d.DefaultRateLimit())
+		case !slices.Contains(none, typ) && !ok:
+			t.Errorf("%s has no default rate_limit; cite the vendor's documented limit", typ)
+		case ok && d.DefaultRateLimit().IsZero():
+			t.Errorf("%s's default rate_limit is no limit", typ)
+		}
+	}
+}

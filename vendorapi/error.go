@@ -81,3 +81,22 @@ func RetryAfter(err error) time.Duration {
 	}
 	return 0
 }
+
+// TurnError is the error of a call that did not get its turn under its
+// connector's rate_limit before the caller's deadline: nothing was sent to
+// the vendor, and the work is fine. After is the estimated wait until a
+// turn comes; a caller puts the work back for about that long, and waiting
+// is not a failure.
+type TurnError struct {
+	System string        // the connector whose rate_limit it waited on
+	After  time.Duration // estimated wait until its turn
+}
+
+// Error says which limit was waited on and for about how long.
+func (e *TurnError) Error() string {
+	return fmt.Sprintf("%s: no turn under rate_limit before the deadline; next turn in about %s",
+		e.System, e.After.Round(time.Millisecond))
+}
+
+// Turn returns the *TurnError in err's chain, if any.
+func Turn(err error) (*TurnError, bool) { return errors.AsType[*TurnError](err) }

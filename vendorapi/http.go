@@ -325,6 +325,11 @@ func (c *Client) netErr(ctx, rctx context.Context, what string, err error) *Erro
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err
 	}
+	if te, ok := Turn(err); ok && ctx.Err() == nil {
+		// The connector's rate_limit gave no turn before the deadline:
+		// nothing was sent; the work waits, like a vendor's 429.
+		return &Error{System: c.name, Kind: RateLimited, RetryAfter: te.After, Msg: what + ": waiting for a turn (rate_limit)", Err: te}
+	}
 	e := &Error{System: c.name, Kind: Transient, Err: err}
 	switch {
 	case ctx.Err() != nil:
@@ -373,6 +378,9 @@ func (c *Client) Logger(ctx context.Context) *zerolog.Logger {
 func fitsShortWait(ctx context.Context, e *Error) bool {
 	if e.Kind != RateLimited || e.RetryAfter <= 0 || e.RetryAfter > MaxShortWait {
 		return false
+	}
+	if _, ok := Turn(e); ok {
+		return false // the rate_limit already waited as long as the deadline allows
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < e.RetryAfter+minAttemptBudget {
 		return false

@@ -17,6 +17,7 @@ import (
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
 	"github.com/offboarder/offboarder/vendorapi"
+	"github.com/offboarder/offboarder/vendorapi/ratelimit"
 )
 
 const actor = "worker"
@@ -167,6 +168,9 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 
 	start := time.Now()
 	rctx, detail := connectors.WithReport(ctx)
+	if c.Reason == offboard.ReasonSecurity {
+		rctx = ratelimit.WithPriority(rctx) // not behind a layoff's backlog (rate_limit)
+	}
 	outcome, rerr := conn.Revoke(rctx, offboard.Subject{Email: c.Email, IDs: c.SubjectIDs, Reason: c.Reason, Case: c.ID})
 	took := time.Since(start)
 	w.opts.Metrics.observeCall(p.Connector, took, rerr)
@@ -185,6 +189,15 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 			log.Warn().Err(err).Msg("attempt not kept for the evidence")
 		}
 		return rerr
+	}
+	if te, ok := vendorapi.Turn(rerr); ok {
+		// The connector's rate_limit gave no turn before the deadline:
+		// waiting is not a failure. No attempt is recorded, the retry
+		// window is not looked at, and asynq's retry count is kept
+		// (IsFailure); the task runs again when its turn is about due.
+		_, after := nextAttempt(time.Now(), turnDelay(te.After))
+		log.Info().Dur("retry_after", after).Msg("waiting for a turn under rate_limit; rescheduled")
+		return &scheduled{err: rerr, after: after}
 	}
 	retry, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)

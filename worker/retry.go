@@ -52,14 +52,26 @@ func backoff(n int, err error, maxBackoff time.Duration) time.Duration {
 }
 
 // IsFailure tells asynq which errors consume a retry: a vendor's rate limit
-// does not (the work is fine, the vendor asked us to wait). A revoke is
-// bounded by its retry window rather than by the count.
+// does not (the work is fine, the vendor asked us to wait), nor does a
+// wait for a turn under the connector's rate_limit. A revoke is bounded by
+// its retry window rather than by the count.
 func IsFailure(err error) bool {
 	var e *vendorapi.Error
 	if errors.As(err, &e) && e.Kind == vendorapi.RateLimited {
 		return false
 	}
+	if _, ok := vendorapi.Turn(err); ok {
+		return false
+	}
 	return true
+}
+
+// turnDelay is the wait before a revoke that got no turn under its
+// connector's rate_limit runs again: the estimated wait, plus up to a
+// quarter of it (at most 5 s) of jitter so that the tasks given back
+// together do not all come back at once.
+func turnDelay(after time.Duration) time.Duration {
+	return after + time.Duration(rand.Int64N(int64(min(after/4, 5*time.Second))+1))
 }
 
 // scheduled is a retryable error with the delay the revoke chose for its

@@ -46,9 +46,20 @@ func TestIsFailure(t *testing.T) {
 	if IsFailure(&vendorapi.Error{Kind: vendorapi.RateLimited}) {
 		t.Error("a rate limit must not use up a retry")
 	}
+	if IsFailure(fmt.Errorf("aws: %w", &vendorapi.TurnError{System: "aws", After: time.Second})) {
+		t.Error("waiting for a turn under rate_limit must not use up a retry")
+	}
 	for _, err := range []error{&vendorapi.Error{Kind: vendorapi.Transient}, &vendorapi.Error{Kind: vendorapi.Auth}, errors.New("x")} {
 		if !IsFailure(err) {
 			t.Errorf("%v must count as a failure", err)
+		}
+	}
+}
+
+func TestATurnsDelayIsItsWaitWithALittleJitter(t *testing.T) {
+	for range 100 {
+		if d := turnDelay(8 * time.Second); d < 8*time.Second || d > 10*time.Second {
+			t.Fatalf("turnDelay(8s) = %s, want 8s to 10s", d)
 		}
 	}
 }

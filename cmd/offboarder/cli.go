@@ -17,8 +17,10 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/offboarder/offboarder/config"
 	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/internal/redisurl"
+	"github.com/offboarder/offboarder/registry"
 )
 
 // cmdCheck validates the config (and builds every source and connector) and
@@ -48,11 +50,31 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stdout.Write(cfg.Redacted())
 	fmt.Fprintf(stdout, "# REDIS_URL: %s\n", redis)
 	fmt.Fprintf(stdout, "# %s: OK (%d sources, %d connectors)\n", *configPath, len(cfg.Sources), len(cfg.Connectors))
+	if err := printRateLimits(stdout, cfg); err != nil {
+		return err
+	}
 	if !*probe {
 		return nil
 	}
 	if failed := probeConnectors(ctx, stdout, conns, *timeout); failed > 0 {
 		return fmt.Errorf("%d of %d connectors failed the probe", failed, len(conns))
+	}
+	return nil
+}
+
+// printRateLimits prints each connector's rate_limit in force, its own or
+// its type's default, shared by every process on the same Redis.
+func printRateLimits(w io.Writer, cfg *config.Config) error {
+	specs := make([]connectors.Spec, len(cfg.Connectors))
+	for i, e := range cfg.Connectors {
+		specs[i] = connectors.Spec{Name: e.Name, Type: e.Type, Settings: e.Settings()}
+	}
+	limits, err := connectors.RateLimits(specs, registry.Connectors())
+	if err != nil {
+		return err
+	}
+	for _, s := range specs {
+		fmt.Fprintf(w, "# %s: rate_limit %s\n", s.Name, limits[s.Name])
 	}
 	return nil
 }

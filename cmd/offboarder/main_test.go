@@ -62,7 +62,7 @@ func TestCheck(t *testing.T) {
 		if strings.Contains(out.String(), "SECRET-VALUE") || strings.Contains(out.String(), "PRIVATE KEY") {
 			t.Fatalf("check printed a secret:\n%s", out.String())
 		}
-		for _, want := range []string{"<secret>", "https://example.okta.com", "OK (1 sources, 18 connectors)"} {
+		for _, want := range []string{"<secret>", "https://example.okta.com", "OK (1 sources, 18 connectors)", "# okta: rate_limit 600 per 1m0s\n"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("output lacks %q:\n%s", want, out.String())
 			}

@@ -32,6 +32,7 @@ import (
 	"github.com/offboarder/offboarder/sources"
 	"github.com/offboarder/offboarder/store"
 	"github.com/offboarder/offboarder/tasks"
+	"github.com/offboarder/offboarder/vendorapi/ratelimit"
 	"github.com/offboarder/offboarder/webhook"
 	"github.com/offboarder/offboarder/worker"
 )
@@ -120,12 +121,6 @@ func openProcess(ctx context.Context, f serveFlags, log zerolog.Logger, embedded
 			return p, err
 		}
 	}
-	if p.cfg, p.srcs, p.conns, err = load(f.config, log); err != nil {
-		return p, err
-	}
-	if p.docs, err = wellKnown(p.conns); err != nil {
-		return p, err
-	}
 	redisOpt, closeRedis, err := openRedis(log, embeddedRedis)
 	if err != nil {
 		return p, err
@@ -133,12 +128,25 @@ func openProcess(ctx context.Context, f serveFlags, log zerolog.Logger, embedded
 	p.redis = redisOpt
 	p.embedded = os.Getenv("REDIS_URL") == "" // openRedis started one
 	p.closers = append(p.closers, closeRedis)
+	p.reg = prometheus.NewRegistry()
+	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Each connector's rate_limit is shared through this Redis by every
+	// process (connectors.Deps.RateLimits).
+	limits := ratelimit.Options{Logger: log, Metrics: ratelimit.NewMetrics(p.reg)}
+	if rc, ok := redisOpt.MakeRedisClient().(redis.UniversalClient); ok {
+		limits.Redis = rc
+		p.closers = append(p.closers, func() { _ = rc.Close() })
+	}
+	if p.cfg, p.srcs, p.conns, err = loadWith(f.config, connectors.Deps{Logger: log, RateLimits: limits}); err != nil {
+		return p, err
+	}
+	if p.docs, err = wellKnown(p.conns); err != nil {
+		return p, err
+	}
 	if p.store, err = openStore(ctx, log); err != nil {
 		return p, err
 	}
 	p.closers = append(p.closers, func() { _ = p.store.Close() })
-	p.reg = prometheus.NewRegistry()
-	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if p.policy, err = policyOf(p.cfg); err != nil {
 		return p, err
 	}
@@ -267,8 +275,14 @@ func retryWindows(cfg *config.Config) (map[string]time.Duration, error) {
 }
 
 // load reads the config and builds every source and connector, reporting all
-// problems at once.
+// problems at once. Its connectors are not rate limited (loadWith).
 func load(path string, log zerolog.Logger) (*config.Config, []sources.Source, []connectors.Connector, error) {
+	return loadWith(path, connectors.Deps{Logger: log})
+}
+
+// loadWith is load with the connectors' deps: a process that revokes
+// passes its Redis for the connectors' rate_limit.
+func loadWith(path string, deps connectors.Deps) (*config.Config, []sources.Source, []connectors.Connector, error) {
 	var (
 		srcs  []sources.Source
 		conns []connectors.Connector
@@ -284,7 +298,7 @@ func load(path string, log zerolog.Logger) (*config.Config, []sources.Source, []
 		}
 		var err1, err2 error
 		srcs, err1 = sources.Build(srcSpecs, registry.Sources(), sources.Deps{})
-		conns, err2 = connectors.Build(connSpecs, registry.Connectors(), connectors.Deps{Logger: log})
+		conns, err2 = connectors.Build(connSpecs, registry.Connectors(), deps)
 		var err3 error
 		if err2 == nil {
 			_, err3 = wellKnown(conns)

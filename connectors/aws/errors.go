@@ -73,6 +73,12 @@ func (k *Connector) classify(op string, err error) error {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		e.Kind, e.Msg, e.Err = vendorapi.Transient, op+": call not completed", contextErr(err)
 		return e
+	case errors.As(err, new(*vendorapi.TurnError)):
+		// The connector's rate_limit gave no turn before the deadline:
+		// nothing was sent; the work waits, like a throttled call.
+		te, _ := vendorapi.Turn(err)
+		e.Kind, e.RetryAfter, e.Msg, e.Err = vendorapi.RateLimited, te.After, op+": waiting for a turn (rate_limit)", te
+		return e
 	case errors.As(err, &api):
 		code = api.ErrorCode()
 		e.Err = nil // the SDK's text repeats the message, quoted below

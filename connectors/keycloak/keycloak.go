@@ -41,7 +41,9 @@ const (
 // credentials grant [server-admin]) whose service account holds the
 // realm-management client roles manage-users (to log users out and revoke
 // their offline tokens) and view-users (to find users and read their
-// sessions and consents back) [server-admin].
+// sessions and consents back) [server-admin]. Keycloak is self-hosted and
+// documents no API rate limit, so a keycloak connector has none unless
+// rate_limit sets one.
 type Config struct {
 	// BaseURL is the server root, e.g. https://sso.example.com, without
 	// /admin or /realms. Keycloak 17 and later serve from "/" by default;
