@@ -168,8 +168,10 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 
 	start := time.Now()
 	rctx, detail := connectors.WithReport(ctx)
-	if c.Reason == offboard.ReasonSecurity {
-		rctx = ratelimit.WithPriority(rctx) // not behind a layoff's backlog (rate_limit)
+	if c.Security || c.Reason == offboard.ReasonSecurity {
+		// A security case (its own reason, or a security event before its
+		// fan-out) is not behind a layoff's backlog (rate_limit).
+		rctx = ratelimit.WithPriority(rctx)
 	}
 	outcome, rerr := conn.Revoke(rctx, offboard.Subject{Email: c.Email, IDs: c.SubjectIDs, Reason: c.Reason, Case: c.ID})
 	took := time.Since(start)

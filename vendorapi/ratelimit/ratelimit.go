@@ -134,13 +134,17 @@ func Priority(ctx context.Context) bool { v, _ := ctx.Value(priorityKey{}).(bool
 
 // Wait returns when the caller may send one request: nil. It returns
 // ctx's error when ctx ends, and a *vendorapi.TurnError at once when the
-// turn cannot come before ctx's deadline less Options.Reserve or the line
+// turn cannot come before ctx's deadline less Options.Reserve (or half the
+// time left, when that is less) or the line
 // is full (a turn that is free now is taken, however little time is left). When Redis cannot run the limit, the call goes (logged once).
 func (l *Limiter) Wait(ctx context.Context) error {
 	start := time.Now()
 	deadline, hasDeadline := ctx.Deadline()
 	if hasDeadline {
-		deadline = deadline.Add(-l.o.Reserve)
+		// Keep Reserve for the call itself, or half of what is left when
+		// that is less: a caller with a short deadline of its own (a
+		// read-back of a few seconds) may still wait a little for its turn.
+		deadline = deadline.Add(-min(l.o.Reserve, time.Until(deadline)/2))
 	}
 	limit := l.priority
 	if !Priority(ctx) {

@@ -174,6 +174,21 @@ func TestATurnBeyondTheDeadlineIsGivenBackAtOnce(t *testing.T) {
 	}
 }
 
+func TestAShortDeadlineStillWaitsForANearTurn(t *testing.T) {
+	r := testenv.StartRedis(t)
+	// One call a second; the caller has 3 s in all (a read-back's own
+	// deadline), less than the default Reserve: half of it is its to wait.
+	lim := New("entra", Limit{Requests: 2, Per: 2 * time.Second}, Options{Redis: client(t, r.Addr)})
+	if err := lim.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer cancel()
+	if err := lim.Wait(ctx); err != nil {
+		t.Errorf("Wait = %v, want the turn about a second away, inside half the deadline", err)
+	}
+}
+
 func TestACallerBeyondAFullLineIsGivenBack(t *testing.T) {
 	r := testenv.StartRedis(t)
 	lim := New("okta", Limit{Requests: 2, Per: time.Minute}, Options{Redis: client(t, r.Addr), MaxWaiters: 1})
