@@ -23,6 +23,14 @@ type optionsJSON struct {
 	ErrorRate float64 `json:"error_rate"`
 	RateLimit int     `json:"rate_limit"`
 	Seed      int64   `json:"seed"`
+	// Limits: vendor → its own limit, in place of rate_limit.
+	Limits map[string]limitJSON `json:"limits,omitempty"`
+}
+
+// limitJSON is one vendor's limit: requests per window ("1m", "10s").
+type limitJSON struct {
+	Requests int    `json:"requests"`
+	Per      string `json:"per"`
 }
 
 // optionsPatch is a PUT /_sim/options body: fields left out keep their value.
@@ -31,6 +39,8 @@ type optionsPatch struct {
 	ErrorRate *float64 `json:"error_rate"`
 	RateLimit *int     `json:"rate_limit"`
 	Seed      *int64   `json:"seed"`
+	// Limits replaces every per-vendor limit; {} removes them.
+	Limits *map[string]limitJSON `json:"limits"`
 }
 
 // newUser is a POST /_sim/users body.
@@ -121,7 +131,7 @@ func (s *Simulator) putOptions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	o, err := p.apply(s.opts)
+	o, err := p.apply(s.opts, s)
 	if err == nil {
 		s.applyOptions(o)
 	}
@@ -133,7 +143,7 @@ func (s *Simulator) putOptions(w http.ResponseWriter, r *http.Request) {
 	s.getOptions(w, r)
 }
 
-func (p optionsPatch) apply(o Options) (Options, error) {
+func (p optionsPatch) apply(o Options, s *Simulator) (Options, error) {
 	if p.Latency != nil {
 		d, err := time.ParseDuration(*p.Latency)
 		if err != nil || d < 0 {
@@ -156,11 +166,35 @@ func (p optionsPatch) apply(o Options) (Options, error) {
 	if p.Seed != nil {
 		o.Seed = *p.Seed
 	}
+	if p.Limits != nil {
+		limits := make(map[string]Limit, len(*p.Limits))
+		for v, l := range *p.Limits {
+			if s.srv.Vendor(v) == nil {
+				return o, fmt.Errorf("limits: unknown vendor %q (known: %s)", v, s.vendorNames())
+			}
+			per, err := time.ParseDuration(l.Per)
+			if err != nil || per <= 0 {
+				return o, fmt.Errorf("limits.%s.per %q is not a positive Go duration like \"1m\"", v, l.Per)
+			}
+			if l.Requests <= 0 {
+				return o, fmt.Errorf("limits.%s.requests must be positive, got %d", v, l.Requests)
+			}
+			limits[v] = Limit{Requests: l.Requests, Per: per}
+		}
+		o.Limits = limits
+	}
 	return o, nil
 }
 
 func viewOptions(o Options) optionsJSON {
-	return optionsJSON{Latency: o.Latency.String(), ErrorRate: o.ErrorRate, RateLimit: o.RateLimit, Seed: o.Seed}
+	v := optionsJSON{Latency: o.Latency.String(), ErrorRate: o.ErrorRate, RateLimit: o.RateLimit, Seed: o.Seed}
+	for name, l := range o.Limits {
+		if v.Limits == nil {
+			v.Limits = map[string]limitJSON{}
+		}
+		v.Limits[name] = limitJSON{Requests: l.Requests, Per: l.Per.String()}
+	}
+	return v
 }
 
 func (s *Simulator) postHold(w http.ResponseWriter, r *http.Request) {

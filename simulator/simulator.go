@@ -44,6 +44,9 @@ import (
 	"github.com/offboarder/offboarder/simulator/zoom"
 )
 
+// Limit is one vendor's rate limit: Requests calls per fixed window of Per.
+type Limit = fake.Limit
+
 // Options configure a Simulator. The zero value is a fast simulator that
 // never fails on its own.
 type Options struct {
@@ -52,6 +55,11 @@ type Options struct {
 	RateLimit int           // vendor calls per second per vendor before 429s (0: unlimited), with the vendor's own rate-limit headers
 	Seed      int64         // for the error-rate draw; 0: random
 	OktaToken string        // the SSWS token the Okta fake accepts; "" means "sim-okta-token"
+	// Limits are per-vendor rate limits by vendor name (okta, slack, …),
+	// each in place of RateLimit for its vendor: Requests calls per fixed
+	// window of Per, answered beyond it with the vendor's own 429 and
+	// rate-limit headers, as the vendors document theirs.
+	Limits map[string]Limit
 
 	// GoogleKey is the public key of the service account whose signed
 	// assertions the Google fake's token endpoint accepts; nil accepts none.
@@ -280,8 +288,8 @@ func (s *Simulator) applyOptions(o Options) {
 	o.Auth0ClientSecret = cmp.Or(o.Auth0ClientSecret, auth0.DefaultClientSecret)
 	o.EntraClientID = cmp.Or(o.EntraClientID, entra.DefaultClientID)
 	o.EntraClientSecret = cmp.Or(o.EntraClientSecret, entra.DefaultClientSecret)
-	k := s.srv.SetKnobs(fake.Knobs{Latency: o.Latency, ErrorRate: o.ErrorRate, RateLimit: o.RateLimit, Seed: o.Seed})
-	o.Latency, o.ErrorRate, o.RateLimit, o.Seed = k.Latency, k.ErrorRate, k.RateLimit, k.Seed
+	k := s.srv.SetKnobs(fake.Knobs{Latency: o.Latency, ErrorRate: o.ErrorRate, RateLimit: o.RateLimit, Seed: o.Seed, Limits: o.Limits})
+	o.Latency, o.ErrorRate, o.RateLimit, o.Seed, o.Limits = k.Latency, k.ErrorRate, k.RateLimit, k.Seed, k.Limits
 	s.opts = o
 }
 

@@ -451,3 +451,36 @@ func TestTuneKeepsTheOtherOptions(t *testing.T) {
 		t.Fatalf("after SetOptions the token is the default again: %d", resp.StatusCode)
 	}
 }
+
+func TestPerVendorLimits(t *testing.T) {
+	f := start(t, Options{})
+	f.control(t, "PUT", "/_sim/options", `{"limits":{"okta":{"requests":2,"per":"24h"}}}`, http.StatusOK, nil)
+	if o := f.sim.options(); o.Limits["okta"] != (Limit{Requests: 2, Per: 24 * time.Hour}) || len(o.Limits) != 1 {
+		t.Fatalf("limits = %+v", o.Limits)
+	}
+	var shown map[string]any
+	f.control(t, "GET", "/_sim/options", "", http.StatusOK, &shown)
+	if l, _ := shown["limits"].(map[string]any)["okta"].(map[string]any); l["requests"] != 2.0 || l["per"] != "24h0m0s" {
+		t.Errorf("options show limits %v", shown["limits"])
+	}
+	for i := 1; i <= 3; i++ {
+		resp, _ := f.do(t, "GET", "/okta/api/v1/users?limit=1", oktaAuth, "")
+		if want := map[bool]int{false: http.StatusOK, true: http.StatusTooManyRequests}[i == 3]; resp.StatusCode != want {
+			t.Errorf("okta call %d = %d, want %d", i, resp.StatusCode, want)
+		}
+		if resp.Header.Get("X-Rate-Limit-Limit") != "2" {
+			t.Errorf("okta call %d X-Rate-Limit-Limit = %q", i, resp.Header.Get("X-Rate-Limit-Limit"))
+		}
+	}
+	for _, bad := range []string{
+		`{"limits":{"nosuch":{"requests":1,"per":"1m"}}}`,
+		`{"limits":{"okta":{"requests":0,"per":"1m"}}}`,
+		`{"limits":{"okta":{"requests":1,"per":"soon"}}}`,
+	} {
+		f.control(t, "PUT", "/_sim/options", bad, http.StatusBadRequest, nil)
+	}
+	f.control(t, "PUT", "/_sim/options", `{"limits":{}}`, http.StatusOK, nil)
+	if resp, _ := f.do(t, "GET", "/okta/api/v1/users?limit=1", oktaAuth, ""); resp.StatusCode != http.StatusOK {
+		t.Errorf("okta after the limits were removed = %d", resp.StatusCode)
+	}
+}

@@ -71,6 +71,18 @@ type Knobs struct {
 	ErrorRate float64       // 0..1: share of vendor calls answered 503 in the vendor's error shape
 	RateLimit int           // vendor calls per second per vendor before 429s (0: unlimited), with the vendor's own rate-limit headers
 	Seed      int64         // for the error-rate draw; 0: random
+	// Limits are per-vendor limits by vendor name, in place of RateLimit
+	// for that vendor: Requests calls per fixed window of Per (windows
+	// start at multiples of Per since the Unix epoch, as a per-minute
+	// vendor window starts at each minute), like the vendors' documented
+	// limits. A vendor not in it has RateLimit.
+	Limits map[string]Limit
+}
+
+// Limit is one vendor's rate limit: Requests calls per window of Per.
+type Limit struct {
+	Requests int
+	Per      time.Duration
 }
 
 // Call is one vendor call as the simulator saw it. At is when it arrived;

@@ -145,3 +145,33 @@ func TestClient(t *testing.T) {
 		})
 	}
 }
+
+func TestLimitsCountFixedWindowsPerVendor(t *testing.T) {
+	now := time.Date(2026, 12, 6, 10, 0, 30, 0, time.UTC)
+	s := NewServer(Knobs{RateLimit: 2, Limits: map[string]Limit{"okta": {Requests: 3, Per: time.Minute}, "bad": {Requests: 0, Per: time.Second}}},
+		func() time.Time { return now })
+	if _, ok := s.Knobs().Limits["bad"]; ok {
+		t.Error("a limit of 0 requests was kept")
+	}
+	okta := Limit{Requests: 3, Per: time.Minute}
+	for i := 1; i <= 4; i++ {
+		q := s.take("okta", okta)
+		if q.Exceeded != (i == 4) || q.Limit != 3 || !q.Reset.Equal(time.Date(2026, 12, 6, 10, 1, 0, 0, time.UTC)) {
+			t.Errorf("okta call %d: %+v", i, q)
+		}
+	}
+	now = now.Add(29 * time.Second) // 10:00:59, same window
+	if q := s.take("okta", okta); !q.Exceeded {
+		t.Errorf("okta call 5 in the same minute: %+v, want exceeded", q)
+	}
+	now = now.Add(time.Second) // 10:01:00, the next window
+	if q := s.take("okta", okta); q.Exceeded || q.Remaining != 2 {
+		t.Errorf("first okta call of the next minute: %+v", q)
+	}
+	sec := Limit{Requests: 2, Per: time.Second}
+	for i := 1; i <= 3; i++ {
+		if q := s.take("slack", sec); q.Exceeded != (i == 3) {
+			t.Errorf("slack call %d: %+v", i, q)
+		}
+	}
+}

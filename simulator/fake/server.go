@@ -37,10 +37,11 @@ type Server struct {
 	windows map[string]window
 }
 
-// window counts one vendor's calls within one wall-clock second.
+// window counts one vendor's calls within one fixed window (a wall-clock
+// second for Knobs.RateLimit; a multiple of Limit.Per for Knobs.Limits).
 type window struct {
-	second int64
-	used   int
+	start time.Time
+	used  int
 }
 
 // NewServer returns a Server with the knobs k (applied as SetKnobs would)
@@ -144,6 +145,13 @@ func (s *Server) SetKnobs(k Knobs) Knobs {
 	k.Latency = max(k.Latency, 0)
 	k.RateLimit = max(k.RateLimit, 0)
 	k.ErrorRate = min(max(k.ErrorRate, 0), 1)
+	limits := make(map[string]Limit, len(k.Limits))
+	for v, l := range k.Limits {
+		if l.Requests > 0 && l.Per > 0 {
+			limits[v] = l
+		}
+	}
+	k.Limits = limits
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.rng == nil || k.Seed != s.knobs.Seed {
@@ -245,7 +253,11 @@ func (s *Server) serve(v Vendor, h http.HandlerFunc, w http.ResponseWriter, r *h
 	if !pause(ctx, k.Latency) {
 		return statusClientGone
 	}
-	q := s.take(v.Name(), k.RateLimit)
+	limit := Limit{Requests: k.RateLimit, Per: time.Second}
+	if l, ok := k.Limits[v.Name()]; ok {
+		limit = l
+	}
+	q := s.take(v.Name(), limit)
 	v.Quota(w.Header(), q)
 	switch {
 	case q.Exceeded:
@@ -269,19 +281,20 @@ func (s *Server) record(c *Call) *Call {
 	return c
 }
 
-// take counts one call against vendor's current one-second window.
-func (s *Server) take(vendor string, limit int) Quota {
+// take counts one call against vendor's current window of limit.Per.
+func (s *Server) take(vendor string, limit Limit) Quota {
 	now := s.now()
+	start := now.Truncate(limit.Per)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := s.windows[vendor]
-	if w.second != now.Unix() {
-		w = window{second: now.Unix()}
+	if !w.start.Equal(start) {
+		w = window{start: start}
 	}
 	w.used++
 	s.windows[vendor] = w
-	q := Quota{Limit: limit, Reset: time.Unix(w.second+1, 0), Exceeded: limit > 0 && w.used > limit}
-	if limit == 0 {
+	q := Quota{Limit: limit.Requests, Reset: start.Add(limit.Per), Exceeded: limit.Requests > 0 && w.used > limit.Requests}
+	if limit.Requests == 0 {
 		q.Limit = unlimitedQuota
 	}
 	q.Remaining = max(q.Limit-w.used, 0)
