@@ -186,9 +186,14 @@ func newSender(url, prefix string) *sender {
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
 }
 
-// post sends event i for email and returns the case id.
+// post sends event i for email, terminated, and returns the case id.
 func (s *sender) post(i int64, email string) (string, error) {
-	b := fmt.Appendf(nil, `{"id":"%s%d","email":%q,"reason":"terminated"}`, s.prefix, i, email)
+	return s.send(i, email, offboard.ReasonTerminated)
+}
+
+// send sends event i for email with reason and returns the case id.
+func (s *sender) send(i int64, email string, reason offboard.Reason) (string, error) {
+	b := fmt.Appendf(nil, `{"id":"%s%d","email":%q,"reason":%q}`, s.prefix, i, email, reason)
 	req, _ := http.NewRequest(http.MethodPost, s.url, bytes.NewReader(b))
 	req.Header.Set(sources.SignatureHeader, sources.SignatureValue(time.Now(), b, []byte(hrSecret)))
 	resp, err := s.client.Do(req)

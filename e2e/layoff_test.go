@@ -1,0 +1,300 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/offboarder/offboarder/connectors"
+	"github.com/offboarder/offboarder/internal/testenv"
+	"github.com/offboarder/offboarder/offboard"
+	"github.com/offboarder/offboarder/simulator"
+	"github.com/offboarder/offboarder/store"
+)
+
+// layoffLimit is one identity provider's documented rate limit for the
+// calls a revoke makes, as the simulator enforces it and the connector's
+// rate_limit is set to it.
+type layoffLimit struct {
+	vendor   string
+	requests int
+	per      time.Duration
+}
+
+// layoffLimits are the six identity providers' documented limits for the
+// endpoints their connectors call; each connector package cites its
+// vendor's page above its default rate_limit, which these follow.
+var layoffLimits = []layoffLimit{
+	{"okta", 600, time.Minute},     // /api/v1/users*: 600 per minute (Okta's default org-wide limit for users)
+	{"entra", 10000, 10 * time.Minute}, // Graph identity and access: 10,000 requests per 10 minutes per app per tenant
+	{"google", 2400, time.Minute},  // Admin SDK Directory API: 2,400 queries per minute per user
+	{"auth0", 50, time.Second},     // Management API: 50 requests per second (Enterprise)
+	{"keycloak", 100, time.Second}, // self-hosted: no documented limit; the bench's own
+	{"onelogin", 5000, time.Hour},  // OneLogin API: 5,000 calls per hour
+}
+
+// TestLayoff is `make bench`'s layoff: LAYOFF_LEAVERS (2,000) leavers in one
+// burst to the shipped binary — one `serve` and three `work` processes on one
+// PostgreSQL and one Redis — with the six identity providers of the
+// simulator enforcing their vendors' documented limits, each connector's
+// rate_limit set to the same. Every limit window is divided by LAYOFF_SCALE
+// (default 60: a per-minute limit becomes the same count per second, a
+// per-hour one per minute), so that the run takes minutes, not hours; the
+// shape stays the vendor's (fixed windows, 429 with its own headers). It
+// prints the time to clear all next to its floor — for each vendor, the
+// calls it answered ÷ its limit; the slowest vendor decides — and the 429s
+// per vendor and window. One `security` case is sent when half the leavers
+// are done: its time to revoke next to the same case on the quiet system
+// before the burst. It measures and prints; it asserts only correctness
+// (every case completed). OFFBOARDER_PERF=1 runs it.
+func TestLayoff(t *testing.T) {
+	if os.Getenv("OFFBOARDER_PERF") == "" {
+		t.Skip("SKIP: the layoff runs from make bench (OFFBOARDER_PERF=1)")
+	}
+	leavers := envInt("LAYOFF_LEAVERS", 2000)
+	scale := envInt("LAYOFF_SCALE", 60)
+	limits := make(map[string]layoffLimit, len(layoffLimits))
+	for _, l := range layoffLimits {
+		l.per /= time.Duration(scale)
+		limits[l.vendor] = l
+	}
+	bin := buildOffboarder(t)
+	dbURL := testenv.Postgres(t)
+	e := start(t, dbURL, envOptions{noWorker: true, quiet: true})
+	simLimits := map[string]simulator.Limit{}
+	for v, l := range limits {
+		simLimits[v] = simulator.Limit{Requests: l.requests, Per: l.per}
+	}
+	e.Sim.Tune(func(o *simulator.Options) { o.Limits = simLimits })
+	for i := range leavers {
+		e.Sim.AddUser(fmt.Sprintf("l%d@example.com", i), 1)
+	}
+	e.Sim.AddUser("quiet@example.com", 1)
+	e.Sim.AddUser("breach@example.com", 1)
+
+	cfg := layoffConfig(t, e.SimURL, limits)
+	env := []string{"REDIS_URL=redis://" + e.Redis.Addr, "DATABASE_URL=" + dbURL, "OFFBOARDER_ADMIN_TOKEN=" + adminToken}
+	serveAddr := freeAddr(t)
+	serve := startBinary(t, bin, env, "serve", "--config", cfg, "--addr", serveAddr, "--log-level", "warn")
+	for range 3 {
+		addr := freeAddr(t)
+		w := startBinary(t, bin, env, "work", "--config", cfg, "--addr", addr, "--log-level", "warn")
+		waitReady(t, "http://"+addr, w)
+	}
+	waitReady(t, "http://"+serveAddr, serve)
+	s := newSender("http://"+serveAddr, "layoff")
+
+	// The quiet figure: one security case on an idle system.
+	quietID, err := s.send(0, "quiet@example.com", offboard.ReasonSecurity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := timeToRevoke(t, waitDone(t, e, quietID, time.Minute))
+	e.Sim.Reset()
+
+	sqlDB := openSQL(t, dbURL)
+	base := closedCount(sqlDB)
+	var (
+		sent atomic.Int64
+		wg   sync.WaitGroup
+	)
+	begin := time.Now()
+	for range 16 {
+		wg.Go(func() {
+			for {
+				i := sent.Add(1) - 1
+				if i >= int64(leavers) {
+					return
+				}
+				if _, err := s.send(i+1, fmt.Sprintf("l%d@example.com", i), offboard.ReasonTerminated); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	accepted := time.Since(begin)
+	if t.Failed() {
+		return
+	}
+	for closedCount(sqlDB)-base < int64(leavers/2) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	breachID, err := s.send(int64(leavers)+1, "breach@example.com", offboard.ReasonSecurity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := begin.Add(30 * time.Minute)
+	for closedCount(sqlDB)-base < int64(leavers)+1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d cases closed after %s", closedCount(sqlDB)-base, leavers+1, time.Since(begin))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	took := time.Since(begin)
+	breach := timeToRevoke(t, waitDone(t, e, breachID, time.Minute))
+	incomplete, err := e.Store.ListCases(t.Context(), store.CaseFilter{State: offboard.StateNeedsAttention})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(incomplete) > 0 {
+		t.Errorf("%d cases need attention, e.g. %+v", len(incomplete), incomplete[0].Entries)
+	}
+
+	calls := e.Sim.Calls()
+	floor := layoffFloor(calls, limits)
+	worst429, wait := 0, time.Duration(0)
+	var per []string
+	for _, v := range slices.Sorted(maps.Keys(limits)) {
+		l := limits[v]
+		ok, n429, most := vendorCounts(calls, v, l.per)
+		worst429 = max(worst429, most)
+		wait = max(wait, l.per/time.Duration(l.requests))
+		per = append(per, fmt.Sprintf("%s %d/%s: %d calls, %d × 429 (at most %d in a window)", v, l.requests, l.per, ok, n429, most))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n| layoff (PostgreSQL, 1 serve + 3 work, limits ÷ %d) | offboarder | floor | ratio | goal |\n| --- | --- | --- | --- | --- |\n", scale)
+	fmt.Fprintf(&b, "| %d leavers, 6 IdPs: time to clear all (accepted in %s) | %s | %s | %.2f× | ≥ 0.9× |\n",
+		leavers, accepted.Round(time.Millisecond), took.Round(time.Millisecond), floor.Round(time.Millisecond), floor.Seconds()/took.Seconds())
+	fmt.Fprintf(&b, "| 429s answered per vendor and limit window, at most | %d | | | ≤ 1 |\n", worst429)
+	fmt.Fprintf(&b, "| security case sent mid-burst: time to revoke (quiet system: %s) | %s | %s | +%s | within one rate-limit wait (%s) |\n",
+		quiet.Round(time.Millisecond), breach.Round(time.Millisecond), quiet.Round(time.Millisecond), (breach - quiet).Round(time.Millisecond), wait)
+	fmt.Fprintf(&b, "\nPer vendor: %s.\n", strings.Join(per, "; "))
+	fmt.Print(b.String())
+	if out := os.Getenv("LAYOFF_OUT"); out != "" {
+		_ = os.WriteFile(out, []byte(b.String()), 0o644)
+	}
+}
+
+// layoffConfig writes the processes' config: the generic source, okta and
+// the five other identity providers against the simulator, each with
+// rate_limit set to its limit, and no blast-radius hold (a layoff on
+// purpose).
+func layoffConfig(t *testing.T, simURL string, limits map[string]layoffLimit) string {
+	t.Helper()
+	specs := append([]connectors.Spec{{Name: "okta", Type: "okta",
+		Settings: map[string]any{"base_url": simURL + "/okta", "token": oktaToken}}}, simConnectors(t, simURL)...)
+	var conns []map[string]any
+	for _, c := range specs {
+		m := map[string]any{"name": c.Name, "type": c.Type}
+		maps.Copy(m, c.Settings)
+		if l, ok := limits[c.Name]; ok {
+			m["rate_limit"] = map[string]any{"requests": l.requests, "per": l.per.String()}
+		}
+		conns = append(conns, m)
+	}
+	js, _ := json.Marshal(map[string]any{ // YAML is a superset of JSON
+		"sources":    []map[string]any{{"name": "hr", "type": "generic", "secret": hrSecret}},
+		"connectors": conns,
+		"worker":     map[string]any{"concurrency": 50},
+		"policy":     map[string]any{"hold_after": map[string]any{"cases": 1000000, "within": "1s"}},
+	})
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, js, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// layoffFloor is the time the vendors' limits alone need for the calls they
+// answered (429s aside): for each vendor, its calls ÷ its rate; the slowest
+// vendor decides.
+func layoffFloor(calls []simulator.Call, limits map[string]layoffLimit) time.Duration {
+	var floor time.Duration
+	for v, l := range limits {
+		ok, _, _ := vendorCounts(calls, v, l.per)
+		floor = max(floor, time.Duration(ok)*l.per/time.Duration(l.requests))
+	}
+	return floor
+}
+
+// vendorCounts counts a vendor's answered calls (not 429, not in flight),
+// its 429s, and the most 429s within one of its limit windows.
+func vendorCounts(calls []simulator.Call, vendor string, per time.Duration) (ok, n429, most int) {
+	windows := map[time.Time]int{}
+	for _, c := range calls {
+		switch {
+		case c.Vendor != vendor || c.Status == 0:
+		case c.Status == 429:
+			n429++
+			w := c.At.Truncate(per)
+			windows[w]++
+			most = max(most, windows[w])
+		default:
+			ok++
+		}
+	}
+	return ok, n429, most
+}
+
+// waitDone waits up to within for case id to close.
+func waitDone(t *testing.T, e *env, id string, within time.Duration) *store.Case {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		c, err := e.Store.GetCase(t.Context(), id)
+		if err == nil && !store.IsOpen(c.State) {
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("case %s not closed within %s: %+v, %v", id, within, c, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// timeToRevoke is from a case's creation to its last entry's end.
+func timeToRevoke(t *testing.T, c *store.Case) time.Duration {
+	t.Helper()
+	if c.State != offboard.StateCompleted {
+		t.Errorf("case %s ended %s: %+v", c.ID, c.State, c.Entries)
+	}
+	var last time.Time
+	for _, en := range c.Entries {
+		if en.FinishedAt != nil && en.FinishedAt.After(last) {
+			last = *en.FinishedAt
+		}
+	}
+	return last.Sub(c.CreatedAt)
+}
+
+// startBinary starts the offboarder binary with args and env (beside this
+// process's environment), its output kept for a failure's report, and
+// kills it at the test's end.
+func startBinary(t *testing.T, bin string, env []string, args ...string) *bytes.Buffer {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_, _ = cmd.Process.Wait()
+		if t.Failed() {
+			t.Logf("offboarder %s:\n%s", args[0], log.String())
+		}
+	})
+	return &log
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
