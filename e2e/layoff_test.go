@@ -36,12 +36,12 @@ type layoffLimit struct {
 // endpoints their connectors call; each connector package cites its
 // vendor's page above its default rate_limit, which these follow.
 var layoffLimits = []layoffLimit{
-	{"okta", 600, time.Minute},     // /api/v1/users*: 600 per minute (Okta's default org-wide limit for users)
+	{"okta", 600, time.Minute},         // /api/v1/users*: 600 per minute (Okta's default org-wide limit for users)
 	{"entra", 10000, 10 * time.Minute}, // Graph identity and access: 10,000 requests per 10 minutes per app per tenant
-	{"google", 2400, time.Minute},  // Admin SDK Directory API: 2,400 queries per minute per user
-	{"auth0", 50, time.Second},     // Management API: 50 requests per second (Enterprise)
-	{"keycloak", 100, time.Second}, // self-hosted: no documented limit; the bench's own
-	{"onelogin", 5000, time.Hour},  // OneLogin API: 5,000 calls per hour
+	{"google", 2400, time.Minute},      // Admin SDK Directory API: 2,400 queries per minute per user
+	{"auth0", 50, time.Second},         // Management API: 50 requests per second (Enterprise)
+	{"keycloak", 100, time.Second},     // self-hosted: no documented limit; the bench's own
+	{"onelogin", 5000, time.Hour},      // OneLogin API: 5,000 calls per hour
 }
 
 // TestLayoff is `make bench`'s layoff: LAYOFF_LEAVERS (2,000) leavers in one
