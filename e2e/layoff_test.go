@@ -1,13 +1,9 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -86,13 +82,13 @@ func TestLayoff(t *testing.T) {
 	cfg := layoffConfig(t, e.SimURL, limits)
 	env := []string{"REDIS_URL=redis://" + e.Redis.Addr, "DATABASE_URL=" + dbURL, "OFFBOARDER_ADMIN_TOKEN=" + adminToken}
 	serveAddr := freeAddr(t)
-	serve := startBinary(t, bin, env, "serve", "--config", cfg, "--addr", serveAddr, "--log-level", "warn")
+	serve := startProc(t, bin, env, "serve", "--config", cfg, "--addr", serveAddr, "--log-level", "warn")
 	for range 3 {
 		addr := freeAddr(t)
-		w := startBinary(t, bin, env, "work", "--config", cfg, "--addr", addr, "--log-level", "warn")
-		waitReady(t, "http://"+addr, w)
+		w := startProc(t, bin, env, "work", "--config", cfg, "--addr", addr, "--log-level", "warn")
+		waitReady(t, "http://"+addr, w.Log)
 	}
-	waitReady(t, "http://"+serveAddr, serve)
+	waitReady(t, "http://"+serveAddr, serve.Log)
 	s := newSender("http://"+serveAddr, "layoff")
 
 	// The quiet figure: one security case on an idle system.
@@ -186,26 +182,16 @@ func layoffConfig(t *testing.T, simURL string, limits map[string]layoffLimit) st
 	t.Helper()
 	specs := append([]connectors.Spec{{Name: "okta", Type: "okta",
 		Settings: map[string]any{"base_url": simURL + "/okta", "token": oktaToken}}}, simConnectors(t, simURL)...)
-	var conns []map[string]any
 	for _, c := range specs {
-		m := map[string]any{"name": c.Name, "type": c.Type}
-		maps.Copy(m, c.Settings)
 		if l, ok := limits[c.Name]; ok {
-			m["rate_limit"] = map[string]any{"requests": l.requests, "per": l.per.String()}
+			c.Settings["rate_limit"] = map[string]any{"requests": l.requests, "per": l.per.String()}
 		}
-		conns = append(conns, m)
 	}
-	js, _ := json.Marshal(map[string]any{ // YAML is a superset of JSON
-		"sources":    []map[string]any{{"name": "hr", "type": "generic", "secret": hrSecret}},
-		"connectors": conns,
-		"worker":     map[string]any{"concurrency": 50},
-		"policy":     map[string]any{"hold_after": map[string]any{"cases": 1000000, "within": "1s"}},
-	})
-	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(cfg, js, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return writeConfig(t, map[string]any{
+		"sources": []map[string]any{{"name": "hr", "type": "generic", "secret": hrSecret}},
+		"worker":  map[string]any{"concurrency": 50},
+		"policy":  map[string]any{"hold_after": map[string]any{"cases": 1000000, "within": "1s"}},
+	}, specs)
 }
 
 // layoffFloor is the time the vendors' limits alone need for the calls they
@@ -268,28 +254,6 @@ func timeToRevoke(t *testing.T, c *store.Case) time.Duration {
 		}
 	}
 	return last.Sub(c.CreatedAt)
-}
-
-// startBinary starts the offboarder binary with args and env (beside this
-// process's environment), its output kept for a failure's report, and
-// kills it at the test's end.
-func startBinary(t *testing.T, bin string, env []string, args ...string) *bytes.Buffer {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_, _ = cmd.Process.Wait()
-		if t.Failed() {
-			t.Logf("offboarder %s:\n%s", args[0], log.String())
-		}
-	})
-	return &log
 }
 
 func envInt(name string, def int) int {
