@@ -136,8 +136,8 @@ lint:
 BENCHTIME ?= 2s
 PERF_SECONDS ?= 5
 # The layoff: LAYOFF_LEAVERS in one burst against the six identity providers'
-# documented limits, every limit window divided by LAYOFF_SCALE (1: the
-# vendors' own windows; a 2,000-leaver run then takes about an hour).
+# documented limits, every rate multiplied by LAYOFF_SCALE (1: the
+# vendors' own limits; a 2,000-leaver run then takes over an hour).
 LAYOFF_LEAVERS ?= 2000
 LAYOFF_SCALE ?= 60
 bench: deps-test
