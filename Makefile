@@ -139,7 +139,7 @@ PERF_SECONDS ?= 5
 # documented limits, every rate multiplied by LAYOFF_SCALE (1: the
 # vendors' own limits; a 2,000-leaver run then takes over an hour).
 LAYOFF_LEAVERS ?= 2000
-LAYOFF_SCALE ?= 60
+LAYOFF_SCALE ?= 10
 bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./sources/... ./store/ ./webhook/ ./e2e/ | grep -E '^(Benchmark|ok|FAIL|goos|cpu)'
 	@mkdir -p bin

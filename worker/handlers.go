@@ -168,6 +168,7 @@ func (w *Worker) handleRevoke(ctx context.Context, t *asynq.Task) error {
 
 	start := time.Now()
 	rctx, detail := connectors.WithReport(ctx)
+	rctx = ratelimit.WithCaller(rctx) // once under way, not turned away for a full line
 	if c.Security || c.Reason == offboard.ReasonSecurity {
 		// A security case (its own reason, or a security event before its
 		// fan-out) is not behind a layoff's backlog (rate_limit).

@@ -123,6 +123,20 @@ func (l *Limiter) Limit() Limit { return l.limit }
 
 type priorityKey struct{}
 
+type callerKey struct{}
+
+// caller is one caller's calls (a revoke's): whether one of them had a turn.
+type caller struct{ started atomic.Bool }
+
+// WithCaller marks ctx's calls as one caller's, a revoke's: once one of
+// them has had a turn, the others wait in line however long it is, and
+// are never given back for a full line — a revoke under way runs to its
+// end instead of starting again later (its calls made again); the line's
+// bound turns away only callers that have not started.
+func WithCaller(ctx context.Context) context.Context {
+	return context.WithValue(ctx, callerKey{}, &caller{})
+}
+
 // WithPriority marks ctx's calls as a priority caller's: they skip the
 // line and may use one request more of burst.
 func WithPriority(ctx context.Context) context.Context {
@@ -151,7 +165,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		limit = l.normal
 		n := l.waiting.Add(1)
 		defer l.waiting.Add(-1)
-		if n > int64(l.o.MaxWaiters) {
+		if n > int64(l.o.MaxWaiters) && !started(ctx) {
 			return l.giveBack(time.Duration(n) * l.interval)
 		}
 		if err := l.queue(ctx, deadline, hasDeadline); err != nil {
@@ -172,6 +186,9 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			return nil
 		}
 		if res.Allowed > 0 {
+			if c, ok := ctx.Value(callerKey{}).(*caller); ok {
+				c.started.Store(true)
+			}
 			l.o.Metrics.observe(l.name, time.Since(start))
 			return nil
 		}
@@ -189,6 +206,12 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// started reports whether ctx's caller (WithCaller) has had a turn.
+func started(ctx context.Context) bool {
+	c, ok := ctx.Value(callerKey{}).(*caller)
+	return ok && c.started.Load()
 }
 
 // queue waits in the line until the caller is the one asking Redis: at

@@ -210,6 +210,28 @@ func TestACallerBeyondAFullLineIsGivenBack(t *testing.T) {
 	}
 }
 
+func TestACallerUnderWayIsNotTurnedAwayForAFullLine(t *testing.T) {
+	r := testenv.StartRedis(t)
+	// One call every 100 ms; a line of one.
+	lim := New("okta", Limit{Requests: 10, Per: time.Second}, Options{Redis: client(t, r.Addr), MaxWaiters: 1})
+	revoke := WithCaller(t.Context())
+	if err := lim.Wait(revoke); err != nil { // its first call: a turn
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() { _ = lim.Wait(ctx) }() // another caller fills the line
+	for lim.waiting.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, ok := vendorapi.Turn(lim.Wait(WithCaller(t.Context()))); !ok {
+		t.Error("a caller that has not started, beyond a full line: want a TurnError at once")
+	}
+	if err := lim.Wait(revoke); err != nil {
+		t.Errorf("the revoke's second call, beyond a full line: %v, want its turn", err)
+	}
+}
+
 func TestARequestWithoutATurnIsNotSent(t *testing.T) {
 	r := testenv.StartRedis(t)
 	vendor := &counter{}
