@@ -191,8 +191,11 @@ func TestSSFSessionRevokedSETRevokesSessions(t *testing.T) {
 		if err != nil || len(got.Events) != 1 || got.Events[0].EventID != "5a8f4d0c-7c3e-4bd2-9d1e-2f6c1b0e9a11" || got.Events[0].Source != "caep" {
 			t.Fatalf("want the one event on the case, got %+v, %v", got, err)
 		}
-		if n := e.queued(tasks.QueueOffboard); n != 1 {
-			t.Fatalf("want one offboard task, got %d", n)
+		// A session revoked at the transmitter is a security case: its
+		// tasks — one offboard, one revoke (okta), however many times the
+		// SET came — are on the security queue, ahead of any backlog.
+		if n, other := e.queued(tasks.QueueSecurity), e.queued(tasks.QueueOffboard)+e.queued(tasks.QueueRevoke); n != 2 || other != 0 {
+			t.Fatalf("want the case's offboard and revoke tasks on the security queue, got %d (and %d on the others)", n, other)
 		}
 
 		// The stream's verification event is acknowledged and offboards
