@@ -61,6 +61,7 @@ connectors:
     type: okta
     base_url: %s/okta
     token: %s
+    rate_limit: {requests: 1000000, per: 1s} # not about Okta's limit
 worker:
   relay_interval: 1s
   shutdown_timeout: 2s
@@ -85,8 +86,13 @@ policy:
 	})
 	base := "http://" + addr
 	waitReady(t, base, &log)
-	if !strings.Contains(log.String(), `sentinel master \"offboarder\" via 3 sentinel(s)`) {
-		t.Errorf("the startup log does not name the Sentinel topology:\n%s", log.String())
+	// Info lines reach a pipe in batches (at most 100 ms late).
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(log.String(), `sentinel master \"offboarder\" via 3 sentinel(s)`); {
+		if time.Now().After(deadline) {
+			t.Errorf("the startup log does not name the Sentinel topology:\n%s", log.String())
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)

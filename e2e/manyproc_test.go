@@ -75,12 +75,12 @@ func TestManyProcesses(t *testing.T) {
 		"worker":  map[string]any{"concurrency": concurrency, "shutdown_timeout": "2s"},
 		// Two thousand cases in a minute on purpose: no blast-radius guard.
 		"policy": map[string]any{"hold_after": map[string]any{"cases": 1000000, "within": "1s"}},
-	}, []connectors.Spec{
+	}, unlimited([]connectors.Spec{
 		{Name: "okta", Type: "okta", Settings: map[string]any{"base_url": e.SimURL + "/okta", "token": oktaToken}},
 		{Name: "slack", Type: "slack", Settings: map[string]any{"base_url": e.SimURL + "/slack", "token": "sim-slack-token"}},
 		{Name: "github", Type: "github", Settings: map[string]any{"base_url": e.SimURL + "/github", "org": "sim-github-org", "token": "sim-github-token"}},
 		{Name: "lucid", Type: "scim", Settings: map[string]any{"base_url": e.SimURL + "/lucid/scim/v2", "token": "sim-lucid-token"}},
-	})
+	}))
 	procEnv := []string{"REDIS_URL=redis://" + e.Redis.Addr, "DATABASE_URL=" + dbURL, "OFFBOARDER_ADMIN_TOKEN=" + adminToken}
 	launch := func(cmd string) (*proc, string) {
 		addr := freeAddr(t)

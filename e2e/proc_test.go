@@ -48,6 +48,17 @@ func writeConfig(t *testing.T, conf map[string]any, conns []connectors.Spec) str
 	return path
 }
 
+// unlimited gives every spec a rate_limit far above what a test sends, in
+// place of its vendor's documented default (Slack's 20 a minute would
+// make a 2,000-leaver test last hours): for tests about processes, not
+// about vendors' limits (TestLayoff is about those).
+func unlimited(specs []connectors.Spec) []connectors.Spec {
+	for _, s := range specs {
+		s.Settings["rate_limit"] = map[string]any{"requests": 1000000, "per": "1s"}
+	}
+	return specs
+}
+
 // proc is one process of the built binary, killed at cleanup.
 type proc struct {
 	cmd *exec.Cmd
