@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offboarder/offboarder/connectors"
 	"github.com/offboarder/offboarder/internal/testenv"
 	"github.com/offboarder/offboarder/offboard"
 	"github.com/offboarder/offboarder/simulator"
@@ -50,42 +50,23 @@ func TestRedisFailoverUnderLoad(t *testing.T) {
 	}
 	s := testenv.StartSentinels(t, 3)
 
-	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`
-sources:
-  - name: hr
-    type: generic
-    secret: %s
-connectors:
-  - name: okta
-    type: okta
-    base_url: %s/okta
-    token: %s
-    rate_limit: {requests: 1000000, per: 1s} # not about Okta's limit
-worker:
-  relay_interval: 1s
-  shutdown_timeout: 2s
-policy:
-  hold_after: {cases: 1000000, within: 1s}
-`, hrSecret, e.SimURL, oktaToken)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := writeConfig(t, map[string]any{
+		"sources": []map[string]any{{"name": "hr", "type": "generic", "secret": hrSecret}},
+		"worker":  map[string]any{"relay_interval": "1s", "shutdown_timeout": "2s"},
+		"policy":  map[string]any{"hold_after": map[string]any{"cases": 1000000, "within": "1s"}},
+	}, unlimited([]connectors.Spec{{Name: "okta", Type: "okta",
+		Settings: map[string]any{"base_url": e.SimURL + "/okta", "token": oktaToken}}}))
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "run", "--config", cfg, "--addr", addr)
-	cmd.Env = append(os.Environ(), "REDIS_URL="+s.URL(), "DATABASE_URL=sqlite:"+db, "OFFBOARDER_ADMIN_TOKEN="+adminToken)
-	var log logBuffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	p := startProc(t, bin, []string{"REDIS_URL=" + s.URL(), "DATABASE_URL=sqlite:" + db, "OFFBOARDER_ADMIN_TOKEN=" + adminToken},
+		"run", "--config", cfg, "--addr", addr)
+	log := p.Log
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("offboarder run log:\n%s", log.String())
 		}
 	})
 	base := "http://" + addr
-	waitReady(t, base, &log)
+	waitReady(t, base, log)
 	// Info lines reach a pipe in batches (at most 100 ms late).
 	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(log.String(), `sentinel master \"offboarder\" via 3 sentinel(s)`); {
 		if time.Now().After(deadline) {
@@ -195,7 +176,7 @@ policy:
 		}
 	}
 	// Readiness and the dashboard's Redis page (INFO) reach the new master.
-	waitReady(t, base, &log)
+	waitReady(t, base, log)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/monitoring/api/redis_info", nil)
 	req.Header.Set("Authorization", "Bearer "+adminToken)
 	if code, res := e.do(req); code != http.StatusOK || res["info"] == nil {
