@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -250,11 +251,11 @@ func vendorCounts(calls []simulator.Call, vendor string, per time.Duration) (ok,
 }
 
 // waitDone waits up to within for case id to close.
-func waitDone(t *testing.T, e *env, id string, within time.Duration) *store.Case {
+func waitDone(t testing.TB, e *env, id string, within time.Duration) *store.Case {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		c, err := e.Store.GetCase(t.Context(), id)
+		c, err := e.Store.GetCase(context.Background(), id)
 		if err == nil && !store.IsOpen(c.State) {
 			return c
 		}

@@ -120,17 +120,5 @@ func TestIDOnlyEventsAreResolvedByTheWorker(t *testing.T) {
 // waitClosed polls until the case is in any closed state, or fails after 20s.
 func (e *env) waitClosed(id string) *store.Case {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := e.Store.GetCase(context.Background(), id)
-		if err == nil {
-			if !store.IsOpen(c.State) {
-				return c
-			}
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("case %s not closed in time: %+v, %v", id, c, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return waitDone(e.t, e, id, 20*time.Second)
 }
